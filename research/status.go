@@ -1,0 +1,47 @@
+package research
+
+import "time"
+
+// Phase is what the loop is doing right now.
+type Phase string
+
+const (
+	PhaseIdle      Phase = "idle"      // no active run
+	PhaseProposing Phase = "proposing" // the proposer is preparing the next change
+	PhaseTraining  Phase = "training"  // an experiment is training
+	PhasePaused    Phase = "paused"    // the run is paused (by a person or by the harness)
+	PhaseStopping  Phase = "stopping"  // stop requested; finishing the running experiment
+)
+
+// Counts tallies a run's experiments by outcome.
+type Counts struct {
+	Keep, Discard, Crash, Running int
+}
+
+// Total is the number of experiments counted.
+func (c Counts) Total() int { return c.Keep + c.Discard + c.Crash + c.Running }
+
+// Status is a snapshot of the loop for `status` answers.
+type Status struct {
+	Run         *Run // nil when no run was ever started
+	Active      bool // a run is being worked on
+	Phase       Phase
+	PauseReason string
+	Current     *Experiment // training now (status running)
+	Progress    *Progress   // latest progress of Current
+	Proposing   int         // number being proposed, when PhaseProposing
+	Best        *Experiment
+	Baseline    *Experiment
+	Counts      Counts
+	Usage       Usage // LLM tokens spent by the run
+	OpenIdeas   []Idea
+	Since       time.Time // when the run (re)started in this process
+}
+
+// StartRequest asks for a new run (or to resume one).
+type StartRequest struct {
+	Tag    string
+	From   string // git ref to branch from; "" = HEAD
+	By     string // who asked ("terminal" or a Slack user ID)
+	Resume bool   // continue an existing run of this tag
+}

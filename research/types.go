@@ -1,0 +1,158 @@
+// Package research runs the autonomous experiment loop: propose a change to
+// the editable files, check it, commit, train under a hard timeout, parse the
+// summary, keep or discard, record, repeat. It knows nothing of Slack; chat
+// front ends watch its Events and call its control methods.
+package research
+
+import (
+	"context"
+	"time"
+
+	"github.com/autoresearch/autoresearch/store"
+)
+
+// Domain types are the store's rows: the store is the single source of truth.
+type (
+	Run         = store.Run
+	Experiment  = store.Experiment
+	Summary     = store.Summary
+	Idea        = store.Idea
+	ProgramEdit = store.ProgramEdit
+)
+
+// Experiment statuses.
+const (
+	StatusRunning = store.StatusRunning
+	StatusKeep    = store.StatusKeep
+	StatusDiscard = store.StatusDiscard
+	StatusCrash   = store.StatusCrash
+)
+
+// Usage counts the LLM tokens a proposal spent.
+type Usage struct {
+	PromptTokens     int64
+	CompletionTokens int64
+}
+
+// Add sums two usages.
+func (u Usage) Add(o Usage) Usage {
+	return Usage{u.PromptTokens + o.PromptTokens, u.CompletionTokens + o.CompletionTokens}
+}
+
+// Repo is the git working copy the loop experiments in. The harness, never
+// the proposer, moves branches and commits.
+type Repo interface {
+	// Root is the working tree's directory.
+	Root() string
+	// Head returns the full hash HEAD points at.
+	Head() (string, error)
+	// CurrentBranch returns the short name of the checked-out branch ("" when detached).
+	CurrentBranch() (string, error)
+	// DirtyTracked lists tracked files whose content differs from HEAD (index
+	// or worktree). It must not walk ignored directories such as .venv.
+	DirtyTracked() ([]string, error)
+	// Changes lists every path that differs from HEAD: modified or deleted
+	// tracked files and untracked files that are not ignored.
+	Changes() ([]string, error)
+	BranchExists(name string) (bool, error)
+	// CreateBranch creates branch name at commit and checks it out, leaving
+	// untracked and ignored files alone.
+	CreateBranch(name, commit string) error
+	// CheckoutBranch switches to an existing branch (tracked files only).
+	CheckoutBranch(name string) error
+	// Commit stages exactly files (deletions included) and commits them on the
+	// current branch; returns the new commit hash.
+	Commit(message string, files []string, author Signature) (string, error)
+	// ResetTo moves the current branch to commit and makes tracked files match
+	// it. Untracked and ignored files are never touched.
+	ResetTo(commit string) error
+	// RestoreFiles rewrites paths in the worktree from HEAD (deleting those
+	// HEAD lacks), undoing an uncommitted proposal.
+	RestoreFiles(paths []string) error
+	// Diff returns the unified diff from -> to and its stat ("train.py | 4 ++--").
+	Diff(from, to string) (patch, stat string, err error)
+	// FileAt reads path as of commit.
+	FileAt(commit, path string) ([]byte, error)
+	// Exclude adds patterns to .git/info/exclude unless already there.
+	Exclude(patterns ...string) error
+}
+
+// Signature names a commit author.
+type Signature struct {
+	Name  string
+	Email string
+}
+
+// ProposalRequest is everything a proposer gets to make the next change.
+type ProposalRequest struct {
+	Dir        string   // working copy to edit
+	Editable   []string // files the proposal may change (relative paths)
+	ReadOnly   []string // files it must never change
+	BaseCommit string   // the best commit the change is made on
+	Program    string   // the research repo's program.md
+	History    []Experiment
+	Best       *Experiment // nil before the first successful experiment
+	Ideas      []Idea      // pinned ideas, oldest first
+	// Fix is set when the previous attempt crashed: the same idea is to be
+	// repaired. The worktree already holds the crashed change.
+	Fix *FixRequest
+	// Feedback explains why the harness refused the previous proposal in this
+	// round (empty on the first try).
+	Feedback string
+	// Check validates the worktree as the harness will after Propose returns;
+	// conversational proposers call it before finishing so the model can
+	// repair a refused change in the same conversation.
+	Check func() error
+}
+
+// FixRequest describes a crashed attempt the proposer may repair.
+type FixRequest struct {
+	Experiment Experiment
+	LogTail    string
+	Attempt    int // 1-based number of this fix attempt
+}
+
+// Proposal is what a proposer returns: its change is in the worktree.
+type Proposal struct {
+	Description string // one line, goes to results.tsv
+	Usage       Usage
+}
+
+// Proposer changes the editable files in req.Dir.
+type Proposer interface {
+	Propose(ctx context.Context, req ProposalRequest) (Proposal, error)
+}
+
+// Progress is one training progress report.
+type Progress struct {
+	Step      int64
+	Percent   float64 // 0..100
+	Remaining time.Duration
+	Loss      float64
+	Line      string
+}
+
+// TrainJob is one training run of the train command.
+type TrainJob struct {
+	Dir        string        // working copy
+	LogPath    string        // per-experiment log (state dir)
+	RunLogPath string        // run.log in the repo, like upstream ("" = none)
+	Timeout    time.Duration // hard limit; the process group is killed after it
+	Env        []string      // extra environment (e.g. CUDA_VISIBLE_DEVICES=0)
+	OnProgress func(Progress)
+}
+
+// TrainResult is what a finished (or killed) training run left.
+type TrainResult struct {
+	Output   []byte // whole log
+	ExitCode int    // -1 when killed by a signal
+	TimedOut bool
+	Stopped  bool // killed because the run was stopped
+	Duration time.Duration
+}
+
+// Trainer runs the train command. ctx cancellation means "stop now": the
+// whole process group is killed and the result is marked Stopped.
+type Trainer interface {
+	Train(ctx context.Context, job TrainJob) (TrainResult, error)
+}

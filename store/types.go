@@ -1,0 +1,131 @@
+package store
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Experiment statuses. "running" is only ever seen while an experiment trains
+// (or after the bot was killed in the middle of one: recovery turns it into crash).
+const (
+	StatusRunning = "running"
+	StatusKeep    = "keep"
+	StatusDiscard = "discard"
+	StatusCrash   = "crash"
+)
+
+// Run states.
+const (
+	RunActive  = "active"
+	RunPaused  = "paused"
+	RunStopped = "stopped"
+)
+
+// Run is one research run: a tag, its branch and its best result so far.
+type Run struct {
+	ID         int64
+	Tag        string
+	Branch     string // autoresearch/TAG
+	RepoDir    string
+	BaseCommit string // where the branch was created from
+	BestCommit string // the branch tip: last kept experiment or program edit
+	BestValBPB float64 // 0 while there is no successful experiment
+	State      string  // RunActive, RunPaused, RunStopped
+	StartedBy  string  // who started it (Slack user ID, or "terminal")
+	Proposer   string  // llm, command, sweep
+	Model      string
+	GPU        string // description of the GPU(s) the run uses
+	Noise      float64 // run-to-run standard deviation of val_bpb (0 = unknown)
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Summary holds the figures of the training summary block.
+type Summary struct {
+	ValBPB          float64
+	TrainingSeconds float64
+	TotalSeconds    float64
+	PeakVRAMMB      float64
+	MFUPercent      float64
+	TotalTokensM    float64
+	NumSteps        int64
+	NumParamsM      float64
+	Depth           int64
+}
+
+// Experiment is one try: a commit, a training run and its outcome.
+type Experiment struct {
+	ID           int64
+	RunID        int64
+	Number       int    // 1-based within the run; 1 is the baseline
+	Attempt      int    // 0 for a new idea, 1.. for crash-fix attempts of the same idea
+	ParentCommit string // the best commit the change was made on
+	Commit       string // full hash of the experiment's commit
+	Description  string
+	Status       string // StatusRunning, keep, discard, crash
+	Reason       string // why: "improved by 0.0012", "timeout after 10m0s", "stopped", ...
+	Summary      Summary
+	Diff         string // full unified diff against ParentCommit
+	DiffStat     string // " train.py | 4 ++--"
+	LogPath      string
+	LogTail      string // last lines of the training log (kept for crashes)
+	GPU          string // which GPU/slot ran it ("0", "cpu", ...)
+
+	ProposeSeconds float64
+	TrainSeconds   float64
+	TotalSeconds   float64
+
+	PromptTokens     int64
+	CompletionTokens int64
+
+	TSVWritten bool // appended to results.tsv
+	StartedAt  time.Time
+	FinishedAt time.Time // zero while running
+}
+
+// Idea is a human suggestion for the next experiments.
+type Idea struct {
+	ID         int64
+	Text       string
+	Author     string // Slack user ID or "terminal"
+	Source     string // "terminal", "slash", "thread"
+	ThreadTS   string // Slack thread the idea was posted in, if any
+	MessageTS  string // the reply's own ts, to follow edits
+	FromExp    int64  // experiment ID the thread belongs to (0 = none)
+	ConsumedBy int64  // experiment ID that used it (0 = open)
+	Unpinned   bool
+	CreatedAt  time.Time
+}
+
+// ProgramEdit is a queued or applied change to the research repo's program.md.
+type ProgramEdit struct {
+	ID        int64
+	RunID     int64 // 0 when queued with no active run
+	Author    string
+	Kind      string // "append" or "replace"
+	Text      string // appended text, or the whole new program.md
+	Commit    string // set when applied
+	Diff      string // set when applied
+	Error     string // set when it could not be applied
+	CreatedAt time.Time
+	AppliedAt time.Time
+}
+
+// Message is an outbound chat message kept until delivered (the outbox).
+type Message struct {
+	ID        int64
+	Key       string // stable identity, e.g. "exp:12" so updates find the posted ts
+	Kind      string // "post", "update", "reply", "file", "reaction"
+	Channel   string
+	ThreadKey string // Key of the message this one replies to / updates
+	Payload   []byte // adapter-specific JSON
+	TS        string // Slack ts once sent
+	Attempts  int
+	LastError string
+	NextTry   time.Time
+	CreatedAt time.Time
+	SentAt    time.Time // zero while pending
+}
