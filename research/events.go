@@ -6,17 +6,17 @@ import "time"
 type EventKind string
 
 const (
-	EventRunStarted         EventKind = "run_started"   // Run set; Text says "started" or "resumed"
-	EventProposing          EventKind = "proposing"     // Number set: the proposer is working on it
-	EventExperimentStarted  EventKind = "exp_started"   // Experiment set (status running), Ideas used
-	EventProgress           EventKind = "progress"      // Experiment + Progress set
-	EventExperimentFinished EventKind = "exp_finished"  // Experiment set (final), Best set
-	EventRefused            EventKind = "refused"       // a proposal was refused before training; Text says why
-	EventProgramEdited      EventKind = "program_edit"  // ProgramEdit set
-	EventPaused             EventKind = "paused"        // Text says why
+	EventRunStarted         EventKind = "run_started"  // Run set; Text says "started" or "resumed"
+	EventProposing          EventKind = "proposing"    // Number set: the proposer is working on it
+	EventExperimentStarted  EventKind = "exp_started"  // Experiment set (status running), Ideas used
+	EventProgress           EventKind = "progress"     // Experiment + Progress set
+	EventExperimentFinished EventKind = "exp_finished" // Experiment set (final), Best set
+	EventRefused            EventKind = "refused"      // a proposal was refused before training; Text says why
+	EventProgramEdited      EventKind = "program_edit" // ProgramEdit set
+	EventPaused             EventKind = "paused"       // Text says why
 	EventResumed            EventKind = "resumed"
-	EventNotice             EventKind = "notice"        // anything worth telling people; Text
-	EventRunStopped         EventKind = "run_stopped"   // Text says why
+	EventNotice             EventKind = "notice"      // anything worth telling people; Text
+	EventRunStopped         EventKind = "run_stopped" // Text says why
 )
 
 // Event is one thing the loop reports to its front ends.
