@@ -21,6 +21,9 @@ type Controller interface {
 	AddIdea(ctx context.Context, idea research.Idea) (research.Idea, error)
 	Ideas(ctx context.Context) ([]research.Idea, error)
 	Unpin(ctx context.Context, id int64, by string) error
+	// EditIdea replaces the text of the open idea that came from the chat
+	// message messageTS (an edited thread reply); used ideas stay as they were.
+	EditIdea(ctx context.Context, messageTS, text string) error
 
 	// Program returns the research repo's program.md as the loop will use it.
 	Program(ctx context.Context) (string, error)
