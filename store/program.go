@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+const programEditColumns = `id, run_id, author, kind, text, commit_hash, diff, error, created_at, applied_at`
+
+func scanProgramEdit(s scanner) (ProgramEdit, error) {
+	var p ProgramEdit
+	err := s.Scan(&p.ID, idCol{&p.RunID}, &p.Author, &p.Kind, &p.Text, &p.Commit, &p.Diff, &p.Error,
+		timeCol{&p.CreatedAt}, timeCol{&p.AppliedAt})
+	return p, err
+}
+
+// AddProgramEdit queues an edit of program.md and returns it with ID and
+// CreatedAt (= Now()) set. Kind must be "append" or "replace". RunID 0 means
+// no run (stored as NULL); a non-zero RunID must exist.
+func (db *DB) AddProgramEdit(ctx context.Context, p ProgramEdit) (ProgramEdit, error) {
+	if p.Kind != "append" && p.Kind != "replace" {
+		return ProgramEdit{}, fmt.Errorf("store: add program edit: kind %q is not append or replace", p.Kind)
+	}
+	p.CreatedAt = db.now()
+	res, err := db.db.ExecContext(ctx, `INSERT INTO program_edits (run_id, author, kind, text, commit_hash, diff,
+		error, created_at, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		nullID(p.RunID), p.Author, p.Kind, p.Text, p.Commit, p.Diff, p.Error, p.CreatedAt, dbTime(p.AppliedAt))
+	if err != nil {
+		return ProgramEdit{}, fmt.Errorf("store: add program edit: %w", err)
+	}
+	if p.ID, err = res.LastInsertId(); err != nil {
+		return ProgramEdit{}, err
+	}
+	p.AppliedAt = p.AppliedAt.UTC()
+	return p, nil
+}
+
+// PendingProgramEdits returns the edits neither applied nor failed, oldest first.
+func (db *DB) PendingProgramEdits(ctx context.Context) ([]ProgramEdit, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT `+programEditColumns+` FROM program_edits
+		WHERE applied_at IS NULL AND error = '' ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []ProgramEdit
+	for rows.Next() {
+		p, err := scanProgramEdit(rows)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, p)
+	}
+	return list, rows.Err()
+}
+
+// ProgramEditByID returns the edit with that ID, or ErrNotFound.
+func (db *DB) ProgramEditByID(ctx context.Context, id int64) (ProgramEdit, error) {
+	p, err := scanProgramEdit(db.db.QueryRowContext(ctx,
+		`SELECT `+programEditColumns+` FROM program_edits WHERE id = ?`, id))
+	return p, notFound(err, "program edit %d", id)
+}
+
+// FinishProgramEdit records the outcome of edit p.ID: Commit, Diff, Error and
+// AppliedAt (Now() when zero and Error is empty; a failed edit keeps AppliedAt
+// as given, normally zero). A non-zero RunID is written too (the run it was
+// applied in). ErrNotFound for an unknown ID.
+func (db *DB) FinishProgramEdit(ctx context.Context, p ProgramEdit) error {
+	if p.AppliedAt.IsZero() && p.Error == "" {
+		p.AppliedAt = db.now()
+	}
+	res, err := db.db.ExecContext(ctx, `UPDATE program_edits SET commit_hash = ?, diff = ?, error = ?, applied_at = ?,
+		run_id = COALESCE(?, run_id) WHERE id = ?`,
+		p.Commit, p.Diff, p.Error, dbTime(p.AppliedAt), nullID(p.RunID), p.ID)
+	if err != nil {
+		return fmt.Errorf("store: finish program edit %d: %w", p.ID, err)
+	}
+	return affected(res, "program edit", p.ID)
+}
