@@ -75,6 +75,8 @@ type Repo interface {
 	FileAt(commit, path string) ([]byte, error)
 	// Exclude adds patterns to .git/info/exclude unless already there.
 	Exclude(patterns ...string) error
+	// ResolveRef turns a branch, tag or (short) hash into a full commit hash.
+	ResolveRef(ref string) (string, error)
 }
 
 // Signature names a commit author.

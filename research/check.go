@@ -1,0 +1,137 @@
+package research
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Checker decides whether the worktree holds an acceptable proposal: a
+// non-empty change to editable files only, read-only files untouched, Python
+// that parses. It never changes the worktree.
+type Checker struct {
+	Repo     Repo
+	Editable []string
+	ReadOnly []string
+	Python   string            // "" disables the syntax check
+	Hashes   map[string]string // read-only file -> sha256, taken at run start
+}
+
+// HashFiles returns the sha256 of each file under root.
+func HashFiles(root string, files []string) (map[string]string, error) {
+	out := make(map[string]string, len(files))
+	for _, f := range files {
+		data, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(data)
+		out[f] = hex.EncodeToString(sum[:])
+	}
+	return out, nil
+}
+
+// VerifyReadOnly checks the read-only files still hash as at run start.
+func (c *Checker) VerifyReadOnly() error {
+	now, err := HashFiles(c.Repo.Root(), c.ReadOnly)
+	if err != nil {
+		return &RefusedError{Reason: fmt.Sprintf("cannot read a read-only file: %v", err)}
+	}
+	for f, h := range c.Hashes {
+		if now[f] != h {
+			return &RefusedError{Reason: fmt.Sprintf("%s is read-only and was changed; changes to it are never accepted", f), Files: []string{f}}
+		}
+	}
+	return nil
+}
+
+// Check returns the changed paths, or a *RefusedError saying why the change
+// cannot be trained (the changed paths are returned either way so the caller
+// can restore them).
+func (c *Checker) Check(ctx context.Context) ([]string, error) {
+	changed, err := c.Repo.Changes()
+	if err != nil {
+		return nil, err
+	}
+	if len(changed) == 0 {
+		return nil, &RefusedError{Reason: "the proposal changed nothing; make a change to " + strings.Join(c.Editable, ", ")}
+	}
+	for _, f := range changed {
+		if slices.Contains(c.ReadOnly, f) {
+			return changed, &RefusedError{Reason: fmt.Sprintf("%s is read-only; only %s may be changed", f, strings.Join(c.Editable, ", ")), Files: []string{f}}
+		}
+	}
+	var outside []string
+	for _, f := range changed {
+		if !slices.Contains(c.Editable, f) {
+			outside = append(outside, f)
+		}
+	}
+	if len(outside) > 0 {
+		return changed, &RefusedError{Reason: fmt.Sprintf("only %s may be changed; the proposal also changed %s", strings.Join(c.Editable, ", "), strings.Join(outside, ", ")), Files: outside}
+	}
+	if err := c.VerifyReadOnly(); err != nil {
+		return changed, err
+	}
+	for _, f := range changed {
+		if !strings.HasSuffix(f, ".py") {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(c.Repo.Root(), f)); err != nil {
+			return changed, &RefusedError{Reason: fmt.Sprintf("%s was deleted; editable files must stay in place", f), Files: []string{f}}
+		}
+		if err := c.syntax(ctx, f); err != nil {
+			return changed, err
+		}
+	}
+	return changed, nil
+}
+
+// syntax parses f with the Python interpreter so a typo costs a second, not
+// a training run. Missing interpreters skip the check.
+func (c *Checker) syntax(ctx context.Context, f string) error {
+	if c.Python == "" {
+		return nil
+	}
+	py, err := exec.LookPath(c.Python)
+	if err != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	const script = "import ast,sys\nsrc=open(sys.argv[1],encoding='utf-8').read()\nast.parse(src, sys.argv[1])\n"
+	cmd := exec.CommandContext(ctx, py, "-c", script, f)
+	cmd.Dir = c.Repo.Root()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &RefusedError{Reason: fmt.Sprintf("%s does not parse as Python:\n%s", f, lastLines(out.String(), 6)), Files: []string{f}}
+	}
+	return nil
+}
+
+// lastLines keeps the last n lines of s; progress redrawn with \r keeps only
+// its final state.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		if j := strings.LastIndex(strings.TrimRight(l, "\r"), "\r"); j >= 0 {
+			lines[i] = l[j+1:]
+		}
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

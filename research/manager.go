@@ -1,0 +1,258 @@
+package research
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/autoresearch/autoresearch/store"
+)
+
+// Manager owns the research repository and at most one active run. It is
+// the Controller the chat front ends call, and it runs the loop in its own
+// goroutine.
+type Manager struct {
+	Repo     Repo
+	Store    Store
+	Proposer Proposer
+	Trainer  Trainer
+	Observer Observer
+	Config   Config
+	Logger   *slog.Logger
+	Now      func() time.Time
+
+	mu   sync.Mutex
+	sess *session
+}
+
+func (m *Manager) logger() *slog.Logger {
+	if m.Logger == nil {
+		m.Logger = slog.Default().With("component", "research")
+	}
+	return m.Logger
+}
+
+func (m *Manager) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return nowUTC()
+}
+
+func (m *Manager) emit(e Event) {
+	if e.Time.IsZero() {
+		e.Time = m.now()
+	}
+	if m.Observer != nil {
+		m.Observer.Event(e)
+	}
+}
+
+// active returns the running session, or nil.
+func (m *Manager) active() *session {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sess != nil && !m.sess.isDone() {
+		return m.sess
+	}
+	return nil
+}
+
+// Start begins a run of req.Tag: a new branch autoresearch/TAG, or the
+// existing one when resuming. Every refusal is an *InputError and changes
+// nothing.
+func (m *Manager) Start(ctx context.Context, req StartRequest) (Run, error) {
+	if err := ValidateTag(req.Tag); err != nil {
+		return Run{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sess != nil && !m.sess.isDone() {
+		return Run{}, runActiveError(m.sess.run, m.sess.since)
+	}
+	m.Config = m.Config.WithDefaults(m.Repo.Root())
+	run, resumed, err := m.prepare(ctx, req)
+	if err != nil {
+		return Run{}, err
+	}
+	hashes, err := HashFiles(m.Repo.Root(), m.Config.ReadOnly)
+	if err != nil {
+		return Run{}, err
+	}
+	s := newSession(m, run, hashes, resumed)
+	m.sess = s
+	go s.loop()
+	return run, nil
+}
+
+// prepare checks the repository and creates or resumes the run record and
+// branch. It refuses before changing anything.
+func (m *Manager) prepare(ctx context.Context, req StartRequest) (Run, bool, error) {
+	root := m.Repo.Root()
+	for _, f := range m.Config.RequiredFiles() {
+		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
+			return Run{}, false, &InputError{Msg: fmt.Sprintf("%s is missing in %s: a research repo needs %s", f, root, strings.Join(m.Config.RequiredFiles(), ", "))}
+		}
+	}
+	branch := BranchName(req.Tag)
+	existing, err := m.Store.RunByTag(ctx, req.Tag)
+	found := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return Run{}, false, err
+	}
+	branchExists, err := m.Repo.BranchExists(branch)
+	if err != nil {
+		return Run{}, false, err
+	}
+	// A run that was never stopped by a person was interrupted (kill -9,
+	// SIGTERM, a crash): starting it again resumes it.
+	interrupted := found && existing.State != store.RunStopped && branchExists
+	resume := req.Resume || interrupted
+	switch {
+	case branchExists && !resume:
+		return Run{}, false, &InputError{Msg: fmt.Sprintf("branch %s already exists; pick a new tag, or pass --resume to continue that run", branch)}
+	case resume && !branchExists:
+		return Run{}, false, &InputError{Msg: fmt.Sprintf("nothing to resume: branch %s does not exist", branch)}
+	case !resume && found:
+		return Run{}, false, &InputError{Msg: fmt.Sprintf("run %s is already recorded in %s although its branch is gone; pick a new tag", req.Tag, m.Config.StateDir)}
+	}
+	dirty, err := m.Repo.DirtyTracked()
+	if err != nil {
+		return Run{}, false, err
+	}
+	if len(dirty) > 0 && !(resume && m.onlyEditable(dirty)) {
+		return Run{}, false, &InputError{Msg: fmt.Sprintf("tracked files have uncommitted changes (%s); commit or stash them first", strings.Join(dirty, ", "))}
+	}
+	if !resume {
+		return m.createRun(ctx, req, branch)
+	}
+	run, err := m.resumeRun(ctx, req, existing, found, branch, dirty)
+	return run, true, err
+}
+
+func (m *Manager) onlyEditable(paths []string) bool {
+	for _, p := range paths {
+		if !contains(m.Config.Editable, p) {
+			return false
+		}
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Manager) createRun(ctx context.Context, req StartRequest, branch string) (Run, bool, error) {
+	from := req.From
+	if from == "" {
+		from = "HEAD"
+	}
+	commit, err := m.Repo.ResolveRef(from)
+	if err != nil {
+		return Run{}, false, &InputError{Msg: fmt.Sprintf("cannot start from %q: %v", from, err), Err: err}
+	}
+	if err := m.Repo.CreateBranch(branch, commit); err != nil {
+		return Run{}, false, err
+	}
+	run, err := m.Store.CreateRun(ctx, Run{
+		Tag: req.Tag, Branch: branch, RepoDir: m.Repo.Root(),
+		BaseCommit: commit, BestCommit: commit, State: store.RunActive,
+		StartedBy: req.By, Proposer: m.Config.ProposerName, Model: m.Config.Model, GPU: m.Config.GPU,
+	})
+	if err != nil {
+		return Run{}, false, err
+	}
+	if err := m.prepareFiles(); err != nil {
+		return Run{}, false, err
+	}
+	return run, false, nil
+}
+
+// prepareFiles keeps results.tsv, run.log and the state dir out of git and
+// makes sure results.tsv has its header.
+func (m *Manager) prepareFiles() error {
+	patterns := []string{"results.tsv", "run.log"}
+	if rel, err := filepath.Rel(m.Repo.Root(), m.Config.StateDir); err == nil && !strings.HasPrefix(rel, "..") && rel != "." {
+		patterns = append(patterns, "/"+filepath.ToSlash(rel)+"/")
+	}
+	if err := m.Repo.Exclude(patterns...); err != nil {
+		return err
+	}
+	return EnsureResultsHeader(m.resultsPath())
+}
+
+func (m *Manager) resultsPath() string { return filepath.Join(m.Repo.Root(), "results.tsv") }
+
+// Wait blocks until the active run's loop has ended (or ctx is done).
+func (m *Manager) Wait(ctx context.Context) error {
+	m.mu.Lock()
+	s := m.sess
+	m.mu.Unlock()
+	if s == nil {
+		return nil
+	}
+	select {
+	case <-s.done:
+		return s.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Stop ends the active run: after the running experiment, or at once when
+// now (the experiment is recorded as crash "stopped").
+func (m *Manager) Stop(ctx context.Context, by string, now bool) error {
+	s := m.active()
+	if s == nil {
+		return &InputError{Msg: "no run is active", Err: ErrNoRun}
+	}
+	s.requestStop(by, now, false)
+	return nil
+}
+
+// Shutdown kills the running experiment (crash "stopped"), leaves the repo at
+// the best commit and waits for the loop, without marking the run stopped:
+// the next start resumes it.
+func (m *Manager) Shutdown(ctx context.Context) error {
+	s := m.active()
+	if s == nil {
+		return nil
+	}
+	s.requestStop("shutdown", true, true)
+	select {
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Pause lets the running experiment finish and then waits for Resume.
+func (m *Manager) Pause(ctx context.Context, by string) error {
+	s := m.active()
+	if s == nil {
+		return &InputError{Msg: "no run is active", Err: ErrNoRun}
+	}
+	return s.pause("paused by " + by)
+}
+
+// Resume continues a paused run.
+func (m *Manager) Resume(ctx context.Context, by string) error {
+	s := m.active()
+	if s == nil {
+		return &InputError{Msg: "no run is active", Err: ErrNoRun}
+	}
+	return s.resume(by)
+}

@@ -1,0 +1,177 @@
+package research
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/autoresearch/autoresearch/store"
+)
+
+// Status is a snapshot of the loop and the current (or latest) run.
+func (m *Manager) Status(ctx context.Context) (Status, error) {
+	st := Status{Phase: PhaseIdle}
+	if s := m.active(); s != nil {
+		s.mu.Lock()
+		run := s.run
+		st.Run, st.Active, st.Phase = &run, true, s.phase
+		st.PauseReason, st.Usage, st.Since, st.Proposing = s.pauseReason, s.usage, s.since, s.proposing
+		if s.current != nil {
+			c := *s.current
+			st.Current = &c
+		}
+		if s.progress != nil {
+			p := *s.progress
+			st.Progress = &p
+		}
+		s.mu.Unlock()
+	} else {
+		run, err := m.Store.LatestRun(ctx)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return st, err
+		}
+		if err == nil {
+			st.Run = &run
+		}
+	}
+	if st.Run != nil {
+		exps, err := m.Store.Experiments(ctx, st.Run.ID)
+		if err != nil {
+			return st, err
+		}
+		st.Best = bestOf(exps)
+		var used Usage
+		for i, e := range exps {
+			switch e.Status {
+			case StatusKeep:
+				st.Counts.Keep++
+			case StatusDiscard:
+				st.Counts.Discard++
+			case StatusCrash:
+				st.Counts.Crash++
+			case StatusRunning:
+				st.Counts.Running++
+			}
+			if e.Description == "baseline" && st.Baseline == nil && e.Status == StatusKeep {
+				st.Baseline = &exps[i]
+			}
+			used = used.Add(Usage{e.PromptTokens, e.CompletionTokens})
+		}
+		if !st.Active {
+			st.Usage = used
+		} else if used.PromptTokens+used.CompletionTokens > st.Usage.PromptTokens+st.Usage.CompletionTokens {
+			st.Usage = used
+		}
+	}
+	ideas, err := m.Store.OpenIdeas(ctx)
+	if err != nil {
+		return st, err
+	}
+	st.OpenIdeas = ideas
+	return st, nil
+}
+
+// AddIdea pins an idea for the next proposals.
+func (m *Manager) AddIdea(ctx context.Context, idea Idea) (Idea, error) {
+	idea.Text = strings.TrimSpace(idea.Text)
+	if idea.Text == "" {
+		return Idea{}, &InputError{Msg: "an idea needs some text, e.g. `idea try a cosine learning-rate schedule`"}
+	}
+	if len(idea.Text) > 4000 {
+		return Idea{}, &InputError{Msg: fmt.Sprintf("the idea is %d characters long; keep it under 4000", len(idea.Text))}
+	}
+	if idea.Source == "" {
+		idea.Source = "terminal"
+	}
+	return m.Store.AddIdea(ctx, idea)
+}
+
+// Ideas lists the open (pinned, unused) ideas.
+func (m *Manager) Ideas(ctx context.Context) ([]Idea, error) { return m.Store.OpenIdeas(ctx) }
+
+// Unpin removes an open idea.
+func (m *Manager) Unpin(ctx context.Context, id int64, by string) error {
+	err := m.Store.UnpinIdea(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return &InputError{Msg: fmt.Sprintf("there is no idea %d; `ideas` lists them", id), Err: err}
+	case errors.Is(err, store.ErrIdeaUsed):
+		return &InputError{Msg: fmt.Sprintf("idea %d was already used by an experiment", id), Err: err}
+	}
+	return err
+}
+
+// EditIdea follows an edited chat message to the idea it created.
+func (m *Manager) EditIdea(ctx context.Context, messageTS, text string) error {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return &InputError{Msg: "an idea cannot be empty"}
+	}
+	idea, err := m.Store.IdeaByMessageTS(ctx, messageTS)
+	if err != nil {
+		return err
+	}
+	return m.Store.UpdateIdeaText(ctx, idea.ID, text)
+}
+
+// currentRun is the active run, else the latest one.
+func (m *Manager) currentRun(ctx context.Context) (Run, error) {
+	if s := m.active(); s != nil {
+		return s.snapshotRun(), nil
+	}
+	run, err := m.Store.LatestRun(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return Run{}, &InputError{Msg: "no run yet; start one with `start TAG`", Err: ErrNoRun}
+	}
+	return run, err
+}
+
+// Results returns the last n experiments (all when n <= 0), oldest first.
+func (m *Manager) Results(ctx context.Context, n int) ([]Experiment, error) {
+	run, err := m.currentRun(ctx)
+	if err != nil {
+		return nil, err
+	}
+	exps, err := m.Store.Experiments(ctx, run.ID)
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 && len(exps) > n {
+		exps = exps[len(exps)-n:]
+	}
+	return exps, nil
+}
+
+// Experiment returns experiment number of the current (or latest) run.
+func (m *Manager) Experiment(ctx context.Context, number int) (Experiment, error) {
+	run, err := m.currentRun(ctx)
+	if err != nil {
+		return Experiment{}, err
+	}
+	e, err := m.Store.ExperimentByNumber(ctx, run.ID, number)
+	if errors.Is(err, store.ErrNotFound) {
+		return Experiment{}, &InputError{Msg: fmt.Sprintf("run %s has no experiment %d", run.Tag, number), Err: err}
+	}
+	return e, err
+}
+
+// Log returns the training log of experiment number.
+func (m *Manager) Log(ctx context.Context, number int) (string, error) {
+	e, err := m.Experiment(ctx, number)
+	if err != nil {
+		return "", err
+	}
+	if e.LogPath == "" {
+		return "", &InputError{Msg: fmt.Sprintf("experiment %d has no log yet", number)}
+	}
+	data, err := os.ReadFile(e.LogPath)
+	if err != nil {
+		if e.LogTail != "" {
+			return e.LogTail, nil
+		}
+		return "", err
+	}
+	return string(data), nil
+}

@@ -1,0 +1,120 @@
+package research
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/autoresearch/autoresearch/store"
+)
+
+// resumeRun brings an existing run back: the branch checked out at its best
+// commit, experiments that were running when the process died recorded as
+// crash "interrupted", results.tsv completed. Untracked files stay as they are.
+func (m *Manager) resumeRun(ctx context.Context, req StartRequest, run Run, found bool, branch string, dirty []string) (Run, error) {
+	// Half-written proposals (dirty editable files) are ours: undo them.
+	if len(dirty) > 0 {
+		m.logger().Warn("discarding an unfinished proposal left in the worktree", "files", dirty)
+		if err := m.Repo.RestoreFiles(dirty); err != nil {
+			return Run{}, err
+		}
+	}
+	current, err := m.Repo.CurrentBranch()
+	if err != nil {
+		return Run{}, err
+	}
+	if current != branch {
+		if err := m.Repo.CheckoutBranch(branch); err != nil {
+			return Run{}, err
+		}
+	}
+	if !found {
+		// A branch made by hand (or by upstream's agent) without our record:
+		// adopt it, its tip as the best so far.
+		tip, err := m.Repo.Head()
+		if err != nil {
+			return Run{}, err
+		}
+		run, err = m.Store.CreateRun(ctx, Run{
+			Tag: req.Tag, Branch: branch, RepoDir: m.Repo.Root(), BaseCommit: tip, BestCommit: tip,
+			State: store.RunActive, StartedBy: req.By, Proposer: m.Config.ProposerName, Model: m.Config.Model, GPU: m.Config.GPU,
+		})
+		if err != nil {
+			return Run{}, err
+		}
+	}
+	if err := m.prepareFiles(); err != nil {
+		return Run{}, err
+	}
+	if err := m.recoverExperiments(ctx, &run); err != nil {
+		return Run{}, err
+	}
+	if err := m.Repo.ResetTo(run.BestCommit); err != nil {
+		return Run{}, fmt.Errorf("moving %s back to the best commit: %w", branch, err)
+	}
+	if run.State == store.RunStopped {
+		run.State = store.RunActive
+	}
+	if req.By != "" {
+		run.StartedBy = req.By
+	}
+	if err := m.Store.UpdateRun(ctx, run); err != nil {
+		return Run{}, err
+	}
+	return run, nil
+}
+
+// recoverExperiments records experiments left running as crashes and appends
+// results.tsv rows that were not yet written.
+func (m *Manager) recoverExperiments(ctx context.Context, run *Run) error {
+	running, err := m.Store.RunningExperiments(ctx, run.ID)
+	if err != nil {
+		return err
+	}
+	for _, e := range running {
+		e.Status = StatusCrash
+		e.Reason = "interrupted"
+		e.FinishedAt = m.now()
+		if err := m.Store.FinishExperiment(ctx, e, *run); err != nil {
+			return err
+		}
+		m.logger().Warn("experiment was interrupted", "run", run.Tag, "number", e.Number)
+	}
+	exps, err := m.Store.Experiments(ctx, run.ID)
+	if err != nil {
+		return err
+	}
+	for _, e := range exps {
+		if e.Status == StatusRunning || e.TSVWritten {
+			continue
+		}
+		if err := AppendResult(m.resultsPath(), e); err != nil {
+			return err
+		}
+		if err := m.Store.MarkTSVWritten(ctx, e.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ResumeInterrupted resumes the latest run if it was not stopped by a person
+// (the bot calls it at start). It returns false when there is nothing to resume.
+func (m *Manager) ResumeInterrupted(ctx context.Context, by string) (Run, bool, error) {
+	run, err := m.Store.LatestRun(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return Run{}, false, nil
+	}
+	if err != nil {
+		return Run{}, false, err
+	}
+	if run.State == store.RunStopped {
+		return Run{}, false, nil
+	}
+	// A paused run stays paused: the session starts in that state.
+	r, err := m.Start(ctx, StartRequest{Tag: run.Tag, By: run.StartedBy, Resume: true})
+	if err != nil {
+		return Run{}, false, err
+	}
+	return r, true, nil
+}
