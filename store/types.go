@@ -30,14 +30,14 @@ type Run struct {
 	Tag        string
 	Branch     string // autoresearch/TAG
 	RepoDir    string
-	BaseCommit string // where the branch was created from
-	BestCommit string // the branch tip: last kept experiment or program edit
+	BaseCommit string  // where the branch was created from
+	BestCommit string  // the branch tip: last kept experiment or program edit
 	BestValBPB float64 // 0 while there is no successful experiment
 	State      string  // RunActive, RunPaused, RunStopped
 	StartedBy  string  // who started it (Slack user ID, or "terminal")
 	Proposer   string  // llm, command, sweep
 	Model      string
-	GPU        string // description of the GPU(s) the run uses
+	GPU        string  // description of the GPU(s) the run uses
 	Noise      float64 // run-to-run standard deviation of val_bpb (0 = unknown)
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
