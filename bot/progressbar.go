@@ -1,0 +1,53 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/autoresearch/autoresearch/research"
+)
+
+// progressWidth is the bar's width in characters: short enough that the
+// whole progress line fits an 80-column terminal, where \r redraws work.
+const progressWidth = 20
+
+// FormatProgress renders one training progress report on one line:
+//
+//	#3 [########............] 41%  loss 3.210  2m57s left
+func FormatProgress(number int, p research.Progress) string {
+	return fmt.Sprintf("#%d %s", number, progressText(p))
+}
+
+func progressText(p research.Progress) string {
+	pct := min(max(p.Percent, 0), 100)
+	filled := int(pct / 100 * progressWidth)
+	s := fmt.Sprintf("[%s%s] %2.0f%%", strings.Repeat("#", filled), strings.Repeat(".", progressWidth-filled), pct)
+	if p.Loss > 0 {
+		s += fmt.Sprintf("  loss %.3f", p.Loss)
+	}
+	if p.Remaining > 0 {
+		s += "  " + FormatDuration(p.Remaining) + " left"
+	}
+	return s
+}
+
+// progressGate throttles progress output where lines cannot be redrawn
+// (pipes, log files): one line per experiment per 10 % step, so a 5-minute
+// run writes about 11 lines instead of hundreds.
+type progressGate struct {
+	number int
+	decile int // last decile printed for number; -1 = none yet
+}
+
+// allow reports whether a report for experiment number at pct is due.
+func (g *progressGate) allow(number int, pct float64) bool {
+	if number != g.number {
+		g.number, g.decile = number, -1
+	}
+	d := int(min(max(pct, 0), 100) / 10)
+	if d <= g.decile {
+		return false
+	}
+	g.decile = d
+	return true
+}
