@@ -1,0 +1,143 @@
+package gitrepo
+
+import (
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+
+	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
+	"github.com/go-git/go-git/v5/plumbing/format/index"
+)
+
+// DirtyTracked lists tracked paths whose index entry or worktree file
+// differs from HEAD: modified, deleted, staged (also staged additions) and
+// unmerged paths. It stats each index entry and hashes only files whose stat
+// data changed; it never walks directories, ignored or not.
+func (r *Repo) DirtyTracked() ([]string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st, err := r.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	return r.dirtyTracked(st)
+}
+
+// Changes lists every path that differs from HEAD: what DirtyTracked lists
+// plus untracked files that are not ignored. Untracked files are listed one
+// by one (not collapsed to their directory); ignored directories are skipped
+// without being read.
+func (r *Repo) Changes() ([]string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st, err := r.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	dirty, err := r.dirtyTracked(st)
+	if err != nil {
+		return nil, err
+	}
+	untracked, err := r.untracked(st)
+	if err != nil {
+		return nil, err
+	}
+	set := map[string]bool{}
+	for _, p := range append(dirty, untracked...) {
+		set[p] = true
+	}
+	return sortedKeys(set), nil
+}
+
+func (r *Repo) dirtyTracked(st *indexState) ([]string, error) {
+	head, err := r.headSnapshot()
+	if err != nil {
+		return nil, err
+	}
+	set := map[string]bool{}
+	for name, e := range st.entries {
+		h, ok := head.files[name]
+		if !ok || h.Hash != e.Hash || h.Mode != e.Mode {
+			set[name] = true
+			continue
+		}
+		clean, err := r.worktreeClean(e, st.mtime)
+		if err != nil {
+			return nil, err
+		}
+		if !clean {
+			set[name] = true
+		}
+	}
+	for name := range head.files {
+		if _, ok := st.entries[name]; !ok {
+			set[name] = true // staged deletion (or unmerged)
+		}
+	}
+	for _, e := range st.unmerged {
+		set[e.Name] = true
+	}
+	return sortedKeys(set), nil
+}
+
+// untracked walks the work tree for files that are neither in the index nor
+// ignored. An ignored directory is skipped without reading it, which is what
+// keeps this fast next to a .venv of tens of thousands of files.
+func (r *Repo) untracked(st *indexState) ([]string, error) {
+	var out []string
+	var walk func(rel string, parts []string, ps []gitignore.Pattern) error
+	walk = func(rel string, parts []string, ps []gitignore.Pattern) error {
+		dir := filepath.Join(r.root, filepath.FromSlash(rel))
+		// Full slice expression: siblings must not share appended patterns.
+		ps = append(ps[:len(ps):len(ps)], readPatternFile(filepath.Join(dir, ".gitignore"), parts)...)
+		m := gitignore.NewMatcher(ps)
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			if rel != "" && isMissing(err) {
+				return nil // vanished while walking
+			}
+			return err
+		}
+		for _, de := range ents {
+			name := de.Name()
+			if name == ".git" {
+				continue
+			}
+			p := path.Join(rel, name)
+			child := append(parts[:len(parts):len(parts)], name)
+			if de.IsDir() {
+				if m.Match(child, true) {
+					continue
+				}
+				if err := walk(p, child, ps); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, tracked := st.entries[p]; tracked || m.Match(child, false) {
+				continue
+			}
+			out = append(out, p)
+		}
+		return nil
+	}
+	if err := walk("", nil, r.basePatterns()); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// entryMatches: the index entry records exactly blob b.
+func entryMatches(e *index.Entry, b blobEntry) bool {
+	return e != nil && e.Hash == b.Hash && e.Mode == b.Mode
+}
