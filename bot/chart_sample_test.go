@@ -1,0 +1,63 @@
+package bot
+
+import (
+	"math/rand"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/autoresearch/autoresearch/research"
+)
+
+// chartNight builds a realistic run: a baseline, mostly discarded tries,
+// a few kept improvements, some crashes and one wild outlier.
+func chartNight(n int, seed int64, start time.Time) []research.Experiment {
+	rng := rand.New(rand.NewSource(seed))
+	descs := []string{
+		"increase learning rate to 0.04", "use rotary embeddings with base 50000",
+		"switch to SwiGLU activation in the MLP", "halve the batch size, double steps",
+		"add QK-norm before attention", "warmup 200 steps then cosine decay to zero",
+		"untie embedding and unembedding weights", "depth 10 instead of 8",
+		"weight decay 0.1 on matrices only", "Muon momentum 0.95",
+	}
+	var out []research.Experiment
+	best := 0.9979
+	for i := 1; i <= n; i++ {
+		e := research.Experiment{ID: int64(i), RunID: 1, Number: i, Description: descs[rng.Intn(len(descs))],
+			TrainSeconds: 300, TotalSeconds: 340, PromptTokens: 9000, CompletionTokens: 700,
+			StartedAt: start.Add(time.Duration(i-1) * 6 * time.Minute), FinishedAt: start.Add(time.Duration(i) * 6 * time.Minute)}
+		switch {
+		case i == 1:
+			e.Description, e.Status, e.Summary.ValBPB = "baseline", research.StatusKeep, best
+		case i%13 == 0:
+			e.Status, e.Reason = research.StatusCrash, "CUDA out of memory"
+		case i == 17:
+			e.Status, e.Summary.ValBPB = research.StatusDiscard, 1.6
+		default:
+			v := best + rng.NormFloat64()*0.004 + 0.002
+			if v < best {
+				e.Status, best = research.StatusKeep, v
+			} else {
+				e.Status = research.StatusDiscard
+			}
+			e.Summary.ValBPB = v
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// TestChartSample writes a sample chart to look at when CHART_SAMPLE names a file.
+func TestChartSample(t *testing.T) {
+	path := os.Getenv("CHART_SAMPLE")
+	if path == "" {
+		t.Skip("set CHART_SAMPLE=/tmp/chart-sample.png to write a sample")
+	}
+	png, err := RenderProgressChart(chartNight(90, 3, time.Date(2026, 3, 2, 22, 0, 0, 0, time.UTC)), 1200, 600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,505 @@
+package bot
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/autoresearch/autoresearch/research"
+)
+
+// Digest sums up a window of the loop's work (normally the night before the
+// morning digest). Build it with BuildDigest or DigestScheduler.Build; post
+// Text as the channel message and ThreadTexts plus Chart in its thread.
+type Digest struct {
+	From, To time.Time
+
+	Experiments, Keep, Discard, Crash int
+
+	// BestValBPB is the latest run's best val_bpb at To (0 when unknown).
+	BestValBPB float64
+	// ImprovementSinceLast is how much BestValBPB went down since the last
+	// digest (PrevBestValBPB - BestValBPB; positive is better). When the run
+	// had no result before From it equals ImprovementSinceBaseline.
+	ImprovementSinceLast float64
+	// ImprovementSinceBaseline is BaselineValBPB - BestValBPB.
+	ImprovementSinceBaseline float64
+	// BaselineValBPB is the latest run's first successful val_bpb (0 = none).
+	BaselineValBPB float64
+	// PrevBestValBPB is the best val_bpb at From (0 = the run had none yet).
+	PrevBestValBPB float64
+
+	// GPUHours is the night's training time in hours (see BuildDigest).
+	GPUHours float64
+
+	PromptTokens, CompletionTokens int64
+
+	// Kept are the night's kept improvements ranked by their delta, best
+	// improvement first; KeptDeltas[i] is Kept[i]'s improvement over the best
+	// before it (positive is better). A run's baseline is not an improvement
+	// and is not listed (it is counted in Keep).
+	Kept       []research.Experiment
+	KeptDeltas []float64
+	// Crashes are the night's crashed experiments in the order they ended.
+	Crashes   []research.Experiment
+	OpenIdeas []research.Idea
+
+	// NoiseFloor is the run-to-run standard deviation of val_bpb (0 =
+	// unknown); improvements below it are flagged as possibly noise.
+	NoiseFloor float64
+	// Tag is the latest run's tag, when known.
+	Tag string
+
+	// Chart is the latest run's progress chart (PNG), nil when there is
+	// nothing to draw.
+	Chart []byte
+
+	// Empty is true when no experiment finished in the window.
+	Empty bool
+}
+
+// Default size of the digest's progress chart.
+const (
+	DigestChartWidth  = 1200
+	DigestChartHeight = 600
+)
+
+// BuildDigest computes the digest of the window [from, to).
+//
+// history holds the experiments of the run(s) the night's experiments belong
+// to (normally the whole latest run): it gives the baseline, the best before
+// the night and each kept experiment's delta against the best before it.
+// Several runs may be mixed; the latest run (the run of the last experiment
+// to finish in the night, or of history when the night is empty) gives the
+// best, the baseline and the chart. night holds the experiments that finished
+// in [from, to); running ones are ignored.
+//
+// prevBest, when positive, is the best val_bpb at the last digest; otherwise
+// it is taken from history (the latest run's best kept result that finished
+// before from).
+//
+// GPU hours sum each experiment's TrainSeconds (the time it held the GPU),
+// or TotalSeconds when TrainSeconds was not recorded.
+//
+// BuildDigest is pure: it reads nothing but its arguments.
+func BuildDigest(history []research.Experiment, night []research.Experiment, ideas []research.Idea, prevBest float64, from, to time.Time) Digest {
+	d := Digest{From: from, To: to, OpenIdeas: openIdeasOnly(ideas)}
+
+	var finished []research.Experiment
+	for _, e := range night {
+		if e.Status == research.StatusRunning {
+			continue
+		}
+		finished = append(finished, e)
+	}
+	sort.SliceStable(finished, func(i, j int) bool { return finished[i].FinishedAt.Before(finished[j].FinishedAt) })
+
+	// The latest run: the run of the last experiment to finish.
+	latest := int64(0)
+	latestSet := false
+	if len(finished) > 0 {
+		latest, latestSet = finished[len(finished)-1].RunID, true
+	} else {
+		for _, e := range history {
+			if !latestSet || e.RunID > latest {
+				latest, latestSet = e.RunID, true
+			}
+		}
+	}
+
+	// Every experiment we know of, per run, ordered by number; the night's
+	// copies win over history's (they are the fresher rows).
+	runs := digestByRun(history, finished)
+
+	for _, e := range finished {
+		d.Experiments++
+		switch e.Status {
+		case research.StatusKeep:
+			d.Keep++
+		case research.StatusDiscard:
+			d.Discard++
+		case research.StatusCrash:
+			d.Crash++
+			d.Crashes = append(d.Crashes, e)
+		}
+		d.GPUHours += digestGPUSeconds(e) / 3600
+		d.PromptTokens += e.PromptTokens
+		d.CompletionTokens += e.CompletionTokens
+	}
+	d.Empty = d.Experiments == 0
+
+	// Kept improvements: delta against the best of the same run before it.
+	type ranked struct {
+		e     research.Experiment
+		delta float64
+	}
+	var kept []ranked
+	for _, e := range finished {
+		if e.Status != research.StatusKeep || !digestHasValue(e) {
+			continue
+		}
+		before, ok := digestBestBefore(runs[e.RunID], e)
+		if !ok {
+			continue // the baseline: nothing to improve on
+		}
+		kept = append(kept, ranked{e, before - e.Summary.ValBPB})
+	}
+	sort.SliceStable(kept, func(i, j int) bool { return kept[i].delta > kept[j].delta })
+	for _, k := range kept {
+		d.Kept = append(d.Kept, k.e)
+		d.KeptDeltas = append(d.KeptDeltas, k.delta)
+	}
+
+	// Best, baseline and the best at the last digest, for the latest run.
+	if latestSet {
+		exps := runs[latest]
+		if b, ok := digestBaseline(exps); ok {
+			d.BaselineValBPB = b.Summary.ValBPB
+		}
+		d.BestValBPB = digestBestUntil(exps, func(e research.Experiment) bool { return e.FinishedAt.Before(to) })
+		if prevBest > 0 {
+			d.PrevBestValBPB = prevBest
+		} else {
+			d.PrevBestValBPB = digestBestUntil(exps, func(e research.Experiment) bool { return e.FinishedAt.Before(from) })
+		}
+		if d.BestValBPB > 0 && d.BaselineValBPB > 0 {
+			d.ImprovementSinceBaseline = d.BaselineValBPB - d.BestValBPB
+		}
+		switch {
+		case d.BestValBPB > 0 && d.PrevBestValBPB > 0:
+			d.ImprovementSinceLast = d.PrevBestValBPB - d.BestValBPB
+		default:
+			d.ImprovementSinceLast = d.ImprovementSinceBaseline
+		}
+		if !d.Empty {
+			var upTo []research.Experiment
+			for _, e := range exps {
+				if e.Status != research.StatusRunning && e.FinishedAt.Before(to) {
+					upTo = append(upTo, e)
+				}
+			}
+			if png, err := RenderProgressChart(upTo, DigestChartWidth, DigestChartHeight); err == nil {
+				d.Chart = png
+			}
+		}
+	}
+	return d
+}
+
+// digestGPUSeconds is the time an experiment held the GPU.
+func digestGPUSeconds(e research.Experiment) float64 {
+	if e.TrainSeconds > 0 {
+		return e.TrainSeconds
+	}
+	if e.TotalSeconds > 0 {
+		return e.TotalSeconds
+	}
+	return 0
+}
+
+func digestHasValue(e research.Experiment) bool {
+	return e.Summary.ValBPB > 0 && !math.IsNaN(e.Summary.ValBPB) && !math.IsInf(e.Summary.ValBPB, 0)
+}
+
+func openIdeasOnly(ideas []research.Idea) []research.Idea {
+	var out []research.Idea
+	for _, i := range ideas {
+		if i.ConsumedBy == 0 && !i.Unpinned {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// digestByRun groups experiments by run, ordered by number; night rows
+// replace history rows of the same run and number.
+func digestByRun(history, night []research.Experiment) map[int64][]research.Experiment {
+	type key struct {
+		run int64
+		num int
+	}
+	idx := map[key]int{}
+	var all []research.Experiment
+	add := func(e research.Experiment) {
+		if e.Number > 0 {
+			k := key{e.RunID, e.Number}
+			if i, ok := idx[k]; ok {
+				all[i] = e
+				return
+			}
+			idx[k] = len(all)
+		}
+		all = append(all, e)
+	}
+	for _, e := range history {
+		add(e)
+	}
+	for _, e := range night {
+		add(e)
+	}
+	out := map[int64][]research.Experiment{}
+	for _, e := range all {
+		out[e.RunID] = append(out[e.RunID], e)
+	}
+	for _, exps := range out {
+		sort.SliceStable(exps, func(i, j int) bool { return digestBefore(exps[i], exps[j]) })
+	}
+	return out
+}
+
+// digestBefore orders experiments of one run: by number, then by finish time.
+func digestBefore(a, b research.Experiment) bool {
+	if a.Number != b.Number && a.Number > 0 && b.Number > 0 {
+		return a.Number < b.Number
+	}
+	return a.FinishedAt.Before(b.FinishedAt)
+}
+
+// digestBaseline is the run's first successful experiment.
+func digestBaseline(exps []research.Experiment) (research.Experiment, bool) {
+	for _, e := range exps {
+		if (e.Status == research.StatusKeep || e.Status == research.StatusDiscard) && digestHasValue(e) {
+			return e, true
+		}
+	}
+	return research.Experiment{}, false
+}
+
+// digestBestBefore is the best kept val_bpb of the run's experiments that
+// came before e.
+func digestBestBefore(exps []research.Experiment, e research.Experiment) (float64, bool) {
+	best, ok := 0.0, false
+	for _, p := range exps {
+		if !digestBefore(p, e) || p.Status != research.StatusKeep || !digestHasValue(p) {
+			continue
+		}
+		if !ok || p.Summary.ValBPB < best {
+			best, ok = p.Summary.ValBPB, true
+		}
+	}
+	return best, ok
+}
+
+// digestBestUntil is the best kept val_bpb among the finished experiments
+// that pass keep (0 when none).
+func digestBestUntil(exps []research.Experiment, keep func(research.Experiment) bool) float64 {
+	best := 0.0
+	for _, e := range exps {
+		if e.Status != research.StatusKeep || !digestHasValue(e) || e.FinishedAt.IsZero() || !keep(e) {
+			continue
+		}
+		if best == 0 || e.Summary.ValBPB < best {
+			best = e.Summary.ValBPB
+		}
+	}
+	return best
+}
+
+// Text is the digest's headline message (Slack mrkdwn, readable as plain text).
+func (d Digest) Text() string {
+	var b strings.Builder
+	b.WriteString("*Morning digest*")
+	if d.Tag != "" {
+		fmt.Fprintf(&b, " · run `%s`", digestEscape(d.Tag))
+	}
+	fmt.Fprintf(&b, " · %s → %s\n", digestTime(d.From), digestTime(d.To))
+	if d.Empty {
+		b.WriteString("No experiments finished in this window: the loop did not run (or nothing finished).")
+		if d.BestValBPB > 0 {
+			fmt.Fprintf(&b, "\nBest val_bpb so far: %.6f.", d.BestValBPB)
+		}
+		if n := len(d.OpenIdeas); n > 0 {
+			fmt.Fprintf(&b, "\n%s waiting.", digestPlural(n, "open idea", "open ideas"))
+		}
+		return b.String()
+	}
+	fmt.Fprintf(&b, "*%s*: %d keep · %d discard · %d crash\n",
+		digestPlural(d.Experiments, "experiment", "experiments"), d.Keep, d.Discard, d.Crash)
+	if d.BestValBPB > 0 {
+		fmt.Fprintf(&b, "Best val_bpb *%.6f*", d.BestValBPB)
+		var parts []string
+		if d.PrevBestValBPB > 0 {
+			parts = append(parts, digestChange(d.ImprovementSinceLast)+" since the last digest")
+		}
+		if d.BaselineValBPB > 0 {
+			parts = append(parts, fmt.Sprintf("%s since the baseline (%.6f)", digestChange(d.ImprovementSinceBaseline), d.BaselineValBPB))
+		}
+		if len(parts) > 0 {
+			b.WriteString(": " + strings.Join(parts, ", "))
+		}
+		b.WriteString("\n")
+	} else {
+		b.WriteString("No successful result yet.\n")
+	}
+	fmt.Fprintf(&b, "GPU time %.1f h · LLM tokens %s prompt + %s completion",
+		d.GPUHours, digestCount(d.PromptTokens), digestCount(d.CompletionTokens))
+	if d.NoiseFloor > 0 {
+		fmt.Fprintf(&b, " · noise floor ±%.6f", d.NoiseFloor)
+	}
+	b.WriteString("\n")
+	var thread []string
+	if len(d.Kept) > 0 {
+		thread = append(thread, digestPlural(len(d.Kept), "kept improvement", "kept improvements"))
+	}
+	if len(d.Crashes) > 0 {
+		thread = append(thread, digestPlural(len(d.Crashes), "crash", "crashes"))
+	}
+	if len(d.OpenIdeas) > 0 {
+		thread = append(thread, digestPlural(len(d.OpenIdeas), "open idea", "open ideas"))
+	}
+	if len(d.Chart) > 0 {
+		thread = append(thread, "the progress chart")
+	}
+	if len(thread) > 0 {
+		b.WriteString("In the thread: " + strings.Join(thread, ", ") + ".")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// digestListLimit bounds the items of one thread message.
+const digestListLimit = 25
+
+// ThreadTexts are the messages for the digest's thread, in order: the kept
+// improvements ranked by delta, the crashes with their reasons and the open
+// ideas. Empty sections are left out (except the kept improvements of a
+// night that ran experiments).
+func (d Digest) ThreadTexts() []string {
+	var out []string
+	if !d.Empty {
+		var b strings.Builder
+		if len(d.Kept) == 0 {
+			b.WriteString("*Kept improvements*: none in this window.")
+		} else {
+			b.WriteString("*Kept improvements*, best first:")
+			for i, e := range d.Kept {
+				if i == digestListLimit {
+					fmt.Fprintf(&b, "\n… and %d more", len(d.Kept)-i)
+					break
+				}
+				delta := 0.0
+				if i < len(d.KeptDeltas) {
+					delta = d.KeptDeltas[i]
+				}
+				fmt.Fprintf(&b, "\n%d. #%d  %.6f  (−%.6f)  %s", i+1, e.Number, e.Summary.ValBPB, delta, digestEscape(digestShort(e.Description, 150)))
+				if d.NoiseFloor > 0 && delta < d.NoiseFloor {
+					b.WriteString("  _(within noise)_")
+				}
+			}
+		}
+		out = append(out, b.String())
+	}
+	if len(d.Crashes) > 0 {
+		var b strings.Builder
+		fmt.Fprintf(&b, "*Crashes* (%d):", len(d.Crashes))
+		for i, e := range d.Crashes {
+			if i == digestListLimit {
+				fmt.Fprintf(&b, "\n… and %d more", len(d.Crashes)-i)
+				break
+			}
+			reason := e.Reason
+			if reason == "" {
+				reason = "no reason recorded"
+			}
+			fmt.Fprintf(&b, "\n• #%d %s: %s", e.Number, digestEscape(digestShort(e.Description, 120)), digestEscape(digestShort(reason, 200)))
+		}
+		out = append(out, b.String())
+	}
+	if len(d.OpenIdeas) > 0 {
+		var b strings.Builder
+		fmt.Fprintf(&b, "*Open ideas* (%d):", len(d.OpenIdeas))
+		for i, idea := range d.OpenIdeas {
+			if i == digestListLimit {
+				fmt.Fprintf(&b, "\n… and %d more", len(d.OpenIdeas)-i)
+				break
+			}
+			fmt.Fprintf(&b, "\n• [%d] %s", idea.ID, digestEscape(digestShort(idea.Text, 200)))
+			if a := digestAuthor(idea.Author); a != "" {
+				b.WriteString(" (" + a + ")")
+			}
+		}
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// digestAuthor mentions a Slack user ID and names other authors as they are.
+func digestAuthor(a string) string {
+	switch {
+	case a == "":
+		return ""
+	case digestIsSlackUser(a):
+		return "<@" + a + ">"
+	default:
+		return digestEscape(a)
+	}
+}
+
+func digestIsSlackUser(a string) bool {
+	if len(a) < 2 || (a[0] != 'U' && a[0] != 'W') {
+		return false
+	}
+	for _, r := range a {
+		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// digestChange words a val_bpb improvement (positive = lower = better).
+func digestChange(imp float64) string {
+	switch {
+	case imp > 0:
+		return fmt.Sprintf("−%.6f", imp)
+	case imp < 0:
+		return fmt.Sprintf("+%.6f", -imp)
+	default:
+		return "unchanged"
+	}
+}
+
+func digestTime(t time.Time) string {
+	if t.IsZero() {
+		return "?"
+	}
+	return t.Format("Mon 2 Jan 15:04 MST")
+}
+
+func digestPlural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// digestCount writes a token count compactly: 950, 12.3k, 4.56M.
+func digestCount(n int64) string {
+	switch {
+	case n < 1000:
+		return fmt.Sprintf("%d", n)
+	case n < 1_000_000:
+		return fmt.Sprintf("%.1fk", float64(n)/1e3)
+	default:
+		return fmt.Sprintf("%.2fM", float64(n)/1e6)
+	}
+}
+
+// digestShort keeps the first line of s, at most n runes.
+func digestShort(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = strings.TrimSpace(s[:i]) + " …"
+	}
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// digestEscape escapes the characters Slack mrkdwn gives meaning to.
+func digestEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
