@@ -41,7 +41,9 @@ type LLMConfig struct {
 	MaxFileBytes int           // read_file cap; default 100 KiB
 	// Temperature 0 means the provider's default: go-openai omits a zero
 	// temperature from the request, so "0" cannot be sent. Use a small
-	// positive value (e.g. 0.01) for near-greedy sampling.
+	// positive value (e.g. 0.01) for near-greedy sampling. Reasoning models
+	// (o1/o3/o4/gpt-5) accept only 0 or 1: go-openai refuses other values
+	// before sending.
 	Temperature float32
 	Retry       RetryPolicy
 	Logger      *slog.Logger
