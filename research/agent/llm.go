@@ -233,7 +233,7 @@ func (l *LLM) callError(ctx context.Context, err error) error {
 func (l *LLM) runTools(req research.ProposalRequest, ws *workspace, calls []openai.ToolCall) (results []openai.ChatCompletionMessage, desc string, done bool) {
 	log := l.logger()
 	out := make([]string, len(calls))
-	finishAt := -1
+	finishAt, failed := -1, 0
 	for i, c := range calls {
 		if c.Function.Name == toolFinish {
 			if finishAt >= 0 {
@@ -246,6 +246,7 @@ func (l *LLM) runTools(req research.ProposalRequest, ws *workspace, calls []open
 		res, err := dispatch(ws, c.Function.Name, c.Function.Arguments)
 		if err != nil {
 			res = "error: " + err.Error()
+			failed++
 			log.Info("tool refused", "tool", c.Function.Name, "err", err)
 		} else {
 			log.Debug("tool ok", "tool", c.Function.Name, "result", truncate(res, 120))
@@ -257,6 +258,10 @@ func (l *LLM) runTools(req research.ProposalRequest, ws *workspace, calls []open
 		switch {
 		case err != nil:
 			out[finishAt] = "error: " + err.Error()
+		case failed > 0:
+			// The model batched edits with finish; shipping the files after
+			// a failed edit would train a change it did not mean.
+			out[finishAt] = fmt.Sprintf("error: not finished: %d other call(s) in this reply failed; fix them, then call finish again", failed)
 		case req.Check != nil:
 			if cerr := req.Check(); cerr != nil {
 				log.Info("finish refused by check", "err", cerr)

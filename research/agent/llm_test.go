@@ -237,6 +237,29 @@ func TestLLMToolRefusals(t *testing.T) {
 	}
 }
 
+func TestLLMFinishAfterFailedEditInSameReplyIsRefused(t *testing.T) {
+	dir := newRepo(t)
+	f := newFakeOpenAI(t,
+		replyTools(
+			call{"edit_file", map[string]string{"path": "train.py", "old_string": "lr=0.01", "new_string": "lr=0.02"}},
+			call{"finish", map[string]string{"description": "double lr"}},
+		),
+		replyTools(call{"finish", map[string]string{"description": "unchanged after all"}}),
+	)
+	l, _ := newTestLLM(t, f)
+	p, err := l.Propose(context.Background(), baseRequest(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := lastToolResults(t, f.request(1))
+	if !strings.Contains(got[0], "old_string not found") || !strings.HasPrefix(got[1], "error: not finished: 1 other call(s)") {
+		t.Errorf("tool results = %q", got)
+	}
+	if p.Description != "unchanged after all" {
+		t.Errorf("description = %q", p.Description)
+	}
+}
+
 func TestLLMReadCapTruncates(t *testing.T) {
 	dir := newRepo(t)
 	must(t, os.WriteFile(filepath.Join(dir, "big.txt"), []byte(strings.Repeat("0123456789", 10)), 0o644))
