@@ -6,7 +6,6 @@ package sweep
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -22,14 +21,16 @@ import (
 	"github.com/autoresearch/autoresearch/research"
 )
 
+// The loop's sentinels, re-exported: the harness matches them with
+// errors.Is and reacts (moves on after a crash, pauses when exhausted).
 var (
 	// ErrCannotFix is returned when asked to repair a crashed attempt: a
-	// sweep has no way to fix a value that crashed, so the harness should
-	// record the crash and move on to the next proposal.
-	ErrCannotFix = errors.New("sweep: cannot fix a crashed change")
+	// sweep has no way to fix a value that crashed, so the harness records
+	// the crash and moves on to the next proposal.
+	ErrCannotFix = research.ErrCannotFix
 	// ErrExhausted is returned when every candidate change from the current
 	// base commit has been tried.
-	ErrExhausted = errors.New("sweep: every candidate from this base has been tried")
+	ErrExhausted = research.ErrExhausted
 )
 
 // Sweep implements research.Proposer. The zero value is ready to use.
@@ -56,7 +57,7 @@ func skipName(name string) bool { return strings.Contains(name, "SEED") }
 // Propose edits one constant in place and describes the change.
 func (s *Sweep) Propose(ctx context.Context, req research.ProposalRequest) (research.Proposal, error) {
 	if req.Fix != nil {
-		return research.Proposal{}, ErrCannotFix
+		return research.Proposal{}, fmt.Errorf("sweep: a crashed value is not repaired, only left behind: %w", ErrCannotFix)
 	}
 	if err := ctx.Err(); err != nil {
 		return research.Proposal{}, err
@@ -89,7 +90,8 @@ func (s *Sweep) Propose(ctx context.Context, req research.ProposalRequest) (rese
 		c, lit, ok = s.pickCandidate(consts, req.BaseCommit, done)
 	}
 	if !ok {
-		return research.Proposal{}, ErrExhausted
+		return research.Proposal{}, fmt.Errorf("sweep: every change to the %d constants of %s has been tried from %.7s: %w",
+			len(consts), file, req.BaseCommit, ErrExhausted)
 	}
 	nv, _, _ := parseLiteral(lit)
 	s.remember(req.BaseCommit, c.Name, nv)
