@@ -38,6 +38,9 @@ func (r *Repo) worktreeClean(e *index.Entry, indexMtime time.Time) (bool, error)
 		return true, nil
 	}
 	h, err := r.hashWorktree(e.Name, fi)
+	if isMissing(err) {
+		return false, nil // deleted since the stat
+	}
 	if err != nil {
 		return false, err
 	}
@@ -57,6 +60,9 @@ func (r *Repo) contentMatches(e *index.Entry) (bool, error) {
 		return false, nil
 	}
 	h, err := r.hashWorktree(e.Name, fi)
+	if isMissing(err) {
+		return false, nil
+	}
 	return err == nil && h == e.Hash, err
 }
 
@@ -104,16 +110,13 @@ func (r *Repo) hashWorktree(p string, fi os.FileInfo) (plumbing.Hash, error) {
 		}
 		return plumbing.ComputeHash(plumbing.BlobObject, []byte(target)), nil
 	}
-	f, err := os.Open(full)
+	// Read whole rather than stream with the stat size: a file being
+	// rewritten while we read simply hashes as different, never as an error.
+	b, err := os.ReadFile(full)
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
-	defer f.Close()
-	h := plumbing.NewHasher(plumbing.BlobObject, fi.Size())
-	if n, err := io.Copy(h, f); err != nil || n != fi.Size() {
-		return plumbing.ZeroHash, fmt.Errorf("hash %s: changed while reading (%d of %d bytes): %v", p, n, fi.Size(), err)
-	}
-	return h.Sum(), nil
+	return plumbing.ComputeHash(plumbing.BlobObject, b), nil
 }
 
 // stageFile stores the worktree file p as a blob and returns its index
