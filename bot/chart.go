@@ -200,6 +200,16 @@ func RenderProgressChart(exps []research.Experiment, w, h int) ([]byte, error) {
 		}
 		chartDisc(img, plot, l.px(p.x), l.py(p.y), chartDiscardedR, chartDiscarded, chartDiscardedAlpha)
 	}
+	// Outliers above the range: small grey carets along the top.
+	for _, p := range pts {
+		if p.y > l.ymax && p.status != research.StatusCrash {
+			x := l.px(p.x)
+			for i := 0; i < 4; i++ {
+				r := image.Rect(int(math.Round(x))-i, l.top+2+i, int(math.Round(x))+i+1, l.top+3+i)
+				chartBlendRect(img, r, chartDiscarded, 0.9)
+			}
+		}
+	}
 	// Crashes: small ticks along the bottom.
 	for _, p := range pts {
 		if p.status == research.StatusCrash {
@@ -269,7 +279,7 @@ func RenderProgressChart(exps []research.Experiment, w, h int) ([]byte, error) {
 	}
 
 	// Title, axis names and the legend.
-	title := fmt.Sprintf("%d experiments, %d kept", len(pts), kept)
+	title := fmt.Sprintf("%s, %d kept", digestPlural(len(pts), "experiment", "experiments"), kept)
 	chartText(img, title, (w-2*chartTextWidth(title))/2, 32, chartTextColor, 2)
 	xl := "experiment #"
 	chartText(img, xl, (l.left+l.right-chartTextWidth(xl))/2, h-8, chartTextColor, 1)
