@@ -1,0 +1,590 @@
+package bot
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/store"
+)
+
+// DefaultResults is how many experiments `results` lists when no N is given.
+const DefaultResults = 20
+
+// logTailLines is how much of a training log `log N` prints.
+const logTailLines = 40
+
+// Retrier is implemented by controllers that can re-run an experiment's
+// change themselves. Without it the terminal pins an idea asking the
+// proposer to apply the change again.
+type Retrier interface {
+	Retry(ctx context.Context, number int, by string) error
+}
+
+// Digester is implemented by controllers that compose the run digest.
+// Without it the terminal answers `digest` with status and recent results.
+type Digester interface {
+	Digest(ctx context.Context) (string, error)
+}
+
+// Terminal is the terminal front end of `autoresearch run`: it prints the
+// loop's events as timestamped lines with a progress bar while training, and
+// serves commands typed on In. Event and Serve may run concurrently.
+type Terminal struct {
+	In         io.Reader
+	Out        io.Writer
+	Controller Controller
+	Color      bool             // ANSI colors for statuses and errors
+	Now        func() time.Time // clock for events without a time (default time.Now)
+	Logger     *slog.Logger     // diagnostics (default: discarded)
+	// TTY forces redrawing the progress bar in place. Without it, in-place
+	// redraws are used only when Out is a character device; elsewhere
+	// (pipes, files, tests) progress is printed at most every 10 %.
+	TTY bool
+
+	mu      sync.Mutex
+	ttyOnce sync.Once
+	tty     bool
+	bar     string // progress line on screen (TTY); "" = none
+	barLen  int    // its width, to blank it out
+	gate    progressGate
+	best    float64 // best val_bpb seen in events: the finished line's delta
+	failed  bool    // a write to Out failed (logged once)
+}
+
+var _ research.Observer = (*Terminal)(nil)
+
+// ANSI SGR codes.
+const (
+	ansiDim    = "2"
+	ansiBold   = "1"
+	ansiRed    = "31"
+	ansiGreen  = "32"
+	ansiYellow = "33"
+)
+
+// Event prints one loop event. It implements research.Observer.
+func (t *Terminal) Event(e research.Event) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	when := e.Time
+	if when.IsZero() {
+		when = t.now()
+	}
+	stamp := t.paint(ansiDim, when.Format("15:04:05")) + " "
+
+	if e.Kind == research.EventProgress {
+		t.progressLocked(e, stamp)
+		return
+	}
+	switch e.Kind {
+	case research.EventExperimentStarted, research.EventExperimentFinished, research.EventRunStopped, research.EventRunStarted:
+		// The bar belongs to the experiment that just began or ended.
+		t.clearBarLocked()
+		t.bar, t.barLen = "", 0
+	}
+	text := t.eventText(e)
+	var b strings.Builder
+	for i, line := range strings.Split(text, "\n") {
+		if i == 0 {
+			b.WriteString(stamp + line + "\n")
+		} else {
+			b.WriteString("         " + line + "\n")
+		}
+	}
+	t.printLocked(b.String())
+}
+
+// eventText renders an event (without timestamp); it also tracks the best
+// val_bpb so finished experiments show their delta against what they beat.
+func (t *Terminal) eventText(e research.Event) string {
+	switch e.Kind {
+	case research.EventRunStarted:
+		r := e.Run
+		verb := e.Text
+		if verb == "" {
+			verb = "started"
+		}
+		s := t.paint(ansiBold, fmt.Sprintf("run %s %s", r.Tag, verb)) + " on branch " + r.Branch
+		if r.BestValBPB > 0 {
+			t.best = r.BestValBPB
+			s += fmt.Sprintf(", best %.6f at %s", r.BestValBPB, short(r.BestCommit))
+		} else if r.BaseCommit != "" {
+			s += " from " + short(r.BaseCommit)
+		}
+		var notes []string
+		if r.Proposer != "" {
+			notes = append(notes, "proposer "+strings.TrimSpace(r.Proposer+" "+r.Model))
+		}
+		if r.GPU != "" {
+			notes = append(notes, "gpu "+r.GPU)
+		}
+		if len(notes) > 0 {
+			s += " (" + strings.Join(notes, ", ") + ")"
+		}
+		return s
+
+	case research.EventProposing:
+		return fmt.Sprintf("proposing #%d", e.Number)
+
+	case research.EventExperimentStarted:
+		if e.Experiment == nil {
+			return fmt.Sprintf("#%d training", e.Number)
+		}
+		x := e.Experiment
+		s := fmt.Sprintf("#%d training", x.Number)
+		if x.Attempt > 0 {
+			s += fmt.Sprintf(" (fix attempt %d)", x.Attempt)
+		}
+		s += ": " + oneLine(x.Description)
+		if st := oneLine(x.DiffStat); st != "" {
+			s += "  (" + st + ")"
+		}
+		for _, i := range e.Ideas {
+			s += fmt.Sprintf("\n  using idea [%d] %s", i.ID, oneLine(i.Text))
+		}
+		return s
+
+	case research.EventExperimentFinished:
+		if e.Experiment == nil {
+			return fmt.Sprintf("#%d finished", e.Number)
+		}
+		x := *e.Experiment
+		prev := t.best
+		if prev == 0 && e.Best != nil && e.Best.Number != x.Number {
+			prev = e.Best.Summary.ValBPB
+		}
+		line := FormatExperimentLine(x, prev)
+		line = strings.Replace(line, x.Status, t.paint(statusColor(x.Status), x.Status), 1)
+		if x.Status == research.StatusKeep && prev > 0 && e.Best != nil && e.Best.Number == x.Number {
+			line += "  " + t.paint(ansiGreen, "new best")
+		}
+		switch {
+		case e.Best != nil && e.Best.Summary.ValBPB > 0:
+			t.best = e.Best.Summary.ValBPB
+		case x.Status == research.StatusKeep && x.Summary.ValBPB > 0:
+			t.best = x.Summary.ValBPB
+		}
+		return line
+
+	case research.EventRefused:
+		what := "proposal"
+		if e.Number > 0 {
+			what = fmt.Sprintf("proposal #%d", e.Number)
+		}
+		return t.paint(ansiYellow, what+" refused") + ": " + strings.TrimSpace(e.Text)
+
+	case research.EventProgramEdited:
+		pe := e.ProgramEdit
+		if pe == nil {
+			return "program.md edited"
+		}
+		who := ""
+		if pe.Author != "" {
+			who = " by " + pe.Author
+		}
+		if pe.Error != "" {
+			return t.paint(ansiRed, "program.md "+pe.Kind+who+" could not be applied") + ": " + pe.Error
+		}
+		s := "program.md " + pe.Kind + who
+		if pe.Commit != "" {
+			s += " committed as " + short(pe.Commit)
+		}
+		if pe.Kind == "append" && pe.Text != "" {
+			s += ": " + clip(oneLine(pe.Text), 80)
+		}
+		return s
+
+	case research.EventPaused:
+		if e.Text == "" {
+			return t.paint(ansiYellow, "paused")
+		}
+		return t.paint(ansiYellow, "paused") + ": " + strings.TrimSpace(e.Text)
+
+	case research.EventResumed:
+		if e.Text == "" {
+			return "resumed"
+		}
+		return "resumed: " + strings.TrimSpace(e.Text)
+
+	case research.EventNotice:
+		return strings.TrimSpace(e.Text)
+
+	case research.EventRunStopped:
+		s := t.paint(ansiBold, "run "+e.Run.Tag+" stopped")
+		if e.Run.Tag == "" {
+			s = t.paint(ansiBold, "run stopped")
+		}
+		if e.Text != "" {
+			s += ": " + strings.TrimSpace(e.Text)
+		}
+		return s
+	}
+	// A kind added after this front end: still say something.
+	return strings.TrimSpace(string(e.Kind) + ": " + e.Text)
+}
+
+// progressLocked shows a progress report: redrawn in place on a terminal,
+// else printed as a line every 10 %.
+func (t *Terminal) progressLocked(e research.Event, stamp string) {
+	if e.Progress == nil {
+		return
+	}
+	n := e.Number
+	if e.Experiment != nil {
+		n = e.Experiment.Number
+	}
+	line := FormatProgress(n, *e.Progress)
+	if !t.isTTY() {
+		if t.gate.allow(n, e.Progress.Percent) {
+			t.write(stamp + line + "\n")
+		}
+		return
+	}
+	pad := ""
+	if w := len(line); w < t.barLen {
+		pad = strings.Repeat(" ", t.barLen-w)
+	}
+	t.bar, t.barLen = line, len(line)
+	t.write("\r" + line + pad)
+}
+
+// printLocked prints whole lines, taking the progress bar off the screen
+// first and drawing it again below them.
+func (t *Terminal) printLocked(s string) {
+	t.clearBarLocked()
+	t.write(s)
+	if t.bar != "" && t.isTTY() {
+		t.write(t.bar)
+	}
+}
+
+func (t *Terminal) clearBarLocked() {
+	if t.bar != "" && t.isTTY() {
+		t.write("\r" + strings.Repeat(" ", t.barLen) + "\r")
+	}
+}
+
+func (t *Terminal) write(s string) {
+	if _, err := io.WriteString(t.Out, s); err != nil && !t.failed {
+		t.failed = true
+		t.logger().Warn("terminal output failed", "err", err)
+	}
+}
+
+// Serve reads commands from In, one per line, and answers them on Out until
+// In ends (nil: the run goes on without a keyboard) or ctx is done
+// (ctx.Err()). by names the person to the controller ("terminal").
+//
+// A read from In cannot be interrupted, so after ctx is done the reading
+// goroutine lingers until the next line or EOF; for os.Stdin that is
+// process exit.
+func (t *Terminal) Serve(ctx context.Context, by string) error {
+	lines := make(chan string)
+	errc := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(t.In)
+		sc.Buffer(make([]byte, 64*1024), 1<<20) // a pasted idea can be long
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				errc <- ctx.Err()
+				return
+			}
+		}
+		errc <- sc.Err()
+		close(lines)
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case line, ok := <-lines:
+			if !ok {
+				return <-errc
+			}
+			t.Handle(ctx, line, by)
+		}
+	}
+}
+
+// Handle parses and answers one typed line. Blank lines are ignored (on a
+// terminal they are just Enter).
+func (t *Terminal) Handle(ctx context.Context, line, by string) {
+	if strings.TrimSpace(line) == "" {
+		return
+	}
+	cmd, err := ParseCommand(line)
+	if err != nil {
+		t.answer(t.paint(ansiRed, "error:") + " " + err.Error())
+		return
+	}
+	t.logger().Debug("terminal command", "command", cmd.Name, "by", by)
+	// The controller is called without holding t.mu: it may emit events
+	// (which print through t.mu) before returning.
+	out, err := t.dispatch(ctx, cmd, by)
+	if err != nil {
+		t.logger().Warn("terminal command failed", "command", cmd.Name, "err", err)
+		t.answer(t.paint(ansiRed, "error:") + " " + explain(cmd, err))
+		return
+	}
+	t.answer(out)
+}
+
+func (t *Terminal) answer(s string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.printLocked(strings.TrimRight(s, "\n") + "\n")
+}
+
+// explain words controller errors for people: a missing experiment or idea
+// gets a sentence, anything else its own message.
+func explain(cmd Command, err error) string {
+	if errors.Is(err, store.ErrNotFound) {
+		switch cmd.Name {
+		case CmdShow, CmdLog, CmdRetry:
+			return fmt.Sprintf("there is no experiment #%d (see \"results\")", cmd.N)
+		case CmdUnpin:
+			return fmt.Sprintf("there is no open idea [%d] (see \"ideas\")", cmd.ID)
+		}
+	}
+	return err.Error()
+}
+
+func (t *Terminal) dispatch(ctx context.Context, cmd Command, by string) (string, error) {
+	c := t.Controller
+	switch cmd.Name {
+	case CmdStart:
+		run, err := c.Start(ctx, research.StartRequest{Tag: cmd.Tag, From: cmd.From, By: by})
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("starting run %s on branch %s", run.Tag, run.Branch), nil
+
+	case CmdStop:
+		if err := c.Stop(ctx, by, cmd.Now); err != nil {
+			return "", err
+		}
+		if cmd.Now {
+			return "stopping now: the running experiment is ended and recorded as crash", nil
+		}
+		return "stopping after the running experiment (\"stop now\" ends it at once)", nil
+
+	case CmdPause:
+		if err := c.Pause(ctx, by); err != nil {
+			return "", err
+		}
+		return "pausing after the running experiment (\"resume\" continues)", nil
+
+	case CmdResume:
+		if err := c.Resume(ctx, by); err != nil {
+			return "", err
+		}
+		return "resuming", nil
+
+	case CmdStatus:
+		s, err := c.Status(ctx)
+		if err != nil {
+			return "", err
+		}
+		return FormatStatus(s), nil
+
+	case CmdIdea:
+		idea, err := c.AddIdea(ctx, research.Idea{Text: cmd.Text, Author: by, Source: "terminal"})
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("pinned idea [%d]: the next proposals will see it (\"unpin %d\" drops it)", idea.ID, idea.ID), nil
+
+	case CmdIdeas:
+		ideas, err := c.Ideas(ctx)
+		if err != nil {
+			return "", err
+		}
+		return FormatIdeas(ideas), nil
+
+	case CmdUnpin:
+		if err := c.Unpin(ctx, cmd.ID, by); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("unpinned idea [%d]", cmd.ID), nil
+
+	case CmdProgram:
+		text, err := c.Program(ctx)
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimRight(text, "\n") + "\n--- end of program.md; to add to it: program append TEXT", nil
+
+	case CmdProgramAppend:
+		pe, err := c.EditProgram(ctx, research.ProgramEdit{Author: by, Kind: "append", Text: cmd.Text})
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("queued program.md edit [%d]: it is committed between experiments", pe.ID), nil
+
+	case CmdResults:
+		n := cmd.N
+		switch n {
+		case 0:
+			n = DefaultResults
+		case ResultsAll:
+			n = 0
+		}
+		exps, err := c.Results(ctx, n)
+		if err != nil {
+			return "", err
+		}
+		return FormatResultsTable(exps), nil
+
+	case CmdBest:
+		s, err := c.Status(ctx)
+		if err != nil {
+			return "", err
+		}
+		if s.Best == nil {
+			return "no successful experiment yet", nil
+		}
+		// The status snapshot may leave the diff out; the record has it.
+		best := *s.Best
+		if full, err := c.Experiment(ctx, best.Number); err == nil {
+			best = full
+		}
+		return FormatExperiment(best), nil
+
+	case CmdShow:
+		e, err := c.Experiment(ctx, cmd.N)
+		if err != nil {
+			return "", err
+		}
+		return FormatExperiment(e), nil
+
+	case CmdLog:
+		log, err := c.Log(ctx, cmd.N)
+		if err != nil {
+			return "", err
+		}
+		tail := FormatLogTail(log, logTailLines)
+		if tail == "" {
+			return fmt.Sprintf("experiment #%d has no log", cmd.N), nil
+		}
+		return fmt.Sprintf("log of #%d (last %d lines):\n%s", cmd.N, logTailLines, tail), nil
+
+	case CmdRetry:
+		return t.retry(ctx, cmd.N, by)
+
+	case CmdDigest:
+		if d, ok := c.(Digester); ok {
+			return d.Digest(ctx)
+		}
+		s, err := c.Status(ctx)
+		if err != nil {
+			return "", err
+		}
+		exps, err := c.Results(ctx, 10)
+		if err != nil {
+			return "", err
+		}
+		return FormatStatus(s) + "\nlast experiments:\n" + FormatResultsTable(exps), nil
+
+	case CmdHelp:
+		return HelpText(), nil
+	}
+	return "", fmt.Errorf("the terminal cannot do %q", cmd.Name)
+}
+
+// maxRetryDiff bounds the diff quoted in a retry idea; larger changes are
+// described by their description only.
+const maxRetryDiff = 4000
+
+// retry asks for experiment n's change again: through the controller when
+// it can, else as a pinned idea that quotes the change for the proposer.
+func (t *Terminal) retry(ctx context.Context, n int, by string) (string, error) {
+	if r, ok := t.Controller.(Retrier); ok {
+		if err := r.Retry(ctx, n, by); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("experiment #%d will be tried again", n), nil
+	}
+	e, err := t.Controller.Experiment(ctx, n)
+	if err != nil {
+		return "", err
+	}
+	text := fmt.Sprintf("Try experiment #%d again: %s (it ended as %s", n, oneLine(e.Description), e.Status)
+	if e.Status == research.StatusCrash && e.Reason != "" {
+		text += ": " + oneLine(e.Reason) + "; fix the cause"
+	} else if e.Summary.ValBPB > 0 {
+		text += fmt.Sprintf(", val_bpb %.6f", e.Summary.ValBPB)
+	}
+	text += ")."
+	if e.Diff != "" && len(e.Diff) <= maxRetryDiff {
+		text += "\nIts change was:\n" + e.Diff
+	}
+	idea, err := t.Controller.AddIdea(ctx, research.Idea{Text: text, Author: by, Source: "terminal"})
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("pinned idea [%d] to try #%d again", idea.ID, n), nil
+}
+
+func (t *Terminal) isTTY() bool {
+	t.ttyOnce.Do(func() {
+		t.tty = t.TTY
+		if f, ok := t.Out.(*os.File); ok && !t.tty {
+			fi, err := f.Stat()
+			t.tty = err == nil && fi.Mode()&os.ModeCharDevice != 0
+		}
+	})
+	return t.tty
+}
+
+func (t *Terminal) paint(code, s string) string {
+	if !t.Color || code == "" {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+func statusColor(status string) string {
+	switch status {
+	case research.StatusKeep:
+		return ansiGreen
+	case research.StatusDiscard:
+		return ansiYellow
+	case research.StatusCrash:
+		return ansiRed
+	}
+	return ""
+}
+
+func (t *Terminal) now() time.Time {
+	if t.Now != nil {
+		return t.Now()
+	}
+	return time.Now()
+}
+
+func (t *Terminal) logger() *slog.Logger {
+	if t.Logger != nil {
+		return t.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// clip shortens s to at most n runes, marking the cut with "...".
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-3]) + "..."
+}
