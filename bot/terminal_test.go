@@ -175,7 +175,8 @@ func TestServeStopsOnContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- term.Serve(ctx, "terminal") }()
-	// A line is served while the context is live...
+	// Serve is busy with input (or waiting for more) when ctx ends; it must
+	// return without waiting for the pipe to close.
 	if _, err := io.WriteString(pw, "status\n"); err != nil {
 		t.Fatal(err)
 	}
