@@ -57,7 +57,7 @@ func skipName(name string) bool { return strings.Contains(name, "SEED") }
 // Propose edits one constant in place and describes the change.
 func (s *Sweep) Propose(ctx context.Context, req research.ProposalRequest) (research.Proposal, error) {
 	if req.Fix != nil {
-		return research.Proposal{}, fmt.Errorf("sweep: a crashed value is not repaired, only left behind: %w", ErrCannotFix)
+		return research.Proposal{}, fmt.Errorf("sweep: a crashed value cannot be repaired, only abandoned: %w", ErrCannotFix)
 	}
 	if err := ctx.Err(); err != nil {
 		return research.Proposal{}, err
