@@ -81,6 +81,9 @@ func (r *Repo) dirtyTracked(st *indexState) ([]string, error) {
 	return sortedKeys(set), nil
 }
 
+// walkHook, when set (by tests), sees each directory untracked reads.
+var walkHook func(rel string)
+
 // untracked walks the work tree for files that are neither in the index nor
 // ignored. An ignored directory is skipped without reading it, which is what
 // keeps this fast next to a .venv of tens of thousands of files.
@@ -88,6 +91,9 @@ func (r *Repo) untracked(st *indexState) ([]string, error) {
 	var out []string
 	var walk func(rel string, parts []string, ps []gitignore.Pattern) error
 	walk = func(rel string, parts []string, ps []gitignore.Pattern) error {
+		if walkHook != nil {
+			walkHook(rel)
+		}
 		dir := filepath.Join(r.root, filepath.FromSlash(rel))
 		// Full slice expression: siblings must not share appended patterns.
 		ps = append(ps[:len(ps):len(ps)], readPatternFile(filepath.Join(dir, ".gitignore"), parts)...)

@@ -11,6 +11,8 @@ import (
 
 func TestDirtyTrackedClean(t *testing.T) {
 	dir, r := researchRepo(t)
+	walkHook = func(rel string) { t.Errorf("DirtyTracked read directory %q", rel) }
+	defer func() { walkHook = nil }()
 	d, err := r.DirtyTracked()
 	if err != nil {
 		t.Fatal(err)
@@ -106,9 +108,17 @@ func TestChanges(t *testing.T) {
 	if err := r.Exclude(".autoresearch/"); err != nil {
 		t.Fatal(err)
 	}
+	var walked []string
+	walkHook = func(rel string) { walked = append(walked, rel) }
+	defer func() { walkHook = nil }()
 	got, err := r.Changes()
 	if err != nil {
 		t.Fatal(err)
+	}
+	sort.Strings(walked)
+	// Ignored and excluded directories are never read, not even listed.
+	if want := []string{"", "sub", "sub/deep"}; !equalStrings(walked, want) {
+		t.Errorf("walked %q, want %q", walked, want)
 	}
 	want := []string{"notes.txt", "program.md", "results.tsv", "run.log", "sub/.gitignore", "sub/deep/new.py", "train.py"}
 	if !equalStrings(got, want) {
