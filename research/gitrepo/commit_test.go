@@ -83,6 +83,9 @@ func TestCommitErrors(t *testing.T) {
 	if _, err := r.Commit("ghost", []string{"ghost.py"}, testAuthor); !errors.Is(err, ErrPathNotFound) {
 		t.Errorf("missing file: %v, want ErrPathNotFound", err)
 	}
+	if _, err := r.Commit("dir", []string{".venv"}, testAuthor); !errors.Is(err, ErrNotAFile) {
+		t.Errorf("directory: %v, want ErrNotAFile", err)
+	}
 	writeFile(t, dir, "train.py", trainV2)
 	for _, p := range []string{"../outside.py", "/etc/passwd", ".git/config"} {
 		if _, err := r.Commit("bad", []string{p}, testAuthor); !errors.Is(err, ErrBadPath) {

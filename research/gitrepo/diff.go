@@ -31,6 +31,9 @@ func (r *Repo) Diff(from, to string) (patch, stat string, err error) {
 		return "", "", fmt.Errorf("diff %s..%s: %w", from, to, err)
 	}
 	stats := p.Stats()
+	if len(stats) == 0 {
+		return p.String(), "", nil // git diff --stat prints nothing either
+	}
 	return p.String(), stats.String() + statSummary(stats), nil
 }
 

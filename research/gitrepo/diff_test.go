@@ -36,6 +36,9 @@ func TestDiff(t *testing.T) {
 	}
 	git(t, dir, "apply", "--check", "-R", pf)
 
+	if p, s, err := r.Diff(c2, c2); err != nil || p != "" || s != "" {
+		t.Errorf("Diff(c2, c2) = %q, %q, %v; want empty", p, s, err)
+	}
 	if _, _, err := r.Diff(c1, "nope"); !errors.Is(err, ErrUnknownRevision) {
 		t.Errorf("unknown rev: %v", err)
 	}

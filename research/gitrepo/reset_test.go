@@ -126,3 +126,29 @@ func fileExists(p string) bool {
 	_, err := os.Lstat(p)
 	return err == nil
 }
+
+// Symlinks are committed as links (mode 120000) and restored as links.
+func TestSymlinkRoundTrip(t *testing.T) {
+	dir, r := researchRepo(t)
+	c1, _ := r.Head()
+	if err := os.Symlink("prepare.py", filepath.Join(dir, "data.py")); err != nil {
+		t.Fatal(err)
+	}
+	c2 := mustCommit(t, r, "link", "data.py")
+	if got := git(t, dir, "ls-tree", c2, "data.py"); !strings.HasPrefix(got, "120000 ") {
+		t.Errorf("data.py tree entry %q, want a symlink", got)
+	}
+	if err := r.ResetTo(c1); err != nil {
+		t.Fatal(err)
+	}
+	if fileExists(filepath.Join(dir, "data.py")) {
+		t.Errorf("data.py should be gone at c1")
+	}
+	if err := r.ResetTo(c2); err != nil {
+		t.Fatal(err)
+	}
+	if target, err := os.Readlink(filepath.Join(dir, "data.py")); err != nil || target != "prepare.py" {
+		t.Errorf("data.py = %q, %v; want a link to prepare.py", target, err)
+	}
+	assertOnlyUntracked(t, dir)
+}
