@@ -23,6 +23,38 @@ type Checker struct {
 	ReadOnly []string
 	Python   string            // "" disables the syntax check
 	Hashes   map[string]string // read-only file -> sha256, taken at run start
+
+	preexisting map[string]bool // untracked files present before the proposal
+}
+
+// Snapshot remembers the untracked files that exist before a proposal, so
+// that a person's notes in the repo are neither counted as the proposal's
+// change nor deleted when a refused proposal is undone.
+func (c *Checker) Snapshot() error {
+	paths, err := c.Repo.Changes()
+	if err != nil {
+		return err
+	}
+	c.preexisting = make(map[string]bool, len(paths))
+	for _, p := range paths {
+		c.preexisting[p] = true
+	}
+	return nil
+}
+
+// Changed lists what the proposal changed since Snapshot.
+func (c *Checker) Changed() ([]string, error) {
+	paths, err := c.Repo.Changes()
+	if err != nil {
+		return nil, err
+	}
+	out := paths[:0]
+	for _, p := range paths {
+		if !c.preexisting[p] {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
 
 // HashFiles returns the sha256 of each file under root.
@@ -57,7 +89,7 @@ func (c *Checker) VerifyReadOnly() error {
 // cannot be trained (the changed paths are returned either way so the caller
 // can restore them).
 func (c *Checker) Check(ctx context.Context) ([]string, error) {
-	changed, err := c.Repo.Changes()
+	changed, err := c.Changed()
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +130,7 @@ func (c *Checker) Check(ctx context.Context) ([]string, error) {
 // syntax parses f with the Python interpreter so a typo costs a second, not
 // a training run. Missing interpreters skip the check.
 func (c *Checker) syntax(ctx context.Context, f string) error {
-	if c.Python == "" {
+	if c.Python == "" || c.Python == "none" {
 		return nil
 	}
 	py, err := exec.LookPath(c.Python)

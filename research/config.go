@@ -59,6 +59,9 @@ func (c Config) WithDefaults(repoDir string) Config {
 	if c.Author.Name == "" {
 		c.Author = Signature{Name: "autoresearch", Email: "autoresearch@localhost"}
 	}
+	if c.Python == "" {
+		c.Python = "python3"
+	}
 	if c.ProgressEvery == 0 {
 		c.ProgressEvery = time.Second
 	}

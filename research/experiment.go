@@ -130,6 +130,9 @@ func (s *session) runProposal(run Run) error {
 func (s *session) propose(ctx context.Context, req ProposalRequest, fix *pendingFix, number int) (*Proposal, []string, Usage, error) {
 	m := s.m
 	var usage Usage
+	if err := s.checker.Snapshot(); err != nil {
+		return nil, nil, usage, err
+	}
 	for try := 0; try < m.Config.ProposeTries; try++ {
 		if fix != nil {
 			if err := s.reapply(fix); err != nil {
@@ -203,7 +206,7 @@ func (s *session) reapply(fix *pendingFix) error {
 
 // restoreWorktree undoes whatever an unaccepted proposal left behind.
 func (s *session) restoreWorktree() {
-	changed, err := s.m.Repo.Changes()
+	changed, err := s.checker.Changed()
 	if err == nil && len(changed) > 0 {
 		err = s.m.Repo.RestoreFiles(changed)
 	}

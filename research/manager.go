@@ -94,40 +94,15 @@ func (m *Manager) Start(ctx context.Context, req StartRequest) (Run, error) {
 // prepare checks the repository and creates or resumes the run record and
 // branch. It refuses before changing anything.
 func (m *Manager) prepare(ctx context.Context, req StartRequest) (Run, bool, error) {
-	root := m.Repo.Root()
-	for _, f := range m.Config.RequiredFiles() {
-		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
-			return Run{}, false, &InputError{Msg: fmt.Sprintf("%s is missing in %s: a research repo needs %s", f, root, strings.Join(m.Config.RequiredFiles(), ", "))}
-		}
-	}
 	branch := BranchName(req.Tag)
 	existing, err := m.Store.RunByTag(ctx, req.Tag)
 	found := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return Run{}, false, err
 	}
-	branchExists, err := m.Repo.BranchExists(branch)
+	resume, dirty, err := checkStart(m.Repo, m.Config, req, found, existing)
 	if err != nil {
 		return Run{}, false, err
-	}
-	// A run that was never stopped by a person was interrupted (kill -9,
-	// SIGTERM, a crash): starting it again resumes it.
-	interrupted := found && existing.State != store.RunStopped && branchExists
-	resume := req.Resume || interrupted
-	switch {
-	case branchExists && !resume:
-		return Run{}, false, &InputError{Msg: fmt.Sprintf("branch %s already exists; pick a new tag, or pass --resume to continue that run", branch)}
-	case resume && !branchExists:
-		return Run{}, false, &InputError{Msg: fmt.Sprintf("nothing to resume: branch %s does not exist", branch)}
-	case !resume && found:
-		return Run{}, false, &InputError{Msg: fmt.Sprintf("run %s is already recorded in %s although its branch is gone; pick a new tag", req.Tag, m.Config.StateDir)}
-	}
-	dirty, err := m.Repo.DirtyTracked()
-	if err != nil {
-		return Run{}, false, err
-	}
-	if len(dirty) > 0 && !(resume && m.onlyEditable(dirty)) {
-		return Run{}, false, &InputError{Msg: fmt.Sprintf("tracked files have uncommitted changes (%s); commit or stash them first", strings.Join(dirty, ", "))}
 	}
 	if !resume {
 		return m.createRun(ctx, req, branch)
@@ -136,9 +111,55 @@ func (m *Manager) prepare(ctx context.Context, req StartRequest) (Run, bool, err
 	return run, true, err
 }
 
-func (m *Manager) onlyEditable(paths []string) bool {
+// Precheck runs the refusals of Start that need no store, so a command line
+// can refuse bad input before it creates a state dir.
+func Precheck(repo Repo, cfg Config, req StartRequest) error {
+	if err := ValidateTag(req.Tag); err != nil {
+		return err
+	}
+	_, _, err := checkStart(repo, cfg.WithDefaults(repo.Root()), req, false, Run{})
+	return err
+}
+
+// checkStart decides whether a start creates or resumes a run and refuses,
+// with a specific *InputError, what cannot be started. It changes nothing.
+func checkStart(repo Repo, cfg Config, req StartRequest, found bool, existing Run) (resume bool, dirty []string, err error) {
+	root := repo.Root()
+	for _, f := range cfg.RequiredFiles() {
+		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
+			return false, nil, &InputError{Msg: fmt.Sprintf("%s is missing in %s: a research repo needs %s", f, root, strings.Join(cfg.RequiredFiles(), ", "))}
+		}
+	}
+	branch := BranchName(req.Tag)
+	branchExists, err := repo.BranchExists(branch)
+	if err != nil {
+		return false, nil, err
+	}
+	// A run that was never stopped by a person was interrupted (kill -9,
+	// SIGTERM, a crash): starting it again resumes it.
+	interrupted := found && existing.State != store.RunStopped && branchExists
+	resume = req.Resume || interrupted
+	switch {
+	case branchExists && !resume:
+		return false, nil, &InputError{Msg: fmt.Sprintf("branch %s already exists; pick a new tag, or pass --resume to continue that run", branch)}
+	case resume && !branchExists:
+		return false, nil, &InputError{Msg: fmt.Sprintf("nothing to resume: branch %s does not exist", branch)}
+	case !resume && found:
+		return false, nil, &InputError{Msg: fmt.Sprintf("run %s is already recorded in %s although its branch is gone; pick a new tag", req.Tag, cfg.StateDir)}
+	}
+	dirty, err = repo.DirtyTracked()
+	if err != nil {
+		return false, nil, err
+	}
+	if len(dirty) > 0 && !(resume && onlyEditable(cfg, dirty)) {
+		return false, nil, &InputError{Msg: fmt.Sprintf("tracked files have uncommitted changes (%s); commit or stash them first", strings.Join(dirty, ", "))}
+	}
+	return resume, dirty, nil
+}
+
+func onlyEditable(cfg Config, paths []string) bool {
 	for _, p := range paths {
-		if !contains(m.Config.Editable, p) {
+		if !contains(cfg.Editable, p) {
 			return false
 		}
 	}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/autoresearch/autoresearch/bot"
+	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/store"
+)
+
+func resultsCmd(args []string, streams IO) error {
+	fs := newFlagSet("results", streams)
+	repo := fs.String("repo", ".", "the research repository")
+	stateDir := fs.String("state-dir", "", "the state dir (default REPO/.autoresearch)")
+	tag := fs.String("tag", "", "the run (default the latest)")
+	tsv := fs.Bool("tsv", false, "print results.tsv rebuilt from the store (upstream's format)")
+	asJSON := fs.Bool("json", false, "print the experiments as JSON")
+	last := fs.Int("last", 0, "only the last N experiments")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *tsv && *asJSON {
+		return usagef("choose one of --tsv and --json")
+	}
+	db, err := openExistingStore(*repo, *stateDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx := context.Background()
+	run, err := findRun(ctx, db, *tag)
+	if err != nil {
+		return err
+	}
+	exps, err := db.Experiments(ctx, run.ID)
+	if err != nil {
+		return err
+	}
+	if *last > 0 && len(exps) > *last {
+		exps = exps[len(exps)-*last:]
+	}
+	switch {
+	case *tsv:
+		return research.WriteResults(streams.Out, exps)
+	case *asJSON:
+		return writeJSON(streams.Out, run, exps)
+	}
+	fmt.Fprintf(streams.Out, "run %s (branch %s), %d experiments\n", run.Tag, run.Branch, len(exps))
+	_, err = io.WriteString(streams.Out, bot.FormatResultsTable(exps))
+	return err
+}
+
+// openExistingStore opens the store of a repo without creating one.
+func openExistingStore(repo, stateDir string) (*store.DB, error) {
+	if stateDir == "" {
+		abs, err := filepath.Abs(repo)
+		if err != nil {
+			return nil, err
+		}
+		stateDir = filepath.Join(abs, ".autoresearch")
+	}
+	path := filepath.Join(stateDir, "autoresearch.db")
+	if _, err := os.Stat(path); err != nil {
+		return nil, &research.InputError{Msg: fmt.Sprintf("no runs recorded: %s does not exist (start one with `autoresearch run --repo DIR --tag TAG`)", path)}
+	}
+	return store.Open(path)
+}
+
+func findRun(ctx context.Context, db *store.DB, tag string) (store.Run, error) {
+	var run store.Run
+	var err error
+	if tag == "" {
+		run, err = db.LatestRun(ctx)
+	} else {
+		run, err = db.RunByTag(ctx, tag)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		if tag == "" {
+			return run, &research.InputError{Msg: "no runs recorded yet"}
+		}
+		return run, &research.InputError{Msg: fmt.Sprintf("no run tagged %q", tag)}
+	}
+	return run, err
+}
+
+// jsonExperiment is the stable JSON shape of `results --json`.
+type jsonExperiment struct {
+	Number           int     `json:"number"`
+	Attempt          int     `json:"attempt"`
+	Commit           string  `json:"commit"`
+	Parent           string  `json:"parent"`
+	Status           string  `json:"status"`
+	Reason           string  `json:"reason"`
+	Description      string  `json:"description"`
+	ValBPB           float64 `json:"val_bpb"`
+	MemoryGB         float64 `json:"memory_gb"`
+	TrainingSeconds  float64 `json:"training_seconds"`
+	TotalSeconds     float64 `json:"total_seconds"`
+	PeakVRAMMB       float64 `json:"peak_vram_mb"`
+	MFUPercent       float64 `json:"mfu_percent"`
+	TotalTokensM     float64 `json:"total_tokens_M"`
+	NumSteps         int64   `json:"num_steps"`
+	NumParamsM       float64 `json:"num_params_M"`
+	Depth            int64   `json:"depth"`
+	ProposeSeconds   float64 `json:"propose_seconds"`
+	TrainSeconds     float64 `json:"train_seconds"`
+	WallSeconds      float64 `json:"wall_seconds"`
+	PromptTokens     int64   `json:"prompt_tokens"`
+	CompletionTokens int64   `json:"completion_tokens"`
+	DiffStat         string  `json:"diff_stat"`
+	GPU              string  `json:"gpu,omitempty"`
+	StartedAt        string  `json:"started_at"`
+	FinishedAt       string  `json:"finished_at,omitempty"`
+}
+
+func writeJSON(w io.Writer, run store.Run, exps []store.Experiment) error {
+	out := struct {
+		Tag         string           `json:"tag"`
+		Branch      string           `json:"branch"`
+		BestCommit  string           `json:"best_commit"`
+		BestValBPB  float64          `json:"best_val_bpb"`
+		State       string           `json:"state"`
+		Experiments []jsonExperiment `json:"experiments"`
+	}{Tag: run.Tag, Branch: run.Branch, BestCommit: run.BestCommit, BestValBPB: run.BestValBPB, State: run.State, Experiments: []jsonExperiment{}}
+	for _, e := range exps {
+		je := jsonExperiment{
+			Number: e.Number, Attempt: e.Attempt, Commit: e.Commit, Parent: e.ParentCommit, Status: e.Status, Reason: e.Reason,
+			Description: e.Description, ValBPB: e.Summary.ValBPB, MemoryGB: e.Summary.PeakVRAMMB / 1024,
+			TrainingSeconds: e.Summary.TrainingSeconds, TotalSeconds: e.Summary.TotalSeconds, PeakVRAMMB: e.Summary.PeakVRAMMB,
+			MFUPercent: e.Summary.MFUPercent, TotalTokensM: e.Summary.TotalTokensM, NumSteps: e.Summary.NumSteps,
+			NumParamsM: e.Summary.NumParamsM, Depth: e.Summary.Depth,
+			ProposeSeconds: e.ProposeSeconds, TrainSeconds: e.TrainSeconds, WallSeconds: e.TotalSeconds,
+			PromptTokens: e.PromptTokens, CompletionTokens: e.CompletionTokens, DiffStat: e.DiffStat, GPU: e.GPU,
+			StartedAt: e.StartedAt.UTC().Format("2006-01-02T15:04:05Z"),
+		}
+		if !e.FinishedAt.IsZero() {
+			je.FinishedAt = e.FinishedAt.UTC().Format("2006-01-02T15:04:05Z")
+		}
+		out.Experiments = append(out.Experiments, je)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/autoresearch/autoresearch/bot"
+	"github.com/autoresearch/autoresearch/research"
+)
+
+// shutdownGrace bounds how long SIGTERM may take: the experiment is killed,
+// recorded and the repo reset well within docker's 10 s.
+const shutdownGrace = 8 * time.Second
+
+func runCmd(args []string, streams IO) error {
+	fs := newFlagSet("run", streams)
+	var f loopFlags
+	f.register(fs)
+	tag := fs.String("tag", "", "the run's tag; the branch is autoresearch/TAG (e.g. mar20)")
+	resume := fs.Bool("resume", false, "continue the existing run of this tag")
+	from := fs.String("from", "", "git ref the run's branch starts from (default HEAD)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	req := research.StartRequest{Tag: *tag, From: *from, By: "terminal", Resume: *resume}
+	return runLoop(&f, req, streams, nil)
+}
+
+// runLoop runs one run in the terminal until it ends, stop is typed, or the
+// process is interrupted. onEnd, when set, is called after the loop ended.
+func runLoop(f *loopFlags, req research.StartRequest, streams IO, onEnd func(*loopParts) error) error {
+	if err := research.ValidateTag(req.Tag); err != nil {
+		return err
+	}
+	if err := f.validate(); err != nil {
+		return err
+	}
+	if err := precheck(f, req); err != nil {
+		return err
+	}
+	logFile, logger, err := openLog(f)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	parts, err := openLoop(f, logger)
+	if err != nil {
+		return err
+	}
+	defer parts.Close()
+
+	term := &bot.Terminal{In: streams.In, Out: streams.Out, Controller: parts.manager, Color: isTerminal(streams.Out)}
+	parts.manager.Observer = term
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	if _, err := parts.manager.Start(ctx, req); err != nil {
+		return err
+	}
+	stopSignals := handleSignals(parts.manager, streams.Err)
+	defer stopSignals()
+	if streams.In != nil {
+		go func() {
+			if err := term.Serve(ctx, "terminal"); err != nil && !errors.Is(err, context.Canceled) {
+				logger.Warn("reading terminal commands", "err", err)
+			}
+		}()
+	}
+	if err := parts.manager.Wait(context.Background()); err != nil {
+		return err
+	}
+	if onEnd != nil {
+		return onEnd(parts)
+	}
+	return nil
+}
+
+// precheck refuses bad input before a state dir exists, so a refused start
+// leaves no trace in the repository.
+func precheck(f *loopFlags, req research.StartRequest) error {
+	dir, err := f.absRepo()
+	if err != nil {
+		return err
+	}
+	repo, err := openRepo(dir)
+	if err != nil {
+		return err
+	}
+	cfg := f.config(repo.Root())
+	if _, err := os.Stat(filepath.Join(cfg.StateDir, "autoresearch.db")); err == nil {
+		return nil // the store decides (an interrupted run resumes)
+	}
+	return research.Precheck(repo, cfg, req)
+}
+
+// openLog sends the structured log to STATE_DIR/autoresearch.log so it does
+// not tear through the terminal's progress bar.
+func openLog(f *loopFlags) (*os.File, *slog.Logger, error) {
+	dir, err := f.absRepo()
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := f.config(dir)
+	if err := os.MkdirAll(cfg.StateDir, 0o755); err != nil {
+		return nil, nil, err
+	}
+	file, err := os.OpenFile(filepath.Join(cfg.StateDir, "autoresearch.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, nil, err
+	}
+	return file, slog.New(slog.NewTextHandler(file, &slog.HandlerOptions{Level: slog.LevelInfo})), nil
+}
+
+// stopper is what signals act on.
+type stopper interface {
+	Stop(ctx context.Context, by string, now bool) error
+	Shutdown(ctx context.Context) error
+}
+
+// handleSignals: the first Ctrl-C stops after the running experiment, the
+// second stops at once; SIGTERM (systemd, docker stop) kills the experiment,
+// records it and leaves the run resumable.
+func handleSignals(m stopper, errOut io.Writer) (stop func()) {
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		interrupts := 0
+		for {
+			select {
+			case <-done:
+				return
+			case sig := <-ch:
+				if sig == syscall.SIGTERM {
+					fmt.Fprintln(errOut, "\nSIGTERM: stopping the running experiment; the run resumes at the next start")
+					ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+					_ = m.Shutdown(ctx)
+					cancel()
+					continue
+				}
+				interrupts++
+				if interrupts == 1 {
+					fmt.Fprintln(errOut, "\nstopping after the running experiment (Ctrl-C again to stop now)")
+					_ = m.Stop(context.Background(), "Ctrl-C", false)
+				} else {
+					fmt.Fprintln(errOut, "\nstopping now")
+					_ = m.Stop(context.Background(), "Ctrl-C", true)
+				}
+			}
+		}
+	}()
+	return func() { signal.Stop(ch); close(done) }
+}
+
+// isTerminal reports whether w is a character device (a real terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/research/agent"
+	"github.com/autoresearch/autoresearch/research/gitrepo"
+	"github.com/autoresearch/autoresearch/research/sweep"
+	"github.com/autoresearch/autoresearch/research/trainer"
+	"github.com/autoresearch/autoresearch/store"
+)
+
+// openRepo opens dir as a git work tree, refusing plainly when it is not one.
+func openRepo(dir string) (*gitrepo.Repo, error) {
+	repo, err := gitrepo.Open(dir)
+	if errors.Is(err, gitrepo.ErrNotRepository) {
+		return nil, &research.InputError{Msg: fmt.Sprintf("%s is not a git repository (run `git init` and commit prepare.py, train.py and program.md first)", dir), Err: err}
+	}
+	return repo, err
+}
+
+// openStore opens the SQLite store of a state dir.
+func openStore(stateDir string) (*store.DB, error) {
+	return store.Open(filepath.Join(stateDir, "autoresearch.db"))
+}
+
+// newProposer builds the proposer the flags ask for.
+func newProposer(f *loopFlags, logger *slog.Logger) (research.Proposer, error) {
+	switch f.proposer {
+	case "sweep":
+		return &sweep.Sweep{Seed: f.seed, File: firstOr(splitList(f.editable), "train.py")}, nil
+	case "command":
+		return &agent.Command{CommandLine: f.agentCmd, Logger: logger}, nil
+	case "llm":
+		cfg := agent.ConfigFromEnv()
+		if cfg.APIKey == "" && cfg.BaseURL == "" {
+			return nil, &research.InputError{Msg: "--proposer llm needs OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI endpoint); or use --proposer sweep"}
+		}
+		cfg.Model = f.modelName()
+		cfg.Logger = logger
+		return agent.NewLLM(cfg), nil
+	}
+	return nil, usagef("unknown proposer %q", f.proposer)
+}
+
+func firstOr(list []string, def string) string {
+	if len(list) > 0 {
+		return list[0]
+	}
+	return def
+}
+
+// loopParts are the opened pieces of a loop, closed together.
+type loopParts struct {
+	repo    *gitrepo.Repo
+	db      *store.DB
+	manager *research.Manager
+}
+
+func (p *loopParts) Close() error {
+	if p.db != nil {
+		return p.db.Close()
+	}
+	return nil
+}
+
+// openLoop validates flags, opens the repo and the store, and builds the
+// manager. Nothing in the repository is changed.
+func openLoop(f *loopFlags, logger *slog.Logger) (*loopParts, error) {
+	if err := f.validate(); err != nil {
+		return nil, err
+	}
+	dir, err := f.absRepo()
+	if err != nil {
+		return nil, err
+	}
+	repo, err := openRepo(dir)
+	if err != nil {
+		return nil, err
+	}
+	cfg := f.config(repo.Root())
+	proposer, err := newProposer(f, logger)
+	if err != nil {
+		return nil, err
+	}
+	db, err := openStore(cfg.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("opening the store in %s: %w", cfg.StateDir, err)
+	}
+	db.Logger = logger.With("component", "store")
+	m := &research.Manager{
+		Repo:     repo,
+		Store:    db,
+		Proposer: proposer,
+		Trainer:  &trainer.Local{Command: f.trainCmd, Logger: logger.With("component", "trainer")},
+		Config:   cfg,
+		Logger:   logger.With("component", "research"),
+	}
+	return &loopParts{repo: repo, db: db, manager: m}, nil
+}
+
+// newLogger writes structured logs to stderr (or a file when set).
+func newLogger(w *os.File, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
