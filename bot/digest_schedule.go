@@ -1,0 +1,341 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/store"
+)
+
+// DigestRecords is what the digest reads from (and writes to) the store.
+// *store.DB implements it.
+type DigestRecords interface {
+	// ExperimentsFinishedBetween returns the experiments of any run with
+	// from <= FinishedAt < to, ordered by FinishedAt.
+	ExperimentsFinishedBetween(ctx context.Context, from, to time.Time) ([]research.Experiment, error)
+	OpenIdeas(ctx context.Context) ([]research.Idea, error)
+	RunByID(ctx context.Context, id int64) (research.Run, error)
+	// Experiments returns a run's experiments ordered by number.
+	Experiments(ctx context.Context, runID int64) ([]research.Experiment, error)
+	// Setting returns a stored setting, or store.ErrNotFound.
+	Setting(ctx context.Context, key string) (string, error)
+	SetSetting(ctx context.Context, key, value string) error
+}
+
+// DigestLastSetting is the setting that keeps the end of the window of the
+// last digest posted (RFC 3339).
+const DigestLastSetting = "digest.last"
+
+// DigestScheduler posts the morning digest every day at At (local time in
+// Location). A digest that fell due while the bot was down is posted when
+// Run starts, covering everything since the last one.
+type DigestScheduler struct {
+	At       string         // "HH:MM", 24-hour clock; "" = 08:00
+	Location *time.Location // nil = time.Local
+	Now      func() time.Time
+	Records  DigestRecords
+	// Post delivers a digest (the Slack adapter: Text as a channel message,
+	// ThreadTexts and Chart in its thread). The window counts as done only
+	// when Post returns nil.
+	Post   func(ctx context.Context, d Digest) error
+	Logger *slog.Logger
+
+	// Sleep waits for d or until ctx ends (nil = a real timer). Tests drive
+	// time through it.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// RetryAfter is how long Run waits after a failed build or post (0 = 5m).
+	RetryAfter time.Duration
+	// MaxSleep caps one wait so a wall-clock jump or a suspended host is
+	// noticed (0 = 10m).
+	MaxSleep time.Duration
+}
+
+// ParseDigestAt parses a 24-hour "HH:MM" (or "H:MM") time of day.
+func ParseDigestAt(s string) (hour, min int, err error) {
+	bad := func(why string) (int, int, error) {
+		return 0, 0, fmt.Errorf("digest time %q: %s; want HH:MM on a 24-hour clock, e.g. 08:00", s, why)
+	}
+	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
+	if !ok {
+		return bad("no colon")
+	}
+	if len(h) < 1 || len(h) > 2 || len(m) != 2 {
+		return bad("hours take 1 or 2 digits and minutes exactly 2")
+	}
+	for _, r := range h + m {
+		if r < '0' || r > '9' {
+			return bad("not a number")
+		}
+	}
+	hour, _ = strconv.Atoi(h)
+	min, _ = strconv.Atoi(m)
+	if hour > 23 {
+		return bad("hour must be 0 to 23")
+	}
+	if min > 59 {
+		return bad("minute must be 0 to 59")
+	}
+	return hour, min, nil
+}
+
+func (s *DigestScheduler) loc() *time.Location {
+	if s.Location != nil {
+		return s.Location
+	}
+	return time.Local
+}
+
+func (s *DigestScheduler) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *DigestScheduler) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+func (s *DigestScheduler) clock() (int, int, error) {
+	if s.At == "" {
+		return 8, 0, nil
+	}
+	return ParseDigestAt(s.At)
+}
+
+// slot is the digest time on the day of t (in the scheduler's location),
+// days later. time.Date resolves a time skipped by a DST change to the
+// instant just after the gap, and picks one of the two instants of a
+// repeated hour.
+func (s *DigestScheduler) slot(t time.Time, days int) time.Time {
+	h, m, err := s.clock()
+	if err != nil {
+		h, m = 8, 0
+	}
+	t = t.In(s.loc())
+	return time.Date(t.Year(), t.Month(), t.Day()+days, h, m, 0, 0, s.loc())
+}
+
+// Next is the first digest time strictly after after.
+func (s *DigestScheduler) Next(after time.Time) time.Time {
+	for days := 0; ; days++ {
+		if c := s.slot(after, days); c.After(after) {
+			return c
+		}
+	}
+}
+
+// prev is the last digest time at or before t.
+func (s *DigestScheduler) prev(t time.Time) time.Time {
+	for days := 0; ; days-- {
+		if c := s.slot(t, days); !c.After(t) {
+			return c
+		}
+	}
+}
+
+// last reads the end of the last digest's window; ok is false when no
+// digest was ever posted.
+func (s *DigestScheduler) last(ctx context.Context) (t time.Time, ok bool, err error) {
+	v, err := s.Records.Setting(ctx, DigestLastSetting)
+	if errors.Is(err, store.ErrNotFound) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("digest: read %s: %w", DigestLastSetting, err)
+	}
+	t, err = time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("digest: setting %s=%q is not a time: %w", DigestLastSetting, v, err)
+	}
+	return t, true, nil
+}
+
+// Due reports whether a digest time has passed since the last digest; when
+// it has, [from, to) is the window to sum up: from the end of the last
+// digest to the latest digest time (so one digest covers every missed day).
+// Before any digest was posted, the last digest time before now stands in
+// for the last digest.
+func (s *DigestScheduler) Due(ctx context.Context) (due bool, from, to time.Time, err error) {
+	if _, _, err := s.clock(); err != nil {
+		return false, time.Time{}, time.Time{}, err
+	}
+	now := s.now()
+	last, ok, err := s.last(ctx)
+	if err != nil {
+		return false, time.Time{}, time.Time{}, err
+	}
+	if !ok {
+		last = s.prev(now)
+	}
+	if s.Next(last).After(now) {
+		return false, last, time.Time{}, nil
+	}
+	return true, last, s.prev(now), nil
+}
+
+// Build gathers the digest of [from, to): the experiments finished in it,
+// the history of their runs (the latest run gives the baseline, the best and
+// the chart), the open ideas and the latest run's tag and noise floor.
+func (s *DigestScheduler) Build(ctx context.Context, from, to time.Time) (Digest, error) {
+	loc := s.loc()
+	from, to = from.In(loc), to.In(loc)
+	night, err := s.Records.ExperimentsFinishedBetween(ctx, from, to)
+	if err != nil {
+		return Digest{}, fmt.Errorf("digest: experiments: %w", err)
+	}
+	ideas, err := s.Records.OpenIdeas(ctx)
+	if err != nil {
+		return Digest{}, fmt.Errorf("digest: ideas: %w", err)
+	}
+	var history []research.Experiment
+	seen := map[int64]bool{}
+	latest := int64(0)
+	for _, e := range night {
+		if !e.FinishedAt.IsZero() {
+			latest = e.RunID
+		}
+		if seen[e.RunID] {
+			continue
+		}
+		seen[e.RunID] = true
+		exps, err := s.Records.Experiments(ctx, e.RunID)
+		if err != nil {
+			return Digest{}, fmt.Errorf("digest: experiments of run %d: %w", e.RunID, err)
+		}
+		history = append(history, exps...)
+	}
+	d := BuildDigest(history, night, ideas, 0, from, to)
+	if len(night) > 0 {
+		run, err := s.Records.RunByID(ctx, latest)
+		if err != nil {
+			return Digest{}, fmt.Errorf("digest: run %d: %w", latest, err)
+		}
+		d.Tag, d.NoiseFloor = run.Tag, run.Noise
+	}
+	return d, nil
+}
+
+// Preview builds the digest of the time since the last digest (the last 24
+// hours when none was posted) up to now, for an on-demand `digest` command.
+// It records nothing.
+func (s *DigestScheduler) Preview(ctx context.Context) (Digest, error) {
+	now := s.now()
+	from, ok, err := s.last(ctx)
+	if err != nil {
+		return Digest{}, err
+	}
+	if !ok || !from.Before(now) {
+		from = now.Add(-24 * time.Hour)
+	}
+	return s.Build(ctx, from, now)
+}
+
+func (s *DigestScheduler) sleep(ctx context.Context, d time.Duration) error {
+	if s.Sleep != nil {
+		return s.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Run posts digests until ctx ends (it returns ctx's error). A digest that
+// is due at start (missed while the bot was down) is posted at once; after
+// that it waits for each digest time. The end of a window is recorded only
+// after Post succeeded; failures are logged and retried after RetryAfter.
+func (s *DigestScheduler) Run(ctx context.Context) error {
+	if _, _, err := s.clock(); err != nil {
+		return err
+	}
+	if s.Records == nil || s.Post == nil {
+		return errors.New("digest: scheduler needs Records and Post")
+	}
+	retry := s.RetryAfter
+	if retry <= 0 {
+		retry = 5 * time.Minute
+	}
+	maxSleep := s.MaxSleep
+	if maxSleep <= 0 {
+		maxSleep = 10 * time.Minute
+	}
+	log := s.logger()
+	var posted time.Time // the window end posted by this process
+	wait := func(d time.Duration) error {
+		if d > maxSleep {
+			d = maxSleep
+		}
+		if d < 0 {
+			d = 0
+		}
+		return s.sleep(ctx, d)
+	}
+	// The first digest after a fresh install covers the time since the last
+	// digest time before the start.
+	if _, ok, err := s.last(ctx); err == nil && !ok {
+		start := s.prev(s.now())
+		if err := s.Records.SetSetting(ctx, DigestLastSetting, start.UTC().Format(time.RFC3339Nano)); err != nil {
+			log.Warn("digest: cannot record the start of the first window", "err", err)
+		}
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		due, from, to, err := s.Due(ctx)
+		if err != nil {
+			log.Error("digest: cannot tell whether a digest is due", "err", err)
+			if err := wait(retry); err != nil {
+				return err
+			}
+			continue
+		}
+		if due && !posted.IsZero() && !to.After(posted) {
+			// Posted already, but recording it failed: do not post twice.
+			due = false
+		}
+		if !due {
+			if err := wait(s.Next(s.now()).Sub(s.now())); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := s.postWindow(ctx, from, to); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			log.Error("digest: not posted; will retry", "from", from, "to", to, "err", err, "retry_in", retry)
+			if err := wait(retry); err != nil {
+				return err
+			}
+			continue
+		}
+		posted = to
+		if err := s.Records.SetSetting(ctx, DigestLastSetting, to.UTC().Format(time.RFC3339Nano)); err != nil {
+			log.Error("digest: posted but not recorded", "to", to, "err", err)
+		}
+		log.Info("digest: posted", "from", from, "to", to)
+	}
+}
+
+func (s *DigestScheduler) postWindow(ctx context.Context, from, to time.Time) error {
+	d, err := s.Build(ctx, from, to)
+	if err != nil {
+		return err
+	}
+	return s.Post(ctx, d)
+}
