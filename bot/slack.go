@@ -1,0 +1,286 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/autoresearch/autoresearch/store"
+)
+
+// SlackConfig configures the Slack front end (see DESIGN.md: SLACK_* and
+// AUTORESEARCH_ADMINS).
+type SlackConfig struct {
+	BotToken      string // xoxb-...
+	AppToken      string // xapp-...; set = Socket Mode
+	SigningSecret string // HTTP mode: verifies Slack's requests
+	Channel       string // channel ID the bot posts to and takes commands in
+	APIURL        string // Web API base override (tests, proxies); "" = Slack
+	// Admins may steer (start/stop/pause/resume, ideas, program edits);
+	// empty means everyone in the channel may.
+	Admins      []string
+	CommandName string // the slash command, default "/autoresearch"
+	HTTPAddr    string // HTTP mode listen address, e.g. ":3000"
+	// TimeBudget is the training budget shown in run headers (0: not shown).
+	TimeBudget time.Duration
+}
+
+// DefaultSlashCommand is the slash command unless SlackConfig.CommandName says otherwise.
+const DefaultSlashCommand = "/" + DefaultCommandName
+
+// flushTimeout is how long Run keeps delivering after its context ends.
+const flushTimeout = 2 * time.Second
+
+// progressEvery limits how often an experiment message shows training
+// progress: chat.update is rate limited and people do not need more.
+const progressEvery = time.Minute
+
+// Slack is the Slack front end: it turns loop events into channel messages
+// (through the outbox) and slash commands, thread replies and modal
+// submissions into Controller calls.
+type Slack struct {
+	// Digest builds the digest the `digest` command posts; nil answers that
+	// the digest is not available. Set it before Run.
+	Digest func(ctx context.Context) (DigestMessage, error)
+
+	cfg    SlackConfig
+	ctrl   Controller
+	out    Outbox
+	log    *slog.Logger
+	api    slackAPI
+	parser Parser
+	auth   authorizer
+	worker *outboxWorker
+	seen   *dedupe // event_ids already handled
+	now    func() time.Time
+
+	mu           sync.Mutex
+	identity     slackIdentity // from auth.test
+	lastProgress map[string]time.Time
+	expIdeas     map[string][]ideaRef // exp key -> the ideas it used, for re-rendering
+
+	// tasks tracks the work started by requests, so Run can let it finish.
+	tasks sync.WaitGroup
+	// bg is the context request work runs in; it outlives Run's context by
+	// the flush window, so answers in flight are still sent.
+	bg context.Context
+}
+
+type ideaRef struct {
+	ID     int64  `json:"id"`
+	Author string `json:"author"`
+	Text   string `json:"text"`
+}
+
+// NewSlack builds the front end. It does not check the configuration: Check
+// does (with Slack), and Run refuses to start with a broken one.
+func NewSlack(cfg SlackConfig, ctrl Controller, outbox Outbox, logger *slog.Logger) (*Slack, error) {
+	if ctrl == nil || outbox == nil {
+		return nil, errors.New("slack: a controller and an outbox are required")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.CommandName == "" {
+		cfg.CommandName = DefaultSlashCommand
+	}
+	if !strings.HasPrefix(cfg.CommandName, "/") {
+		cfg.CommandName = "/" + cfg.CommandName
+	}
+	s := &Slack{
+		cfg:          cfg,
+		ctrl:         ctrl,
+		out:          outbox,
+		log:          logger.With("component", "slack"),
+		api:          newSlackGoAPI(cfg.BotToken, cfg.AppToken, cfg.APIURL),
+		parser:       Parser{Name: strings.TrimPrefix(cfg.CommandName, "/")},
+		auth:         newAuthorizer(cfg.Channel, cfg.Admins),
+		seen:         newDedupe(4096),
+		now:          time.Now,
+		lastProgress: map[string]time.Time{},
+		expIdeas:     map[string][]ideaRef{},
+		bg:           context.Background(),
+	}
+	s.worker = newOutboxWorker(s.api, outbox, s.log, cfg.Channel, s.teamURL)
+	return s, nil
+}
+
+func (s *Slack) teamURL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.identity.URL
+}
+
+func (s *Slack) botUser() slackIdentity {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.identity
+}
+
+// Run serves Slack until ctx is done: Socket Mode when an app token is
+// configured, else HTTP on HTTPAddr; and the outbox delivery. After ctx
+// ends it keeps delivering for a couple of seconds, then returns; what is
+// left stays queued for the next start.
+func (s *Slack) Run(ctx context.Context) error {
+	if err := s.cfg.validate(); err != nil {
+		return err
+	}
+	if s.botUser().UserID == "" {
+		// The bot's own user ID is needed to ignore its own messages.
+		if err := s.identify(ctx); err != nil {
+			return err
+		}
+	}
+	if len(s.cfg.Admins) == 0 {
+		s.log.Warn("AUTORESEARCH_ADMINS is not set: EVERYONE in the channel can start, stop and steer runs and edit program.md; set it to a comma-separated list of Slack user IDs")
+	}
+	if n, err := s.out.OutboxBacklog(ctx); err == nil && n > 0 {
+		s.log.Info("slack outbox: delivering messages queued before", "count", n)
+	}
+
+	// Work started by requests and the final flush run on a context that
+	// outlives ctx by flushTimeout.
+	bg, cancelBG := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelBG()
+	s.mu.Lock()
+	s.bg = bg
+	s.mu.Unlock()
+	stopFlush := context.AfterFunc(ctx, func() { time.AfterFunc(flushTimeout, cancelBG) })
+	defer stopFlush()
+
+	workerDone := make(chan struct{})
+	go func() {
+		defer close(workerDone)
+		s.worker.run(ctx, bg)
+	}()
+
+	var err error
+	if s.cfg.AppToken != "" {
+		err = s.runSocketMode(ctx)
+	} else {
+		err = s.runHTTP(ctx)
+	}
+	if ctx.Err() == nil {
+		// The transport failed on its own (e.g. a refused app token): stop.
+		cancelBG()
+	}
+	s.tasks.Wait()
+	<-workerDone
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}
+
+// identify asks auth.test who the bot is.
+func (s *Slack) identify(ctx context.Context) error {
+	id, err := s.api.AuthTest(ctx)
+	if err != nil {
+		return explainAuthError(err)
+	}
+	s.mu.Lock()
+	s.identity = id
+	s.mu.Unlock()
+	return nil
+}
+
+// goTask runs f in the background on the request context, tracked so Run
+// waits for it.
+func (s *Slack) goTask(f func(ctx context.Context)) {
+	s.tasks.Add(1)
+	go func() {
+		defer s.tasks.Done()
+		s.mu.Lock()
+		bg := s.bg
+		s.mu.Unlock()
+		ctx, cancel := context.WithTimeout(bg, 2*time.Minute)
+		defer cancel()
+		f(ctx)
+	}()
+}
+
+// enqueue queues a message for the channel and nudges the worker. It only
+// touches the store, never the network.
+func (s *Slack) enqueue(ctx context.Context, kind, key, threadKey string, p outPayload) error {
+	raw, err := json.Marshal(p)
+	if err != nil {
+		s.log.Error("slack: encoding a message", "err", err)
+		return err
+	}
+	_, err = s.out.Enqueue(ctx, store.Message{
+		Key: key, Kind: kind, Channel: s.cfg.Channel, ThreadKey: threadKey, Payload: raw,
+	})
+	if err != nil {
+		s.log.Error("slack: queueing a message failed; it is lost", "key", key, "kind", kind, "err", err)
+		return err
+	}
+	s.worker.nudge()
+	return nil
+}
+
+// post queues a plain channel message.
+func (s *Slack) post(ctx context.Context, text string, blocks json.RawMessage) {
+	_ = s.enqueue(ctx, kindPost, "", "", outPayload{Text: text, Blocks: blocks})
+}
+
+func mention(user string) string {
+	switch user {
+	case "", "terminal":
+		return "someone at the terminal"
+	}
+	if strings.HasPrefix(user, "U") || strings.HasPrefix(user, "W") {
+		return "<@" + user + ">"
+	}
+	return user
+}
+
+// DigestMessage is a digest as the Slack front end posts it: a channel
+// message, then its thread.
+type DigestMessage struct {
+	Text   string          // mrkdwn; also the notification text
+	Blocks json.RawMessage // optional Block Kit blocks
+	Thread []DigestReply   // posted in the message's thread, in order
+}
+
+// DigestReply is one message in a digest's thread: text, a file, or both
+// (the text then comments the file).
+type DigestReply struct {
+	Text string
+	File *DigestFile
+}
+
+// DigestFile is a file shared in a digest's thread (e.g. the chart PNG).
+type DigestFile struct {
+	Name    string // e.g. "progress.png"
+	Title   string
+	Content []byte
+}
+
+// PostDigest queues a digest for the channel. It does not wait for Slack;
+// the digest is delivered like every other message, also after a restart.
+func (s *Slack) PostDigest(ctx context.Context, d DigestMessage) error {
+	if strings.TrimSpace(d.Text) == "" && len(d.Blocks) == 0 {
+		return errors.New("slack: empty digest")
+	}
+	key := fmt.Sprintf("digest:%d", s.now().UnixNano())
+	if err := s.enqueue(ctx, kindPost, key, "", outPayload{Text: d.Text, Blocks: d.Blocks}); err != nil {
+		return err
+	}
+	var errs []error
+	for _, r := range d.Thread {
+		switch {
+		case r.File != nil:
+			errs = append(errs, s.enqueue(ctx, kindFile, "", key, outPayload{
+				Text: r.Text, Filename: r.File.Name, Title: r.File.Title, Content: r.File.Content,
+			}))
+		case strings.TrimSpace(r.Text) != "":
+			errs = append(errs, s.enqueue(ctx, kindPost, "", key, outPayload{Text: r.Text}))
+		}
+	}
+	return errors.Join(errs...)
+}

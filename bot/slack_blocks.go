@@ -1,0 +1,250 @@
+package bot
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/autoresearch/autoresearch/research"
+)
+
+// Block Kit in its wire form. Building the JSON here (instead of with the
+// SDK's types) keeps messages in the outbox independent of the SDK.
+
+type slackBlock = map[string]any
+
+// Slack's limits: a section's text, a header's text.
+const (
+	sectionMax = 3000
+	headerMax  = 150
+	// diffLinesShown is how many changed lines an experiment message shows.
+	diffLinesShown = 12
+	// inlineMax is the longest text sent inline; longer goes as a file.
+	inlineMax = 2800
+)
+
+func mrkdwn(text string) slackBlock { return slackBlock{"type": "mrkdwn", "text": text} }
+
+func sectionBlock(text string) slackBlock {
+	return slackBlock{"type": "section", "text": mrkdwn(truncate(text, sectionMax))}
+}
+
+func headerBlock(text string) slackBlock {
+	return slackBlock{"type": "header", "text": slackBlock{"type": "plain_text", "text": truncate(text, headerMax), "emoji": true}}
+}
+
+func contextBlock(texts ...string) slackBlock {
+	var els []any
+	for _, t := range texts {
+		if t != "" {
+			els = append(els, mrkdwn(truncate(t, sectionMax)))
+		}
+	}
+	return slackBlock{"type": "context", "elements": els}
+}
+
+func blocksJSON(bs ...slackBlock) json.RawMessage {
+	raw, _ := json.Marshal(bs)
+	return raw
+}
+
+// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !isRuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// escapeText makes user text safe in mrkdwn: &, < and > are Slack's control
+// characters (links, mentions).
+func escapeText(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// codeBlock wraps text in a ``` block; a ``` inside would end it early.
+func codeBlock(s string) string {
+	return "```\n" + strings.ReplaceAll(escapeText(strings.TrimRight(s, "\n")), "```", "`​``") + "\n```"
+}
+
+// fileStat is one file's share of a diff.
+type fileStat struct {
+	Name       string
+	Add, Del   int
+	changedIdx []int
+}
+
+// diffSummary reads a unified diff: per-file +/- counts and the first max
+// changed lines; more tells how many changed lines were left out.
+func diffSummary(diff string, maxLines int) (files []fileStat, lines []string, more int) {
+	var cur *fileStat
+	for _, l := range strings.Split(diff, "\n") {
+		switch {
+		case strings.HasPrefix(l, "diff --git "):
+			files = append(files, fileStat{})
+			cur = &files[len(files)-1]
+			if i := strings.LastIndex(l, " b/"); i >= 0 {
+				cur.Name = l[i+3:]
+			}
+		case strings.HasPrefix(l, "+++ "), strings.HasPrefix(l, "--- "):
+			if cur == nil {
+				files = append(files, fileStat{})
+				cur = &files[len(files)-1]
+			}
+			if name := strings.TrimPrefix(strings.TrimPrefix(l[4:], "b/"), "a/"); cur.Name == "" && name != "/dev/null" {
+				cur.Name = name
+			}
+		case cur != nil && (strings.HasPrefix(l, "+") || strings.HasPrefix(l, "-")):
+			if l[0] == '+' {
+				cur.Add++
+			} else {
+				cur.Del++
+			}
+			if len(lines) < maxLines {
+				lines = append(lines, l)
+			} else {
+				more++
+			}
+		}
+	}
+	return files, lines, more
+}
+
+func formatFileStats(files []fileStat) string {
+	var parts []string
+	for _, f := range files {
+		parts = append(parts, fmt.Sprintf("`%s` +%d −%d", f.Name, f.Add, f.Del))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// expView is everything an experiment message shows.
+type expView struct {
+	Exp      research.Experiment
+	Best     *research.Experiment // best after the experiment ended
+	Ideas    []ideaRef            // the ideas it used
+	Progress *research.Progress   // while training
+}
+
+var statusEmoji = map[string]string{
+	research.StatusRunning: "⏳",
+	research.StatusKeep:    "✅",
+	research.StatusDiscard: "↩️",
+	research.StatusCrash:   "💥",
+}
+
+// render builds the experiment message: the same layout when posted at the
+// start and updated with progress and the outcome, so it changes in place.
+func (v expView) render() (text string, blocks json.RawMessage) {
+	e := v.Exp
+	title := fmt.Sprintf("%s *#%d* %s", statusEmoji[e.Status], e.Number, escapeText(oneLine(e.Description)))
+	if e.Attempt > 0 {
+		title += fmt.Sprintf(" _(fix attempt %d)_", e.Attempt)
+	}
+	bs := []slackBlock{sectionBlock(title)}
+
+	files, lines, more := diffSummary(e.Diff, diffLinesShown)
+	if len(files) > 0 {
+		d := formatFileStats(files)
+		if len(lines) > 0 {
+			d += "\n" + codeBlock(strings.Join(lines, "\n"))
+			if more > 0 {
+				d += fmt.Sprintf("\n_…and %d more changed lines_", more)
+			}
+		}
+		bs = append(bs, sectionBlock(d))
+	}
+	for _, i := range v.Ideas {
+		bs = append(bs, contextBlock(fmt.Sprintf("💡 idea from %s: %s", mention(i.Author), escapeText(truncate(oneLine(i.Text), 300)))))
+	}
+
+	outcome := v.outcome()
+	bs = append(bs, contextBlock(outcome))
+	text = fmt.Sprintf("#%d %s: %s — %s", e.Number, e.Status, oneLine(e.Description), outcome)
+	return truncate(text, 3000), blocksJSON(bs...)
+}
+
+func (v expView) outcome() string {
+	e := v.Exp
+	switch e.Status {
+	case research.StatusRunning:
+		if v.Progress != nil {
+			p := *v.Progress
+			s := fmt.Sprintf("training %.0f%%", min(max(p.Percent, 0), 100))
+			if p.Remaining > 0 {
+				s += ", " + FormatDuration(p.Remaining) + " left"
+			}
+			if p.Loss > 0 {
+				s += fmt.Sprintf(", loss %.3f", p.Loss)
+			}
+			return s
+		}
+		return "training…"
+	case research.StatusCrash:
+		s := "*crash*"
+		if e.Reason != "" {
+			s += ": " + escapeText(oneLine(e.Reason))
+		}
+		if d := expDuration(e); d > 0 {
+			s += " after " + FormatDuration(d)
+		}
+		return s + " (log tail in the thread)"
+	}
+	parts := []string{fmt.Sprintf("val_bpb *%.6f*", e.Summary.ValBPB)}
+	switch {
+	case v.Best != nil && v.Best.ID == e.ID && e.Status == research.StatusKeep:
+		parts = append(parts, "new best")
+	case v.Best != nil && v.Best.Summary.ValBPB > 0:
+		parts = append(parts, fmt.Sprintf("%+.6f vs best #%d", e.Summary.ValBPB-v.Best.Summary.ValBPB, v.Best.Number))
+	}
+	if gb := memGB(e); gb > 0 {
+		parts = append(parts, fmt.Sprintf("%.1f GB", gb))
+	}
+	if d := expDuration(e); d > 0 {
+		parts = append(parts, FormatDuration(d))
+	}
+	parts = append(parts, "*"+e.Status+"*")
+	if e.Reason != "" {
+		parts = append(parts, escapeText(oneLine(e.Reason)))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// runHeader is the message that opens a run.
+func runHeader(r research.Run, how, budget, command string) (string, json.RawMessage) {
+	if how == "" {
+		how = "started"
+	}
+	title := fmt.Sprintf("Run %s %s", r.Tag, how)
+	var facts []string
+	facts = append(facts, fmt.Sprintf("*branch* `%s`", r.Branch))
+	if r.StartedBy != "" {
+		facts = append(facts, "*by* "+mention(r.StartedBy))
+	}
+	if r.GPU != "" {
+		facts = append(facts, "*GPU* "+escapeText(r.GPU))
+	}
+	model := r.Model
+	if model == "" {
+		model = r.Proposer
+	}
+	if model != "" {
+		facts = append(facts, "*model* "+escapeText(model))
+	}
+	if budget != "" {
+		facts = append(facts, "*budget* "+budget+" per experiment")
+	}
+	if r.BestValBPB > 0 {
+		facts = append(facts, fmt.Sprintf("*best so far* %.6f", r.BestValBPB))
+	}
+	body := strings.Join(facts, "  ·  ")
+	text := fmt.Sprintf("🚀 %s: branch %s", title, r.Branch)
+	return text, blocksJSON(headerBlock("🚀 "+title), sectionBlock(body),
+		contextBlock("Reply in an experiment's thread to suggest an idea; `"+command+" help` for commands."))
+}

@@ -1,0 +1,171 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/autoresearch/autoresearch/research"
+)
+
+// crashTailLines is how much of a crashed experiment's log goes to its thread.
+const crashTailLines = 40
+
+// Event implements research.Observer. It only renders and queues (a local
+// store write); delivery happens in the outbox worker, so the loop never
+// waits on Slack.
+func (s *Slack) Event(e research.Event) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	switch e.Kind {
+	case research.EventRunStarted:
+		budget := ""
+		if s.cfg.TimeBudget > 0 {
+			budget = FormatDuration(s.cfg.TimeBudget)
+		}
+		text, blocks := runHeader(e.Run, e.Text, budget, s.cfg.CommandName)
+		_ = s.enqueue(ctx, kindPost, runKey(e.Run.ID), "", outPayload{Text: text, Blocks: blocks})
+
+	case research.EventExperimentStarted:
+		if e.Experiment == nil {
+			return
+		}
+		s.experimentStarted(ctx, *e.Experiment, e.Ideas)
+
+	case research.EventProgress:
+		if e.Experiment == nil || e.Progress == nil {
+			return
+		}
+		key := expKey(*e.Experiment)
+		now := s.now()
+		s.mu.Lock()
+		last, seen := s.lastProgress[key]
+		due := !seen || now.Sub(last) >= progressEvery
+		if due {
+			s.lastProgress[key] = now
+		}
+		ideas := s.expIdeas[key]
+		s.mu.Unlock()
+		if !due {
+			return
+		}
+		text, blocks := expView{Exp: *e.Experiment, Ideas: ideas, Progress: e.Progress}.render()
+		_ = s.enqueue(ctx, kindUpdate, "", key, outPayload{Text: text, Blocks: blocks})
+
+	case research.EventExperimentFinished:
+		if e.Experiment == nil {
+			return
+		}
+		s.experimentFinished(ctx, *e.Experiment, e.Best)
+
+	case research.EventProgramEdited:
+		if e.ProgramEdit != nil {
+			s.programEdited(ctx, *e.ProgramEdit)
+		}
+
+	case research.EventPaused:
+		s.post(ctx, "⏸️ Paused"+reasonSuffix(e.Text), nil)
+	case research.EventResumed:
+		s.post(ctx, "▶️ Resumed"+reasonSuffix(e.Text), nil)
+	case research.EventRunStopped:
+		s.post(ctx, fmt.Sprintf("⏹️ Run %s stopped%s", e.Run.Tag, reasonSuffix(e.Text)), nil)
+	case research.EventNotice:
+		if strings.TrimSpace(e.Text) != "" {
+			s.post(ctx, "ℹ️ "+escapeText(e.Text), nil)
+		}
+	case research.EventRefused, research.EventProposing:
+		// Refused proposals are retried by the loop at once and can come in
+		// bursts; the channel hears about experiments, not attempts.
+		s.log.Debug("slack: not posted", "kind", e.Kind, "text", e.Text)
+	}
+}
+
+func reasonSuffix(text string) string {
+	if t := strings.TrimSpace(text); t != "" {
+		return ": " + escapeText(oneLine(t))
+	}
+	return ""
+}
+
+func (s *Slack) experimentStarted(ctx context.Context, exp research.Experiment, ideas []research.Idea) {
+	key := expKey(exp)
+	refs := make([]ideaRef, 0, len(ideas))
+	for _, i := range ideas {
+		refs = append(refs, ideaRef{ID: i.ID, Author: i.Author, Text: i.Text})
+	}
+	s.mu.Lock()
+	s.expIdeas[key] = refs
+	// The start post counts as the first progress display.
+	s.lastProgress[key] = s.now()
+	s.mu.Unlock()
+
+	text, blocks := expView{Exp: exp, Ideas: refs}.render()
+	_ = s.enqueue(ctx, kindPost, key, "", outPayload{Text: text, Blocks: blocks})
+
+	// Tell whoever suggested an idea in a thread that it is being tried,
+	// in that thread, with a link to the experiment.
+	for _, i := range ideas {
+		if i.ThreadTS == "" {
+			continue
+		}
+		msg := fmt.Sprintf("%s your idea is being tried in experiment #%d: %s",
+			mention(i.Author), exp.Number, escapeText(truncate(oneLine(exp.Description), 200)))
+		_ = s.enqueue(ctx, kindPost, "", "", outPayload{Text: msg, ThreadTS: i.ThreadTS, LinkKey: key})
+	}
+}
+
+func (s *Slack) experimentFinished(ctx context.Context, exp research.Experiment, best *research.Experiment) {
+	key := expKey(exp)
+	s.mu.Lock()
+	ideas := s.expIdeas[key]
+	delete(s.expIdeas, key)
+	delete(s.lastProgress, key)
+	s.mu.Unlock()
+
+	text, blocks := expView{Exp: exp, Best: best, Ideas: ideas}.render()
+	_ = s.enqueue(ctx, kindUpdate, "", key, outPayload{Text: text, Blocks: blocks})
+
+	if exp.Status == research.StatusCrash {
+		tail := FormatLogTail(exp.LogTail, crashTailLines)
+		if strings.TrimSpace(tail) == "" {
+			tail = "(the log is empty)"
+		}
+		s.replyLong(ctx, key, fmt.Sprintf("Log tail of #%d", exp.Number), tail,
+			fmt.Sprintf("exp-%d-log.txt", exp.Number))
+	}
+}
+
+// replyLong puts text in the thread of the message with key: inline when
+// short, else as a file.
+func (s *Slack) replyLong(ctx context.Context, threadKey, title, body, filename string) {
+	if len(body) <= inlineMax {
+		_ = s.enqueue(ctx, kindPost, "", threadKey, outPayload{Text: title + ":\n" + codeBlock(body)})
+		return
+	}
+	_ = s.enqueue(ctx, kindFile, "", threadKey, outPayload{
+		Text: title + " (attached)", Filename: filename, Title: title, Content: []byte(body),
+	})
+}
+
+func (s *Slack) programEdited(ctx context.Context, pe research.ProgramEdit) {
+	if pe.Error != "" {
+		s.post(ctx, fmt.Sprintf("⚠️ The program.md edit by %s could not be applied: %s", mention(pe.Author), escapeText(pe.Error)), nil)
+		return
+	}
+	key := "program:" + fmt.Sprint(pe.ID)
+	head := fmt.Sprintf("📝 program.md edited by %s (%s)", mention(pe.Author), pe.Kind)
+	if pe.Commit != "" {
+		head += ", commit `" + short(pe.Commit) + "`"
+	}
+	if pe.Diff == "" {
+		_ = s.enqueue(ctx, kindPost, key, "", outPayload{Text: head})
+		return
+	}
+	if len(pe.Diff) <= inlineMax {
+		_ = s.enqueue(ctx, kindPost, key, "", outPayload{Text: head + "\n" + codeBlock(pe.Diff)})
+		return
+	}
+	_ = s.enqueue(ctx, kindPost, key, "", outPayload{Text: head + "; the diff is in the thread"})
+	s.replyLong(ctx, key, "program.md diff", pe.Diff, "program-md.diff")
+}

@@ -1,0 +1,245 @@
+package bot
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/autoresearch/autoresearch/research"
+)
+
+// program.md is edited in a modal. A plain_text_input holds at most 3000
+// characters and program.md is longer, so the file is split over several
+// inputs at line boundaries and joined again on submit.
+const (
+	programCallbackID = "program_edit"
+	programActionID   = "text"
+	programBlockFmt   = "program_%d"
+	inputMax          = 3000
+	// maxProgramInputs stays under the 100 blocks a modal may hold.
+	maxProgramInputs = 90
+)
+
+// programChunk is one input's share of program.md; Soft means the chunk
+// ends in the middle of a line (a line longer than an input), so no newline
+// is put back when joining.
+type programChunk struct {
+	Text string
+	Soft bool
+}
+
+// splitProgram cuts text into chunks of at most max bytes, at line
+// boundaries when it can. The newline at a cut is dropped and restored by
+// joinProgram.
+func splitProgram(text string, max int) []programChunk {
+	text = strings.TrimRight(text, "\n")
+	var chunks []programChunk
+	for len(text) > max {
+		cut := strings.LastIndexByte(text[:max+1], '\n')
+		if cut > 0 {
+			chunks = append(chunks, programChunk{Text: text[:cut]})
+			text = text[cut+1:]
+			continue
+		}
+		// One line longer than an input: cut it on a rune boundary.
+		cut = max
+		for cut > 0 && !isRuneStart(text[cut]) {
+			cut--
+		}
+		chunks = append(chunks, programChunk{Text: text[:cut], Soft: true})
+		text = text[cut:]
+	}
+	return append(chunks, programChunk{Text: text})
+}
+
+// joinProgram is splitProgram's inverse; inputs a person emptied are left
+// out. The result ends with one newline, as text files do.
+func joinProgram(chunks []programChunk) string {
+	var b strings.Builder
+	for i, c := range chunks {
+		if c.Text == "" {
+			continue
+		}
+		b.WriteString(c.Text)
+		if i < len(chunks)-1 && !c.Soft {
+			b.WriteString("\n")
+		}
+	}
+	out := strings.TrimRight(b.String(), "\n")
+	if strings.TrimSpace(out) == "" {
+		return ""
+	}
+	return out + "\n"
+}
+
+func normalizeProgram(s string) string {
+	s = strings.TrimRight(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	if s == "" {
+		return ""
+	}
+	return s + "\n"
+}
+
+// programMeta travels in the modal's private_metadata: how to join the
+// inputs, and which program.md the editor was opened on.
+type programMeta struct {
+	Soft string `json:"soft"` // "s" for a soft cut after input i, "-" otherwise
+	Hash string `json:"hash"` // of program.md when the editor opened
+}
+
+func programHash(s string) string {
+	h := sha256.Sum256([]byte(normalizeProgram(s)))
+	return hex.EncodeToString(h[:8])
+}
+
+// programView builds the modal for program.md.
+func programView(program string) (json.RawMessage, error) {
+	chunks := splitProgram(normalizeProgram(program), inputMax)
+	// One empty input at the end leaves room to add text when the last
+	// input is nearly full.
+	chunks = append(chunks, programChunk{})
+	if len(chunks) > maxProgramInputs {
+		return nil, fmt.Errorf("program.md is too long for the editor (%d characters, %d inputs; at most %d); use \"program append TEXT\" or edit it in the repository",
+			len(program), len(chunks), maxProgramInputs)
+	}
+	var meta programMeta
+	blocks := []slackBlock{contextBlock(fmt.Sprintf(
+		"program.md is split over %d boxes of at most %d characters; they are joined with line breaks on save. The change is committed between experiments.",
+		len(chunks), inputMax))}
+	for i, c := range chunks {
+		if c.Soft {
+			meta.Soft += "s"
+		} else {
+			meta.Soft += "-"
+		}
+		label := fmt.Sprintf("program.md, part %d of %d", i+1, len(chunks)-1)
+		if i == len(chunks)-1 {
+			label = "add more here (optional)"
+		}
+		el := slackBlock{
+			"type": "plain_text_input", "action_id": programActionID,
+			"multiline": true, "max_length": inputMax,
+		}
+		if c.Text != "" {
+			el["initial_value"] = c.Text
+		}
+		blocks = append(blocks, slackBlock{
+			"type": "input", "block_id": fmt.Sprintf(programBlockFmt, i), "optional": true,
+			"label":   slackBlock{"type": "plain_text", "text": label},
+			"element": el,
+		})
+	}
+	meta.Hash = programHash(program)
+	metaJSON, _ := json.Marshal(meta)
+	view := slackBlock{
+		"type": "modal", "callback_id": programCallbackID,
+		"title":            slackBlock{"type": "plain_text", "text": "Edit program.md"},
+		"submit":           slackBlock{"type": "plain_text", "text": "Save"},
+		"close":            slackBlock{"type": "plain_text", "text": "Cancel"},
+		"private_metadata": string(metaJSON),
+		"blocks":           blocks,
+	}
+	return json.Marshal(view)
+}
+
+func (s *Slack) openProgramEditor(ctx context.Context, req slashRequest) error {
+	if req.TriggerID == "" {
+		return fmt.Errorf("this request carries no trigger_id, so the editor cannot open; use \"program append TEXT\"")
+	}
+	program, err := s.ctrl.Program(ctx)
+	if err != nil {
+		return err
+	}
+	view, err := programView(program)
+	if err != nil {
+		return err
+	}
+	// trigger_id expires 3 s after the command: this call comes first.
+	return s.api.OpenView(ctx, req.TriggerID, view)
+}
+
+// interaction is the part of an interactive payload the bot reads.
+type interaction struct {
+	Type string `json:"type"`
+	User struct {
+		ID string `json:"id"`
+	} `json:"user"`
+	View struct {
+		CallbackID      string `json:"callback_id"`
+		PrivateMetadata string `json:"private_metadata"`
+		State           struct {
+			Values map[string]map[string]struct {
+				Value string `json:"value"`
+			} `json:"values"`
+		} `json:"state"`
+	} `json:"view"`
+}
+
+// viewErrors is the answer that keeps a modal open with messages under inputs.
+func viewErrors(errs map[string]string) json.RawMessage {
+	raw, _ := json.Marshal(map[string]any{"response_action": "errors", "errors": errs})
+	return raw
+}
+
+// handleInteraction answers an interactive payload synchronously (the
+// answer is the acknowledgement: nil closes a submitted modal) and queues
+// slower work.
+func (s *Slack) handleInteraction(ctx context.Context, payload []byte) json.RawMessage {
+	var in interaction
+	if err := json.Unmarshal(payload, &in); err != nil {
+		s.log.Warn("slack: unreadable interactive payload", "err", err)
+		return nil
+	}
+	if in.Type != "view_submission" || in.View.CallbackID != programCallbackID {
+		s.log.Debug("slack: interaction ignored", "type", in.Type, "callback_id", in.View.CallbackID)
+		return nil
+	}
+	user := in.User.ID
+	first := fmt.Sprintf(programBlockFmt, 0)
+	if err := s.auth.maySteer(user, "edit program.md"); err != nil {
+		s.log.Warn("slack: program edit refused: not an admin", "user", user)
+		return viewErrors(map[string]string{first: err.Error()})
+	}
+	var meta programMeta
+	_ = json.Unmarshal([]byte(in.View.PrivateMetadata), &meta)
+	chunks := make([]programChunk, len(meta.Soft))
+	for i := range chunks {
+		v := in.View.State.Values[fmt.Sprintf(programBlockFmt, i)][programActionID]
+		chunks[i] = programChunk{Text: v.Value, Soft: meta.Soft[i] == 's'}
+	}
+	text := joinProgram(chunks)
+	if text == "" {
+		return viewErrors(map[string]string{first: "program.md cannot be empty."})
+	}
+	current, err := s.ctrl.Program(ctx)
+	if err != nil {
+		s.log.Error("slack: reading program.md for an edit", "err", err)
+		return viewErrors(map[string]string{first: "Could not read the current program.md: " + err.Error()})
+	}
+	if meta.Hash != "" && meta.Hash != programHash(current) {
+		return viewErrors(map[string]string{first: "program.md changed since you opened the editor; copy your change, cancel and open the editor again."})
+	}
+	if text == normalizeProgram(current) {
+		return viewErrors(map[string]string{first: "Nothing changed."})
+	}
+	s.goTask(func(ctx context.Context) {
+		edit, err := s.ctrl.EditProgram(ctx, research.ProgramEdit{Kind: "replace", Text: text, Author: user})
+		if err != nil {
+			s.log.Warn("slack: program edit failed", "user", user, "err", err)
+			if perr := s.api.PostEphemeral(ctx, s.cfg.Channel, user, chatMessage{
+				Text: "⚠️ Your program.md edit was not saved: " + escapeText(err.Error()),
+			}); perr != nil {
+				s.log.Error("slack: telling a person their edit failed", "err", perr)
+			}
+			return
+		}
+		s.log.Info("slack: program.md edit queued", "user", user, "id", edit.ID, "bytes", len(text))
+		s.post(ctx, fmt.Sprintf("📝 %s replaced program.md (%s → %s characters); it is committed between experiments and the diff follows.",
+			mention(user), strconv.Itoa(len(current)), strconv.Itoa(len(text))), nil)
+	})
+	return nil
+}
