@@ -116,7 +116,7 @@ func (f *loopFlags) config(repoDir string) research.Config {
 func (f *loopFlags) modelName() string {
 	switch {
 	case f.proposer != "llm":
-		return f.proposer
+		return ""
 	case f.model != "":
 		return f.model
 	case os.Getenv("AUTORESEARCH_MODEL") != "":

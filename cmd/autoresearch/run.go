@@ -51,6 +51,7 @@ func runLoop(f *loopFlags, req research.StartRequest, streams IO, onEnd func(*lo
 		return err
 	}
 	defer logFile.Close()
+	slog.SetDefault(logger) // libraries that log to the default logger go to the file too
 	parts, err := openLoop(f, logger)
 	if err != nil {
 		return err
