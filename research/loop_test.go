@@ -13,7 +13,7 @@ import (
 
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/gitrepo"
-	"github.com/autoresearch/autoresearch/research/internal/testrepo"
+	"github.com/autoresearch/autoresearch/research/researchtest"
 	"github.com/autoresearch/autoresearch/research/trainer"
 	"github.com/autoresearch/autoresearch/store"
 )
@@ -50,7 +50,7 @@ func (s *scripted) requests() []research.ProposalRequest {
 // setConst returns a step that sets a train.py constant.
 func setConst(t *testing.T, name, value, desc string) func(research.ProposalRequest) (string, error) {
 	return func(req research.ProposalRequest) (string, error) {
-		testrepo.SetConst(t, req.Dir, name, value)
+		researchtest.SetConst(t, req.Dir, name, value)
 		return desc, nil
 	}
 }
@@ -142,7 +142,7 @@ func statuses(exps []research.Experiment) string {
 }
 
 func TestLoopKeepsDiscardsAndCrashes(t *testing.T) {
-	dir := testrepo.New(t)
+	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 4, FixAttempts: -1, RunLog: true},
 		setConst(t, "VAL", "1.400000", "lower val"),
 		setConst(t, "VAL", "1.600000", "higher val"),
@@ -163,10 +163,10 @@ func TestLoopKeepsDiscardsAndCrashes(t *testing.T) {
 		t.Errorf("run state = %s", run.State)
 	}
 	// The branch sits at the best commit with its train.py in the worktree.
-	if tip := testrepo.Git(t, dir, "rev-parse", "autoresearch/t1"); tip != exps[1].Commit {
+	if tip := researchtest.Git(t, dir, "rev-parse", "autoresearch/t1"); tip != exps[1].Commit {
 		t.Errorf("branch at %s, want %s", tip, exps[1].Commit)
 	}
-	if src := testrepo.Read(t, dir, "train.py"); !strings.Contains(src, "VAL = 1.400000") || strings.Contains(src, "CRASH = 1") {
+	if src := researchtest.Read(t, dir, "train.py"); !strings.Contains(src, "VAL = 1.400000") || strings.Contains(src, "CRASH = 1") {
 		t.Errorf("train.py is not the best version:\n%s", src)
 	}
 	// Figures, diffs and reasons are recorded.
@@ -186,17 +186,17 @@ func TestLoopKeepsDiscardsAndCrashes(t *testing.T) {
 		exps[1].Commit[:7] + "\t1.400000\t44.0\tkeep\tlower val\n" +
 		exps[2].Commit[:7] + "\t1.600000\t44.0\tdiscard\thigher val\n" +
 		exps[3].Commit[:7] + "\t0.000000\t0.0\tcrash\tcrash it\n"
-	if got := testrepo.Read(t, dir, "results.tsv"); got != want {
+	if got := researchtest.Read(t, dir, "results.tsv"); got != want {
 		t.Errorf("results.tsv =\n%s\nwant\n%s", got, want)
 	}
 	// Untracked and ignored files survived every reset; only notes.txt shows.
-	if testrepo.Read(t, dir, "notes.txt") != "untracked notes\n" || testrepo.Read(t, dir, ".venv/lib/pkg1.py") != "x = 1\n" {
+	if researchtest.Read(t, dir, "notes.txt") != "untracked notes\n" || researchtest.Read(t, dir, ".venv/lib/pkg1.py") != "x = 1\n" {
 		t.Error("untracked or ignored files were touched")
 	}
-	if st := testrepo.Git(t, dir, "status", "--porcelain"); st != "?? notes.txt" {
+	if st := researchtest.Git(t, dir, "status", "--porcelain"); st != "?? notes.txt" {
 		t.Errorf("git status = %q", st)
 	}
-	if !strings.Contains(testrepo.Read(t, dir, "run.log"), "CUDA out of memory") { // the last experiment crashed
+	if !strings.Contains(researchtest.Read(t, dir, "run.log"), "CUDA out of memory") { // the last experiment crashed
 		t.Error("run.log was not written")
 	}
 	logData, err := os.ReadFile(exps[2].LogPath)
@@ -212,18 +212,18 @@ func TestLoopKeepsDiscardsAndCrashes(t *testing.T) {
 }
 
 func TestCrashedIdeaGetsFixAttempts(t *testing.T) {
-	dir := testrepo.New(t)
+	dir := researchtest.New(t)
 	var fixSources []string
 	h := newHarness(t, dir, research.Config{MaxExperiments: 4, FixAttempts: 2},
 		setConst(t, "CRASH", "1", "bold idea"),
 		func(req research.ProposalRequest) (string, error) {
-			fixSources = append(fixSources, testrepo.Read(t, req.Dir, "train.py"))
-			testrepo.SetConst(t, req.Dir, "VAL", "1.450000") // still crashes: CRASH stays 1
+			fixSources = append(fixSources, researchtest.Read(t, req.Dir, "train.py"))
+			researchtest.SetConst(t, req.Dir, "VAL", "1.450000") // still crashes: CRASH stays 1
 			return "bold idea, fix 1", nil
 		},
 		func(req research.ProposalRequest) (string, error) {
-			fixSources = append(fixSources, testrepo.Read(t, req.Dir, "train.py"))
-			testrepo.SetConst(t, req.Dir, "CRASH", "0")
+			fixSources = append(fixSources, researchtest.Read(t, req.Dir, "train.py"))
+			researchtest.SetConst(t, req.Dir, "CRASH", "0")
 			return "bold idea, fix 2", nil
 		},
 	)
@@ -254,19 +254,19 @@ func TestCrashedIdeaGetsFixAttempts(t *testing.T) {
 }
 
 func TestRefusedProposalsAreExplainedAndUndone(t *testing.T) {
-	dir := testrepo.New(t)
+	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 2},
 		func(req research.ProposalRequest) (string, error) {
-			testrepo.Write(t, req.Dir, "prepare.py", "EVAL_TOKENS = 1\n")
+			researchtest.Write(t, req.Dir, "prepare.py", "EVAL_TOKENS = 1\n")
 			return "cheat on eval", nil
 		},
 		func(req research.ProposalRequest) (string, error) {
-			testrepo.SetConst(t, req.Dir, "VAL", "1.300000")
-			testrepo.Write(t, req.Dir, "helper.py", "X = 1\n")
+			researchtest.SetConst(t, req.Dir, "VAL", "1.300000")
+			researchtest.Write(t, req.Dir, "helper.py", "X = 1\n")
 			return "extra file", nil
 		},
 		func(req research.ProposalRequest) (string, error) {
-			testrepo.Write(t, req.Dir, "train.py", "def broken(:\n")
+			researchtest.Write(t, req.Dir, "train.py", "def broken(:\n")
 			return "syntax error", nil
 		},
 		func(req research.ProposalRequest) (string, error) { return "nothing", nil },
@@ -288,7 +288,7 @@ func TestRefusedProposalsAreExplainedAndUndone(t *testing.T) {
 	if len(refused) != 4 || !strings.Contains(refused[2].Text, "does not parse as Python") || !strings.Contains(refused[3].Text, "changed nothing") {
 		t.Errorf("refusals: %+v", refused)
 	}
-	if testrepo.Read(t, dir, "prepare.py") != testrepo.PreparePy {
+	if researchtest.Read(t, dir, "prepare.py") != researchtest.PreparePy {
 		t.Error("prepare.py was left changed")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "helper.py")); !os.IsNotExist(err) {
@@ -300,12 +300,12 @@ func TestRefusedProposalsAreExplainedAndUndone(t *testing.T) {
 }
 
 func TestTrainerGetsNoSecretsAndTimeoutIsACrash(t *testing.T) {
-	dir := testrepo.New(t)
+	dir := researchtest.New(t)
 	dump := filepath.Join(t.TempDir(), "env.txt")
 	t.Setenv("ENV_DUMP", dump)
 	t.Setenv("SLACK_BOT_TOKEN", "xoxb-secret")
 	t.Setenv("OPENAI_API_KEY", "sk-secret")
-	testrepo.SetConst(t, dir, "SLEEP", "0")
+	researchtest.SetConst(t, dir, "SLEEP", "0")
 	h := newHarness(t, dir, research.Config{MaxExperiments: 2, TrainTimeout: 2 * time.Second, FixAttempts: -1},
 		setConst(t, "SLEEP", "60", "very slow"),
 	)
@@ -317,7 +317,7 @@ func TestTrainerGetsNoSecretsAndTimeoutIsACrash(t *testing.T) {
 	if !strings.HasPrefix(exps[1].Reason, "timeout after 2s") {
 		t.Errorf("reason = %q", exps[1].Reason)
 	}
-	env := testrepo.Read(t, "/", dump)
+	env := researchtest.Read(t, "/", dump)
 	for _, secret := range []string{"SLACK_BOT_TOKEN", "OPENAI_API_KEY"} {
 		if strings.Contains(env, secret+"\n") {
 			t.Errorf("trainer saw %s", secret)
@@ -329,7 +329,7 @@ func TestTrainerGetsNoSecretsAndTimeoutIsACrash(t *testing.T) {
 }
 
 func TestStopNowRecordsStoppedCrashAndResets(t *testing.T) {
-	dir := testrepo.New(t)
+	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{FixAttempts: -1}, setConst(t, "SLEEP", "60", "slow"))
 	if _, err := h.m.Start(context.Background(), research.StartRequest{Tag: "stop"}); err != nil {
 		t.Fatal(err)
@@ -354,16 +354,16 @@ func TestStopNowRecordsStoppedCrashAndResets(t *testing.T) {
 	if run.State != store.RunStopped {
 		t.Errorf("state = %s", run.State)
 	}
-	if head := testrepo.Git(t, dir, "rev-parse", "HEAD"); head != exps[0].Commit {
+	if head := researchtest.Git(t, dir, "rev-parse", "HEAD"); head != exps[0].Commit {
 		t.Errorf("HEAD %s, want best %s", head, exps[0].Commit)
 	}
-	if strings.Contains(testrepo.Read(t, dir, "train.py"), "SLEEP = 60") {
+	if strings.Contains(researchtest.Read(t, dir, "train.py"), "SLEEP = 60") {
 		t.Error("train.py still holds the stopped change")
 	}
 }
 
 func TestIdeasAreConsumedByTheNextExperiment(t *testing.T) {
-	dir := testrepo.New(t)
+	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 3},
 		setConst(t, "VAL", "1.400000", "uses the idea"),
 		setConst(t, "VAL", "1.450000", "no idea left"),
@@ -392,7 +392,7 @@ func TestIdeasAreConsumedByTheNextExperiment(t *testing.T) {
 }
 
 func TestProgramAppendGetsItsOwnCommitBetweenExperiments(t *testing.T) {
-	dir := testrepo.New(t)
+	dir := researchtest.New(t)
 	var h *harness
 	h = newHarness(t, dir, research.Config{MaxExperiments: 3},
 		func(req research.ProposalRequest) (string, error) {
@@ -400,14 +400,14 @@ func TestProgramAppendGetsItsOwnCommitBetweenExperiments(t *testing.T) {
 			if _, err := h.m.EditProgram(context.Background(), research.ProgramEdit{Kind: "append", Text: "Focus on the optimizer.", Author: "U2"}); err != nil {
 				return "", err
 			}
-			testrepo.SetConst(t, req.Dir, "VAL", "1.400000")
+			researchtest.SetConst(t, req.Dir, "VAL", "1.400000")
 			return "lower", nil
 		},
 		func(req research.ProposalRequest) (string, error) {
 			if !strings.Contains(req.Program, "Focus on the optimizer.") {
 				return "", errors.New("program edit did not reach the proposal")
 			}
-			testrepo.SetConst(t, req.Dir, "VAL", "1.600000")
+			researchtest.SetConst(t, req.Dir, "VAL", "1.600000")
 			return "higher", nil
 		},
 	)
@@ -421,11 +421,11 @@ func TestProgramAppendGetsItsOwnCommitBetweenExperiments(t *testing.T) {
 			t.Errorf("experiment %d's commit touched program.md", e.Number)
 		}
 	}
-	log := testrepo.Git(t, dir, "log", "--format=%an %s", "autoresearch/prog")
+	log := researchtest.Git(t, dir, "log", "--format=%an %s", "autoresearch/prog")
 	if !strings.Contains(log, "U2 program.md: append by U2") {
 		t.Errorf("no program commit by U2:\n%s", log)
 	}
-	if !strings.Contains(testrepo.Read(t, dir, "program.md"), "Focus on the optimizer.") {
+	if !strings.Contains(researchtest.Read(t, dir, "program.md"), "Focus on the optimizer.") {
 		t.Error("program.md lost the edit after the discard")
 	}
 	if n := len(h.rec.kinds(research.EventProgramEdited)); n != 1 {

@@ -1,7 +1,7 @@
-// Package testrepo builds small research repositories laid out like
+// Package researchtest builds small research repositories laid out like
 // karpathy/autoresearch for tests: real git, a python3 train.py that prints
 // the upstream summary, an ignored .venv and untracked files.
-package testrepo
+package researchtest
 
 import (
 	"fmt"
