@@ -34,7 +34,7 @@ func chartNight(n int, seed int64, start time.Time) []research.Experiment {
 		case i == 17:
 			e.Status, e.Summary.ValBPB = research.StatusDiscard, 1.6
 		default:
-			v := best + rng.NormFloat64()*0.004 + 0.002
+			v := best + rng.NormFloat64()*0.004 + 0.0045
 			if v < best {
 				e.Status, best = research.StatusKeep, v
 			} else {

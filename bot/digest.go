@@ -306,7 +306,7 @@ func (d Digest) Text() string {
 	}
 	fmt.Fprintf(&b, " · %s → %s\n", digestTime(d.From), digestTime(d.To))
 	if d.Empty {
-		b.WriteString("No experiments finished in this window: the loop did not run (or nothing finished).")
+		b.WriteString("No experiments finished since the last digest.")
 		if d.BestValBPB > 0 {
 			fmt.Fprintf(&b, "\nBest val_bpb so far: %.6f.", d.BestValBPB)
 		}
