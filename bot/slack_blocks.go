@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -43,9 +44,14 @@ func contextBlock(texts ...string) slackBlock {
 	return slackBlock{"type": "context", "elements": els}
 }
 
+// blocksJSON encodes blocks without HTML escaping, so mentions stay
+// readable (<@U1>) in the outbox and on the wire.
 func blocksJSON(bs ...slackBlock) json.RawMessage {
-	raw, _ := json.Marshal(bs)
-	return raw
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(bs)
+	return bytes.TrimRight(b.Bytes(), "\n")
 }
 
 // truncate cuts s to at most n bytes on a rune boundary, marking the cut.

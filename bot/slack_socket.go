@@ -51,8 +51,10 @@ func (s *Slack) socketEvent(ctx context.Context, client *socketmode.Client, evt 
 		s.log.Warn("slack: Socket Mode message problem", "type", evt.Type, "data", evt.Data)
 
 	case socketmode.EventTypeSlashCommand:
+		// The work is started before the ack goes out (both take
+		// microseconds), so whoever sees the ack can wait for the work.
 		req := evt.Request
-		s.ack(client, req, nil)
+		defer s.ack(client, req, nil)
 		var sr slashRequest
 		if err := json.Unmarshal(req.Payload, &sr); err != nil {
 			s.log.Warn("slack: unreadable slash command", "err", err)
@@ -62,7 +64,7 @@ func (s *Slack) socketEvent(ctx context.Context, client *socketmode.Client, evt 
 
 	case socketmode.EventTypeEventsAPI:
 		req := evt.Request
-		s.ack(client, req, nil)
+		defer s.ack(client, req, nil)
 		var env eventEnvelope
 		if err := json.Unmarshal(req.Payload, &env); err != nil {
 			s.log.Warn("slack: unreadable event", "err", err)

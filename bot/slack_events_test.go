@@ -1,0 +1,222 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/autoresearch/autoresearch/research"
+)
+
+// blockText decodes Block Kit JSON and joins every text in it.
+func blockText(t *testing.T, raw string) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		t.Fatalf("blocks are not JSON: %v\n%s", err, raw)
+	}
+	if l, ok := v.([]any); !ok || len(l) == 0 {
+		t.Fatalf("blocks are not a list of blocks: %s", raw)
+	}
+	var texts []string
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if s, ok := e.(string); ok && k == "text" {
+					texts = append(texts, s)
+				}
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return strings.Join(texts, "\n")
+}
+
+func slackTestExp(status string) research.Experiment {
+	return research.Experiment{
+		ID: 42, RunID: 7, Number: 3, Description: "raise LR to 0.04", Status: status,
+		Diff: "diff --git a/train.py b/train.py\n--- a/train.py\n+++ b/train.py\n@@ -1,2 +1,2 @@\n-LR = 0.02\n+LR = 0.04\n",
+	}
+}
+
+// deliver runs one outbox pass, as the worker would.
+func deliver(t *testing.T, s *Slack) {
+	t.Helper()
+	s.worker.sleep = func(ctx context.Context, d time.Duration) error { return nil }
+	s.worker.pass(context.Background())
+}
+
+func TestExperimentPostedThenUpdatedInPlace(t *testing.T) {
+	f := newFakeSlack(t)
+	out := newMemOutbox()
+	s := newTestSlack(t, f, newSlackFakeCtrl(), out, nil)
+
+	exp := slackTestExp(research.StatusRunning)
+	s.Event(research.Event{Kind: research.EventExperimentStarted, Experiment: &exp,
+		Ideas: []research.Idea{{ID: 1, Text: "try a higher LR", Author: "UALICE", Source: "slash"}}})
+	deliver(t, s)
+	post := f.waitCalls("chat.postMessage", 1)[0]
+	if post.Form.Get("channel") != slackTestChannel {
+		t.Fatalf("posted to %q", post.Form.Get("channel"))
+	}
+	blocks := blockText(t, post.Form.Get("blocks"))
+	for _, want := range []string{"#3", "raise LR to 0.04", "`train.py` +1 −1", "+LR = 0.04", "<@UALICE>", "training"} {
+		if !strings.Contains(blocks, want) {
+			t.Errorf("experiment post lacks %q:\n%s", want, blocks)
+		}
+	}
+	if !strings.Contains(post.Form.Get("text"), "#3") {
+		t.Errorf("no plain-text fallback: %q", post.Form.Get("text"))
+	}
+
+	done := slackTestExp(research.StatusDiscard)
+	done.Summary = research.Summary{ValBPB: 0.998, PeakVRAMMB: 45056}
+	done.TrainSeconds = 302
+	best := slackTestExp(research.StatusKeep)
+	best.ID, best.Number, best.Summary.ValBPB = 40, 1, 0.990
+	s.Event(research.Event{Kind: research.EventExperimentFinished, Experiment: &done, Best: &best})
+	deliver(t, s)
+	up := f.waitCalls("chat.update", 1)[0]
+	if up.Form.Get("ts") != "1700000000.000001" || up.Form.Get("channel") != slackTestChannel {
+		t.Fatalf("update went to ts %q channel %q, want the post's", up.Form.Get("ts"), up.Form.Get("channel"))
+	}
+	ub := blockText(t, up.Form.Get("blocks"))
+	for _, want := range []string{"0.998000", "+0.008000 vs best #1", "44.0 GB", "5m02s", "discard", "<@UALICE>"} {
+		if !strings.Contains(ub, want) {
+			t.Errorf("updated message lacks %q:\n%s", want, ub)
+		}
+	}
+	if n := len(f.callsTo("chat.postMessage")); n != 1 {
+		t.Fatalf("the finish posted a new message (%d posts) instead of updating", n)
+	}
+}
+
+func TestProgressUpdatesAtMostOncePerMinute(t *testing.T) {
+	f := newFakeSlack(t)
+	out := newMemOutbox()
+	s := newTestSlack(t, f, newSlackFakeCtrl(), out, nil)
+	clock := time.Date(2025, 3, 20, 1, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { return clock }
+
+	exp := slackTestExp(research.StatusRunning)
+	s.Event(research.Event{Kind: research.EventExperimentStarted, Experiment: &exp})
+	progress := func(pct float64) {
+		s.Event(research.Event{Kind: research.EventProgress, Experiment: &exp,
+			Progress: &research.Progress{Percent: pct, Remaining: 177 * time.Second}})
+	}
+	clock = clock.Add(10 * time.Second)
+	progress(5) // within the first minute: not shown
+	clock = clock.Add(55 * time.Second)
+	progress(41) // a minute after the post: shown
+	clock = clock.Add(30 * time.Second)
+	progress(60) // too soon after the last one
+
+	updates := 0
+	for _, m := range out.all() {
+		if m.Kind == kindUpdate {
+			updates++
+			if p := out.payload(t, m.ID); !strings.Contains(string(p.Blocks), "41%") || !strings.Contains(string(p.Blocks), "2m57s left") {
+				t.Errorf("progress update = %s", p.Blocks)
+			}
+		}
+	}
+	if updates != 1 {
+		t.Fatalf("%d progress updates queued, want 1", updates)
+	}
+}
+
+func TestCrashPutsLogTailInThreadAsFileWhenLong(t *testing.T) {
+	f := newFakeSlack(t)
+	out := newMemOutbox()
+	s := newTestSlack(t, f, newSlackFakeCtrl(), out, nil)
+
+	exp := slackTestExp(research.StatusRunning)
+	s.Event(research.Event{Kind: research.EventExperimentStarted, Experiment: &exp})
+	crash := slackTestExp(research.StatusCrash)
+	crash.Reason = "CUDA out of memory"
+	crash.LogTail = "Traceback:\nRuntimeError: CUDA out of memory\n"
+	s.Event(research.Event{Kind: research.EventExperimentFinished, Experiment: &crash})
+	deliver(t, s)
+
+	posts := f.waitCalls("chat.postMessage", 2)
+	reply := posts[1]
+	if reply.Form.Get("thread_ts") != "1700000000.000001" || !strings.Contains(reply.Form.Get("text"), "CUDA out of memory") {
+		t.Fatalf("crash reply = %v, want the log tail in the experiment's thread", reply.Form)
+	}
+
+	// A long log goes as a file (the v2 upload flow) in the thread.
+	exp2 := slackTestExp(research.StatusRunning)
+	exp2.Number = 4
+	s.Event(research.Event{Kind: research.EventExperimentStarted, Experiment: &exp2})
+	crash2 := exp2
+	crash2.Status = research.StatusCrash
+	crash2.LogTail = strings.Repeat("step 00001 | loss: 3.2 | something long here"+strings.Repeat(".", 80)+"\n", 200)
+	s.Event(research.Event{Kind: research.EventExperimentFinished, Experiment: &crash2})
+	deliver(t, s)
+
+	get := f.waitCalls("files.getUploadURLExternal", 1)[0]
+	if get.Form.Get("filename") != "exp-4-log.txt" || get.Form.Get("length") == "0" {
+		t.Fatalf("getUploadURLExternal = %v", get.Form)
+	}
+	up := f.waitCalls("upload", 1)[0]
+	if !strings.Contains(string(up.Body), "something long here") {
+		t.Fatal("the file's content was not uploaded")
+	}
+	done := f.waitCalls("files.completeUploadExternal", 1)[0]
+	if done.Form.Get("channel_id") != slackTestChannel || done.Form.Get("thread_ts") != "1700000000.000003" {
+		t.Fatalf("completeUploadExternal = %v, want the file in #4's thread", done.Form)
+	}
+}
+
+func TestThreadIdeaUsedGetsReplyInItsThreadWithLink(t *testing.T) {
+	f := newFakeSlack(t)
+	out := newMemOutbox()
+	s := newTestSlack(t, f, newSlackFakeCtrl(), out, nil)
+	s.identity.URL = "https://team.slack.com/"
+
+	exp := slackTestExp(research.StatusRunning)
+	s.Event(research.Event{Kind: research.EventExperimentStarted, Experiment: &exp, Ideas: []research.Idea{
+		{ID: 5, Text: "use GELU", Author: "UBOB", Source: "thread", ThreadTS: "1699999999.000100", MessageTS: "1699999999.000200"},
+	}})
+	deliver(t, s)
+	posts := f.waitCalls("chat.postMessage", 2)
+	reply := posts[1]
+	if reply.Form.Get("thread_ts") != "1699999999.000100" {
+		t.Fatalf("pointer posted in thread %q, want the idea's", reply.Form.Get("thread_ts"))
+	}
+	text := reply.Form.Get("text")
+	if !strings.Contains(text, "<@UBOB>") || !strings.Contains(text, "#3") ||
+		!strings.Contains(text, "https://team.slack.com/archives/"+slackTestChannel+"/p1700000000000001") {
+		t.Fatalf("pointer text = %q", text)
+	}
+}
+
+func TestRunHeaderAndProgramEdit(t *testing.T) {
+	f := newFakeSlack(t)
+	out := newMemOutbox()
+	s := newTestSlack(t, f, newSlackFakeCtrl(), out, func(c *SlackConfig) { c.TimeBudget = 5 * time.Minute })
+	s.Event(research.Event{Kind: research.EventRunStarted, Text: "started", Run: research.Run{
+		ID: 7, Tag: "mar20", Branch: "autoresearch/mar20", GPU: "NVIDIA H100 80GB", Model: "gpt-5", StartedBy: "UALICE"}})
+	s.Event(research.Event{Kind: research.EventProgramEdited, ProgramEdit: &research.ProgramEdit{
+		ID: 1, Author: "UALICE", Kind: "append", Commit: "abcdef1234", Diff: "+ try wider MLPs\n"}})
+	deliver(t, s)
+	posts := f.waitCalls("chat.postMessage", 2)
+	header := blockText(t, posts[0].Form.Get("blocks"))
+	for _, want := range []string{"mar20", "autoresearch/mar20", "NVIDIA H100 80GB", "gpt-5", "5m00s", "<@UALICE>"} {
+		if !strings.Contains(header, want) {
+			t.Errorf("run header lacks %q: %s", want, header)
+		}
+	}
+	if txt := posts[1].Form.Get("text"); !strings.Contains(txt, "<@UALICE>") || !strings.Contains(txt, "try wider MLPs") || !strings.Contains(txt, "abcdef1") {
+		t.Errorf("program edit post = %q", txt)
+	}
+}
