@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 )
 
@@ -238,6 +239,13 @@ func (s *session) train(e Experiment, start time.Time) Experiment {
 	if m.Config.RunLog {
 		job.RunLogPath = filepath.Join(m.Repo.Root(), "run.log")
 	}
+	pidFile := filepath.Join(m.Config.StateDir, "trainer.pgid")
+	job.OnStart = func(pgid int) {
+		if err := os.WriteFile(pidFile, []byte(strconv.Itoa(pgid)), 0o644); err != nil {
+			m.logger().Warn("recording the trainer's process group", "err", err)
+		}
+	}
+	defer os.Remove(pidFile)
 	var lastProgress time.Time
 	job.OnProgress = func(p Progress) {
 		s.mu.Lock()

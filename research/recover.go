@@ -4,6 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 
 	"github.com/autoresearch/autoresearch/store"
 )
@@ -67,6 +72,7 @@ func (m *Manager) resumeRun(ctx context.Context, req StartRequest, run Run, foun
 // recoverExperiments records experiments left running as crashes and appends
 // results.tsv rows that were not yet written.
 func (m *Manager) recoverExperiments(ctx context.Context, run *Run) error {
+	m.killOrphanTrainer()
 	running, err := m.Store.RunningExperiments(ctx, run.ID)
 	if err != nil {
 		return err
@@ -117,4 +123,22 @@ func (m *Manager) ResumeInterrupted(ctx context.Context, by string) (Run, bool, 
 		return Run{}, false, err
 	}
 	return r, true, nil
+}
+
+// killOrphanTrainer kills the process group of a trainer that outlived a
+// killed bot: left alone it would hold the GPU and skew the next result.
+func (m *Manager) killOrphanTrainer() {
+	pidFile := filepath.Join(m.Config.StateDir, "trainer.pgid")
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		return
+	}
+	defer os.Remove(pidFile)
+	pgid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pgid <= 1 {
+		return
+	}
+	if err := syscall.Kill(-pgid, syscall.SIGKILL); err == nil {
+		m.logger().Warn("killed a trainer left over from before the restart", "pgid", pgid)
+	}
 }

@@ -142,6 +142,9 @@ type TrainJob struct {
 	Timeout    time.Duration // hard limit; the process group is killed after it
 	Env        []string      // extra environment (e.g. CUDA_VISIBLE_DEVICES=0)
 	OnProgress func(Progress)
+	// OnStart gets the process group id once the command runs, so a
+	// restarted bot can kill a trainer orphaned by a kill -9.
+	OnStart func(pgid int)
 }
 
 // TrainResult is what a finished (or killed) training run left.

@@ -50,7 +50,11 @@ func (f *loopFlags) register(fs *flag.FlagSet) {
 // validate checks the flags before anything is opened.
 func (f *loopFlags) validate() error {
 	switch f.proposer {
-	case "llm", "sweep":
+	case "llm":
+		if os.Getenv("OPENAI_API_KEY") == "" && os.Getenv("OPENAI_BASE_URL") == "" {
+			return &research.InputError{Msg: "--proposer llm needs OPENAI_API_KEY (and OPENAI_BASE_URL for a non-OpenAI endpoint); or use --proposer sweep"}
+		}
+	case "sweep":
 	case "command":
 		if strings.TrimSpace(f.agentCmd) == "" {
 			return usagef("--proposer command needs --agent-cmd, e.g. --agent-cmd 'claude -p'")

@@ -15,7 +15,7 @@ import (
 
 // TrainPy is a fake trainer: it prints \r-joined progress and the summary
 // with val_bpb = VAL; CRASH != 0 makes it fail; SLEEP seconds slow it down;
-// NAN != 0 prints nan. It writes its environment to $ENV_DUMP when set.
+// NAN != 0 prints nan; a file HANG_ON_RUN holding N makes the Nth and later runs hang for 2 minutes. It writes its environment to $ENV_DUMP when set.
 const TrainPy = `import os, sys, time
 from prepare import EVAL_TOKENS
 VAL = 1.500000
@@ -27,6 +27,11 @@ if os.environ.get("ENV_DUMP"):
     with open(os.environ["ENV_DUMP"], "w") as f:
         for k in sorted(os.environ):
             f.write(k + "\n")
+if os.path.exists("HANG_ON_RUN"):
+    n = int(open("runs.count").read()) + 1 if os.path.exists("runs.count") else 1
+    open("runs.count", "w").write(str(n))
+    if n >= int(open("HANG_ON_RUN").read()):
+        time.sleep(120)
 for i in range(1, STEPS + 1):
     print("step %05d (%.1f%%) | loss: %.6f | remaining: %ds" % (i, 100.0 * i / STEPS, VAL + 1, STEPS - i), end="\r", flush=True)
     time.sleep(SLEEP / STEPS)

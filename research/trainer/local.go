@@ -106,6 +106,9 @@ func (l *Local) Train(ctx context.Context, job research.TrainJob) (research.Trai
 	// end means all of them closed it.
 	pw.Close()
 	pgid := cmd.Process.Pid
+	if job.OnStart != nil {
+		job.OnStart(pgid)
+	}
 	logger.Info("training started", "pid", pgid, "dir", job.Dir, "command", l.command(), "timeout", job.Timeout)
 
 	out := newOutput(files, job.OnProgress)

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/autoresearch/autoresearch/research/researchtest"
+)
+
+// TestMain lets tests run this binary as the real command line in a
+// subprocess (for kill -9 and signal tests) by re-executing the test binary.
+func TestMain(m *testing.M) {
+	if os.Getenv("AUTORESEARCH_TEST_MAIN") == "1" {
+		os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+func runMain(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Main(args, strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// snapshot captures what a refused command must leave untouched.
+func snapshot(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString(researchtest.Git(t, dir, "status", "--porcelain", "--ignored", "-uall"))
+	b.WriteString("\n" + researchtest.Git(t, dir, "branch", "--list"))
+	b.WriteString("\n" + researchtest.Git(t, dir, "rev-parse", "HEAD"))
+	if data, err := os.ReadFile(filepath.Join(dir, ".git", "info", "exclude")); err == nil {
+		b.Write(data)
+	}
+	return b.String()
+}
+
+func TestRunRefusesBadInputWithStatus2AndChangesNothing(t *testing.T) {
+	cases := []struct {
+		name    string
+		prepare func(t *testing.T, dir string)
+		args    []string
+		want    string
+	}{
+		{"invalid tag", nil, []string{"--tag", "Mar 20"}, `tag "Mar 20" is not valid`},
+		{"missing tag", nil, nil, "a run needs a tag"},
+		{"dirty tracked file", func(t *testing.T, dir string) {
+			researchtest.Write(t, dir, "train.py", "VAL = 2\n")
+		}, []string{"--tag", "t1"}, "tracked files have uncommitted changes (train.py)"},
+		{"branch exists", func(t *testing.T, dir string) {
+			researchtest.Git(t, dir, "branch", "autoresearch/t1")
+		}, []string{"--tag", "t1"}, "branch autoresearch/t1 already exists"},
+		{"missing prepare.py", func(t *testing.T, dir string) {
+			researchtest.Git(t, dir, "rm", "-q", "prepare.py")
+			researchtest.Git(t, dir, "commit", "-q", "-m", "drop prepare")
+		}, []string{"--tag", "t1"}, "prepare.py is missing"},
+		{"resume without branch", nil, []string{"--tag", "t1", "--resume"}, "nothing to resume"},
+		{"bad proposer", nil, []string{"--tag", "t1", "--proposer", "magic"}, "--proposer must be llm, command or sweep"},
+		{"command without agent", nil, []string{"--tag", "t1", "--proposer", "command"}, "--proposer command needs --agent-cmd"},
+		{"unknown flag", nil, []string{"--tag", "t1", "--bogus"}, "flag provided but not defined: -bogus"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := researchtest.New(t)
+			if tc.prepare != nil {
+				tc.prepare(t, dir)
+			}
+			before := snapshot(t, dir)
+			args := append([]string{"run", "--repo", dir, "--proposer", "sweep"}, tc.args...)
+			code, _, stderr := runMain(t, args...)
+			if code != exitUsage {
+				t.Errorf("exit status %d, want 2; stderr: %s", code, stderr)
+			}
+			if !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr %q does not say %q", stderr, tc.want)
+			}
+			if after := snapshot(t, dir); after != before {
+				t.Errorf("the repo changed:\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+			if _, err := os.Stat(filepath.Join(dir, ".autoresearch")); !os.IsNotExist(err) {
+				t.Error("a state dir was created")
+			}
+		})
+	}
+}
+
+func TestRunRefusesNonRepository(t *testing.T) {
+	dir := t.TempDir()
+	code, _, stderr := runMain(t, "run", "--repo", dir, "--tag", "t1", "--proposer", "sweep")
+	if code != exitUsage || !strings.Contains(stderr, "is not a git repository") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("the directory changed: %v", entries)
+	}
+}
+
+func TestLLMProposerWithoutKeyIsRefused(t *testing.T) {
+	dir := researchtest.New(t)
+	t.Setenv("OPENAI_API_KEY", "")
+	t.Setenv("OPENAI_BASE_URL", "")
+	code, _, stderr := runMain(t, "run", "--repo", dir, "--tag", "t1")
+	if code != exitUsage || !strings.Contains(stderr, "needs OPENAI_API_KEY") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".autoresearch")); !os.IsNotExist(err) {
+		t.Error("a state dir was created")
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	code, _, stderr := runMain(t, "frobnicate")
+	if code != exitUsage || !strings.Contains(stderr, `unknown command "frobnicate"`) {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}

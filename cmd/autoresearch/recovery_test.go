@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/research/researchtest"
+	"github.com/autoresearch/autoresearch/store"
+)
+
+// startCLI runs this test binary as the autoresearch command line.
+func startCLI(t *testing.T, args ...string) (*exec.Cmd, *strings.Builder) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "AUTORESEARCH_TEST_MAIN=1")
+	out := &strings.Builder{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, out
+}
+
+func waitForExperiment(t *testing.T, dbPath string, number int) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(dbPath); err == nil {
+			db, err := store.Open(dbPath)
+			if err == nil {
+				run, err := db.LatestRun(context.Background())
+				if err == nil {
+					running, _ := db.RunningExperiments(context.Background(), run.ID)
+					db.Close()
+					if len(running) == 1 && running[0].Number >= number {
+						return
+					}
+				} else {
+					db.Close()
+				}
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("experiment %d never started training", number)
+}
+
+func TestKillDashNineWhileTrainingThenRestartRecovers(t *testing.T) {
+	dir := researchtest.New(t)
+	dbPath := filepath.Join(dir, ".autoresearch", "autoresearch.db")
+	args := []string{"run", "--repo", dir, "--tag", "k9", "--proposer", "sweep", "--train-cmd", "python3 train.py", "--read-only", "prepare.py"}
+
+	researchtest.Write(t, dir, "HANG_ON_RUN", "2") // the second training hangs
+	cmd, out := startCLI(t, append(args, "--max-experiments", "0")...)
+	waitForExperiment(t, dbPath, 2)
+	pgidText, err := os.ReadFile(filepath.Join(dir, ".autoresearch", "trainer.pgid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgid, _ := strconv.Atoi(string(pgidText))
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	t.Logf("first run:\n%s", out)
+	if !alive(pgid) {
+		t.Fatalf("the orphaned trainer should still be alive before the restart")
+	}
+	os.Remove(filepath.Join(dir, "HANG_ON_RUN"))
+
+	// The same command again (bounded this time) resumes the run.
+	cmd, out = startCLI(t, append(args, "--max-experiments", "4")...)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("second run failed: %v\n%s", err, out)
+	}
+	if alive(pgid) {
+		t.Errorf("the orphaned trainer (pid %d) survived the restart", pgid)
+	}
+	if !strings.Contains(out.String(), "resumed") {
+		t.Errorf("the restart did not say it resumed:\n%s", out)
+	}
+
+	db, err := store.Open(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	run, err := db.RunByTag(context.Background(), "k9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exps, err := db.Experiments(context.Background(), run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	interrupted := 0
+	for i, e := range exps {
+		if e.Number != i+1 {
+			t.Errorf("experiment numbers are not 1..n: %d at %d", e.Number, i)
+		}
+		if e.Status == research.StatusRunning {
+			t.Errorf("experiment %d is still running", e.Number)
+		}
+		if e.Reason == "interrupted" {
+			interrupted++
+		}
+	}
+	if interrupted != 1 || len(exps) != 4 {
+		t.Fatalf("%d experiments, %d interrupted; want 4 and 1", len(exps), interrupted)
+	}
+	tsv := researchtest.Read(t, dir, "results.tsv")
+	lines := strings.Split(strings.TrimSpace(tsv), "\n")
+	if len(lines) != 1+len(exps) {
+		t.Errorf("results.tsv has %d rows for %d experiments:\n%s", len(lines)-1, len(exps), tsv)
+	}
+	seen := map[string]bool{}
+	for _, l := range lines[1:] {
+		if seen[l] {
+			t.Errorf("duplicate row %q", l)
+		}
+		seen[l] = true
+	}
+	if head := researchtest.Git(t, dir, "rev-parse", "HEAD"); head != run.BestCommit {
+		t.Errorf("HEAD %s, best %s", head, run.BestCommit)
+	}
+	if researchtest.Read(t, dir, "notes.txt") != "untracked notes\n" {
+		t.Error("untracked notes were touched")
+	}
+	if st := researchtest.Git(t, dir, "status", "--porcelain"); st != "?? notes.txt\n?? runs.count" {
+		t.Errorf("git status = %q", st)
+	}
+}
+
+func TestDemoRunsTheLoopAndPrintsResults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real training")
+	}
+	dir := filepath.Join(t.TempDir(), "demo")
+	t.Setenv("OPENAI_API_KEY", "")
+	code, out, stderr := runMain(t, "demo", "--dir", dir, "--experiments", "3")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s\n%s", code, stderr, out)
+	}
+	for _, want := range []string{"baseline", "sweep: ", "results.tsv", "autoresearch/demo"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	tsv := researchtest.Read(t, dir, "results.tsv")
+	if rows := strings.Count(tsv, "\n"); rows != 4 {
+		t.Errorf("results.tsv has %d lines:\n%s", rows, tsv)
+	}
+	code, out, _ = runMain(t, "results", "--repo", dir, "--json")
+	if code != exitOK || !strings.Contains(out, `"tag": "demo"`) || strings.Count(out, `"number"`) != 3 {
+		t.Errorf("results --json: %d\n%s", code, out)
+	}
+	code, out, _ = runMain(t, "results", "--repo", dir, "--tsv")
+	if code != exitOK || out != tsv {
+		t.Errorf("results --tsv does not rebuild results.tsv:\n%s\nvs\n%s", out, tsv)
+	}
+	code, _, stderr = runMain(t, "demo", "--dir", dir)
+	if code != exitUsage || !strings.Contains(stderr, "is not empty") {
+		t.Errorf("demo into a full dir: %d %s", code, stderr)
+	}
+}
+
+// alive tells whether pid runs (a zombie nobody reaped yet counts as dead).
+func alive(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+	return len(fields) > 0 && fields[0] != "Z" && fields[0] != "X"
+}
