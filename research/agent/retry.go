@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/autoresearch/autoresearch/research"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -72,6 +73,10 @@ func (e *UnavailableError) Error() string {
 }
 
 func (e *UnavailableError) Unwrap() error { return e.Last }
+
+// Is makes the loop's errors.Is(err, research.ErrUnavailable) see it, so the
+// run pauses with the reason.
+func (e *UnavailableError) Is(target error) bool { return target == research.ErrUnavailable }
 
 // StatusError is a transient HTTP failure status (429, 5xx).
 type StatusError struct {
