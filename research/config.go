@@ -26,6 +26,8 @@ type Config struct {
 	ProposerName        string        // llm, command, sweep
 	TrainEnv            []string      // extra environment for the trainer (CUDA_VISIBLE_DEVICES=...)
 	ProgressEvery       time.Duration // minimum interval between progress events (default 1s)
+	GPUIndex            int           // the GPU experiments train on (preflight and telemetry)
+	GPUSampleEvery      time.Duration // telemetry sampling interval (default 2s)
 }
 
 // WithDefaults fills unset fields for a repository rooted at repoDir.
@@ -61,6 +63,9 @@ func (c Config) WithDefaults(repoDir string) Config {
 	}
 	if c.Python == "" {
 		c.Python = "python3"
+	}
+	if c.GPUSampleEvery == 0 {
+		c.GPUSampleEvery = 2 * time.Second
 	}
 	if c.ProgressEvery == 0 {
 		c.ProgressEvery = time.Second

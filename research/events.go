@@ -30,6 +30,7 @@ type Event struct {
 	Progress    *Progress
 	Ideas       []Idea
 	ProgramEdit *ProgramEdit
+	Telemetry   *Telemetry // GPU aggregates of a finished experiment, when watched
 	Text        string
 }
 

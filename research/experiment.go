@@ -14,6 +14,9 @@ import (
 // step runs one experiment: the baseline first, then proposals (or the
 // repair of a crashed one).
 func (s *session) step() error {
+	if err := s.preflight(); err != nil {
+		return err
+	}
 	run := s.snapshotRun()
 	if run.BestValBPB == 0 {
 		return s.runBaseline(run)
@@ -259,10 +262,13 @@ func (s *session) train(e Experiment, start time.Time) Experiment {
 	}
 	var res TrainResult
 	var err error
+	var tel *Telemetry
 	if verr := s.checker.VerifyReadOnly(); verr != nil {
 		err = verr
 	} else {
+		stopWatch := s.watchGPU()
 		res, err = m.Trainer.Train(s.ctx, job)
+		tel = stopWatch()
 	}
 	e.LogPath = job.LogPath
 	e.TrainSeconds = res.Duration.Seconds()
@@ -276,6 +282,7 @@ func (s *session) train(e Experiment, start time.Time) Experiment {
 		m.logger().Error("recording the experiment", "number", e.Number, "err", err)
 	}
 	s.setRun(run)
+	s.saveTelemetry(e, tel)
 	if e.Status != StatusKeep {
 		if err := m.Repo.ResetTo(run.BestCommit); err != nil {
 			m.logger().Error("moving the branch back to the best commit", "err", err)
@@ -288,7 +295,7 @@ func (s *session) train(e Experiment, start time.Time) Experiment {
 	}
 	s.setPhase(PhaseProposing, nil, 0)
 	best, _ := m.bestExperiment(ctx, run)
-	m.emit(Event{Kind: EventExperimentFinished, Run: run, Number: e.Number, Experiment: ptr(e), Best: best})
+	m.emit(Event{Kind: EventExperimentFinished, Run: run, Number: e.Number, Experiment: ptr(e), Best: best, Telemetry: tel})
 	return e
 }
 

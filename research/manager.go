@@ -23,6 +23,7 @@ type Manager struct {
 	Proposer Proposer
 	Trainer  Trainer
 	Observer Observer
+	GPU      GPUMonitor // nil: no telemetry, no preflight
 	Config   Config
 	Logger   *slog.Logger
 	Now      func() time.Time

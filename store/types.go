@@ -129,3 +129,21 @@ type Message struct {
 	CreatedAt time.Time
 	SentAt    time.Time // zero while pending
 }
+
+// Telemetry aggregates the GPU samples taken while one experiment trained.
+type Telemetry struct {
+	Samples        int
+	MeanUtilPct    float64
+	PeakMemoryMB   float64
+	MaxTempC       float64
+	MeanPowerW     float64
+	MaxSMClockMHz  float64
+	Throttled      bool     // a thermal or power cap slowed the GPU
+	ThrottleReason []string // e.g. "hw_slowdown", "sw_thermal", "sw_power_cap"
+	Shared         bool     // another process used the GPU meanwhile
+	SharedBy       []string // "pid 4242 (python3)"
+}
+
+// Comparable tells whether a result measured under this telemetry can be
+// compared with others: a throttled or shared GPU trains less in 5 minutes.
+func (t Telemetry) Comparable() bool { return !t.Throttled && !t.Shared }

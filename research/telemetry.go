@@ -1,0 +1,64 @@
+package research
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// telemetryStore is the part of the store that keeps GPU aggregates.
+type telemetryStore interface {
+	SaveTelemetry(ctx context.Context, experimentID int64, t Telemetry) error
+}
+
+// preflight checks the GPU before an experiment. A refusal pauses the run
+// with the reason (a foreign process would make the result incomparable);
+// a warn-only finding is told and the experiment goes ahead.
+func (s *session) preflight() error {
+	m := s.m
+	if m.GPU == nil {
+		return nil
+	}
+	err := m.GPU.Preflight(s.ctx, m.Config.GPUIndex)
+	if err == nil {
+		return nil
+	}
+	var pe *PreflightError
+	if errors.As(err, &pe) && pe.WarnOnly {
+		m.emit(Event{Kind: EventNotice, Run: s.snapshotRun(), Text: "GPU warning: " + pe.Error()})
+		return nil
+	}
+	if s.ctx.Err() != nil {
+		return s.ctx.Err()
+	}
+	return s.pause(fmt.Sprintf("paused before the next experiment: %v", err))
+}
+
+// watchGPU samples the experiment's GPU while it trains.
+func (s *session) watchGPU() func() *Telemetry {
+	m := s.m
+	if m.GPU == nil {
+		return func() *Telemetry { return nil }
+	}
+	stop := m.GPU.Watch(s.ctx, m.Config.GPUIndex, m.Config.GPUSampleEvery)
+	return func() *Telemetry {
+		t := stop()
+		if t.Samples == 0 {
+			return nil
+		}
+		return &t
+	}
+}
+
+func (s *session) saveTelemetry(e Experiment, t *Telemetry) {
+	if t == nil {
+		return
+	}
+	ts, ok := s.m.Store.(telemetryStore)
+	if !ok {
+		return
+	}
+	if err := ts.SaveTelemetry(context.Background(), e.ID, *t); err != nil {
+		s.m.logger().Error("recording GPU telemetry", "number", e.Number, "err", err)
+	}
+}
