@@ -70,6 +70,10 @@ var _ research.Trainer = (*Local)(nil)
 // way the command ends, Train returns only once no process of its group is
 // left, so a stray dataloader worker cannot keep holding the GPU.
 //
+// job.OnStart, when set, gets the process group id as soon as the command
+// runs (before any output is read: it must be quick), so that a bot
+// restarted after kill -9 can find and kill an orphaned trainer.
+//
 // A non-zero exit is not an error: it is in ExitCode. Errors are ErrStart
 // (nothing ran) and ErrLog (the result is still valid).
 func (l *Local) Train(ctx context.Context, job research.TrainJob) (research.TrainResult, error) {

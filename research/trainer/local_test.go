@@ -419,3 +419,25 @@ print("val_bpb: 1.5")
 		t.Fatalf("log file has %d bytes, want all %d", fi.Size(), want)
 	}
 }
+
+// OnStart hands out the process group id: the shell's pid, since the shell
+// leads its own group. Recovery after kill -9 relies on it.
+func TestTrainOnStartGetsProcessGroup(t *testing.T) {
+	dir := t.TempDir()
+	var got []int
+	l := &Local{Command: `echo $$ > shell.pid; ps -o pgid= -p $$ > shell.pgid 2>/dev/null || true`, Logger: testLogger(t)}
+	res, err := l.Train(context.Background(), research.TrainJob{Dir: dir, OnStart: func(pgid int) { got = append(got, pgid) }})
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("%v %+v", err, res)
+	}
+	shell := readPid(t, filepath.Join(dir, "shell.pid"))
+	if len(got) != 1 || got[0] != shell {
+		t.Fatalf("OnStart calls %v, want exactly [%d]", got, shell)
+	}
+	// Where ps is available, confirm the shell really leads its own group.
+	if b, err := os.ReadFile(filepath.Join(dir, "shell.pgid")); err == nil && strings.TrimSpace(string(b)) != "" {
+		if pgid := strings.TrimSpace(string(b)); pgid != fmt.Sprint(shell) {
+			t.Fatalf("shell %d runs in group %s, not its own", shell, pgid)
+		}
+	}
+}
