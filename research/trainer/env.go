@@ -21,7 +21,18 @@ func IsSecretEnv(key string) bool {
 		}
 	}
 	for _, w := range secretWords {
+		if w == "TOKEN" {
+			continue
+		}
 		if strings.Contains(upper, w) {
+			return true
+		}
+	}
+	// TOKEN counts as a whole word only (HF_TOKEN, GITHUB_TOKEN, TOKEN_FILE),
+	// so TOKENIZERS_PARALLELISM and TIKTOKEN_CACHE_DIR, which training
+	// scripts need, pass through.
+	for _, part := range strings.FieldsFunc(upper, func(r rune) bool { return r == '_' || r == '-' || r == '.' }) {
+		if part == "TOKEN" || part == "TOKENS" {
 			return true
 		}
 	}

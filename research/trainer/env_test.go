@@ -26,10 +26,17 @@ func TestIsSecretEnv(t *testing.T) {
 			t.Errorf("IsSecretEnv(%q) = true, want false", k)
 		}
 	}
-	// "TOKEN" anywhere means secret, even in TOKENIZERS_PARALLELISM: we
-	// prefer dropping a harmless tuning knob to leaking a credential.
-	if !IsSecretEnv("TOKENIZERS_PARALLELISM") {
-		t.Error("TOKENIZERS_PARALLELISM: expected the conservative answer")
+	// TOKEN is a secret only as a whole word: training needs the tokenizer
+	// knobs, while ACCESS_TOKEN-like names stay out.
+	for _, k := range []string{"TOKENIZERS_PARALLELISM", "TIKTOKEN_CACHE_DIR"} {
+		if IsSecretEnv(k) {
+			t.Errorf("IsSecretEnv(%q) = true, want false", k)
+		}
+	}
+	for _, k := range []string{"ACCESS_TOKEN", "token", "WANDB_TOKEN", "NPM_TOKENS"} {
+		if !IsSecretEnv(k) {
+			t.Errorf("IsSecretEnv(%q) = false, want true", k)
+		}
 	}
 }
 
