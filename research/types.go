@@ -18,6 +18,7 @@ type (
 	Summary     = store.Summary
 	Idea        = store.Idea
 	ProgramEdit = store.ProgramEdit
+	Lesson      = store.Lesson
 )
 
 // Experiment statuses.
@@ -95,6 +96,17 @@ type ProposalRequest struct {
 	History    []Experiment
 	Best       *Experiment // nil before the first successful experiment
 	Ideas      []Idea      // pinned ideas, oldest first
+	// Lessons condense older experiments that no longer fit the prompt
+	// budget (oldest first); History then holds only what is not condensed
+	// plus every kept experiment and near miss.
+	Lessons []Lesson
+	// Noise is the run-to-run standard deviation of val_bpb (0 = unknown):
+	// results within it of the best are near misses, not failures.
+	Noise float64
+	// SinceKeep counts experiments since the last keep; at PlateauAfter or
+	// more the proposer is asked for a structurally different idea.
+	SinceKeep    int
+	PlateauAfter int
 	// Fix is set when the previous attempt crashed: the same idea is to be
 	// repaired. The worktree already holds the crashed change.
 	Fix *FixRequest

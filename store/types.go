@@ -147,3 +147,14 @@ type Telemetry struct {
 // Comparable tells whether a result measured under this telemetry can be
 // compared with others: a throttled or shared GPU trains less in 5 minutes.
 func (t Telemetry) Comparable() bool { return !t.Throttled && !t.Shared }
+
+// Lesson condenses a range of a run's older experiments into what was
+// learned, so the prompt stays within its budget on long runs.
+type Lesson struct {
+	ID        int64
+	RunID     int64
+	FromNum   int // first experiment number covered
+	ToNum     int // last experiment number covered
+	Text      string
+	CreatedAt time.Time
+}
