@@ -9,10 +9,6 @@ import (
 	"github.com/autoresearch/autoresearch/research"
 )
 
-// maxHistoryLines bounds the history section: a long run has hundreds of
-// experiments and the oldest say little the recent ones do not.
-const maxHistoryLines = 300
-
 // promptFileCap bounds each editable file embedded in the prompt.
 const promptFileCap = 200 << 10
 
@@ -41,7 +37,16 @@ unchanged; consider pinned ideas first.
 // history, pinned ideas, harness feedback and a crash to fix. The LLM
 // proposer sends it as the first user message; the command proposer prepends
 // commandPreamble, appends commandInstructions and passes it on stdin.
+//
+// The history part is FormatHistory with the default HistoryBudget, so the
+// prompt stays within PromptBudgetTokens at any number of experiments (for
+// editable files and program.md of the sizes documented there).
 func BuildPrompt(req research.ProposalRequest) string {
+	return BuildPromptBudget(req, HistoryBudget{})
+}
+
+// BuildPromptBudget is BuildPrompt with the history bounded by hb.
+func BuildPromptBudget(req research.ProposalRequest, hb HistoryBudget) string {
 	var b strings.Builder
 	section := func(title string) { fmt.Fprintf(&b, "\n## %s\n", title) }
 
@@ -68,10 +73,17 @@ func BuildPrompt(req research.ProposalRequest) string {
 	}
 
 	section("Results so far (experiment, status, val_bpb, change vs. its parent, description)")
-	b.WriteString(formatHistory(req.History))
+	b.WriteString(FormatHistory(req, hb))
 	if req.Best != nil {
 		fmt.Fprintf(&b, "Best so far: #%d val_bpb %.6f (%s) %s\n",
 			req.Best.Number, req.Best.Summary.ValBPB, short(req.Best.Commit), req.Best.Description)
+	}
+
+	if plateau(req) {
+		section("Plateau")
+		fmt.Fprintf(&b, "%d experiments without an improvement: propose a structurally different idea "+
+			"(architecture, optimizer, schedule, data order), not another small tweak of a constant already tried.\n",
+			req.SinceKeep)
 	}
 
 	if len(req.Ideas) > 0 {
@@ -102,69 +114,15 @@ func BuildPrompt(req research.ProposalRequest) string {
 	return b.String()
 }
 
+// plateau tells whether the run has gone PlateauAfter experiments without a
+// keep. A crash fix is exempt: it must repair the same idea.
+func plateau(req research.ProposalRequest) bool {
+	return req.PlateauAfter > 0 && req.SinceKeep >= req.PlateauAfter && req.Fix == nil
+}
+
 // CommandPrompt is the stdin text of an external agent command.
 func CommandPrompt(req research.ProposalRequest) string {
 	return commandPreamble + "\n" + BuildPrompt(req) + "\n" + commandInstructions
-}
-
-// formatHistory renders one compact line per finished experiment:
-//
-//	#12 discard 0.993100 (+0.0012) increase LR to 0.04
-//
-// The delta is against the experiment's parent (the best commit it was made
-// on); the first successful experiment shows "base", crashes show "crash".
-func formatHistory(hist []research.Experiment) string {
-	if len(hist) == 0 {
-		return "(none yet: this is the first experiment)\n"
-	}
-	byCommit := map[string]float64{}
-	var b strings.Builder
-	var lines []string
-	var best float64 // running best, for parents not found by commit
-	for _, e := range hist {
-		if e.Status == research.StatusRunning {
-			continue
-		}
-		fix := ""
-		if e.Attempt > 0 {
-			fix = fmt.Sprintf(" [fix %d]", e.Attempt)
-		}
-		desc := oneLine(e.Description)
-		switch {
-		case e.Status == research.StatusCrash || e.Summary.ValBPB <= 0:
-			reason := ""
-			if e.Reason != "" {
-				reason = " (" + oneLine(e.Reason) + ")"
-			}
-			lines = append(lines, fmt.Sprintf("#%d crash%s %s%s", e.Number, fix, desc, reason))
-			continue
-		}
-		parent, ok := byCommit[e.ParentCommit]
-		if !ok && e.ParentCommit != "" {
-			parent, ok = best, best > 0
-		}
-		delta := "base"
-		if ok {
-			delta = fmt.Sprintf("%+.4f", e.Summary.ValBPB-parent)
-		}
-		lines = append(lines, fmt.Sprintf("#%d %s%s %.6f (%s) %s", e.Number, e.Status, fix, e.Summary.ValBPB, delta, desc))
-		if e.Status == research.StatusKeep {
-			if e.Commit != "" {
-				byCommit[e.Commit] = e.Summary.ValBPB
-			}
-			if best == 0 || e.Summary.ValBPB < best {
-				best = e.Summary.ValBPB
-			}
-		}
-	}
-	if n := len(lines) - maxHistoryLines; n > 0 {
-		fmt.Fprintf(&b, "(%d earlier experiments omitted)\n", n)
-		lines = lines[n:]
-	}
-	for _, l := range lines {
-		b.WriteString(l + "\n")
-	}
-	return b.String()
 }
 
 // editableContent reads an editable file for the prompt through the same

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,37 +9,69 @@ import (
 	"github.com/autoresearch/autoresearch/research"
 )
 
-func TestFormatHistory(t *testing.T) {
+func TestFormatHistoryShort(t *testing.T) {
 	hist := []research.Experiment{
 		{Number: 1, Commit: "c1", Status: research.StatusKeep, Description: "baseline", Summary: research.Summary{ValBPB: 0.9979}},
 		{Number: 2, ParentCommit: "c1", Commit: "c2", Status: research.StatusKeep, Description: "lr 0.04", Summary: research.Summary{ValBPB: 0.9930}},
 		{Number: 3, ParentCommit: "c2", Commit: "c3", Status: research.StatusDiscard, Description: "gelu\nmlp", Summary: research.Summary{ValBPB: 0.9951}},
 		{Number: 4, ParentCommit: "c2", Commit: "c4", Status: research.StatusCrash, Description: "wide", Reason: "timeout after 10m0s"},
 		{Number: 4, Attempt: 1, ParentCommit: "c2", Commit: "c5", Status: research.StatusDiscard, Description: "wide (fix: batch)", Summary: research.Summary{ValBPB: 0.9940}},
-		{Number: 5, ParentCommit: "c2", Status: research.StatusRunning, Description: "in flight"},
+		{Number: 5, ParentCommit: "c2", Commit: "c6", Status: research.StatusDiscard, Description: "tiny wd", Summary: research.Summary{ValBPB: 0.9935}},
+		{Number: 6, ParentCommit: "c2", Status: research.StatusRunning, Description: "in flight"},
 	}
+	// #5 is 0.0005 above the best: within 0.1% of it, a near miss.
 	want := `#1 keep 0.997900 (base) baseline
 #2 keep 0.993000 (-0.0049) lr 0.04
 #3 discard 0.995100 (+0.0021) gelu mlp
 #4 crash wide (timeout after 10m0s)
 #4 discard [fix 1] 0.994000 (+0.0010) wide (fix: batch)
+#5 discard [near miss] 0.993500 (+0.0005) tiny wd
 `
-	if got := formatHistory(hist); got != want {
+	if got := FormatHistory(research.ProposalRequest{History: hist}, HistoryBudget{}); got != want {
 		t.Errorf("history:\n%s\nwant:\n%s", got, want)
 	}
-	if got := formatHistory(nil); !strings.Contains(got, "first experiment") {
+	// With a measured noise of 0.0002, #5 is no longer within it.
+	got := FormatHistory(research.ProposalRequest{History: hist, Noise: 0.0002}, HistoryBudget{})
+	if !strings.Contains(got, "#5 discard 0.993500 (+0.0005) tiny wd\n") {
+		t.Errorf("with noise 0.0002, #5 is still a near miss:\n%s", got)
+	}
+	if got := FormatHistory(research.ProposalRequest{}, HistoryBudget{}); !strings.Contains(got, "first experiment") {
 		t.Errorf("empty history = %q", got)
 	}
 }
 
-func TestFormatHistoryKeepsRecentLines(t *testing.T) {
-	var hist []research.Experiment
-	for i := 1; i <= maxHistoryLines+5; i++ {
-		hist = append(hist, research.Experiment{Number: i, Status: research.StatusCrash, Description: fmt.Sprintf("idea %d", i)})
+func TestBuildPromptPlateau(t *testing.T) {
+	dir := newRepo(t)
+	const want = "15 experiments without an improvement: propose a structurally different idea " +
+		"(architecture, optimizer, schedule, data order), not another small tweak of a constant already tried."
+	for _, tc := range []struct {
+		name         string
+		since, after int
+		fix          bool
+		show         bool
+	}{
+		{"at the threshold", 15, 15, false, true},
+		{"below it", 14, 15, false, false},
+		{"disabled", 40, 0, false, false},
+		{"crash fix keeps its idea", 15, 15, true, false},
+	} {
+		req := baseRequest(dir)
+		req.SinceKeep, req.PlateauAfter = tc.since, tc.after
+		if tc.fix {
+			req.Fix = &research.FixRequest{Experiment: research.Experiment{Number: 3}, Attempt: 1}
+		}
+		got := BuildPrompt(req)
+		if has := strings.Contains(got, "## Plateau\n"); has != tc.show {
+			t.Errorf("%s: plateau section shown = %v, want %v", tc.name, has, tc.show)
+		}
+		if tc.show && !strings.Contains(got, want) {
+			t.Errorf("%s: prompt lacks %q:\n%s", tc.name, want, got)
+		}
 	}
-	got := formatHistory(hist)
-	if !strings.HasPrefix(got, "(5 earlier experiments omitted)\n#6 crash idea 6\n") || !strings.HasSuffix(got, fmt.Sprintf("#%d crash idea %d\n", maxHistoryLines+5, maxHistoryLines+5)) {
-		t.Errorf("history head/tail wrong:\n%.200s", got)
+	req := baseRequest(dir)
+	req.SinceKeep, req.PlateauAfter = 22, 15
+	if got := BuildPrompt(req); !strings.Contains(got, "22 experiments without an improvement") {
+		t.Errorf("plateau count not SinceKeep:\n%s", got)
 	}
 }
 

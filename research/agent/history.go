@@ -1,0 +1,466 @@
+package agent
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/autoresearch/autoresearch/research"
+)
+
+// Defaults of HistoryBudget.
+const (
+	DefaultHistoryTokens = 6000
+	DefaultKeepRecent    = 30
+)
+
+// PromptBudgetTokens is the documented size, in EstimateTokens units, that
+// BuildPrompt stays within with the default HistoryBudget, an editable
+// train.py of up to 20 KB, a program.md of up to 8 KB and a handful of pinned
+// ideas, whatever the number of experiments (a test checks it at 1,000 and
+// 10,000). Larger editable files or programs grow the prompt by their size;
+// the history part never grows past its budget.
+const PromptBudgetTokens = 16000
+
+// descCap bounds a description in one history line.
+const descCap = 120
+
+// lessonShare is the part of the history budget lessons may use (1/3);
+// PlanConsolidate asks for a merge before they reach it.
+const lessonShare = 3
+
+// recentShare bounds the most-recent lines to 1/4 of the budget.
+const recentShare = 4
+
+// HistoryBudget bounds the history part of the prompt. Zero fields take the
+// defaults.
+type HistoryBudget struct {
+	MaxTokens  int // EstimateTokens of the whole history part; default 6000
+	KeepRecent int // most recent experiments always listed line by line; default 30
+}
+
+func (b HistoryBudget) withDefaults() HistoryBudget {
+	if b.MaxTokens <= 0 {
+		b.MaxTokens = DefaultHistoryTokens
+	}
+	if b.KeepRecent <= 0 {
+		b.KeepRecent = DefaultKeepRecent
+	}
+	return b
+}
+
+// EstimateTokens is the cheap token estimate used for every budget here:
+// bytes/4, rounded up. BPE tokenizers of current models average about four
+// bytes per token on English and code; digit-heavy history lines come out
+// at nearer three, so treat the budgets as approximate and leave headroom
+// below the model's context window (the defaults are far below it).
+func EstimateTokens(s string) int { return (len(s) + 3) / 4 }
+
+// histEntry is one finished experiment with the facts the history needs.
+type histEntry struct {
+	e         research.Experiment
+	line      string
+	nearMiss  bool
+	protected bool // keep or near miss: always listed
+	covered   bool // inside a lesson's range
+}
+
+// classify renders a compact line per finished experiment, in history order:
+//
+//	#12 discard 0.993100 (+0.0012) increase LR to 0.04
+//
+// The delta is against the experiment's parent (the best commit it was made
+// on); the first successful experiment shows "base". A discard within noise
+// of the best at its time (0.1% of it when noise is 0) is a near miss.
+func classify(hist []research.Experiment, noise float64, lessons []research.Lesson) []histEntry {
+	byCommit := map[string]float64{}
+	var best float64 // running best of kept experiments
+	var out []histEntry
+	for _, e := range hist {
+		if e.Status == research.StatusRunning {
+			continue
+		}
+		h := histEntry{e: e, covered: coveredBy(e.Number, lessons)}
+		fix := ""
+		if e.Attempt > 0 {
+			fix = fmt.Sprintf(" [fix %d]", e.Attempt)
+		}
+		desc := truncate(oneLine(e.Description), descCap)
+		if e.Status == research.StatusCrash || e.Summary.ValBPB <= 0 {
+			reason := ""
+			if e.Reason != "" {
+				reason = " (" + truncate(oneLine(e.Reason), 60) + ")"
+			}
+			h.line = fmt.Sprintf("#%d crash%s %s%s", e.Number, fix, desc, reason)
+			out = append(out, h)
+			continue
+		}
+		val := e.Summary.ValBPB
+		parent, ok := byCommit[e.ParentCommit]
+		if !ok && e.ParentCommit != "" {
+			parent, ok = best, best > 0
+		}
+		delta := "base"
+		if ok {
+			delta = fmt.Sprintf("%+.4f", val-parent)
+		}
+		tag := ""
+		if e.Status == research.StatusKeep {
+			h.protected = true
+		} else if best > 0 {
+			tol := noise
+			if tol <= 0 {
+				tol = best * 0.001
+			}
+			if val-best <= tol {
+				h.nearMiss, h.protected = true, true
+				tag = " [near miss]"
+			}
+		}
+		h.line = fmt.Sprintf("#%d %s%s%s %.6f (%s) %s", e.Number, e.Status, fix, tag, val, delta, desc)
+		out = append(out, h)
+		if e.Status == research.StatusKeep {
+			if e.Commit != "" {
+				byCommit[e.Commit] = val
+			}
+			if best == 0 || val < best {
+				best = val
+			}
+		}
+	}
+	return out
+}
+
+func coveredBy(n int, lessons []research.Lesson) bool {
+	for _, l := range lessons {
+		if n >= l.FromNum && n <= l.ToNum {
+			return true
+		}
+	}
+	return false
+}
+
+// CurrentLessons drops the lessons superseded by a later one whose range
+// contains theirs (a consolidation, see PlanConsolidate), keeping order.
+func CurrentLessons(lessons []research.Lesson) []research.Lesson {
+	var out []research.Lesson
+	for i, l := range lessons {
+		superseded := false
+		for _, m := range lessons[i+1:] {
+			if m.FromNum <= l.FromNum && m.ToNum >= l.ToNum {
+				superseded = true
+				break
+			}
+		}
+		if !superseded {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func lessonText(l research.Lesson) string {
+	return fmt.Sprintf("Lessons from experiments #%d-#%d:\n%s\n", l.FromNum, l.ToNum, strings.TrimSpace(l.Text))
+}
+
+// FormatHistory renders the results so far within b.MaxTokens (by
+// EstimateTokens), however long the run:
+//
+//  1. lessons (req.Lessons, condensed by the model from older experiments),
+//     newest kept when they exceed a third of the budget;
+//  2. every kept experiment and every near miss (a discard within req.Noise
+//     of the best at its time, or within 0.1% of it when Noise is 0), one line
+//     each; if they alone do not fit, the best of them by val_bpb, with the
+//     number omitted;
+//  3. older experiments not covered by a lesson: one line each while they
+//     fit, the oldest aggregated mechanically into one line otherwise
+//     ("#31-#180: 120 discards, 30 crashes (most common reasons: ...)");
+//  4. the b.KeepRecent most recent experiments, one line each.
+//
+// Descriptions are cut to 120 characters.
+func FormatHistory(req research.ProposalRequest, b HistoryBudget) string {
+	b = b.withDefaults()
+	lessons := CurrentLessons(req.Lessons)
+	entries := classify(req.History, req.Noise, lessons)
+	if len(entries) == 0 && len(lessons) == 0 {
+		return "(none yet: this is the first experiment)\n"
+	}
+	budget := b.MaxTokens * 4 // bytes, so that EstimateTokens(out) <= MaxTokens
+	const slack = 8           // rounding of the final estimate, per section
+	used := 0
+
+	// Sections are built from the most to the least important, then written
+	// in reading order.
+	recentFrom := max(0, len(entries)-b.KeepRecent)
+	recent := linesWithin(entries[recentFrom:], budget/recentShare, true, "(%d earlier of the recent experiments omitted for space)\n")
+	recentText := recent
+	if recentFrom > 0 || len(lessons) > 0 {
+		recentText = "Most recent experiments:\n" + recent
+	}
+	used += len(recentText) + slack
+
+	lessonsText := fitLessons(lessons, min(budget/lessonShare, budget-used))
+	used += len(lessonsText) + slack
+
+	var prot []histEntry
+	for _, h := range entries[:recentFrom] {
+		if h.protected {
+			prot = append(prot, h)
+		}
+	}
+	protText := ""
+	if len(prot) > 0 {
+		const head = "Kept improvements and near misses (always listed):\n"
+		protText = head + fitProtected(prot, budget-used-len(head)-slack-200)
+	}
+	used += len(protText) + slack
+
+	var older []histEntry
+	for _, h := range entries[:recentFrom] {
+		if !h.protected && !h.covered {
+			older = append(older, h)
+		}
+	}
+	olderText := ""
+	if len(older) > 0 {
+		const head = "Other earlier experiments:\n"
+		if body := fitOlder(older, budget-used-len(head)-slack); body != "" {
+			olderText = head + body
+		}
+	}
+
+	join := func(parts ...string) string {
+		var out strings.Builder
+		for _, s := range parts {
+			if s == "" {
+				continue
+			}
+			if out.Len() > 0 {
+				out.WriteString("\n")
+			}
+			out.WriteString(s)
+		}
+		return out.String()
+	}
+	out := join(lessonsText, protText, olderText, recentText)
+	if EstimateTokens(out) <= b.MaxTokens {
+		return out
+	}
+	// Only a budget too small for the sections' fixed text gets here: drop
+	// the least important parts, then keep the newest lines that fit.
+	out = join(lessonsText, protText, recentText)
+	if EstimateTokens(out) > b.MaxTokens {
+		out = join(protText, recentText)
+	}
+	for EstimateTokens(out) > b.MaxTokens {
+		i := strings.IndexByte(out, '\n')
+		if i < 0 {
+			return ""
+		}
+		out = out[i+1:]
+	}
+	return out
+}
+
+// linesWithin writes the entries' lines, dropping the oldest ones (with a
+// note made from omitted) when they exceed budget bytes.
+func linesWithin(es []histEntry, budget int, newest bool, omitted string) string {
+	total := 0
+	for _, h := range es {
+		total += len(h.line) + 1
+	}
+	start := 0
+	for ; start < len(es) && total > budget-len(omitted)-8; start++ {
+		total -= len(es[start].line) + 1
+	}
+	var b strings.Builder
+	if start > 0 {
+		fmt.Fprintf(&b, omitted, start)
+	}
+	for _, h := range es[start:] {
+		b.WriteString(h.line + "\n")
+	}
+	return b.String()
+}
+
+// fitLessons keeps the newest lessons that fit budget bytes.
+func fitLessons(ls []research.Lesson, budget int) string {
+	texts := make([]string, len(ls))
+	total := 0
+	for i, l := range ls {
+		texts[i] = lessonText(l)
+		total += len(texts[i])
+	}
+	start := 0
+	const note = "(%d older lessons, #%d-#%d, omitted for space)\n"
+	for ; start < len(ls) && total > budget-len(note)-16; start++ {
+		total -= len(texts[start])
+	}
+	var b strings.Builder
+	if start > 0 {
+		fmt.Fprintf(&b, note, start, ls[0].FromNum, ls[start-1].ToNum)
+	}
+	for _, t := range texts[start:] {
+		b.WriteString(t)
+	}
+	return b.String()
+}
+
+// fitProtected lists keeps and near misses in history order; when they do
+// not fit budget bytes, only the best of them by val_bpb.
+func fitProtected(prot []histEntry, budget int) string {
+	total := 0
+	for _, h := range prot {
+		total += len(h.line) + 1
+	}
+	var b strings.Builder
+	if total <= budget {
+		for _, h := range prot {
+			b.WriteString(h.line + "\n")
+		}
+		return b.String()
+	}
+	const note = "(%d more kept experiments and near misses omitted for space; the best %d by val_bpb are shown)\n"
+	order := make([]int, len(prot)) // indices of prot, best val_bpb first
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(x, y int) int { return cmp.Compare(prot[x].e.Summary.ValBPB, prot[y].e.Summary.ValBPB) })
+	room := budget - len(note) - 16
+	keep := make([]bool, len(prot))
+	n := 0
+	for _, i := range order {
+		if room < len(prot[i].line)+1 {
+			break
+		}
+		room -= len(prot[i].line) + 1
+		keep[i] = true
+		n++
+	}
+	fmt.Fprintf(&b, note, len(prot)-n, n)
+	for i, h := range prot {
+		if keep[i] {
+			b.WriteString(h.line + "\n")
+		}
+	}
+	return b.String()
+}
+
+// fitOlder lists older experiments one line each, aggregating the oldest
+// into one mechanical summary line when they do not all fit budget bytes.
+func fitOlder(older []histEntry, budget int) string {
+	if budget <= 0 {
+		return ""
+	}
+	total := 0
+	for _, h := range older {
+		total += len(h.line) + 1
+	}
+	if total <= budget {
+		var b strings.Builder
+		for _, h := range older {
+			b.WriteString(h.line + "\n")
+		}
+		return b.String()
+	}
+	// Aggregate a prefix; keep the longest suffix that fits with it. The
+	// aggregate line only grows a little with its prefix, so step forward
+	// until both fit, updating its counts as it grows.
+	var agg aggStats
+	for cut := 1; cut <= len(older); cut++ {
+		total -= len(older[cut-1].line) + 1
+		agg.add(older[cut-1])
+		line := agg.String()
+		if len(line)+total <= budget {
+			var b strings.Builder
+			b.WriteString(line)
+			for _, h := range older[cut:] {
+				b.WriteString(h.line + "\n")
+			}
+			return b.String()
+		}
+	}
+	if n := fmt.Sprintf("(%d older experiments omitted for space)\n", len(older)); len(n) <= budget {
+		return n
+	}
+	return ""
+}
+
+// aggStats summarizes experiments mechanically in one line (String):
+//
+//	#31-#180: 120 discards (val_bpb 0.9931-1.0200), 30 crashes (most common reasons: timeout x12, exit status 1 x9)
+type aggStats struct {
+	from, to                 int
+	discards, crashes, other int
+	lo, hi                   float64
+	reasons                  map[string]int
+}
+
+func (a *aggStats) add(h histEntry) {
+	if a.reasons == nil {
+		a.reasons = map[string]int{}
+		a.from = h.e.Number
+	}
+	a.to = h.e.Number
+	switch {
+	case h.e.Status == research.StatusCrash || h.e.Summary.ValBPB <= 0:
+		a.crashes++
+		r := truncate(oneLine(h.e.Reason), 40)
+		if r == "" {
+			r = "unknown"
+		}
+		a.reasons[r]++
+	case h.e.Status == research.StatusDiscard:
+		a.discards++
+		v := h.e.Summary.ValBPB
+		if a.lo == 0 || v < a.lo {
+			a.lo = v
+		}
+		a.hi = max(a.hi, v)
+	default:
+		a.other++
+	}
+}
+
+func (a *aggStats) String() string {
+	var parts []string
+	if a.discards > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s (val_bpb %.4f-%.4f)", a.discards, plural(a.discards, "discard"), a.lo, a.hi))
+	}
+	if a.crashes > 0 {
+		type rc struct {
+			r string
+			n int
+		}
+		var rs []rc
+		for r, n := range a.reasons {
+			rs = append(rs, rc{r, n})
+		}
+		slices.SortFunc(rs, func(x, y rc) int {
+			if x.n != y.n {
+				return y.n - x.n
+			}
+			return strings.Compare(x.r, y.r)
+		})
+		var top []string
+		for _, x := range rs[:min(3, len(rs))] {
+			top = append(top, fmt.Sprintf("%s x%d", x.r, x.n))
+		}
+		parts = append(parts, fmt.Sprintf("%d %s (most common reasons: %s)", a.crashes, plural(a.crashes, "crash"), strings.Join(top, ", ")))
+	}
+	if a.other > 0 {
+		parts = append(parts, fmt.Sprintf("%d other", a.other))
+	}
+	return fmt.Sprintf("#%d-#%d: %s\n", a.from, a.to, strings.Join(parts, ", "))
+}
+
+func plural(n int, s string) string {
+	if n == 1 {
+		return s
+	}
+	if strings.HasSuffix(s, "sh") {
+		return s + "es"
+	}
+	return s + "s"
+}
