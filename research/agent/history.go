@@ -71,9 +71,10 @@ type histEntry struct {
 //	#12 discard 0.993100 (+0.0012) increase LR to 0.04
 //
 // The delta is against the experiment's parent (the best commit it was made
-// on); the first successful experiment shows "base". A discard within noise
-// of the best at its time (0.1% of it when noise is 0) is a near miss.
-func classify(hist []research.Experiment, noise float64, lessons []research.Lesson) []histEntry {
+// on); when no earlier result is known (the first successful experiment)
+// it shows noParent ("base"). A discard within noise of the best at its time
+// (0.1% of it when noise is 0) is a near miss.
+func classify(hist []research.Experiment, noise float64, lessons []research.Lesson, noParent string) []histEntry {
 	byCommit := map[string]float64{}
 	var best float64 // running best of kept experiments
 	var out []histEntry
@@ -101,7 +102,7 @@ func classify(hist []research.Experiment, noise float64, lessons []research.Less
 		if !ok && e.ParentCommit != "" {
 			parent, ok = best, best > 0
 		}
-		delta := "base"
+		delta := noParent
 		if ok {
 			delta = fmt.Sprintf("%+.4f", val-parent)
 		}
@@ -182,7 +183,7 @@ func lessonText(l research.Lesson) string {
 func FormatHistory(req research.ProposalRequest, b HistoryBudget) string {
 	b = b.withDefaults()
 	lessons := CurrentLessons(req.Lessons)
-	entries := classify(req.History, req.Noise, lessons)
+	entries := classify(req.History, req.Noise, lessons, "base")
 	if len(entries) == 0 && len(lessons) == 0 {
 		return "(none yet: this is the first experiment)\n"
 	}
