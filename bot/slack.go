@@ -143,32 +143,33 @@ func (s *Slack) Run(ctx context.Context) error {
 		s.log.Info("slack outbox: delivering messages queued before", "count", n)
 	}
 
+	// runCtx ends when ctx does or when the transport fails on its own (a
+	// refused app token): either way the worker then flushes and stops.
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
 	// Work started by requests and the final flush run on a context that
-	// outlives ctx by flushTimeout.
+	// outlives runCtx by flushTimeout.
 	bg, cancelBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelBG()
 	s.mu.Lock()
 	s.bg = bg
 	s.mu.Unlock()
-	stopFlush := context.AfterFunc(ctx, func() { time.AfterFunc(flushTimeout, cancelBG) })
+	stopFlush := context.AfterFunc(runCtx, func() { time.AfterFunc(flushTimeout, cancelBG) })
 	defer stopFlush()
 
 	workerDone := make(chan struct{})
 	go func() {
 		defer close(workerDone)
-		s.worker.run(ctx, bg)
+		s.worker.run(runCtx, bg)
 	}()
 
 	var err error
 	if s.cfg.AppToken != "" {
-		err = s.runSocketMode(ctx)
+		err = s.runSocketMode(runCtx)
 	} else {
-		err = s.runHTTP(ctx)
+		err = s.runHTTP(runCtx)
 	}
-	if ctx.Err() == nil {
-		// The transport failed on its own (e.g. a refused app token): stop.
-		cancelBG()
-	}
+	stopRun()
 	s.tasks.Wait()
 	<-workerDone
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
