@@ -57,7 +57,10 @@ type Slack struct {
 	auth   authorizer
 	worker *outboxWorker
 	seen   *dedupe // event_ids already handled
-	now    func() time.Time
+	// finished holds the keys of experiments that ended, so a progress
+	// event arriving late cannot turn a result back into "training".
+	finished *dedupe
+	now      func() time.Time
 
 	mu           sync.Mutex
 	identity     slackIdentity // from auth.test
@@ -101,6 +104,7 @@ func NewSlack(cfg SlackConfig, ctrl Controller, outbox Outbox, logger *slog.Logg
 		parser:       Parser{Name: strings.TrimPrefix(cfg.CommandName, "/")},
 		auth:         newAuthorizer(cfg.Channel, cfg.Admins),
 		seen:         newDedupe(4096),
+		finished:     newDedupe(1024),
 		now:          time.Now,
 		lastProgress: map[string]time.Time{},
 		expIdeas:     map[string][]ideaRef{},

@@ -39,4 +39,12 @@ func (d *dedupe) first(id string) bool {
 	return true
 }
 
+// has reports whether id was seen, without remembering it.
+func (d *dedupe) has(id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.set[id]
+	return ok
+}
+
 func sortStrings(s []string) { sort.Strings(s) }

@@ -38,6 +38,9 @@ func (s *Slack) Event(e research.Event) {
 			return
 		}
 		key := expKey(*e.Experiment)
+		if s.finished.has(key) {
+			return
+		}
 		now := s.now()
 		s.mu.Lock()
 		last, seen := s.lastProgress[key]
@@ -117,6 +120,7 @@ func (s *Slack) experimentStarted(ctx context.Context, exp research.Experiment, 
 
 func (s *Slack) experimentFinished(ctx context.Context, exp research.Experiment, best *research.Experiment) {
 	key := expKey(exp)
+	s.finished.first(key)
 	s.mu.Lock()
 	ideas := s.expIdeas[key]
 	delete(s.expIdeas, key)

@@ -132,6 +132,16 @@ func TestProgressUpdatesAtMostOncePerMinute(t *testing.T) {
 	if updates != 1 {
 		t.Fatalf("%d progress updates queued, want 1", updates)
 	}
+
+	// A progress report that arrives after the result must not replace it.
+	done := slackTestExp(research.StatusKeep)
+	s.Event(research.Event{Kind: research.EventExperimentFinished, Experiment: &done})
+	clock = clock.Add(time.Hour)
+	progress(99)
+	last := out.all()[len(out.all())-1]
+	if p := out.payload(t, last.ID); !strings.Contains(string(p.Blocks), "keep") || strings.Contains(string(p.Blocks), "99%") {
+		t.Fatalf("last update after the finish = %s", p.Blocks)
+	}
 }
 
 func TestCrashPutsLogTailInThreadAsFileWhenLong(t *testing.T) {

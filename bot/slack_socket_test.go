@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/store"
 )
 
@@ -261,5 +262,42 @@ func TestSocketModeProgramModalRoundTrip(t *testing.T) {
 	h.ctrl.program = edits[0].Text
 	if p := submit("env-v2"); !strings.Contains(string(p), `"response_action":"errors"`) || !strings.Contains(string(p), "changed since you opened") {
 		t.Fatalf("stale submission ack = %s", p)
+	}
+}
+
+// blockingCtrl holds Status until released, like a slow research side.
+type blockingCtrl struct {
+	*slackFakeCtrl
+	entered, release chan struct{}
+}
+
+func (b *blockingCtrl) Status(ctx context.Context) (research.Status, error) {
+	close(b.entered)
+	<-b.release
+	return b.slackFakeCtrl.Status(ctx)
+}
+
+func TestAckDoesNotWaitForTheWork(t *testing.T) {
+	ctrl := &blockingCtrl{slackFakeCtrl: newSlackFakeCtrl(), entered: make(chan struct{}), release: make(chan struct{})}
+	h := &socketHarness{t: t, f: newFakeSlack(t), out: newMemOutbox()}
+	h.s = newTestSlack(t, h.f, ctrl, h.out, func(c *SlackConfig) { c.AppToken = "xapp-test" })
+	t.Cleanup(func() {
+		if h.conn != nil {
+			h.conn.Close()
+		}
+	})
+	runSlack(t, h.s)
+	h.conn = <-h.f.conns
+	h.send(map[string]any{"type": "hello"})
+
+	// The ack arrives while the controller is still busy with the command.
+	h.slash("env-slow", "UBOB", slackTestChannel, "status")
+	<-ctrl.entered
+	if n := len(h.f.callsTo("response_url")); n != 0 {
+		t.Fatal("answered before the work was done?")
+	}
+	close(ctrl.release)
+	if ans := h.answerTo(1); !strings.Contains(ans["text"].(string), "no run yet") {
+		t.Fatalf("answer = %v", ans)
 	}
 }
