@@ -81,6 +81,12 @@ func (s *Slack) Event(e research.Event) {
 		// Refused proposals are retried by the loop at once and can come in
 		// bursts; the channel hears about experiments, not attempts.
 		s.log.Debug("slack: not posted", "kind", e.Kind, "text", e.Text)
+	default:
+		// Kinds added to the loop later (a plateau notice, ...) are still
+		// told, as their text.
+		if strings.TrimSpace(e.Text) != "" {
+			s.post(ctx, "ℹ️ "+escapeText(e.Text), nil)
+		}
 	}
 }
 

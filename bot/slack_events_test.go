@@ -230,3 +230,15 @@ func TestRunHeaderAndProgramEdit(t *testing.T) {
 		t.Errorf("program edit post = %q", txt)
 	}
 }
+
+func TestUnknownEventKindsAreToldByTheirText(t *testing.T) {
+	f := newFakeSlack(t)
+	out := newMemOutbox()
+	s := newTestSlack(t, f, newSlackFakeCtrl(), out, nil)
+	s.Event(research.Event{Kind: "plateau", Text: "10 experiments without a keep: ideas welcome"})
+	s.Event(research.Event{Kind: research.EventRefused, Text: "edit outside train.py"})
+	deliver(t, s)
+	if got := slackPostedTexts(f, "chat.postMessage"); len(got) != 1 || !strings.Contains(got[0], "ideas welcome") {
+		t.Fatalf("posts = %q", got)
+	}
+}

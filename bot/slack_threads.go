@@ -61,7 +61,7 @@ func (s *Slack) handleMessage(ctx context.Context, ev messageEvent) {
 	}
 	edited := false
 	switch ev.Subtype {
-	case "", "thread_broadcast":
+	case "", "thread_broadcast", "file_share": // a reply with an attachment still has its text
 	case "message_changed":
 		if ev.Message == nil {
 			return
