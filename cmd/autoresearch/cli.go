@@ -34,6 +34,7 @@ func subcommands() []subcommand {
 		{"run", "run the research loop in the terminal", runCmd},
 		{"demo", "run the loop on a bundled CPU-only example (no GPU, Slack or API key)", demoCmd},
 		{"results", "print a run's experiments (table, --tsv or --json)", resultsCmd},
+		{"doctor", "check everything a run needs (repo, data, GPU, Slack, LLM, disk) and say what to fix", doctorCmd},
 	}
 }
 

@@ -28,6 +28,8 @@ type loopFlags struct {
 	python         string
 	seed           int64
 	model          string
+
+	gpu gpuFlags // --gpu-index, --gpu-min-free-mb, --allow-shared-gpu, --metrics-addr (gpuflags.go)
 }
 
 func (f *loopFlags) register(fs *flag.FlagSet) {
@@ -45,6 +47,7 @@ func (f *loopFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.python, "python", "python3", "interpreter for the syntax check before training (\"none\" disables it; skipped when absent)")
 	fs.Int64Var(&f.seed, "seed", 1, "random seed of the sweep proposer")
 	fs.StringVar(&f.model, "model", "", "LLM model (default $AUTORESEARCH_MODEL, else gpt-4.1)")
+	f.gpu.register(fs)
 }
 
 // validate checks the flags before anything is opened.
@@ -77,7 +80,7 @@ func (f *loopFlags) validate() error {
 	if strings.TrimSpace(f.trainCmd) == "" {
 		return usagef("--train-cmd cannot be empty")
 	}
-	return nil
+	return f.gpu.validate()
 }
 
 func (f *loopFlags) absRepo() (string, error) {
@@ -109,6 +112,7 @@ func (f *loopFlags) config(repoDir string) research.Config {
 	if f.fixAttempts == 0 {
 		cfg.FixAttempts = -1
 	}
+	f.gpu.apply(&cfg)
 	if cfg.StateDir != "" {
 		if abs, err := filepath.Abs(cfg.StateDir); err == nil {
 			cfg.StateDir = abs

@@ -49,7 +49,7 @@ func resultsCmd(args []string, streams IO) error {
 	case *tsv:
 		return research.WriteResults(streams.Out, exps)
 	case *asJSON:
-		return writeJSON(streams.Out, run, exps)
+		return writeJSON(streams.Out, run, exps, db)
 	}
 	fmt.Fprintf(streams.Out, "run %s (branch %s), %d experiments\n", run.Tag, run.Branch, len(exps))
 	_, err = io.WriteString(streams.Out, bot.FormatResultsTable(exps))
@@ -117,9 +117,31 @@ type jsonExperiment struct {
 	GPU              string  `json:"gpu,omitempty"`
 	StartedAt        string  `json:"started_at"`
 	FinishedAt       string  `json:"finished_at,omitempty"`
+
+	Telemetry *jsonTelemetry `json:"telemetry,omitempty"` // GPU aggregates, when the experiment was watched
 }
 
-func writeJSON(w io.Writer, run store.Run, exps []store.Experiment) error {
+// jsonTelemetry is the GPU aggregates of one experiment in `results --json`.
+type jsonTelemetry struct {
+	Samples        int      `json:"samples"`
+	MeanUtilPct    float64  `json:"mean_util_pct"`
+	PeakMemoryMB   float64  `json:"peak_memory_mb"`
+	MaxTempC       float64  `json:"max_temp_c"`
+	MeanPowerW     float64  `json:"mean_power_w"`
+	MaxSMClockMHz  float64  `json:"max_sm_clock_mhz"`
+	Throttled      bool     `json:"throttled"`
+	ThrottleReason []string `json:"throttle_reasons,omitempty"`
+	Shared         bool     `json:"shared"`
+	SharedBy       []string `json:"shared_by,omitempty"`
+	Comparable     bool     `json:"comparable"`
+}
+
+// telemetryReader reads an experiment's GPU telemetry (store.DB); nil: none.
+type telemetryReader interface {
+	Telemetry(ctx context.Context, experimentID int64) (store.Telemetry, error)
+}
+
+func writeJSON(w io.Writer, run store.Run, exps []store.Experiment, tel telemetryReader) error {
 	out := struct {
 		Tag         string           `json:"tag"`
 		Branch      string           `json:"branch"`
@@ -141,6 +163,13 @@ func writeJSON(w io.Writer, run store.Run, exps []store.Experiment) error {
 		}
 		if !e.FinishedAt.IsZero() {
 			je.FinishedAt = e.FinishedAt.UTC().Format("2006-01-02T15:04:05Z")
+		}
+		if tel != nil {
+			if t, err := tel.Telemetry(context.Background(), e.ID); err == nil {
+				je.Telemetry = &jsonTelemetry{Samples: t.Samples, MeanUtilPct: t.MeanUtilPct, PeakMemoryMB: t.PeakMemoryMB,
+					MaxTempC: t.MaxTempC, MeanPowerW: t.MeanPowerW, MaxSMClockMHz: t.MaxSMClockMHz, Throttled: t.Throttled,
+					ThrottleReason: t.ThrottleReason, Shared: t.Shared, SharedBy: t.SharedBy, Comparable: t.Comparable()}
+			}
 		}
 		out.Experiments = append(out.Experiments, je)
 	}

@@ -60,9 +60,15 @@ type loopParts struct {
 	repo    *gitrepo.Repo
 	db      *store.DB
 	manager *research.Manager
+
+	metrics     *metricsCollector // --metrics-addr (gpuflags.go); nil when off
+	stopMetrics func()
 }
 
 func (p *loopParts) Close() error {
+	if p.stopMetrics != nil {
+		p.stopMetrics()
+	}
 	if p.db != nil {
 		return p.db.Close()
 	}
@@ -101,7 +107,12 @@ func openLoop(f *loopFlags, logger *slog.Logger) (*loopParts, error) {
 		Config:   cfg,
 		Logger:   logger.With("component", "research"),
 	}
-	return &loopParts{repo: repo, db: db, manager: m}, nil
+	parts := &loopParts{repo: repo, db: db, manager: m}
+	if err := parts.wireGPU(f, logger); err != nil { // GPU monitor and metrics (gpuflags.go)
+		db.Close()
+		return nil, err
+	}
+	return parts, nil
 }
 
 // newLogger writes structured logs to stderr (or a file when set).

@@ -180,3 +180,19 @@ func (a *aggregate) telemetry() research.Telemetry {
 	}
 	return t
 }
+
+// Reading is one instantaneous look at a GPU; NaN marks a figure the GPU or
+// driver does not give.
+type Reading struct {
+	UtilPct      float64
+	MemoryUsedMB float64
+	TempC        float64
+	PowerW       float64
+	SMClockMHz   float64
+}
+
+// Reader is implemented by monitors that can take a reading on demand (the
+// NVML monitor; not the unavailable one).
+type Reader interface {
+	Read(index int) (Reading, error)
+}

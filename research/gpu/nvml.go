@@ -466,3 +466,14 @@ func (n *NVML) ticker(every time.Duration) (<-chan time.Time, func()) {
 	t := time.NewTicker(every)
 	return t.C, t.Stop
 }
+
+// Read takes one reading of GPU index now (for metrics scrapes); figures the
+// GPU does not give are NaN.
+func (n *NVML) Read(index int) (Reading, error) {
+	dev, err := n.device(index)
+	if err != nil {
+		return Reading{}, err
+	}
+	s := n.sample(dev)
+	return Reading{UtilPct: s.utilPct, MemoryUsedMB: s.memUsedMB, TempC: s.tempC, PowerW: s.powerW, SMClockMHz: s.smClock}, nil
+}

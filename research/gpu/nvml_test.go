@@ -448,3 +448,27 @@ func TestThrottleNames(t *testing.T) {
 		t.Errorf("idle/app clocks/sync boost/display = %v, want none", got)
 	}
 }
+
+func TestReadNow(t *testing.T) {
+	h := newH100(t)
+	scriptDevice(h, []figures{{util: 42, usedMiB: 2048, tempC: 55, powerMW: 123500, clock: 1400}})
+	h.dev.GetPowerUsageFunc = func() (uint32, nvml.Return) { return 0, nvml.ERROR_NOT_SUPPORTED }
+	var mon research.GPUMonitor = openMock(t, h.srv, Options{})
+	r, ok := mon.(Reader)
+	if !ok {
+		t.Fatal("the NVML monitor is not a Reader")
+	}
+	got, err := r.Read(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.UtilPct != 42 || got.MemoryUsedMB != 2048 || got.TempC != 55 || got.SMClockMHz != 1400 || got.PowerW == got.PowerW {
+		t.Errorf("Read(0) = %+v (power must be NaN: unsupported)", got)
+	}
+	if _, err := r.Read(9); err == nil {
+		t.Error("Read(9) of an 8-GPU host succeeded")
+	}
+	if _, ok := Unavailable("x", nil).(Reader); ok {
+		t.Error("the unavailable monitor claims to read GPUs")
+	}
+}
