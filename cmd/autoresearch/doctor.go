@@ -208,7 +208,11 @@ func (d *doctor) checkGPU(ctx context.Context, add addFunc) {
 		missing = checkWarn
 	}
 	if !inv.Available {
-		add(missing, "gpu", "%s: install the NVIDIA driver, or start the container with --gpus all (pass --no-gpu for a CPU-only train.py)", inv.Reason)
+		fix := "install the NVIDIA driver, or start the container with --gpus all"
+		if strings.Contains(inv.Reason, "without cgo") {
+			fix = "rebuild with CGO_ENABLED=1 (go-nvml needs cgo)"
+		}
+		add(missing, "gpu", "%s: %s (pass --no-gpu for a CPU-only train.py)", inv.Reason, fix)
 		return
 	}
 	if len(inv.GPUs) == 0 {
