@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -23,6 +24,9 @@ type Checker struct {
 	ReadOnly []string
 	Python   string            // "" disables the syntax check
 	Hashes   map[string]string // read-only file -> sha256, taken at run start
+	// Protected lines compute or print the metric: a change that adds,
+	// removes or alters a line matching one of them is refused.
+	Protected []*regexp.Regexp
 
 	preexisting map[string]bool // untracked files present before the proposal
 }
@@ -113,6 +117,9 @@ func (c *Checker) Check(ctx context.Context) ([]string, error) {
 	if err := c.VerifyReadOnly(); err != nil {
 		return changed, err
 	}
+	if err := c.checkProtected(changed); err != nil {
+		return changed, err
+	}
 	for _, f := range changed {
 		if !strings.HasSuffix(f, ".py") {
 			continue
@@ -166,4 +173,59 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// checkProtected refuses changes to the lines that compute or print the
+// metric: a proposal must not be able to improve val_bpb by redefining it.
+func (c *Checker) checkProtected(changed []string) error {
+	if len(c.Protected) == 0 {
+		return nil
+	}
+	head, err := c.Repo.Head()
+	if err != nil {
+		return err
+	}
+	for _, f := range changed {
+		before, err := c.Repo.FileAt(head, f)
+		if err != nil {
+			continue // a new file has no protected lines to lose
+		}
+		after, err := os.ReadFile(filepath.Join(c.Repo.Root(), f))
+		if err != nil {
+			return err
+		}
+		if line, ok := protectedChange(string(before), string(after), c.Protected); ok {
+			return &RefusedError{Reason: fmt.Sprintf("%s: the line `%s` computes or prints the metric and may not be changed", f, strings.TrimSpace(line)), Files: []string{f}}
+		}
+	}
+	return nil
+}
+
+// protectedChange returns a protected line that appears a different number
+// of times before and after (added, removed or edited).
+func protectedChange(before, after string, patterns []*regexp.Regexp) (string, bool) {
+	count := func(text string) map[string]int {
+		m := map[string]int{}
+		for _, line := range strings.Split(text, "\n") {
+			for _, p := range patterns {
+				if p.MatchString(line) {
+					m[strings.TrimRight(line, " \t\r")]++
+					break
+				}
+			}
+		}
+		return m
+	}
+	b, a := count(before), count(after)
+	for line, n := range b {
+		if a[line] != n {
+			return line, true
+		}
+	}
+	for line, n := range a {
+		if b[line] != n {
+			return line, true
+		}
+	}
+	return "", false
 }

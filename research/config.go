@@ -2,6 +2,7 @@ package research
 
 import (
 	"path/filepath"
+	"regexp"
 	"time"
 )
 
@@ -11,23 +12,32 @@ type Config struct {
 	ReadOnly []string // files verified unchanged before every run (default prepare.py)
 	Program  string   // the human's research instructions (default program.md)
 
-	StateDir            string        // store, logs (default REPO/.autoresearch)
-	TrainTimeout        time.Duration // hard limit per training run (default 10m)
-	MinDelta            float64       // a keep must beat the best by more than this (default 0)
-	MaxExperiments      int           // 0 = forever; the baseline counts as one
-	FixAttempts         int           // crash-fix attempts per idea (default 2; -1 = none)
-	ProposeTries        int           // refused proposals retried with feedback per experiment (default 3)
-	MaxProposerFailures int           // consecutive proposer errors before pausing (default 3)
-	Python              string        // interpreter for the syntax check (default python3; "" skips when absent)
-	RunLog              bool          // also write run.log in the repo like upstream (default true via WithDefaults)
-	Author              Signature     // author of experiment commits
-	GPU                 string        // what the run trains on, for headers and results
-	Model               string        // the proposer's model name, for headers
-	ProposerName        string        // llm, command, sweep
-	TrainEnv            []string      // extra environment for the trainer (CUDA_VISIBLE_DEVICES=...)
-	ProgressEvery       time.Duration // minimum interval between progress events (default 1s)
-	GPUIndex            int           // the GPU experiments train on (preflight and telemetry)
-	GPUSampleEvery      time.Duration // telemetry sampling interval (default 2s)
+	StateDir            string              // store, logs (default REPO/.autoresearch)
+	TrainTimeout        time.Duration       // hard limit per training run (default 10m)
+	MinDelta            float64             // a keep must beat the best by more than this (default 0)
+	MaxExperiments      int                 // 0 = forever; the baseline counts as one
+	FixAttempts         int                 // crash-fix attempts per idea (default 2; -1 = none)
+	ProposeTries        int                 // refused proposals retried with feedback per experiment (default 3)
+	MaxProposerFailures int                 // consecutive proposer errors before pausing (default 3)
+	Python              string              // interpreter for the syntax check (default python3; "" skips when absent)
+	RunLog              bool                // also write run.log in the repo like upstream (default true via WithDefaults)
+	Author              Signature           // author of experiment commits
+	GPU                 string              // what the run trains on, for headers and results
+	Model               string              // the proposer's model name, for headers
+	ProposerName        string              // llm, command, sweep
+	TrainEnv            []string            // extra environment for the trainer (CUDA_VISIBLE_DEVICES=...)
+	ProgressEvery       time.Duration       // minimum interval between progress events (default 1s)
+	Slots               []SlotSpec          // where experiments train; empty: one slot in the main worktree
+	Pipeline            bool                // propose the next change while the current one trains
+	BaselineRepeats     int                 // extra baseline runs to estimate noise (default 2; -1 = none)
+	ConfirmSigma        float64             // gains below this many σ of noise are rerun before a keep (default 2)
+	PlateauAfter        int                 // experiments without a keep before asking for a new direction (default 15; -1 = never)
+	Protected           []string            // regexps of lines that compute or print the metric (default DefaultProtected)
+	TokenBudget         int64               // LLM tokens per run; 0 = unlimited
+	CostBudget          float64             // USD per run; 0 = unlimited (needs CostOf)
+	CostOf              func(Usage) float64 // price of a usage in USD (nil: unknown)
+	GPUIndex            int                 // the GPU experiments train on (preflight and telemetry)
+	GPUSampleEvery      time.Duration       // telemetry sampling interval (default 2s)
 }
 
 // WithDefaults fills unset fields for a repository rooted at repoDir.
@@ -48,9 +58,7 @@ func (c Config) WithDefaults(repoDir string) Config {
 		c.TrainTimeout = 10 * time.Minute
 	}
 	if c.FixAttempts == 0 {
-		c.FixAttempts = 2
-	} else if c.FixAttempts < 0 {
-		c.FixAttempts = 0
+		c.FixAttempts = 2 // negative means none; WithDefaults may run twice
 	}
 	if c.ProposeTries == 0 {
 		c.ProposeTries = 3
@@ -60,6 +68,18 @@ func (c Config) WithDefaults(repoDir string) Config {
 	}
 	if c.Author.Name == "" {
 		c.Author = Signature{Name: "autoresearch", Email: "autoresearch@localhost"}
+	}
+	if c.BaselineRepeats == 0 {
+		c.BaselineRepeats = 2 // negative means none; WithDefaults may run twice
+	}
+	if c.ConfirmSigma == 0 {
+		c.ConfirmSigma = 2
+	}
+	if c.PlateauAfter == 0 {
+		c.PlateauAfter = 15 // negative means none; WithDefaults may run twice
+	}
+	if c.Protected == nil {
+		c.Protected = DefaultProtected
 	}
 	if c.Python == "" {
 		c.Python = "python3"
@@ -79,3 +99,30 @@ func (c Config) RequiredFiles() []string {
 	files = append(files, c.ReadOnly...)
 	return append(files, c.Program)
 }
+
+// DefaultProtected matches the lines of upstream's train.py that compute and
+// print the metric and the summary block.
+var DefaultProtected = []string{
+	`evaluate_bpb`,
+	`val_bpb`,
+	`^\s*print\(\s*f?["']---["']\s*\)`,
+	`^\s*print\(\s*f?["'](training_seconds|total_seconds|peak_vram_mb|mfu_percent|total_tokens_M|num_steps|num_params_M|depth):`,
+}
+
+// protectedPatterns compiles Protected, skipping (and so never enforcing)
+// patterns that do not compile; the CLI validates them first.
+func (c Config) protectedPatterns() []*regexp.Regexp {
+	var out []*regexp.Regexp
+	for _, p := range c.Protected {
+		if re, err := regexp.Compile(p); err == nil {
+			out = append(out, re)
+		}
+	}
+	return out
+}
+
+// fixAttempts, baselineRepeats and plateauAfter read the counts whose
+// negative values mean "none".
+func (c Config) fixAttempts() int     { return max(c.FixAttempts, 0) }
+func (c Config) baselineRepeats() int { return max(c.BaselineRepeats, 0) }
+func (c Config) plateauAfter() int    { return max(c.PlateauAfter, 0) }

@@ -15,6 +15,7 @@ const (
 	EventProgramEdited      EventKind = "program_edit" // ProgramEdit set
 	EventPaused             EventKind = "paused"       // Text says why
 	EventResumed            EventKind = "resumed"
+	EventPlateau            EventKind = "plateau"     // K experiments without a keep; Text invites ideas
 	EventNotice             EventKind = "notice"      // anything worth telling people; Text
 	EventRunStopped         EventKind = "run_stopped" // Text says why
 )

@@ -93,6 +93,9 @@ func newHarness(t *testing.T, dir string, cfg research.Config, steps ...func(res
 	if err != nil {
 		t.Fatal(err)
 	}
+	if cfg.BaselineRepeats == 0 {
+		cfg.BaselineRepeats = -1 // one baseline run unless a test asks for the noise estimate
+	}
 	cfg = cfg.WithDefaults(dir)
 	db, err := store.Open(filepath.Join(cfg.StateDir, "autoresearch.db"))
 	if err != nil {
@@ -266,7 +269,7 @@ func TestRefusedProposalsAreExplainedAndUndone(t *testing.T) {
 			return "extra file", nil
 		},
 		func(req research.ProposalRequest) (string, error) {
-			researchtest.Write(t, req.Dir, "train.py", "def broken(:\n")
+			researchtest.Write(t, req.Dir, "train.py", researchtest.Read(t, req.Dir, "train.py")+"def broken(:\n")
 			return "syntax error", nil
 		},
 		func(req research.ProposalRequest) (string, error) { return "nothing", nil },

@@ -24,6 +24,9 @@ type Manager struct {
 	Trainer  Trainer
 	Observer Observer
 	GPU      GPUMonitor // nil: no telemetry, no preflight
+	// Worktree makes (or reuses) a working copy named name at commit, whose
+	// commits land in Repo: needed for several slots and for pipelining.
+	Worktree func(name, commit string) (Repo, error)
 	Config   Config
 	Logger   *slog.Logger
 	Now      func() time.Time
@@ -86,7 +89,10 @@ func (m *Manager) Start(ctx context.Context, req StartRequest) (Run, error) {
 	if err != nil {
 		return Run{}, err
 	}
-	s := newSession(m, run, hashes, resumed)
+	s, err := newSession(m, run, hashes, resumed)
+	if err != nil {
+		return Run{}, err
+	}
 	m.sess = s
 	go s.loop()
 	return run, nil

@@ -49,48 +49,54 @@ func (m *Manager) EditProgram(ctx context.Context, edit ProgramEdit) (ProgramEdi
 		return ProgramEdit{}, err
 	}
 	if s != nil {
-		s.poke()
-		return edit, nil
+		return edit, nil // the next slot to go idle commits it
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, err := m.applyProgramEdits(ctx, nil); err != nil {
-		return edit, err
+	_, events, err := m.applyProgramEdits(ctx, nil)
+	m.mu.Unlock()
+	for _, e := range events {
+		m.emit(e)
 	}
-	return edit, nil
+	return edit, err
 }
 
 func normalizeProgram(s string) string { return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n")) }
 
 // applyProgramEdits commits the pending edits between experiments and moves
-// the run's best commit to the new tip.
-func (s *session) applyProgramEdits() error {
-	run := s.snapshotRun()
-	run, err := s.m.applyProgramEdits(context.Background(), &run)
-	if err != nil {
-		return err
+// the run's best commit to the new tip. The main worktree must be idle: with
+// one slot that is the slot itself, between its experiments; with several,
+// the main worktree never trains.
+func (s *session) applyProgramEdits(sl *slot) error {
+	s.mu.Lock()
+	run, events, err := s.m.applyProgramEdits(context.Background(), &s.run)
+	if err == nil {
+		s.run = run
 	}
-	s.setRun(run)
-	return nil
+	s.mu.Unlock()
+	for _, e := range events {
+		s.m.emit(e) // outside the lock: observers may ask for the status
+	}
+	return err
 }
 
 // applyProgramEdits commits every pending edit. With run set, its best
 // commit follows the branch tip and is saved.
-func (m *Manager) applyProgramEdits(ctx context.Context, run *Run) (Run, error) {
+func (m *Manager) applyProgramEdits(ctx context.Context, run *Run) (Run, []Event, error) {
 	var out Run
 	if run != nil {
 		out = *run
 	}
 	edits, err := m.Store.PendingProgramEdits(ctx)
 	if err != nil || len(edits) == 0 {
-		return out, err
+		return out, nil, err
 	}
+	var events []Event
 	cfg := m.configured()
 	path := filepath.Join(m.Repo.Root(), cfg.Program)
 	for _, edit := range edits {
 		before, err := m.Repo.Head()
 		if err != nil {
-			return out, err
+			return out, events, err
 		}
 		if err := m.commitProgramEdit(path, cfg.Program, &edit); err != nil {
 			edit.Error = err.Error()
@@ -100,15 +106,15 @@ func (m *Manager) applyProgramEdits(ctx context.Context, run *Run) (Run, error) 
 		if run != nil && edit.Error == "" {
 			out.BestCommit = edit.Commit
 			if err := m.Store.UpdateRun(ctx, out); err != nil {
-				return out, err
+				return out, events, err
 			}
 		}
 		if err := m.Store.FinishProgramEdit(ctx, edit); err != nil {
-			return out, err
+			return out, events, err
 		}
-		m.emit(Event{Kind: EventProgramEdited, Run: out, ProgramEdit: &edit, Text: edit.Error})
+		events = append(events, Event{Kind: EventProgramEdited, Time: m.now(), Run: out, ProgramEdit: ptr(edit), Text: edit.Error})
 	}
-	return out, nil
+	return out, events, nil
 }
 
 func (m *Manager) commitProgramEdit(path, rel string, edit *ProgramEdit) error {

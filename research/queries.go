@@ -18,15 +18,14 @@ func (m *Manager) Status(ctx context.Context) (Status, error) {
 		run := s.run
 		st.Run, st.Active, st.Phase = &run, true, s.phase
 		st.PauseReason, st.Usage, st.Since, st.Proposing = s.pauseReason, s.usage, s.since, s.proposing
-		if s.current != nil {
-			c := *s.current
-			st.Current = &c
-		}
-		if s.progress != nil {
-			p := *s.progress
-			st.Progress = &p
-		}
 		s.mu.Unlock()
+		for _, sl := range s.slots {
+			ss := sl.status()
+			st.Slots = append(st.Slots, ss)
+			if st.Current == nil && ss.Current != nil {
+				st.Current, st.Progress = ss.Current, ss.Progress
+			}
+		}
 	} else {
 		run, err := m.Store.LatestRun(ctx)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -174,4 +173,32 @@ func (m *Manager) Log(ctx context.Context, number int) (string, error) {
 		return "", err
 	}
 	return string(data), nil
+}
+
+// bestExperiment returns the kept experiment holding the run's best value.
+func (m *Manager) bestExperiment(ctx context.Context, run Run) (*Experiment, error) {
+	exps, err := m.Store.Experiments(ctx, run.ID)
+	if err != nil {
+		return nil, err
+	}
+	return bestOf(exps), nil
+}
+
+// bestOf returns the kept experiment with the lowest val_bpb, or nil.
+func bestOf(exps []Experiment) *Experiment {
+	var best *Experiment
+	for i := range exps {
+		e := &exps[i]
+		if e.Status != StatusKeep {
+			continue
+		}
+		if best == nil || e.Summary.ValBPB < best.Summary.ValBPB {
+			best = e
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	b := *best
+	return &b
 }

@@ -128,17 +128,19 @@ func (m *Manager) ResumeInterrupted(ctx context.Context, by string) (Run, bool, 
 // killOrphanTrainer kills the process group of a trainer that outlived a
 // killed bot: left alone it would hold the GPU and skew the next result.
 func (m *Manager) killOrphanTrainer() {
-	pidFile := filepath.Join(m.Config.StateDir, "trainer.pgid")
-	data, err := os.ReadFile(pidFile)
-	if err != nil {
-		return
-	}
-	defer os.Remove(pidFile)
-	pgid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil || pgid <= 1 {
-		return
-	}
-	if err := syscall.Kill(-pgid, syscall.SIGKILL); err == nil {
-		m.logger().Warn("killed a trainer left over from before the restart", "pgid", pgid)
+	files, _ := filepath.Glob(filepath.Join(m.Config.StateDir, "trainer-*.pgid"))
+	for _, pidFile := range files {
+		data, err := os.ReadFile(pidFile)
+		os.Remove(pidFile)
+		if err != nil {
+			continue
+		}
+		pgid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+		if err != nil || pgid <= 1 {
+			continue
+		}
+		if err := syscall.Kill(-pgid, syscall.SIGKILL); err == nil {
+			m.logger().Warn("killed a trainer left over from before the restart", "pgid", pgid)
+		}
 	}
 }

@@ -35,7 +35,8 @@ type Status struct {
 	Counts      Counts
 	Usage       Usage // LLM tokens spent by the run
 	OpenIdeas   []Idea
-	Since       time.Time // when the run (re)started in this process
+	Slots       []SlotStatus // what each slot trains (several GPUs)
+	Since       time.Time    // when the run (re)started in this process
 }
 
 // StartRequest asks for a new run (or to resume one).

@@ -14,12 +14,12 @@ type telemetryStore interface {
 // preflight checks the GPU before an experiment. A refusal pauses the run
 // with the reason (a foreign process would make the result incomparable);
 // a warn-only finding is told and the experiment goes ahead.
-func (s *session) preflight() error {
+func (s *session) preflight(sl *slot) error {
 	m := s.m
-	if m.GPU == nil {
+	if m.GPU == nil || sl.GPU < 0 {
 		return nil
 	}
-	err := m.GPU.Preflight(s.ctx, m.Config.GPUIndex)
+	err := m.GPU.Preflight(s.ctx, sl.GPU)
 	if err == nil {
 		return nil
 	}
@@ -31,16 +31,19 @@ func (s *session) preflight() error {
 	if s.ctx.Err() != nil {
 		return s.ctx.Err()
 	}
-	return s.pause(fmt.Sprintf("paused before the next experiment: %v", err))
+	if perr := s.pause(fmt.Sprintf("paused before the next experiment on %s: %v", sl.Name, err)); perr != nil {
+		return perr
+	}
+	return err
 }
 
 // watchGPU samples the experiment's GPU while it trains.
-func (s *session) watchGPU() func() *Telemetry {
+func (s *session) watchGPU(sl *slot) func() *Telemetry {
 	m := s.m
-	if m.GPU == nil {
+	if m.GPU == nil || sl.GPU < 0 {
 		return func() *Telemetry { return nil }
 	}
-	stop := m.GPU.Watch(s.ctx, m.Config.GPUIndex, m.Config.GPUSampleEvery)
+	stop := m.GPU.Watch(s.ctx, sl.GPU, m.Config.GPUSampleEvery)
 	return func() *Telemetry {
 		t := stop()
 		if t.Samples == 0 {

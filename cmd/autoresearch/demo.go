@@ -28,6 +28,10 @@ func demoCmd(args []string, streams IO) error {
 		proposer = "llm"
 	}
 	_ = fs.Set("proposer", proposer)
+	// The demo's trainer is deterministic: repeating its baseline measures no
+	// noise, it only costs time. It trains on the CPU: no GPU checks.
+	_ = fs.Set("baseline-repeats", "0")
+	f.gpu.disabled = true
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

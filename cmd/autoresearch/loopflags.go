@@ -29,7 +29,9 @@ type loopFlags struct {
 	seed           int64
 	model          string
 
-	gpu gpuFlags // --gpu-index, --gpu-min-free-mb, --allow-shared-gpu, --metrics-addr (gpuflags.go)
+	gpu     gpuFlags     // --gpu-index, --gpu-min-free-mb, --allow-shared-gpu, --metrics-addr (gpuflags.go)
+	quality qualityFlags // noise, plateaus, metric lines, LLM budgets (qualityflags.go)
+	slots   slotFlags    // --gpus, --pipeline (slotflags.go)
 }
 
 func (f *loopFlags) register(fs *flag.FlagSet) {
@@ -48,6 +50,8 @@ func (f *loopFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&f.seed, "seed", 1, "random seed of the sweep proposer")
 	fs.StringVar(&f.model, "model", "", "LLM model (default $AUTORESEARCH_MODEL, else gpt-4.1)")
 	f.gpu.register(fs)
+	f.quality.register(fs)
+	f.slots.register(fs)
 }
 
 // validate checks the flags before anything is opened.
@@ -79,6 +83,12 @@ func (f *loopFlags) validate() error {
 	}
 	if strings.TrimSpace(f.trainCmd) == "" {
 		return usagef("--train-cmd cannot be empty")
+	}
+	if err := f.quality.validate(); err != nil {
+		return err
+	}
+	if _, err := parseGPUs(f.slots.gpus, 1); err != nil && f.slots.gpus != "all" {
+		return err
 	}
 	return f.gpu.validate()
 }
@@ -113,6 +123,8 @@ func (f *loopFlags) config(repoDir string) research.Config {
 		cfg.FixAttempts = -1
 	}
 	f.gpu.apply(&cfg)
+	f.quality.apply(&cfg)
+	cfg.Pipeline = f.slots.pipeline
 	if cfg.StateDir != "" {
 		if abs, err := filepath.Abs(cfg.StateDir); err == nil {
 			cfg.StateDir = abs

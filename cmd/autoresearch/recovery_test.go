@@ -62,7 +62,11 @@ func TestKillDashNineWhileTrainingThenRestartRecovers(t *testing.T) {
 	researchtest.Write(t, dir, "HANG_ON_RUN", "2") // the second training hangs
 	cmd, out := startCLI(t, append(args, "--max-experiments", "0")...)
 	waitForExperiment(t, dbPath, 2)
-	pgidText, err := os.ReadFile(filepath.Join(dir, ".autoresearch", "trainer.pgid"))
+	pidFiles, _ := filepath.Glob(filepath.Join(dir, ".autoresearch", "trainer-*.pgid"))
+	if len(pidFiles) != 1 {
+		t.Fatalf("trainer process group files: %v", pidFiles)
+	}
+	pgidText, err := os.ReadFile(pidFiles[0])
 	if err != nil {
 		t.Fatal(err)
 	}

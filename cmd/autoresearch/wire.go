@@ -107,9 +107,14 @@ func openLoop(f *loopFlags, logger *slog.Logger) (*loopParts, error) {
 		Config:   cfg,
 		Logger:   logger.With("component", "research"),
 	}
+	m.Worktree = worktrees(repo.Root(), cfg.StateDir)
 	parts := &loopParts{repo: repo, db: db, manager: m}
 	if err := parts.wireGPU(f, logger); err != nil { // GPU monitor and metrics (gpuflags.go)
 		db.Close()
+		return nil, err
+	}
+	if err := parts.wireSlots(f); err != nil {
+		parts.Close()
 		return nil, err
 	}
 	return parts, nil
@@ -118,4 +123,18 @@ func openLoop(f *loopFlags, logger *slog.Logger) (*loopParts, error) {
 // newLogger writes structured logs to stderr (or a file when set).
 func newLogger(w *os.File, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// wireSlots turns --gpus into one worker slot per GPU.
+func (p *loopParts) wireSlots(f *loopFlags) error {
+	count := 0
+	if p.manager.GPU != nil {
+		count = len(p.manager.GPU.Inventory().GPUs)
+	}
+	gpus, err := parseGPUs(f.slots.gpus, count)
+	if err != nil {
+		return err
+	}
+	p.manager.Config.Slots = slotSpecs(gpus)
+	return nil
 }

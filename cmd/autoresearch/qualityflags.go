@@ -1,0 +1,78 @@
+package main
+
+import (
+	"flag"
+	"regexp"
+	"strings"
+
+	"github.com/autoresearch/autoresearch/research"
+)
+
+// qualityFlags shape how results are trusted and what the LLM may spend.
+type qualityFlags struct {
+	baselineRepeats int
+	confirmSigma    float64
+	plateauAfter    int
+	protect         string
+	tokenBudget     int64
+	costBudget      float64
+	prices          string
+}
+
+func (q *qualityFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&q.baselineRepeats, "baseline-repeats", 2, "extra runs of the baseline to measure run-to-run noise (0 = none)")
+	fs.Float64Var(&q.confirmSigma, "confirm-sigma", 2, "a gain below this many standard deviations of noise is rerun before it is kept")
+	fs.IntVar(&q.plateauAfter, "plateau-after", 15, "experiments without a keep before the proposer is asked for a different direction (0 = never)")
+	fs.StringVar(&q.protect, "protect", "", "extra regexps (comma-separated) of train.py lines that compute or print the metric and may not change")
+	fs.Int64Var(&q.tokenBudget, "token-budget", 0, "LLM tokens the run may spend; warns at 80%, pauses at 100% (0 = unlimited)")
+	fs.Float64Var(&q.costBudget, "cost-budget", 0, "USD the run may spend on the LLM; warns at 80%, pauses at 100% (0 = unlimited)")
+	fs.StringVar(&q.prices, "prices", "", "USD per million prompt,completion tokens by model, e.g. 'gpt-4.1=2,8;my-model=0.5,1.5'")
+}
+
+func (q *qualityFlags) validate() error {
+	if q.baselineRepeats < 0 {
+		return usagef("--baseline-repeats must be 0 or more")
+	}
+	if q.confirmSigma < 0 {
+		return usagef("--confirm-sigma must be 0 or more")
+	}
+	if q.plateauAfter < 0 {
+		return usagef("--plateau-after must be 0 (never) or more")
+	}
+	if q.tokenBudget < 0 || q.costBudget < 0 {
+		return usagef("budgets must be 0 (unlimited) or more")
+	}
+	for _, p := range splitPatterns(q.protect) {
+		if _, err := regexp.Compile(p); err != nil {
+			return usagef("--protect %q is not a valid regexp: %v", p, err)
+		}
+	}
+	return nil
+}
+
+func (q *qualityFlags) apply(cfg *research.Config) {
+	cfg.BaselineRepeats = q.baselineRepeats
+	if q.baselineRepeats == 0 {
+		cfg.BaselineRepeats = -1
+	}
+	cfg.ConfirmSigma = q.confirmSigma
+	cfg.PlateauAfter = q.plateauAfter
+	if q.plateauAfter == 0 {
+		cfg.PlateauAfter = -1
+	}
+	if extra := splitPatterns(q.protect); len(extra) > 0 {
+		cfg.Protected = append(append([]string{}, research.DefaultProtected...), extra...)
+	}
+	cfg.TokenBudget = q.tokenBudget
+	cfg.CostBudget = q.costBudget
+}
+
+func splitPatterns(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

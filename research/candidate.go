@@ -1,0 +1,33 @@
+package research
+
+import (
+	"time"
+)
+
+// candidateKind says where a candidate came from.
+type candidateKind int
+
+const (
+	kindProposal candidateKind = iota // the proposer's change (or its crash fix)
+	kindBaseline                      // the branch as it is, to measure and to estimate noise
+	kindConfirm                       // a rerun of a commit whose gain was within the noise
+	kindRetry                         // a past change re-applied on the current best
+)
+
+// candidate is a change ready to train. Proposals and retries carry file
+// contents made on base; the slot that trains them rebases them onto the
+// best commit of that moment. Baselines and confirmations carry a commit.
+type candidate struct {
+	kind        candidateKind
+	base        string            // commit the change was made on
+	files       map[string]string // editable file -> content after the change
+	commit      string            // baseline/confirm: the commit to train as is
+	description string
+	usage       Usage
+	ideas       []Idea
+	attempt     int         // crash-fix attempt number (0 = a new idea)
+	confirmOf   *Experiment // kindConfirm: the first run of the commit
+	repeat      int         // kindBaseline: 0 for the baseline, 1.. for repeats
+	proposedIn  time.Duration
+	by          string // who asked (retry)
+}

@@ -1,0 +1,286 @@
+package research
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// judge decides keep, discard or crash against the best of this moment,
+// updates the shared best, records the experiment and queues what follows
+// from it (a confirmation, the retry of an improvement a stale winner
+// lacks, a crash fix).
+func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, crash string, tel *Telemetry, start time.Time) {
+	m := s.m
+	ctx := context.Background()
+	s.mu.Lock()
+	run := s.run
+	var follow []*candidate
+	var fix *pendingFix
+	oldBest := run.BestCommit
+	switch {
+	case crash != "":
+		e.Status, e.Reason = StatusCrash, crash
+		if c.kind == kindProposal && !s.stopAfter && c.attempt < m.Config.fixAttempts() {
+			fix = &pendingFix{req: FixRequest{Experiment: *e, LogTail: e.LogTail, Attempt: c.attempt + 1}, files: c.files}
+		}
+	case c.kind == kindBaseline:
+		e.Summary = sum
+		s.judgeBaseline(c, e, &run)
+	default:
+		e.Summary = sum
+		follow = s.judgeChange(c, e, &run)
+	}
+	if c.kind == kindBaseline {
+		s.baselineRuns--
+	}
+	if e.Status == StatusKeep {
+		s.sinceKeep = 0
+	} else if c.kind != kindBaseline {
+		s.sinceKeep++
+	}
+	plateau := m.Config.plateauAfter() > 0 && s.sinceKeep == m.Config.plateauAfter()
+	e.TotalSeconds = time.Since(start).Seconds()
+	e.FinishedAt = m.now()
+	if err := m.Store.FinishExperiment(ctx, *e, run); err != nil {
+		m.logger().Error("recording the experiment", "number", e.Number, "err", err)
+	}
+	s.run = run
+	// The main worktree always shows the best commit; the slot that trained
+	// on the branch itself moves back when it did not win.
+	if run.BestCommit != oldBest && !sl.main {
+		if err := m.Repo.ResetTo(run.BestCommit); err != nil {
+			m.logger().Error("moving the branch to the new best", "err", err)
+		}
+	}
+	if e.Status != StatusKeep || sl.main && run.BestCommit != e.Commit {
+		if err := sl.repo.ResetTo(run.BestCommit); err != nil {
+			m.logger().Error("moving back to the best commit", "err", err)
+		}
+	}
+	if fix != nil {
+		s.fix = fix
+	}
+	s.priority = append(s.priority, follow...)
+	s.inFlight--
+	if s.inFlight == 0 && !s.stopAfter && !s.paused {
+		s.phase = PhaseProposing
+	}
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	if len(follow) > 0 {
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}
+	s.saveTelemetry(*e, tel)
+	s.appendResult(sl, *e)
+	best, _ := m.bestExperiment(ctx, run)
+	m.emit(Event{Kind: EventExperimentFinished, Run: run, Number: e.Number, Experiment: ptr(*e), Best: best, Telemetry: tel})
+	if plateau {
+		m.emit(Event{Kind: EventPlateau, Run: run, Number: e.Number,
+			Text: fmt.Sprintf("%d experiments without an improvement; the next proposals look for a structurally different idea. Reply here with ideas.", m.Config.plateauAfter())})
+	}
+	if c.kind == kindBaseline && s.baselineDone() && run.Noise > 0 {
+		m.emit(Event{Kind: EventNotice, Run: run, Text: fmt.Sprintf("noise floor: val_bpb varies by %.6f (1σ) between identical runs; gains below %.6f are confirmed by a rerun", run.Noise, m.Config.ConfirmSigma*run.Noise)})
+	}
+}
+
+func (s *session) baselineDone() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.baselineRuns == 0
+}
+
+// judgeBaseline: the first successful baseline run sets the best; repeats
+// estimate the noise, and the best becomes the mean of all baseline runs.
+func (s *session) judgeBaseline(c *candidate, e *Experiment, run *Run) {
+	if run.BestValBPB == 0 {
+		e.Status, e.Reason = StatusKeep, "baseline"
+		run.BestCommit, run.BestValBPB = e.Commit, sum0(e)
+		return
+	}
+	e.Status = StatusDiscard
+	e.Reason = "baseline repeat, for the noise estimate"
+	vals := s.baselineValues(run.ID)
+	vals = append(vals, e.Summary.ValBPB)
+	mean, sd := meanStd(vals)
+	if len(vals) >= 2 {
+		run.Noise = sd
+		run.BestValBPB = mean
+		e.Reason = fmt.Sprintf("baseline repeat: mean %.6f, noise %.6f over %d runs", mean, sd, len(vals))
+	}
+}
+
+func sum0(e *Experiment) float64 { return e.Summary.ValBPB }
+
+// baselineValues are the successful baseline runs recorded so far.
+func (s *session) baselineValues(runID int64) []float64 {
+	exps, err := s.m.Store.Experiments(context.Background(), runID)
+	if err != nil {
+		return nil
+	}
+	var vals []float64
+	for _, x := range exps {
+		if isBaseline(x) && x.Status != StatusCrash && x.Status != StatusRunning {
+			vals = append(vals, x.Summary.ValBPB)
+		}
+	}
+	return vals
+}
+
+// judgeChange compares a change (or a confirmation rerun) with the best of
+// this moment. Gains within the noise are rerun before they are kept; a
+// winner found on a stale base is adopted and the improvement it lacks is
+// queued on top of it.
+func (s *session) judgeChange(c *candidate, e *Experiment, run *Run) []*candidate {
+	m := s.m
+	val := e.Summary.ValBPB
+	if c.kind == kindConfirm {
+		val = (c.confirmOf.Summary.ValBPB + e.Summary.ValBPB) / 2
+	}
+	gain := run.BestValBPB - val
+	threshold := m.Config.MinDelta
+	if run.BestValBPB == 0 {
+		e.Status, e.Reason = StatusKeep, "first result"
+		run.BestCommit, run.BestValBPB = e.Commit, val
+		return nil
+	}
+	if gain <= threshold {
+		e.Status, e.Reason = StatusDiscard, fmt.Sprintf("no improvement (%+.6f)", -gain)
+		if c.kind == kindConfirm {
+			e.Reason = fmt.Sprintf("not confirmed: mean of 2 runs %.6f vs best %.6f", val, run.BestValBPB)
+		}
+		return nil
+	}
+	noiseBar := m.Config.ConfirmSigma * run.Noise
+	seedOnly := seedOnlyChange(e.Diff)
+	if c.kind != kindConfirm && (gain < noiseBar || seedOnly) {
+		e.Status = StatusDiscard
+		e.Reason = fmt.Sprintf("gain %.6f is within %.1fσ of noise (%.6f): rerunning to confirm", gain, m.Config.ConfirmSigma, noiseBar)
+		if seedOnly {
+			e.Reason = fmt.Sprintf("gain %.6f from a seed change alone: rerunning to confirm", gain)
+		}
+		return []*candidate{{kind: kindConfirm, commit: e.Commit, confirmOf: ptr(*e),
+			description: "confirm #" + fmt.Sprint(e.Number) + ": " + strings.TrimPrefix(e.Description, "confirm ")}}
+	}
+	if c.kind == kindConfirm && seedOnly && gain < noiseBar {
+		e.Status, e.Reason = StatusDiscard, fmt.Sprintf("a seed change within the noise (mean gain %.6f < %.6f) is never kept", gain, noiseBar)
+		return nil
+	}
+	e.Status = StatusKeep
+	e.Reason = fmt.Sprintf("improved by %.6f", gain)
+	if c.kind == kindConfirm {
+		e.Reason = fmt.Sprintf("confirmed: mean of 2 runs %.6f improves by %.6f", val, gain)
+	}
+	oldBest := run.BestCommit
+	run.BestCommit, run.BestValBPB = e.Commit, val
+	if e.ParentCommit == oldBest {
+		return nil
+	}
+	// Stale base: this commit lacks what moved the best meanwhile.
+	e.Reason += " (adopted over a newer best; its missing change is retried on top)"
+	retry, err := s.lackingChange(e.ParentCommit, oldBest)
+	if err != nil {
+		m.logger().Warn("preparing the retry of a missing improvement", "err", err)
+		return nil
+	}
+	if retry == nil {
+		return nil
+	}
+	return []*candidate{retry}
+}
+
+// lackingChange is the change from..to (what moved the best while a stale
+// experiment trained) as a candidate to apply on top of the adopted winner.
+func (s *session) lackingChange(from, to string) (*candidate, error) {
+	patchText, _, err := s.m.Repo.Diff(from, to)
+	if err != nil {
+		return nil, err
+	}
+	files := map[string]string{}
+	for _, path := range s.m.Config.Editable {
+		if !strings.Contains(patchText, "a/"+path) && !strings.Contains(patchText, "b/"+path) {
+			continue
+		}
+		data, err := s.m.Repo.FileAt(to, path)
+		if err != nil {
+			return nil, err
+		}
+		files[path] = string(data)
+	}
+	if len(files) == 0 {
+		return nil, nil
+	}
+	return &candidate{kind: kindRetry, base: from, files: files, description: "retry of the improvement " + short(to) + " on the adopted best"}, nil
+}
+
+var seedLine = regexp.MustCompile(`(?i)seed`)
+
+// seedOnlyChange tells whether every changed line of a diff mentions a
+// seed: such a change moves val_bpb by luck alone.
+func seedOnlyChange(diff string) bool {
+	changed := 0
+	for _, line := range strings.Split(diff, "\n") {
+		if strings.HasPrefix(line, "+++") || strings.HasPrefix(line, "---") {
+			continue
+		}
+		if strings.HasPrefix(line, "+") || strings.HasPrefix(line, "-") {
+			if strings.TrimSpace(line[1:]) == "" {
+				continue
+			}
+			changed++
+			if !seedLine.MatchString(line) {
+				return false
+			}
+		}
+	}
+	return changed > 0
+}
+
+func meanStd(vals []float64) (mean, sd float64) {
+	if len(vals) == 0 {
+		return 0, 0
+	}
+	for _, v := range vals {
+		mean += v
+	}
+	mean /= float64(len(vals))
+	if len(vals) < 2 {
+		return mean, 0
+	}
+	var ss float64
+	for _, v := range vals {
+		ss += (v - mean) * (v - mean)
+	}
+	return mean, math.Sqrt(ss / float64(len(vals)-1))
+}
+
+func short(commit string) string {
+	if len(commit) > 7 {
+		return commit[:7]
+	}
+	return commit
+}
+
+// appendResult writes the results.tsv row; on several slots the
+// description says which one trained it.
+func (s *session) appendResult(sl *slot, e Experiment) {
+	s.tsvMu.Lock()
+	defer s.tsvMu.Unlock()
+	row := e
+	if len(s.slots) > 1 {
+		row.Description = e.Description + " [" + sl.Name + "]"
+	}
+	if err := AppendResult(s.m.resultsPath(), row); err != nil {
+		s.m.logger().Error("appending to results.tsv", "err", err)
+		return
+	}
+	if err := s.m.Store.MarkTSVWritten(context.Background(), e.ID); err != nil {
+		s.m.logger().Error("recording the results.tsv row", "err", err)
+	}
+}

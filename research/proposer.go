@@ -1,0 +1,273 @@
+package research
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// proposerLoop prepares changes. Pipelined, it works on the next change
+// while the slots train; sequential, it waits until a slot asks.
+func (s *session) proposerLoop() {
+	m := s.m
+	for {
+		if !m.Config.Pipeline {
+			select {
+			case <-s.demand:
+			case <-s.halt:
+				return
+			}
+		}
+		if !s.waitWhilePaused() {
+			return
+		}
+		if err := s.waitForBaseline(); err != nil {
+			return
+		}
+		c, err := s.proposeOne()
+		if err != nil {
+			if s.stopping() {
+				return
+			}
+			m.logger().Error("proposing", "err", err)
+			_ = s.pause(fmt.Sprintf("paused after an error while proposing: %v", err))
+			continue
+		}
+		if c == nil {
+			if !m.Config.Pipeline {
+				// Nothing to train this round: let the slot ask again.
+				s.demand <- struct{}{}
+			}
+			continue
+		}
+		select {
+		case s.ready <- c:
+		case <-s.halt:
+			return
+		}
+	}
+}
+
+// waitForBaseline holds proposals until the baseline has a result: a setup
+// that does not train makes every proposal a waste.
+func (s *session) waitForBaseline() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.run.BestValBPB == 0 && !s.stopAfter {
+		s.cond.Wait()
+	}
+	if s.stopAfter {
+		return context.Canceled
+	}
+	return nil
+}
+
+// proposeOne asks the proposer for a change against the current best until
+// the harness accepts it (or the tries run out: nil, nil).
+func (s *session) proposeOne() (*candidate, error) {
+	m := s.m
+	start := time.Now()
+	s.mu.Lock()
+	fix := s.fix
+	s.fix = nil
+	run := s.run
+	number := s.started + 1
+	sinceKeep := s.sinceKeep
+	s.phase = PhaseProposing
+	s.proposing = number
+	pctx, cancel := context.WithCancel(s.ctx)
+	s.proposeCancel = cancel
+	s.mu.Unlock()
+	defer func() {
+		cancel()
+		s.mu.Lock()
+		s.proposeCancel, s.proposing = nil, 0
+		s.mu.Unlock()
+	}()
+	if err := s.propRepo.ResetTo(run.BestCommit); err != nil {
+		return nil, fmt.Errorf("moving the proposal workspace to the best commit: %w", err)
+	}
+	m.emit(Event{Kind: EventProposing, Run: run, Number: number})
+
+	ctx := context.Background()
+	history, err := m.Store.Experiments(ctx, run.ID)
+	if err != nil {
+		return nil, err
+	}
+	var ideas []Idea
+	if fix == nil {
+		if ideas, err = m.Store.OpenIdeas(ctx); err != nil {
+			return nil, err
+		}
+	}
+	program, _ := os.ReadFile(filepath.Join(s.propRepo.Root(), m.Config.Program))
+	req := ProposalRequest{
+		Dir: s.propRepo.Root(), Editable: m.Config.Editable, ReadOnly: m.Config.ReadOnly,
+		BaseCommit: run.BestCommit, Program: string(program), History: history,
+		Best: bestOf(history), Ideas: ideas, Noise: run.Noise,
+		SinceKeep: sinceKeep, PlateauAfter: m.Config.plateauAfter(),
+		Lessons: s.lessons(run),
+	}
+	if fix != nil {
+		f := fix.req
+		req.Fix = &f
+	}
+	req.Check = func() error { return s.checkProposal(run.BestCommit, history) }
+
+	if err := s.checker.Snapshot(); err != nil {
+		return nil, err
+	}
+	var usage Usage
+	for try := 0; try < m.Config.ProposeTries; try++ {
+		if fix != nil {
+			if err := s.writeFiles(s.propRepo, fix.files); err != nil {
+				return nil, err
+			}
+		}
+		p, err := m.Proposer.Propose(pctx, req)
+		usage = usage.Add(p.Usage)
+		s.addUsage(p.Usage)
+		if err != nil {
+			s.restoreProposal()
+			return nil, s.proposerFailed(err, fix != nil)
+		}
+		s.mu.Lock()
+		s.failures = 0
+		s.mu.Unlock()
+		err = s.checkProposal(run.BestCommit, history)
+		if err == nil {
+			c, err := s.capture(run.BestCommit, p, usage, ideas)
+			s.restoreProposal()
+			if err != nil {
+				return nil, err
+			}
+			if fix != nil {
+				c.attempt = fix.req.Attempt
+			}
+			c.proposedIn = time.Since(start)
+			s.checkBudget()
+			return c, nil
+		}
+		var refused *RefusedError
+		if !errors.As(err, &refused) {
+			s.restoreProposal()
+			return nil, err
+		}
+		m.emit(Event{Kind: EventRefused, Run: s.snapshotRun(), Number: number, Text: refused.Reason})
+		req.Feedback = refused.Reason
+		s.restoreProposal()
+	}
+	s.checkBudget()
+	m.emit(Event{Kind: EventNotice, Run: s.snapshotRun(), Text: fmt.Sprintf("the proposal was refused %d times; asking for a new one", m.Config.ProposeTries)})
+	return nil, nil
+}
+
+// checkProposal is the harness's whole verdict on the proposal workspace.
+func (s *session) checkProposal(base string, history []Experiment) error {
+	changed, err := s.checker.Check(s.ctx)
+	if err != nil {
+		return err
+	}
+	files, err := s.readFiles(s.propRepo, changed)
+	if err != nil {
+		return err
+	}
+	return s.checkRepeat(base, files, history)
+}
+
+// capture turns the accepted worktree change into a candidate.
+func (s *session) capture(base string, p Proposal, usage Usage, ideas []Idea) (*candidate, error) {
+	changed, err := s.checker.Changed()
+	if err != nil {
+		return nil, err
+	}
+	files, err := s.readFiles(s.propRepo, changed)
+	if err != nil {
+		return nil, err
+	}
+	return &candidate{kind: kindProposal, base: base, files: files, description: OneLine(p.Description), usage: usage, ideas: ideas}, nil
+}
+
+func (s *session) readFiles(repo Repo, paths []string) (map[string]string, error) {
+	files := make(map[string]string, len(paths))
+	for _, p := range paths {
+		data, err := os.ReadFile(filepath.Join(repo.Root(), p))
+		if err != nil {
+			return nil, err
+		}
+		files[p] = string(data)
+	}
+	return files, nil
+}
+
+func (s *session) writeFiles(repo Repo, files map[string]string) error {
+	for p, content := range files {
+		if err := os.WriteFile(filepath.Join(repo.Root(), p), []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// restoreProposal undoes whatever the proposer left in its workspace.
+func (s *session) restoreProposal() {
+	changed, err := s.checker.Changed()
+	if err == nil && len(changed) > 0 {
+		err = s.propRepo.RestoreFiles(changed)
+	}
+	if err != nil {
+		s.m.logger().Error("restoring the proposal workspace", "err", err)
+	}
+}
+
+// proposerFailed turns a proposer error into the loop's reaction: stop,
+// move on, or pause the run with a clear reason.
+func (s *session) proposerFailed(err error, fixing bool) error {
+	m := s.m
+	if errors.Is(err, context.Canceled) && s.stopping() {
+		return nil
+	}
+	if fixing && errors.Is(err, ErrCannotFix) {
+		return nil
+	}
+	if errors.Is(err, ErrExhausted) {
+		return s.pause(fmt.Sprintf("the proposer has nothing left to try: %v", err))
+	}
+	s.mu.Lock()
+	s.failures++
+	failures := s.failures
+	s.mu.Unlock()
+	if errors.Is(err, ErrUnavailable) || failures >= m.Config.MaxProposerFailures {
+		return s.pause(fmt.Sprintf("the proposer keeps failing (%d in a row): %v", failures, err))
+	}
+	m.emit(Event{Kind: EventNotice, Run: s.snapshotRun(), Text: fmt.Sprintf("the proposer failed: %v", err)})
+	return nil
+}
+
+func (s *session) addUsage(u Usage) {
+	s.mu.Lock()
+	s.usage = s.usage.Add(u)
+	s.mu.Unlock()
+}
+
+// lessons returns the stored lessons of the run, when the store keeps them.
+func (s *session) lessons(run Run) []Lesson {
+	ls, ok := s.m.Store.(lessonStore)
+	if !ok {
+		return nil
+	}
+	lessons, err := ls.Lessons(context.Background(), run.ID)
+	if err != nil {
+		s.m.logger().Warn("reading lessons", "err", err)
+	}
+	return lessons
+}
+
+// lessonStore is the part of the store that keeps condensed history.
+type lessonStore interface {
+	Lessons(ctx context.Context, runID int64) ([]Lesson, error)
+	AddLesson(ctx context.Context, l Lesson) (Lesson, error)
+}

@@ -1,0 +1,338 @@
+package research
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/autoresearch/autoresearch/store"
+)
+
+// session is one active run inside this process: a proposer goroutine that
+// prepares changes, one goroutine per slot that trains them, and the
+// controls people use meanwhile. The best result is shared: every slot
+// judges its experiment against the best of the moment it finishes.
+type session struct {
+	m       *Manager
+	resumed bool
+	since   time.Time
+
+	ctx    context.Context // cancelled on stop-now and shutdown: kills training
+	cancel context.CancelFunc
+	done   chan struct{}
+	err    error
+
+	slots    []*slot
+	propRepo Repo
+	checker  *Checker // checks proposals in propRepo
+
+	ready  chan *candidate // proposals handed from the proposer to a slot
+	demand chan struct{}   // sequential mode: a slot asks for a proposal
+	halt   chan struct{}   // closed when stopping: no new experiments
+	kick   chan struct{}   // poked when the priority queue gets work
+	tsvMu  sync.Mutex
+
+	mu            sync.Mutex
+	cond          *sync.Cond // signalled on pause/resume/stop/queue changes
+	run           Run
+	phase         Phase
+	paused        bool
+	pauseReason   string
+	stopAfter     bool
+	stopBy        string
+	stopReason    string
+	shutdown      bool
+	proposing     int
+	proposeCancel context.CancelFunc
+	usage         Usage
+	failures      int
+	fix           *pendingFix
+	priority      []*candidate // baselines, confirmations, retries: before proposals
+	started       int          // experiments of the run started so far
+	inFlight      int          // experiments training now
+	baselineRuns  int          // baseline runs still to finish (incl. repeats)
+	sinceKeep     int
+	budgetWarned  bool
+}
+
+// pendingFix is a crashed attempt the next proposal should repair.
+type pendingFix struct {
+	req   FixRequest
+	files map[string]string
+}
+
+func newSession(m *Manager, run Run, hashes map[string]string, resumed bool) (*session, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &session{
+		m: m, run: run, resumed: resumed, since: m.now(),
+		ctx: ctx, cancel: cancel,
+		done:  make(chan struct{}),
+		ready: make(chan *candidate),
+		halt:  make(chan struct{}),
+		kick:  make(chan struct{}, 1),
+		phase: PhaseProposing,
+	}
+	s.cond = sync.NewCond(&s.mu)
+	slots, err := m.buildSlots(run.BestCommit)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	s.slots = slots
+	s.demand = make(chan struct{}, len(slots))
+	if s.propRepo, err = m.proposalRepo(run.BestCommit, slots); err != nil {
+		cancel()
+		return nil, err
+	}
+	s.checker = &Checker{Repo: s.propRepo, Editable: m.Config.Editable, ReadOnly: m.Config.ReadOnly,
+		Python: m.Config.Python, Hashes: hashes, Protected: m.Config.protectedPatterns()}
+	if run.State == store.RunPaused {
+		s.paused, s.pauseReason, s.phase = true, "paused before the restart; resume to continue", PhasePaused
+	}
+	if err := s.restoreCounters(); err != nil {
+		cancel()
+		return nil, err
+	}
+	return s, nil
+}
+
+// restoreCounters reads what the run did before this process: how many
+// experiments, whether the baseline (and its repeats) are done, the streak
+// without a keep.
+func (s *session) restoreCounters() error {
+	exps, err := s.m.Store.Experiments(context.Background(), s.run.ID)
+	if err != nil {
+		return err
+	}
+	s.started = len(exps)
+	for _, e := range exps {
+		if e.Status == StatusKeep {
+			s.sinceKeep = 0
+		} else {
+			s.sinceKeep++
+		}
+	}
+	if s.run.BestValBPB == 0 {
+		s.enqueueBaselines()
+		return nil
+	}
+	// A restart in the middle of the baseline repeats runs the missing ones.
+	done := 0
+	for _, e := range exps {
+		if isBaseline(e) && e.Status != StatusCrash {
+			done++
+		}
+	}
+	for r := done; r <= s.m.Config.baselineRepeats(); r++ {
+		s.priority = append(s.priority, &candidate{kind: kindBaseline, commit: s.run.BestCommit, repeat: r,
+			description: baselineDescription(r, s.m.Config.baselineRepeats())})
+		s.baselineRuns++
+	}
+	return nil
+}
+
+func (s *session) enqueueBaselines() {
+	for r := 0; r <= s.m.Config.baselineRepeats(); r++ {
+		s.priority = append(s.priority, &candidate{kind: kindBaseline, commit: s.run.BestCommit, repeat: r,
+			description: baselineDescription(r, s.m.Config.baselineRepeats())})
+		s.baselineRuns++
+	}
+}
+
+func baselineDescription(repeat, of int) string {
+	if repeat == 0 {
+		return "baseline"
+	}
+	return fmt.Sprintf("baseline (repeat %d/%d)", repeat, of)
+}
+
+func isBaseline(e Experiment) bool {
+	return e.Description == "baseline" || (len(e.Description) > 17 && e.Description[:17] == "baseline (repeat ")
+}
+
+func (s *session) isDone() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *session) requestStop(by string, now, shutdown bool) {
+	s.mu.Lock()
+	first := !s.stopAfter
+	s.stopAfter = true
+	if by != "" && s.stopBy == "" {
+		s.stopBy = by
+	}
+	s.shutdown = s.shutdown || shutdown
+	s.phase = PhaseStopping
+	cancelPropose := s.proposeCancel
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	if first {
+		close(s.halt)
+	}
+	if cancelPropose != nil {
+		cancelPropose() // an unfinished proposal is simply dropped
+	}
+	if now {
+		s.cancel() // kills every training process group
+	}
+}
+
+// stopWith ends the run for a reason of the loop's own (budget of
+// experiments reached).
+func (s *session) stopWith(reason string) {
+	s.mu.Lock()
+	if s.stopReason == "" {
+		s.stopReason = reason
+	}
+	s.mu.Unlock()
+	s.requestStop("", false, false)
+}
+
+func (s *session) stopping() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopAfter
+}
+
+func (s *session) pause(reason string) error {
+	s.mu.Lock()
+	if s.paused {
+		s.mu.Unlock()
+		return &InputError{Msg: "the run is already paused (" + s.pauseReason + ")"}
+	}
+	s.paused, s.pauseReason = true, reason
+	if s.inFlight == 0 {
+		s.phase = PhasePaused
+	}
+	s.run.State = store.RunPaused
+	run := s.run
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	if err := s.m.Store.UpdateRun(context.Background(), run); err != nil {
+		s.m.logger().Error("recording pause", "err", err)
+	}
+	s.m.emit(Event{Kind: EventPaused, Run: run, Text: reason})
+	return nil
+}
+
+func (s *session) resume(by string) error {
+	s.mu.Lock()
+	if !s.paused {
+		s.mu.Unlock()
+		return &InputError{Msg: "the run is not paused"}
+	}
+	s.paused, s.pauseReason, s.failures = false, "", 0
+	s.phase = PhaseProposing
+	s.run.State = store.RunActive
+	run := s.run
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	if err := s.m.Store.UpdateRun(context.Background(), run); err != nil {
+		s.m.logger().Error("recording resume", "err", err)
+	}
+	s.m.emit(Event{Kind: EventResumed, Run: run, Text: "resumed by " + by})
+	return nil
+}
+
+// waitWhilePaused blocks while the run is paused; false means stop.
+func (s *session) waitWhilePaused() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.paused && !s.stopAfter {
+		s.cond.Wait()
+	}
+	return !s.stopAfter
+}
+
+func (s *session) snapshotRun() Run {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.run
+}
+
+func (s *session) setRun(r Run) {
+	s.mu.Lock()
+	s.run = r
+	s.mu.Unlock()
+}
+
+// loop runs the proposer and the slots until the run stops.
+func (s *session) loop() {
+	defer close(s.done)
+	defer s.cancel()
+	m := s.m
+	text := "started"
+	if s.resumed {
+		text = "resumed"
+	}
+	m.emit(Event{Kind: EventRunStarted, Run: s.snapshotRun(), Text: text})
+	// Wake waiters when the run is stopped at once.
+	go func() {
+		<-s.ctx.Done()
+		s.mu.Lock()
+		s.cond.Broadcast()
+		s.mu.Unlock()
+	}()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	proposerDone := make(chan struct{})
+	go func() {
+		defer wg.Done()
+		defer close(proposerDone)
+		s.proposerLoop()
+	}()
+	var slots sync.WaitGroup
+	for _, sl := range s.slots {
+		slots.Add(1)
+		go func() {
+			defer slots.Done()
+			s.slotLoop(sl)
+		}()
+	}
+	slots.Wait()
+	s.requestStop("", false, false) // the slots are done: so is the proposer
+	wg.Wait()
+	s.finish()
+}
+
+// finish records how the run ended and leaves the repo at the best commit.
+func (s *session) finish() {
+	m := s.m
+	s.mu.Lock()
+	shutdown, by, reason := s.shutdown, s.stopBy, s.stopReason
+	s.phase = PhaseIdle
+	s.mu.Unlock()
+	for _, sl := range s.slots {
+		sl.set(nil, nil)
+	}
+	run := s.snapshotRun()
+	if err := m.Repo.ResetTo(run.BestCommit); err != nil {
+		m.logger().Error("resetting to the best commit", "err", err)
+	}
+	if s.propRepo != m.Repo {
+		s.restoreProposal()
+	}
+	switch {
+	case shutdown:
+		reason = "the bot shut down; the run resumes at the next start"
+	case reason != "":
+	case by != "":
+		reason = "stopped by " + by
+	default:
+		reason = "stopped"
+	}
+	if !shutdown {
+		run.State = store.RunStopped
+	}
+	if err := m.Store.UpdateRun(context.Background(), run); err != nil {
+		m.logger().Error("recording the end of the run", "err", err)
+	}
+	s.setRun(run)
+	m.emit(Event{Kind: EventRunStopped, Run: run, Text: reason})
+}

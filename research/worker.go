@@ -1,0 +1,310 @@
+package research
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/autoresearch/autoresearch/research/patch"
+)
+
+// slotLoop trains one candidate after another in sl until the run stops.
+func (s *session) slotLoop(sl *slot) {
+	for {
+		if !s.waitWhilePaused() {
+			return
+		}
+		if err := s.applyProgramEdits(sl); err != nil {
+			s.m.logger().Error("applying program edits", "err", err)
+		}
+		if err := s.preflight(sl); err != nil {
+			if s.stopping() {
+				return
+			}
+			continue
+		}
+		if s.maxReached() {
+			s.stopWith(fmt.Sprintf("reached --max-experiments %d", s.m.Config.MaxExperiments))
+			return
+		}
+		c := s.next()
+		if c == nil {
+			return
+		}
+		if !s.reserve() {
+			s.stopWith(fmt.Sprintf("reached --max-experiments %d", s.m.Config.MaxExperiments))
+			return
+		}
+		ok := s.runCandidate(sl, c)
+		if !ok {
+			s.unreserve()
+		}
+		if s.ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// next returns the next candidate: baselines, confirmations and retries
+// first, then the proposer's changes. nil means stop.
+func (s *session) next() *candidate {
+	s.mu.Lock()
+	for {
+		if s.stopAfter {
+			s.mu.Unlock()
+			return nil
+		}
+		if len(s.priority) > 0 {
+			c := s.priority[0]
+			s.priority = s.priority[1:]
+			s.mu.Unlock()
+			return c
+		}
+		if s.baselineRuns == 0 || s.run.BestValBPB > 0 {
+			break
+		}
+		// Baseline runs are in flight on other slots: wait for them.
+		s.cond.Wait()
+	}
+	s.mu.Unlock()
+	if !s.m.Config.Pipeline {
+		select {
+		case s.demand <- struct{}{}:
+		case <-s.halt:
+			return nil
+		}
+	}
+	select {
+	case c := <-s.ready:
+		return c
+	case <-s.halt:
+		return nil
+	case <-s.kick:
+		return s.next() // a retry or confirmation arrived meanwhile
+	}
+}
+
+// maxReached tells whether --max-experiments are started or done, so no
+// slot asks the proposer for a change that would never train.
+func (s *session) maxReached() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	max := s.m.Config.MaxExperiments
+	return max > 0 && s.started >= max
+}
+
+// reserve counts an experiment against --max-experiments before it starts.
+func (s *session) reserve() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if max := s.m.Config.MaxExperiments; max > 0 && s.started >= max {
+		return false
+	}
+	s.started++
+	s.inFlight++
+	s.phase = PhaseTraining
+	return true
+}
+
+func (s *session) unreserve() {
+	s.mu.Lock()
+	s.started--
+	s.inFlight--
+	s.mu.Unlock()
+}
+
+// enqueue adds a candidate that goes before the proposer's next change.
+func (s *session) enqueue(c *candidate) {
+	s.mu.Lock()
+	s.priority = append(s.priority, c)
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// runCandidate commits c in sl's working copy on top of the current best,
+// trains it and records the outcome. false: nothing was started (the
+// change no longer applies).
+func (s *session) runCandidate(sl *slot, c *candidate) bool {
+	m := s.m
+	start := time.Now().Add(-c.proposedIn)
+	run := s.snapshotRun()
+	best := run.BestCommit
+	e := Experiment{RunID: run.ID, ParentCommit: best, Description: c.description, GPU: sl.Name, Attempt: c.attempt,
+		ProposeSeconds: c.proposedIn.Seconds(), PromptTokens: c.usage.PromptTokens, CompletionTokens: c.usage.CompletionTokens}
+	switch c.kind {
+	case kindBaseline, kindConfirm:
+		if err := sl.repo.ResetTo(c.commit); err != nil {
+			m.logger().Error("checking out", "commit", c.commit, "err", err)
+			return false
+		}
+		e.Commit = c.commit
+		if c.kind == kindConfirm {
+			e.ParentCommit = c.confirmOf.ParentCommit
+			e.Diff, e.DiffStat = c.confirmOf.Diff, c.confirmOf.DiffStat
+		}
+	default:
+		commit, err := s.commitCandidate(sl, c, best)
+		if err != nil {
+			var conflict *patch.ConflictError
+			if errors.As(err, &conflict) {
+				m.emit(Event{Kind: EventNotice, Run: run, Text: fmt.Sprintf("%q no longer applies to the best commit (%v); dropped", c.description, err)})
+			} else {
+				m.logger().Error("committing a candidate", "err", err)
+			}
+			_ = sl.repo.ResetTo(best)
+			return false
+		}
+		e.Commit = commit
+		if e.Diff, e.DiffStat, err = sl.repo.Diff(best, commit); err != nil {
+			m.logger().Warn("diffing", "err", err)
+		}
+	}
+	var ideaIDs []int64
+	for _, i := range c.ideas {
+		ideaIDs = append(ideaIDs, i.ID)
+	}
+	e, err := m.Store.StartExperiment(context.Background(), e, ideaIDs)
+	if err != nil {
+		m.logger().Error("recording the experiment start", "err", err)
+		_ = sl.repo.ResetTo(best)
+		return false
+	}
+	s.train(sl, c, e, start)
+	return true
+}
+
+// commitCandidate writes c's files, rebased onto best when it was made on
+// an older commit, and commits them in sl's working copy.
+func (s *session) commitCandidate(sl *slot, c *candidate, best string) (string, error) {
+	if err := sl.repo.ResetTo(best); err != nil {
+		return "", err
+	}
+	files := c.files
+	if c.base != best {
+		rebased := make(map[string]string, len(files))
+		for path, content := range files {
+			old, err := sl.repo.FileAt(c.base, path)
+			if err != nil {
+				return "", err
+			}
+			now, err := sl.repo.FileAt(best, path)
+			if err != nil {
+				return "", err
+			}
+			if rebased[path], err = patch.Rebase(string(old), content, string(now)); err != nil {
+				return "", err
+			}
+		}
+		files = rebased
+	}
+	if err := s.writeFiles(sl.repo, files); err != nil {
+		return "", err
+	}
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	return sl.repo.Commit(OneLine(c.description), paths, s.m.Config.Author)
+}
+
+// train runs the committed experiment e in sl, judges and records it.
+func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
+	m := s.m
+	run := s.snapshotRun()
+	sl.set(&e, nil)
+	m.emit(Event{Kind: EventExperimentStarted, Run: run, Number: e.Number, Experiment: ptr(e), Ideas: s.ideasOf(e)})
+
+	job := TrainJob{
+		Dir:     sl.repo.Root(),
+		LogPath: filepath.Join(m.Config.StateDir, "logs", run.Tag, fmt.Sprintf("%04d.log", e.Number)),
+		Timeout: m.Config.TrainTimeout,
+		Env:     sl.Env,
+	}
+	if m.Config.RunLog {
+		job.RunLogPath = filepath.Join(sl.repo.Root(), "run.log")
+	}
+	pidFile := filepath.Join(m.Config.StateDir, "trainer-"+sanitize(sl.Name)+".pgid")
+	job.OnStart = func(pgid int) {
+		if err := os.WriteFile(pidFile, []byte(strconv.Itoa(pgid)), 0o644); err != nil {
+			m.logger().Warn("recording the trainer's process group", "err", err)
+		}
+	}
+	defer os.Remove(pidFile)
+	var lastProgress time.Time
+	job.OnProgress = func(p Progress) {
+		sl.set(&e, &p)
+		if time.Since(lastProgress) < m.Config.ProgressEvery {
+			return
+		}
+		lastProgress = time.Now()
+		m.emit(Event{Kind: EventProgress, Run: run, Number: e.Number, Experiment: ptr(e), Progress: &p})
+	}
+	var res TrainResult
+	var err error
+	var tel *Telemetry
+	if verr := s.verifyReadOnly(sl); verr != nil {
+		err = verr
+	} else {
+		stopWatch := s.watchGPU(sl)
+		res, err = sl.Trainer.Train(s.ctx, job)
+		tel = stopWatch()
+	}
+	e.LogPath = job.LogPath
+	e.TrainSeconds = res.Duration.Seconds()
+	e.LogTail = lastLines(string(res.Output), 40)
+	sum, verdict := measure(res, err, m.Config.TrainTimeout)
+	s.judge(sl, c, &e, sum, verdict, tel, start)
+	sl.set(nil, nil)
+}
+
+// verifyReadOnly checks the read-only files of the slot's working copy.
+func (s *session) verifyReadOnly(sl *slot) error {
+	c := Checker{Repo: sl.repo, ReadOnly: s.checker.ReadOnly, Hashes: s.checker.Hashes}
+	return c.VerifyReadOnly()
+}
+
+// measure turns a training result into a summary, or a crash reason.
+func measure(res TrainResult, trainErr error, timeout time.Duration) (Summary, string) {
+	sum, perr := ParseSummary(res.Output)
+	switch {
+	case trainErr != nil:
+		return sum, trainErr.Error()
+	case res.Stopped:
+		return sum, "stopped"
+	case res.TimedOut:
+		return sum, fmt.Sprintf("timeout after %s", timeout)
+	case res.ExitCode != 0:
+		return sum, fmt.Sprintf("exit status %d", res.ExitCode)
+	case perr != nil:
+		return sum, perr.Error()
+	}
+	return sum, ""
+}
+
+func (s *session) ideasOf(e Experiment) []Idea {
+	ideas, err := s.m.Store.IdeasConsumedBy(context.Background(), e.ID)
+	if err != nil {
+		s.m.logger().Warn("reading the ideas of an experiment", "err", err)
+	}
+	return ideas
+}
+
+func sanitize(name string) string {
+	out := []byte(name)
+	for i, b := range out {
+		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '_') {
+			out[i] = '_'
+		}
+	}
+	return string(out)
+}
+
+func ptr[T any](v T) *T { return &v }
