@@ -108,3 +108,14 @@ func (db *DB) OutboxBacklog(ctx context.Context) (int, error) {
 	err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL`).Scan(&n)
 	return n, err
 }
+
+// KeyForTS is SentTS's reverse: the Key of the first sent message (lowest
+// ID) with a non-empty Key whose Slack ts is ts, or ErrNotFound. It maps a
+// thread reply to the message it answers. Updates and reactions record the
+// ts of their target but have no Key, so they never answer for it.
+func (db *DB) KeyForTS(ctx context.Context, ts string) (string, error) {
+	var key string
+	err := db.db.QueryRowContext(ctx, `SELECT key FROM outbox
+		WHERE ts = ? AND ts <> '' AND key <> '' AND sent_at IS NOT NULL ORDER BY id LIMIT 1`, ts).Scan(&key)
+	return key, notFound(err, "sent message with ts %q", ts)
+}
