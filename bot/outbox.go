@@ -72,10 +72,30 @@ func expKey(e research.Experiment) string {
 	return k
 }
 
+// plateauKey names the plateau message after experiment number: people
+// reply in its thread with ideas, like under an experiment.
+func plateauKey(runID int64, number int) string {
+	return "plateau:" + strconv.FormatInt(runID, 10) + ":" + strconv.Itoa(number)
+}
+
 // parseExpKey is expKey's inverse; ok is false for other keys.
 func parseExpKey(key string) (runID int64, number int, ok bool) {
+	return parseKey(key, "exp")
+}
+
+// parseIdeaThreadKey reads the key of a message whose thread replies become
+// ideas: an experiment's (expKey) or a plateau's (plateauKey), which names
+// the experiment that ended the streak.
+func parseIdeaThreadKey(key string) (runID int64, number int, ok bool) {
+	if runID, number, ok = parseKey(key, "exp"); ok {
+		return runID, number, ok
+	}
+	return parseKey(key, "plateau")
+}
+
+func parseKey(key, prefix string) (runID int64, number int, ok bool) {
 	parts := strings.Split(key, ":")
-	if len(parts) < 3 || parts[0] != "exp" {
+	if len(parts) < 3 || parts[0] != prefix {
 		return 0, 0, false
 	}
 	runID, err1 := strconv.ParseInt(parts[1], 10, 64)

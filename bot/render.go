@@ -174,6 +174,12 @@ func FormatStatus(s research.Status) string {
 	if r.GPU != "" {
 		fmt.Fprintf(&b, "gpu:       %s\n", r.GPU)
 	}
+	if len(s.Slots) > 1 {
+		fmt.Fprintf(&b, "slots (%d):\n", len(s.Slots))
+		for _, sl := range s.Slots {
+			fmt.Fprintf(&b, "  %-8s %s\n", sl.Name, slotText(sl))
+		}
+	}
 	if len(s.OpenIdeas) == 0 {
 		b.WriteString("open ideas: none\n")
 	} else {
@@ -183,6 +189,60 @@ func FormatStatus(s research.Status) string {
 		}
 	}
 	return b.String()
+}
+
+// slotText is what one slot does: its experiment and progress, or idle.
+func slotText(sl research.SlotStatus) string {
+	if sl.Current == nil {
+		return "idle"
+	}
+	t := fmt.Sprintf("#%d %s", sl.Current.Number, oneLine(sl.Current.Description))
+	if sl.Progress != nil {
+		t += "  (" + progressText(*sl.Progress) + ")"
+	}
+	return t
+}
+
+// FormatTelemetry renders an experiment's GPU aggregates on one line, e.g.
+// "GPU util 97% · peak 44.0 GB · max 71°C · 612 W", followed by why the
+// result is not comparable when the GPU throttled or was shared.
+func FormatTelemetry(t research.Telemetry) string {
+	var parts []string
+	if t.Samples > 0 || t.MeanUtilPct > 0 {
+		parts = append(parts, fmt.Sprintf("util %.0f%%", t.MeanUtilPct))
+	}
+	if t.PeakMemoryMB > 0 {
+		parts = append(parts, fmt.Sprintf("peak %.1f GB", t.PeakMemoryMB/1024))
+	}
+	if t.MaxTempC > 0 {
+		parts = append(parts, fmt.Sprintf("max %.0f°C", t.MaxTempC))
+	}
+	if t.MeanPowerW > 0 {
+		parts = append(parts, fmt.Sprintf("%.0f W", t.MeanPowerW))
+	}
+	s := "GPU " + strings.Join(parts, " · ")
+	if len(parts) == 0 {
+		s = "GPU: no samples"
+	}
+	if t.Comparable() {
+		return s
+	}
+	var why []string
+	if t.Throttled {
+		w := "throttled"
+		if len(t.ThrottleReason) > 0 {
+			w += " (" + strings.Join(t.ThrottleReason, ", ") + ")"
+		}
+		why = append(why, w)
+	}
+	if t.Shared {
+		w := "shared"
+		if len(t.SharedBy) > 0 {
+			w += " with " + strings.Join(t.SharedBy, ", ")
+		}
+		why = append(why, w)
+	}
+	return s + " · NOT COMPARABLE: " + strings.Join(why, "; ")
 }
 
 func phaseText(s research.Status) string {

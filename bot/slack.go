@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/store"
 )
 
@@ -66,12 +67,20 @@ type Slack struct {
 	identity     slackIdentity // from auth.test
 	lastProgress map[string]time.Time
 	expIdeas     map[string][]ideaRef // exp key -> the ideas it used, for re-rendering
+	// lastTelemetry is the GPU telemetry of the latest finished experiment
+	// that had some, for `status`.
+	lastTelemetry *expTelemetry
 
 	// tasks tracks the work started by requests, so Run can let it finish.
 	tasks sync.WaitGroup
 	// bg is the context request work runs in; it outlives Run's context by
 	// the flush window, so answers in flight are still sent.
 	bg context.Context
+}
+
+type expTelemetry struct {
+	Number    int
+	Telemetry research.Telemetry
 }
 
 type ideaRef struct {

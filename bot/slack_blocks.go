@@ -136,6 +136,8 @@ type expView struct {
 	Best     *research.Experiment // best after the experiment ended
 	Ideas    []ideaRef            // the ideas it used
 	Progress *research.Progress   // while training
+	// Telemetry is the GPU's aggregates while it trained (nil: not watched).
+	Telemetry *research.Telemetry
 }
 
 var statusEmoji = map[string]string{
@@ -173,6 +175,11 @@ func (v expView) render() (text string, blocks json.RawMessage) {
 	outcome := v.outcome()
 	bs = append(bs, contextBlock(outcome))
 	text = fmt.Sprintf("#%d %s: %s — %s", e.Number, e.Status, oneLine(e.Description), outcome)
+	if v.Telemetry != nil {
+		gpu := FormatTelemetry(*v.Telemetry)
+		bs = append(bs, contextBlock("🖥️ "+escapeText(gpu)))
+		text += " — " + gpu
+	}
 	return truncate(text, 3000), blocksJSON(bs...)
 }
 
@@ -248,6 +255,9 @@ func runHeader(r research.Run, how, budget, command string) (string, json.RawMes
 	}
 	if r.BestValBPB > 0 {
 		facts = append(facts, fmt.Sprintf("*best so far* %.6f", r.BestValBPB))
+	}
+	if r.Noise > 0 {
+		facts = append(facts, fmt.Sprintf("*noise floor* ±%.6f (1σ)", r.Noise))
 	}
 	body := strings.Join(facts, "  ·  ")
 	text := fmt.Sprintf("🚀 %s: branch %s", title, r.Branch)

@@ -124,7 +124,7 @@ func (s *Slack) runCommand(ctx context.Context, req slashRequest, cmd Command) e
 		if err != nil {
 			return err
 		}
-		s.answer(ctx, req, codeBlock(FormatStatus(st)))
+		s.answer(ctx, req, codeBlock(FormatStatus(st)+s.telemetryStatus()))
 
 	case CmdIdea:
 		idea, err := s.ctrl.AddIdea(ctx, research.Idea{Text: cmd.Text, Author: user, Source: "slash"})
@@ -322,4 +322,16 @@ func (s *Slack) answer(ctx context.Context, req slashRequest, text string) {
 func quote(s string) string {
 	lines := strings.Split(strings.TrimRight(escapeText(s), "\n"), "\n")
 	return "> " + strings.Join(lines, "\n> ")
+}
+
+// telemetryStatus is the status line about the GPU of the latest finished
+// experiment ("" when none was watched since the bot started).
+func (s *Slack) telemetryStatus() string {
+	s.mu.Lock()
+	t := s.lastTelemetry
+	s.mu.Unlock()
+	if t == nil {
+		return ""
+	}
+	return fmt.Sprintf("last gpu:  #%d %s\n", t.Number, FormatTelemetry(t.Telemetry))
 }

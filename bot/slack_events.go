@@ -60,7 +60,7 @@ func (s *Slack) Event(e research.Event) {
 		if e.Experiment == nil {
 			return
 		}
-		s.experimentFinished(ctx, *e.Experiment, e.Best)
+		s.experimentFinished(ctx, *e.Experiment, e.Best, e.Telemetry)
 
 	case research.EventProgramEdited:
 		if e.ProgramEdit != nil {
@@ -73,6 +73,14 @@ func (s *Slack) Event(e research.Event) {
 		s.post(ctx, "▶️ Resumed"+reasonSuffix(e.Text), nil)
 	case research.EventRunStopped:
 		s.post(ctx, fmt.Sprintf("⏹️ Run %s stopped%s", e.Run.Tag, reasonSuffix(e.Text)), nil)
+	case research.EventPlateau:
+		// Its own key, so replies in its thread become ideas like replies
+		// under an experiment.
+		text := "🧭 Plateau"
+		if t := strings.TrimSpace(e.Text); t != "" {
+			text += ": " + escapeText(t)
+		}
+		_ = s.enqueue(ctx, kindPost, plateauKey(e.Run.ID, e.Number), "", outPayload{Text: text})
 	case research.EventNotice:
 		if strings.TrimSpace(e.Text) != "" {
 			s.post(ctx, "ℹ️ "+escapeText(e.Text), nil)
@@ -124,16 +132,20 @@ func (s *Slack) experimentStarted(ctx context.Context, exp research.Experiment, 
 	}
 }
 
-func (s *Slack) experimentFinished(ctx context.Context, exp research.Experiment, best *research.Experiment) {
+func (s *Slack) experimentFinished(ctx context.Context, exp research.Experiment, best *research.Experiment, tel *research.Telemetry) {
 	key := expKey(exp)
 	s.finished.first(key)
 	s.mu.Lock()
 	ideas := s.expIdeas[key]
 	delete(s.expIdeas, key)
 	delete(s.lastProgress, key)
+	if tel != nil {
+		t := *tel
+		s.lastTelemetry = &expTelemetry{Number: exp.Number, Telemetry: t}
+	}
 	s.mu.Unlock()
 
-	text, blocks := expView{Exp: exp, Best: best, Ideas: ideas}.render()
+	text, blocks := expView{Exp: exp, Best: best, Ideas: ideas, Telemetry: tel}.render()
 	_ = s.enqueue(ctx, kindUpdate, "", key, outPayload{Text: text, Blocks: blocks})
 
 	if exp.Status == research.StatusCrash {

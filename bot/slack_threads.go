@@ -92,7 +92,7 @@ func (s *Slack) handleMessage(ctx context.Context, ev messageEvent) {
 		}
 		return
 	}
-	runID, number, ok := parseExpKey(key)
+	runID, number, ok := parseIdeaThreadKey(key)
 	if !ok {
 		return // a thread under another bot message (run header, digest...)
 	}
