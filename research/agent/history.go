@@ -171,15 +171,21 @@ func lessonText(l research.Lesson) string {
 //  1. lessons (req.Lessons, condensed by the model from older experiments),
 //     newest kept when they exceed a third of the budget;
 //  2. every kept experiment and every near miss (a discard within req.Noise
-//     of the best at its time, or within 0.1% of it when Noise is 0), one line
-//     each; if they alone do not fit, the best of them by val_bpb, with the
-//     number omitted;
-//  3. older experiments not covered by a lesson: one line each while they
-//     fit, the oldest aggregated mechanically into one line otherwise
-//     ("#31-#180: 120 discards, 30 crashes (most common reasons: ...)");
-//  4. the b.KeepRecent most recent experiments, one line each.
+//     of the best at its time, or within 0.1% of it when Noise is 0) before
+//     the most recent ones, one line each, never covered by a lesson; if they
+//     alone do not fit, the best of them by val_bpb, with the number omitted;
+//  3. other older experiments not covered by a lesson: one line each while
+//     they fit, the oldest aggregated mechanically into one line otherwise
+//     ("#31-#180: 120 discards (val_bpb ...), 30 crashes (most common
+//     reasons: timeout after 10m0s x12, exit status 1 x9)");
+//  4. the b.KeepRecent most recent experiments, one line each (keeps and
+//     near misses among them included).
 //
-// Descriptions are cut to 120 characters.
+// Room is handed out in this order: the recent lines (at most a quarter of
+// the budget), lessons (at most a third), keeps and near misses (the rest,
+// less a little for the aggregate line), then older lines. Descriptions are
+// cut to 120 characters. A budget too small for the fixed text drops the
+// older, then the lesson section, then the oldest lines.
 func FormatHistory(req research.ProposalRequest, b HistoryBudget) string {
 	b = b.withDefaults()
 	lessons := CurrentLessons(req.Lessons)
@@ -194,7 +200,7 @@ func FormatHistory(req research.ProposalRequest, b HistoryBudget) string {
 	// Sections are built from the most to the least important, then written
 	// in reading order.
 	recentFrom := max(0, len(entries)-b.KeepRecent)
-	recent := linesWithin(entries[recentFrom:], budget/recentShare, true, "(%d earlier of the recent experiments omitted for space)\n")
+	recent := linesWithin(entries[recentFrom:], budget/recentShare, "(%d earlier of the recent experiments omitted for space)\n")
 	recentText := recent
 	if recentFrom > 0 || len(lessons) > 0 {
 		recentText = "Most recent experiments:\n" + recent
@@ -266,7 +272,7 @@ func FormatHistory(req research.ProposalRequest, b HistoryBudget) string {
 
 // linesWithin writes the entries' lines, dropping the oldest ones (with a
 // note made from omitted) when they exceed budget bytes.
-func linesWithin(es []histEntry, budget int, newest bool, omitted string) string {
+func linesWithin(es []histEntry, budget int, omitted string) string {
 	total := 0
 	for _, h := range es {
 		total += len(h.line) + 1
