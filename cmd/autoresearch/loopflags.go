@@ -32,6 +32,7 @@ type loopFlags struct {
 	gpu     gpuFlags     // --gpu-index, --gpu-min-free-mb, --allow-shared-gpu, --metrics-addr (gpuflags.go)
 	quality qualityFlags // noise, plateaus, metric lines, LLM budgets (qualityflags.go)
 	slots   slotFlags    // --gpus, --pipeline (slotflags.go)
+	slurm   slurmFlags   // --runner, --slots, --slurm-* (slurmflags.go)
 }
 
 func (f *loopFlags) register(fs *flag.FlagSet) {
@@ -52,6 +53,7 @@ func (f *loopFlags) register(fs *flag.FlagSet) {
 	f.gpu.register(fs)
 	f.quality.register(fs)
 	f.slots.register(fs)
+	f.slurm.register(fs)
 }
 
 // validate checks the flags before anything is opened.
@@ -88,6 +90,9 @@ func (f *loopFlags) validate() error {
 		return err
 	}
 	if _, err := parseGPUs(f.slots.gpus, 1); err != nil && f.slots.gpus != "all" {
+		return err
+	}
+	if err := f.slurm.validate(f.slots.gpus); err != nil {
 		return err
 	}
 	return f.gpu.validate()

@@ -117,6 +117,10 @@ func openLoop(f *loopFlags, logger *slog.Logger) (*loopParts, error) {
 		parts.Close()
 		return nil, err
 	}
+	if err := parts.wireSlurm(f, logger); err != nil { // --runner slurm (slurmflags.go)
+		parts.Close()
+		return nil, err
+	}
 	return parts, nil
 }
 

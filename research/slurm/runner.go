@@ -365,3 +365,30 @@ func (r *Runner) logger() *slog.Logger {
 	}
 	return r.Logger
 }
+
+// Check asks the controller, without submitting anything, whether a job
+// with the Runner's settings would be accepted (sbatch --test-only): a
+// wrong partition, account or GRES is found at start, not at the first
+// experiment. Errors are *SubmitError, as Train's.
+func (r *Runner) Check(ctx context.Context, timeout time.Duration) error {
+	args := []string{"--test-only", "--job-name=" + r.name(), "--output=/dev/null"}
+	if timeout > 0 {
+		args = append(args, "--time="+formatLimit(timeout+r.margin()))
+	}
+	if r.Partition != "" {
+		args = append(args, "--partition="+r.Partition)
+	}
+	if r.Account != "" {
+		args = append(args, "--account="+r.Account)
+	}
+	if r.GRES != "" {
+		args = append(args, "--gres="+r.GRES)
+	}
+	args = append(args, r.ExtraArgs...)
+	args = append(args, "--wrap=true")
+	out, err := r.run(ctx, "sbatch", args...)
+	if err != nil {
+		return classifySubmit(out, err)
+	}
+	return nil
+}

@@ -537,3 +537,19 @@ func TestReattachJobOfOursCancelsOnStop(t *testing.T) {
 		t.Errorf("scancel calls = %q", calls)
 	}
 }
+
+func TestCheckSubmitsNothingAndTellsConfigErrors(t *testing.T) {
+	v := setup(t)
+	if err := v.r.Check(bg, 10*time.Minute); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	sb := v.c.calls("sbatch")
+	if len(sb) != 1 || !strings.Contains(sb[0], " --test-only ") || !strings.Contains(sb[0], " --partition=gpu ") ||
+		!strings.Contains(sb[0], " --gres=gpu:1 ") || !strings.HasSuffix(sb[0], " --wrap=true") {
+		t.Errorf("sbatch calls = %q", sb)
+	}
+	v.c.set("sbatch.err", "sbatch: error: invalid partition specified: gpux\nsbatch: error: Batch job submission failed: Invalid partition name specified\n")
+	if err := v.r.Check(bg, 10*time.Minute); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "gpux") {
+		t.Errorf("Check with a bad partition = %v, want ErrConfig naming it", err)
+	}
+}
