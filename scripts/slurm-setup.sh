@@ -50,7 +50,8 @@ if ! command -v slurmctld >/dev/null 2>&1 || ! command -v slurmd >/dev/null 2>&1
   apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
 fi
 
-host="$(hostname -s)"
+host="$(uname -n)"
+host="${host%%.*}"
 cpus="$(nproc)"
 # RealMemory in MB, a little under what the host has, so slurmd does not
 # drain the node for having less memory than configured.

@@ -33,7 +33,8 @@ func requireSlurm(t *testing.T) {
 	}
 	out, err := exec.Command("scontrol", "ping").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "UP") {
-		t.Skipf("integration: slurmctld is not up (scontrol ping: %v %s); run scripts/slurm-setup.sh", err, strings.TrimSpace(string(out)))
+		first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+		t.Skipf("integration: slurmctld is not up (scontrol ping: %v: %s); run scripts/slurm-setup.sh (as root)", err, first)
 	}
 	out, err = exec.Command("sinfo", "-h", "-o", "%T").CombinedOutput()
 	if err != nil || !(strings.Contains(string(out), "idle") ||
@@ -114,6 +115,26 @@ func TestIntegration(t *testing.T) {
 			os.Setenv("SLACK_BOT_TOKEN", old)
 		} else {
 			os.Unsetenv("SLACK_BOT_TOKEN")
+		}
+	})
+
+	t.Run("refused settings", func(t *testing.T) {
+		t.Parallel()
+		c := newCluster(t)
+		if err := c.runner("true").Check(deadline(t, time.Minute), time.Minute); err != nil {
+			t.Fatalf("Check of the default settings: %v", err)
+		}
+		bad := c.runner("true")
+		bad.Partition = "gpux"
+		_, job := c.experiment(t)
+		_, err := bad.Train(deadline(t, time.Minute), job)
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "gpux") {
+			t.Errorf("Train on partition gpux = %v, want ErrConfig naming it", err)
+		}
+		bad = c.runner("true")
+		bad.GRES = "gpu:1" // this cluster has no GPU
+		if err := bad.Check(deadline(t, time.Minute), time.Minute); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "gres") {
+			t.Errorf("Check with --gres=gpu:1 = %v, want ErrConfig about the GRES", err)
 		}
 	})
 

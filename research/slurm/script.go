@@ -53,7 +53,7 @@ func (r *Runner) batchScript(job research.TrainJob, spool, commit string) string
 	b.WriteString("#!/bin/sh\n")
 	b.WriteString("# Written by autoresearch (research/slurm) for one experiment. SLURM runs it\n")
 	b.WriteString("# on the compute node; its output is the experiment's training log.\n")
-	fmt.Fprintf(&b, "cd %s || { echo \"autoresearch: cannot enter %s on $(hostname): is it on a filesystem the node shares? (--slurm-workdir)\"; exit %d; }\n",
+	fmt.Fprintf(&b, "cd %s || { echo \"autoresearch: cannot enter %s on $(uname -n): is it on a filesystem the node shares? (--slurm-workdir)\"; exit %d; }\n",
 		quote(job.Dir), job.Dir, exitNoDir)
 	fmt.Fprintf(&b, "expected=%s\n", quote(commit))
 	b.WriteString(`if [ -n "$expected" ] && command -v git >/dev/null 2>&1; then
