@@ -35,6 +35,7 @@ func subcommands() []subcommand {
 		{"demo", "run the loop on a bundled CPU-only example (no GPU, Slack or API key)", demoCmd},
 		{"results", "print a run's experiments (table, --tsv or --json)", resultsCmd},
 		{"doctor", "check everything a run needs (repo, data, GPU, Slack, LLM, disk) and say what to fix", doctorCmd},
+		{"bench", "measure GPU occupancy, multi-slot throughput, harness gap and memory on a simulated trainer and LLM", benchCmd},
 	}
 }
 

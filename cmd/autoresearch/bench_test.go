@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBenchTiny runs the whole bench with tiny parameters and checks the
+// report's structure and that its figures are sane; speed targets are the
+// bench's business, not the test's.
+func TestBenchTiny(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs three small research loops")
+	}
+	var out, errOut bytes.Buffer
+	code := Main([]string{"bench", "--train", "300ms", "--latency", "100ms", "--experiments", "4", "--venv-files", "200", "--json"},
+		strings.NewReader(""), &out, &errOut)
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	var rep benchReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("the --json output does not parse: %v\n%s", err, out.String())
+	}
+	if rep.Params.Train != 300*time.Millisecond || rep.Params.SlotsLatency != 10*time.Millisecond || rep.Params.Slots != 4 {
+		t.Errorf("params = %+v", rep.Params)
+	}
+	wantRuns := []struct {
+		name     string
+		slots    int
+		pipeline bool
+		exps     int
+	}{{"sequential", 1, false, 4}, {"pipelined", 1, true, 4}, {"4-slots", 4, true, 13}}
+	if len(rep.Runs) != len(wantRuns) {
+		t.Fatalf("%d runs, want %d", len(rep.Runs), len(wantRuns))
+	}
+	for i, w := range wantRuns {
+		r := rep.Runs[i]
+		f := r.Figures
+		if r.Name != w.name || r.Slots != w.slots || r.Pipeline != w.pipeline {
+			t.Errorf("run %d = %s/%d/%v, want %+v", i, r.Name, r.Slots, r.Pipeline, w)
+		}
+		if f.Experiments != w.exps || r.Keep+r.Discard+r.Crash != w.exps || r.Crash != 0 || r.Keep == 0 {
+			t.Errorf("%s: %d training runs, keep/discard/crash %d/%d/%d, want %d without crashes", r.Name, f.Experiments, r.Keep, r.Discard, r.Crash, w.exps)
+		}
+		if f.Stamped != f.Experiments {
+			t.Errorf("%s: %d of %d trainers left their timestamps", r.Name, f.Stamped, f.Experiments)
+		}
+		for name, v := range map[string]float64{"occupancy": f.Occupancy, "run occupancy": f.RunOccupancy} {
+			if !(v > 0 && v <= 1) {
+				t.Errorf("%s: %s = %v, want in (0, 1]", r.Name, name, v)
+			}
+		}
+		if f.ExpPerHour <= 0 || f.WindowExpPerHour <= 0 {
+			t.Errorf("%s: exp/hour %v (window %v)", r.Name, f.ExpPerHour, f.WindowExpPerHour)
+		}
+		// Every transition after the baseline is measured: per slot, one
+		// fewer than its runs; the transition out of the baseline is left out.
+		slotsUsed := map[string]bool{}
+		for _, s := range r.Spans {
+			slotsUsed[s.Slot] = true
+			if !s.Stamped() || s.Busy() < 300*time.Millisecond || s.ExitCode != 0 {
+				t.Errorf("%s: span %+v", r.Name, s)
+			}
+		}
+		if len(slotsUsed) != w.slots && w.slots == 1 {
+			t.Errorf("%s: trained on %v", r.Name, slotsUsed)
+		}
+		transitions := f.Experiments - len(slotsUsed) - 1
+		if f.Transitions != transitions || f.ProcessGap.N != transitions || f.HarnessGap.N != transitions {
+			t.Errorf("%s: %d transitions, %d process gaps, %d harness gaps; want %d", r.Name, f.Transitions, f.ProcessGap.N, f.HarnessGap.N, transitions)
+		}
+		if f.ProcessGap.P50 <= 0 || f.ProcessGap.P95 < f.ProcessGap.P50 || f.HarnessGap.P50 < 0 || f.HarnessGap.P50 > f.ProcessGap.P50 {
+			t.Errorf("%s: gaps %+v (harness %+v)", r.Name, f.ProcessGap, f.HarnessGap)
+		}
+		if r.LLM.Conversations < w.exps-1 || r.LLM.Unanswerable != 0 {
+			t.Errorf("%s: fake LLM served %+v for %d proposals", r.Name, r.LLM, w.exps-1)
+		}
+	}
+	// Sequential: the proposal happens between two trainings, so each gap
+	// holds at least the model's latency.
+	if g := rep.Runs[0].Figures.ProcessGap.P50; g < 100*time.Millisecond {
+		t.Errorf("sequential gap p50 %s is shorter than the LLM latency", g)
+	}
+	if rep.Memory.RSSBytes <= 0 || rep.Memory.HWMBytes < rep.Memory.RSSBytes || rep.Memory.HeapInuse == 0 {
+		t.Errorf("memory = %+v", rep.Memory)
+	}
+	targets := 0
+	for _, f := range rep.Figures {
+		switch f.Result {
+		case "PASS", "MISS":
+			targets++
+			if f.Target == "" {
+				t.Errorf("figure %q has a result but no target", f.Name)
+			}
+		case "info":
+		default:
+			t.Errorf("figure %q: result %q", f.Name, f.Result)
+		}
+	}
+	// Occupancy is judged only at L <= T/3, which holds here: four targets.
+	if targets != 4 {
+		t.Errorf("%d figures with a target, want 4: %+v", targets, rep.Figures)
+	}
+
+	// The table shows every figure and says MISS plainly.
+	var table bytes.Buffer
+	printBench(&table, rep)
+	text := table.String()
+	for _, f := range rep.Figures {
+		if !strings.Contains(text, f.Name) {
+			t.Errorf("table lacks %q:\n%s", f.Name, text)
+		}
+	}
+	for _, want := range []string{"sequential", "pipelined", "4-slots", "figure", "target", "result"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("table lacks %q:\n%s", want, text)
+		}
+	}
+	if rep.Misses > 0 != strings.Contains(text, "MISS:") {
+		t.Errorf("%d misses but the summary line disagrees:\n%s", rep.Misses, text)
+	}
+}
+
+func TestBenchRefusesBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--experiments", "1"},
+		{"--train", "0s"},
+		{"--slots", "1"},
+		{"--latency", "-1s"},
+		{"stray"},
+	} {
+		var out, errOut bytes.Buffer
+		code := Main(append([]string{"bench"}, args...), strings.NewReader(""), &out, &errOut)
+		if code != exitUsage || errOut.Len() == 0 {
+			t.Errorf("bench %v: exit %d, stderr %q", args, code, errOut.String())
+		}
+	}
+}

@@ -1,0 +1,225 @@
+// Package bench holds the reusable parts of `autoresearch bench`: a
+// research repository with a simulated trainer and a uv-sized .venv, a fake
+// OpenAI-compatible chat-completions server that edits train.py through the
+// real tool protocol, a Trainer wrapper that records when every training
+// process ran, and the figures computed from those records.
+package bench
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// Constants is how many tunable constants (K0..K7) the simulated train.py
+// has; the fake model edits them round-robin. They are Spacing lines apart
+// so that a change to one never touches the 3 context lines of a change to
+// another: a pipelined proposal made before a keep re-applies cleanly.
+const (
+	Constants = 8
+	Spacing   = 8
+	// StampEnv names the file the simulated trainer writes its own start and
+	// end times to (Unix seconds, "START END\n").
+	StampEnv = "BENCH_STAMP"
+	// Target is the value of every K at which val_bpb is lowest.
+	Target = 3.0
+	// Start is every K's value in the initial train.py.
+	Start = 5.0
+)
+
+// TrainPy returns the simulated trainer: it records its start time first
+// thing, sleeps trainSeconds while printing \r-joined progress lines, prints
+// the summary block with val_bpb = 1 + 0.001*sum((K-3)^2) plus a small noise
+// seeded by the constants (so the same train.py always gives the same
+// result), and records its end time last thing.
+func TrainPy(trainSeconds float64) string {
+	var b strings.Builder
+	b.WriteString(`import os, sys, time
+T0 = time.time()
+SLEEP = ` + fmt.Sprintf("%.3f", trainSeconds) + `
+STEPS = 10
+TARGET = ` + fmt.Sprintf("%.1f", Target) + `
+# The constants below are what the bench's fake model tunes.
+`)
+	for i := 0; i < Constants; i++ {
+		fmt.Fprintf(&b, "K%d = %.4f\n", i, Start)
+		for j := 1; j < Spacing; j++ {
+			fmt.Fprintf(&b, "# (K%d spacing %d)\n", i, j)
+		}
+	}
+	b.WriteString("KS = [" + kList() + `]
+
+def evaluate_bpb(ks):
+    seed = 0
+    for i, k in enumerate(ks):
+        seed = (seed * 1000003 + int(round(k * 10000)) + i) % 4294967296
+    noise = ((seed * 2654435761) % 4294967296) / 4294967296.0 - 0.5
+    return 1.0 + 0.001 * sum((k - TARGET) ** 2 for k in ks) + 0.0004 * noise
+
+for step in range(1, STEPS + 1):
+    time.sleep(SLEEP / STEPS)
+    print("step %05d (%.1f%%) | loss: %.6f | remaining: %ds" % (step, 100.0 * step / STEPS, 3.0, int(SLEEP * (STEPS - step) / STEPS)), end="\r", flush=True)
+print()
+val_bpb = evaluate_bpb(KS)
+print("---")
+print("val_bpb:          %.6f" % val_bpb)
+print("training_seconds: %.1f" % SLEEP)
+print("total_seconds:    %.1f" % (time.time() - T0))
+print("peak_vram_mb:     1024.0")
+print("mfu_percent:      0.00")
+print("total_tokens_M:   1.0")
+print("num_steps:        %d" % STEPS)
+print("num_params_M:     1.0")
+print("depth:            1")
+sys.stdout.flush()
+stamp = os.environ.get("` + StampEnv + `")
+if stamp:
+    with open(stamp, "w") as f:
+        f.write("%.6f %.6f\n" % (T0, time.time()))
+`)
+	return b.String()
+}
+
+func kList() string {
+	names := make([]string, Constants)
+	for i := range names {
+		names[i] = fmt.Sprintf("K%d", i)
+	}
+	return strings.Join(names, ", ")
+}
+
+// PreparePy is the read-only file of the bench repository.
+const PreparePy = "# read-only: data, tokenizer and evaluation live here upstream\nEVAL_TOKENS = 1000\n"
+
+// ProgramMd is the research program of the bench repository.
+const ProgramMd = "# program\nLower val_bpb by tuning the constants K0..K7 of train.py, one at a time.\n"
+
+// RepoOptions shape NewRepo.
+type RepoOptions struct {
+	TrainSeconds float64 // how long each simulated training run sleeps
+	VenvFiles    int     // files in the ignored .venv
+}
+
+// NewRepo creates a research repository in dir (which must be empty or
+// absent): prepare.py, program.md and the simulated train.py committed on
+// branch main, and an ignored .venv holding opts.VenvFiles small files laid
+// out like a uv environment.
+func NewRepo(dir string, opts RepoOptions) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	files := map[string]string{
+		"train.py":   TrainPy(opts.TrainSeconds),
+		"prepare.py": PreparePy,
+		"program.md": ProgramMd,
+		".gitignore": ".venv/\n__pycache__/\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	for _, args := range [][]string{
+		{"init", "-q", "-b", "main"},
+		{"add", "train.py", "prepare.py", "program.md", ".gitignore"},
+		{"commit", "-q", "-m", "initial"},
+	} {
+		if err := git(dir, args...); err != nil {
+			return err
+		}
+	}
+	return MakeVenv(filepath.Join(dir, ".venv"), opts.VenvFiles)
+}
+
+func git(dir string, args ...string) error {
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=bench", "GIT_AUTHOR_EMAIL=bench@localhost",
+		"GIT_COMMITTER_NAME=bench", "GIT_COMMITTER_EMAIL=bench@localhost", "GIT_CONFIG_NOSYSTEM=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("git %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// venvPerDir is how many files go into one package directory of the .venv.
+const venvPerDir = 100
+
+// MakeVenv creates n small files under dir in the shape of a uv
+// environment (bin/, lib/python3.12/site-packages/pkgNNNN/modNN.py), with
+// a few writers at once.
+func MakeVenv(dir string, n int) error {
+	if n <= 0 {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "pyvenv.cfg"), []byte("home = /usr/bin\nversion_info = 3.12\n"), 0o644); err != nil {
+		return err
+	}
+	n-- // pyvenv.cfg is one of the n
+	site := filepath.Join(dir, "lib", "python3.12", "site-packages")
+	dirs := (n + venvPerDir - 1) / venvPerDir
+	jobs := make(chan int)
+	errs := make(chan error, 4)
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for d := range jobs {
+				if err := writePackage(site, d, min(venvPerDir, n-d*venvPerDir)); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	for d := 0; d < dirs; d++ {
+		jobs <- d
+	}
+	close(jobs)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return nil
+	}
+}
+
+func writePackage(site string, d, files int) error {
+	pkg := filepath.Join(site, fmt.Sprintf("pkg%04d", d))
+	if err := os.MkdirAll(pkg, 0o755); err != nil {
+		return err
+	}
+	content := []byte(fmt.Sprintf("# package %d\nVALUE = %d\n", d, d))
+	for f := 0; f < files; f++ {
+		if err := os.WriteFile(filepath.Join(pkg, fmt.Sprintf("mod%02d.py", f)), content, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CountFiles counts the regular files under dir (for checks of MakeVenv).
+func CountFiles(dir string) (int, error) {
+	n := 0
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
