@@ -24,6 +24,9 @@ var (
 	// ErrNotOurs: the job id belongs to another user; it is neither followed
 	// nor cancelled.
 	ErrNotOurs = errors.New("slurm: the job belongs to another user")
+	// ErrDetached: the run was stopped with a cause Runner.Detach accepts;
+	// the job was left running on the cluster for a later Reattach.
+	ErrDetached = errors.New("slurm: job left running for a later re-attach")
 	// ErrLost: the controller no longer knows the job and nothing says how
 	// it ended (no accounting, no exit file).
 	ErrLost = errors.New("slurm: the job is gone and its end is unknown")

@@ -57,7 +57,7 @@ func (f *follower) follow(ctx context.Context) (research.TrainResult, error) {
 		}
 		log.read()
 		if ctx.Err() != nil {
-			return f.stop(log)
+			return f.stop(ctx, log)
 		}
 		if err != nil {
 			failures++
@@ -91,7 +91,7 @@ func (f *follower) follow(ctx context.Context) (research.TrainResult, error) {
 		case <-ctx.Done():
 			t.Stop()
 			log.read()
-			return f.stop(log)
+			return f.stop(ctx, log)
 		case <-t.C:
 		}
 	}
@@ -226,7 +226,13 @@ func (f *follower) running(ctx context.Context, log *logCopy) (done bool, res re
 
 // stop cancels the job (the run was stopped) and returns at once: the
 // loop must exit within seconds, and scancel is enough for SLURM to end it.
-func (f *follower) stop(log *logCopy) (research.TrainResult, error) {
+func (f *follower) stop(ctx context.Context, log *logCopy) (research.TrainResult, error) {
+	if f.r.Detach != nil && f.r.Detach(context.Cause(ctx)) {
+		res := f.result(log, -1)
+		res.Stopped = true
+		f.r.logger().Info("leaving the slurm job running for a later re-attach", "job", f.id)
+		return res, fmt.Errorf("%w: job %s", ErrDetached, f.id)
+	}
 	f.cancel()
 	res := f.result(log, -1)
 	res.Stopped = true

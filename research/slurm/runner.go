@@ -85,6 +85,13 @@ type Runner struct {
 	// (Resources, Priority, QOSMaxJobsPerUserLimit, ...): the bot turns it
 	// into a channel message. It must not block for long.
 	OnPending func(jobID, reason string, waited time.Duration)
+	// Detach decides, from the cause of ctx's cancellation
+	// (context.Cause), that a job is to be left running rather than
+	// cancelled: a bot restarting for an upgrade re-attaches to it later.
+	// Train then returns Stopped and an error matching ErrDetached, and the
+	// loop must leave the experiment running in the store. nil: always
+	// cancel.
+	Detach func(cause error) bool
 	// Store records the jobs; nil records nothing (and Reattach finds none).
 	Store  JobStore
 	Logger *slog.Logger

@@ -553,3 +553,31 @@ func TestCheckSubmitsNothingAndTellsConfigErrors(t *testing.T) {
 		t.Errorf("Check with a bad partition = %v, want ErrConfig naming it", err)
 	}
 }
+
+func TestDetachLeavesTheJobRunning(t *testing.T) {
+	v := setup(t)
+	shutdown := errors.New("bot restarting")
+	v.r.Detach = func(cause error) bool { return errors.Is(cause, shutdown) }
+	v.c.squeue("RUNNING|None|gpu-07")
+	ctx, cancel := context.WithCancelCause(bg)
+	defer cancel(nil)
+	polls := 0
+	v.r.Exec = func(c context.Context, name string, args ...string) ([]byte, error) {
+		if name == "squeue" {
+			if polls++; polls == 2 {
+				cancel(shutdown)
+			}
+		}
+		return defaultExec(c, name, args...)
+	}
+	res, err := v.r.Train(ctx, v.job)
+	if !errors.Is(err, ErrDetached) || !res.Stopped {
+		t.Fatalf("Train = %+v, %v; want Stopped and ErrDetached", res, err)
+	}
+	if calls := v.c.calls("scancel"); len(calls) != 0 {
+		t.Errorf("a detached job was cancelled: %q", calls)
+	}
+	if j, _ := v.db.SlurmJob(bg, "4242"); !j.FinishedAt.IsZero() || j.State != "RUNNING" {
+		t.Errorf("recorded %+v: want it still running, for Reattach", j)
+	}
+}
