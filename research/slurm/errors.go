@@ -19,14 +19,17 @@ var (
 	// ErrSubmit: sbatch failed for any other reason, or its output had no
 	// job id.
 	ErrSubmit = errors.New("slurm: sbatch failed")
-	// ErrNoJob: Reattach found no job recorded for the experiment.
-	ErrNoJob = errors.New("slurm: no job recorded for this experiment")
+	// ErrNoJob: Reattach found no job recorded for the experiment. It has
+	// a method NoJob() bool, so that the loop can tell it without
+	// importing this package.
+	ErrNoJob error = &markedError{msg: "slurm: no job recorded for this experiment", noJob: true}
 	// ErrNotOurs: the job id belongs to another user; it is neither followed
 	// nor cancelled.
 	ErrNotOurs = errors.New("slurm: the job belongs to another user")
 	// ErrDetached: the run was stopped with a cause Runner.Detach accepts;
 	// the job was left running on the cluster for a later Reattach.
-	ErrDetached = errors.New("slurm: job left running for a later re-attach")
+	// It has a method Detached() bool, for the loop, as ErrNoJob.
+	ErrDetached error = &markedError{msg: "slurm: job left running for a later re-attach", detached: true}
 	// ErrLost: the controller no longer knows the job and nothing says how
 	// it ended (no accounting, no exit file).
 	ErrLost = errors.New("slurm: the job is gone and its end is unknown")
@@ -147,3 +150,18 @@ func isControllerTrouble(lower string) bool {
 	}
 	return false
 }
+
+// markedError is a sentinel the research loop recognises by method, with
+// errors.As on an interface, since it cannot import this package.
+type markedError struct {
+	msg             string
+	noJob, detached bool
+}
+
+func (e *markedError) Error() string { return e.msg }
+
+// NoJob reports whether there was no job to re-attach to.
+func (e *markedError) NoJob() bool { return e.noJob }
+
+// Detached reports whether the job was left running on purpose.
+func (e *markedError) Detached() bool { return e.detached }

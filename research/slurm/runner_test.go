@@ -491,6 +491,11 @@ func TestReattachWithoutARecordedJob(t *testing.T) {
 	if !errors.Is(err, ErrNoJob) {
 		t.Fatalf("Reattach = %v, want ErrNoJob", err)
 	}
+	// The loop, which cannot import this package, tells it by method.
+	var nj interface{ NoJob() bool }
+	if !errors.As(err, &nj) || !nj.NoJob() {
+		t.Errorf("Reattach's error %v has no NoJob() true", err)
+	}
 	if calls := v.c.read("calls"); calls != "" {
 		t.Errorf("SLURM asked about no job: %q", calls)
 	}
@@ -573,6 +578,14 @@ func TestDetachLeavesTheJobRunning(t *testing.T) {
 	res, err := v.r.Train(ctx, v.job)
 	if !errors.Is(err, ErrDetached) || !res.Stopped {
 		t.Fatalf("Train = %+v, %v; want Stopped and ErrDetached", res, err)
+	}
+	var d interface{ Detached() bool }
+	if !errors.As(err, &d) || !d.Detached() {
+		t.Errorf("Train's error %v has no Detached() true", err)
+	}
+	var nj interface{ NoJob() bool }
+	if errors.As(err, &nj) && nj.NoJob() {
+		t.Errorf("a detached job says NoJob")
 	}
 	if calls := v.c.calls("scancel"); len(calls) != 0 {
 		t.Errorf("a detached job was cancelled: %q", calls)
