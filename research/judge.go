@@ -151,7 +151,7 @@ func (s *session) judgeChange(c *candidate, e *Experiment, run *Run) []*candidat
 		return nil
 	}
 	if gain <= threshold {
-		e.Status, e.Reason = StatusDiscard, fmt.Sprintf("no improvement (%+.6f)", -gain)
+		e.Status, e.Reason = StatusDiscard, fmt.Sprintf("no improvement (%+.6f)", val-run.BestValBPB)
 		if c.kind == kindConfirm {
 			e.Reason = fmt.Sprintf("not confirmed: mean of 2 runs %.6f vs best %.6f", val, run.BestValBPB)
 		}

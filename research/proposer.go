@@ -27,6 +27,9 @@ func (s *session) proposerLoop() {
 		if err := s.waitForBaseline(); err != nil {
 			return
 		}
+		if !s.waitForRoom() {
+			return
+		}
 		c, err := s.proposeOne()
 		if err != nil {
 			if s.stopping() {
@@ -34,12 +37,15 @@ func (s *session) proposerLoop() {
 			}
 			m.logger().Error("proposing", "err", err)
 			_ = s.pause(fmt.Sprintf("paused after an error while proposing: %v", err))
-			continue
 		}
 		if c == nil {
 			if !m.Config.Pipeline {
-				// Nothing to train this round: let the slot ask again.
-				s.demand <- struct{}{}
+				// The slot still waits for a proposal: owe it one (after a
+				// resume, if the run paused).
+				select {
+				case s.demand <- struct{}{}:
+				default:
+				}
 			}
 			continue
 		}
@@ -49,6 +55,18 @@ func (s *session) proposerLoop() {
 			return
 		}
 	}
+}
+
+// waitForRoom holds proposals while every experiment the run may have is
+// started (a dropped candidate gives its place back); false means stop.
+func (s *session) waitForRoom() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	max := s.m.Config.MaxExperiments
+	for max > 0 && s.started >= max && !s.stopAfter {
+		s.cond.Wait()
+	}
+	return !s.stopAfter
 }
 
 // waitForBaseline holds proposals until the baseline has a result: a setup

@@ -35,13 +35,17 @@ func (m *Manager) Retry(ctx context.Context, number int, by string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := patch.Rebase(string(before), string(after), string(now)); err != nil {
+		merged, err := patch.Rebase(string(before), string(after), string(now))
+		if err != nil {
 			return &InputError{Msg: fmt.Sprintf("experiment #%d no longer applies to the best commit: %v", number, err), Err: err}
+		}
+		if merged == string(now) {
+			continue // already in the best commit
 		}
 		files[path] = string(after)
 	}
 	if len(files) == 0 {
-		return &InputError{Msg: fmt.Sprintf("experiment #%d changed no editable file (%s)", number, strings.Join(m.Config.Editable, ", "))}
+		return &InputError{Msg: fmt.Sprintf("experiment #%d's change to %s is already in the best commit; nothing to retry", number, strings.Join(m.Config.Editable, ", "))}
 	}
 	desc := strings.TrimPrefix(e.Description, "retry ")
 	s.enqueue(&candidate{kind: kindRetry, base: e.ParentCommit, files: files, by: by,

@@ -15,6 +15,10 @@ import (
 // slotLoop trains one candidate after another in sl until the run stops.
 func (s *session) slotLoop(sl *slot) {
 	for {
+		if s.maxReached() {
+			s.stopWith(fmt.Sprintf("reached --max-experiments %d", s.m.Config.MaxExperiments))
+			return
+		}
 		if !s.waitWhilePaused() {
 			return
 		}
@@ -72,8 +76,16 @@ func (s *session) next() *candidate {
 	}
 	s.mu.Unlock()
 	if !s.m.Config.Pipeline {
+		// Strictly one after the other: ask for a proposal and wait for it,
+		// so the proposer never works while this slot trains.
 		select {
 		case s.demand <- struct{}{}:
+		case <-s.halt:
+			return nil
+		}
+		select {
+		case c := <-s.ready:
+			return c
 		case <-s.halt:
 			return nil
 		}
@@ -114,6 +126,7 @@ func (s *session) unreserve() {
 	s.mu.Lock()
 	s.started--
 	s.inFlight--
+	s.cond.Broadcast()
 	s.mu.Unlock()
 }
 

@@ -201,8 +201,10 @@ func showLine(l string) string {
 	return l + " (no newline at end of file)"
 }
 
-// Rebase re-applies the change from base to proposed onto newBase:
-// Apply(newBase, Diff("", base, proposed, 3)).
+// Rebase re-applies the change from base to proposed onto newBase, which
+// changed base meanwhile: a three-way line merge (Merge3), so changes to
+// neighbouring lines (one hyperparameter kept, the next proposed) combine,
+// and only changes to the same lines conflict.
 func Rebase(base, proposed, newBase string) (string, error) {
-	return Apply(newBase, Diff("", base, proposed, 3))
+	return Merge3(base, newBase, proposed)
 }

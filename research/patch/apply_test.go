@@ -48,7 +48,7 @@ func TestRebase(t *testing.T) {
 			name:     "same line changed both ways conflicts",
 			proposed: replaceOnce(t, base, "LR = 0.04\n", "LR = 0.05\n"),
 			newBase:  replaceOnce(t, base, "LR = 0.04\n", "LR = 0.03\n"),
-			reason:   "context not found: `LR = 0.04`", hunk: 1,
+			reason:   "both changes touch line 10 `LR = 0.04`", hunk: 1,
 		},
 		{
 			name:     "different region applies cleanly",
@@ -71,24 +71,23 @@ func TestRebase(t *testing.T) {
 			want:     replaceOnce(t, replaceOnce(t, base, "import math\nimport time\n\n", ""), "return x + self.fc15(x)", "return x + 0.5 * self.fc15(x)"),
 		},
 		{
-			name:     "change next to the kept change conflicts (context changed)",
+			name:     "change on the line next to the kept change combines",
 			proposed: replaceOnce(t, base, "WARMUP = 100\n", "WARMUP = 200\n"),
 			newBase:  replaceOnce(t, base, "LR = 0.04\n", "LR = 0.03\n"),
-			reason:   "context not found: `LR = 0.04`", hunk: 1,
+			want:     replaceOnce(t, replaceOnce(t, base, "LR = 0.04\n", "LR = 0.03\n"), "WARMUP = 100\n", "WARMUP = 200\n"),
 		},
 		{
 			name: "second hunk conflicts, nothing applied",
 			proposed: replaceOnce(t, replaceOnce(t, base, "DEPTH = 8\n", "DEPTH = 12\n"),
 				"self.fc20 = nn.Linear(dim, 1 * dim)", "self.fc20 = nn.Linear(dim, 2 * dim)"),
 			newBase: replaceOnce(t, base, "self.fc20 = nn.Linear(dim, 1 * dim)", "self.fc20 = nn.Linear(dim, 4 * dim)"),
-			reason:  "context not found: `        self.fc20 = nn.Linear(dim, 1 * dim)`", hunk: 2,
+			reason:  "both changes touch line 178 `        self.fc20 = nn.Linear(dim, 1 * dim)`", hunk: 1,
 		},
 		{
-			name:     "already applied",
+			name:     "the same change already kept merges to it",
 			proposed: replaceOnce(t, base, "LR = 0.04\n", "LR = 0.05\n"),
 			newBase:  replaceOnce(t, base, "LR = 0.04\n", "LR = 0.05\n"),
-			reason:   "already present at line 7",
-			hunk:     1,
+			want:     replaceOnce(t, base, "LR = 0.04\n", "LR = 0.05\n"),
 		},
 		{
 			name:     "identical proposal is a no-op",
@@ -118,13 +117,13 @@ func TestRebase(t *testing.T) {
 			name:     "delete whole content after a change conflicts",
 			proposed: "",
 			newBase:  replaceOnce(t, base, "LR = 0.04\n", "LR = 0.03\n"),
-			reason:   "context not found: `LR = 0.04`", hunk: 1,
+			reason:   "both changes touch line 1", hunk: 1,
 		},
 		{
 			name:     "file truncated below the hunk",
 			proposed: replaceOnce(t, base, "self.fc20 = nn.Linear(dim, 1 * dim)", "self.fc20 = nn.Linear(dim, 8 * dim)"),
 			newBase:  base[:strings.Index(base, "class Block10")],
-			reason:   "context not found: `class Block20(nn.Module):`", hunk: 1,
+			reason:   "both changes touch line 178", hunk: 1,
 		},
 	}
 	for _, tt := range tests {

@@ -14,11 +14,14 @@ import (
 )
 
 // TrainPy is a fake trainer: it prints \r-joined progress and the summary
-// with val_bpb = VAL; CRASH != 0 makes it fail; SLEEP seconds slow it down;
+// with val_bpb = VAL - BONUS (plus the Nth number of a file OFFSETS on its
+// Nth run, for seeded noise); CRASH != 0 makes it fail; SLEEP seconds slow it down;
 // NAN != 0 prints nan; a file HANG_ON_RUN holding N makes the Nth and later runs hang for 2 minutes. It writes its environment to $ENV_DUMP when set.
 const TrainPy = `import os, sys, time
 from prepare import EVAL_TOKENS
 VAL = 1.500000
+BONUS = 0.0
+SEED = 0
 CRASH = 0
 SLEEP = 0
 NAN = 0
@@ -27,11 +30,17 @@ if os.environ.get("ENV_DUMP"):
     with open(os.environ["ENV_DUMP"], "w") as f:
         for k in sorted(os.environ):
             f.write(k + "\n")
-if os.path.exists("HANG_ON_RUN"):
-    n = int(open("runs.count").read()) + 1 if os.path.exists("runs.count") else 1
-    open("runs.count", "w").write(str(n))
-    if n >= int(open("HANG_ON_RUN").read()):
-        time.sleep(120)
+run_number = 0
+if os.path.exists("HANG_ON_RUN") or os.path.exists("OFFSETS"):
+    run_number = int(open("runs.count").read()) + 1 if os.path.exists("runs.count") else 1
+    open("runs.count", "w").write(str(run_number))
+if os.path.exists("HANG_ON_RUN") and run_number >= int(open("HANG_ON_RUN").read()):
+    time.sleep(120)
+offset = 0.0
+if os.path.exists("OFFSETS"):
+    offsets = [float(x) for x in open("OFFSETS").read().split()]
+    offset = offsets[(run_number - 1) % len(offsets)]
+result = VAL - BONUS + offset
 for i in range(1, STEPS + 1):
     print("step %05d (%.1f%%) | loss: %.6f | remaining: %ds" % (i, 100.0 * i / STEPS, VAL + 1, STEPS - i), end="\r", flush=True)
     time.sleep(SLEEP / STEPS)
@@ -40,7 +49,7 @@ if CRASH:
     print("Traceback (most recent call last):\nRuntimeError: CUDA out of memory (fake)", file=sys.stderr)
     sys.exit(1)
 print("---")
-print("val_bpb:          %s" % ("nan" if NAN else "%.6f" % VAL))
+print("val_bpb:          %s" % ("nan" if NAN else "%.6f" % result))
 print("training_seconds: 300.1")
 print("total_seconds:    325.9")
 print("peak_vram_mb:     45060.2")

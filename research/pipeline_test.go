@@ -1,0 +1,199 @@
+package research_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/research/gitrepo"
+	"github.com/autoresearch/autoresearch/research/researchtest"
+	"github.com/autoresearch/autoresearch/store"
+)
+
+// withWorktrees gives the manager linked worktrees under the state dir, as
+// the CLI does.
+func withWorktrees(h *harness) {
+	h.m.Worktree = func(name, commit string) (research.Repo, error) {
+		return gitrepo.AddWorktree(h.dir, filepath.Join(h.m.Config.StateDir, "worktrees", name), commit)
+	}
+}
+
+func TestPipelinedProposalIsReappliedOnTheNewBest(t *testing.T) {
+	dir := researchtest.New(t)
+	var bases []string
+	record := func(step func(research.ProposalRequest) (string, error)) func(research.ProposalRequest) (string, error) {
+		return func(req research.ProposalRequest) (string, error) {
+			bases = append(bases, req.BaseCommit)
+			return step(req)
+		}
+	}
+	h := newHarness(t, dir, research.Config{MaxExperiments: 3, Pipeline: true},
+		record(func(req research.ProposalRequest) (string, error) {
+			researchtest.SetConst(t, req.Dir, "VAL", "1.400000")
+			researchtest.SetConst(t, req.Dir, "SLEEP", "1") // trains long enough for the next proposal
+			return "lower and slower", nil
+		}),
+		record(setConst(t, "STEPS", "5", "more steps")), // made while #2 trains, on the baseline
+	)
+	withWorktrees(h)
+	run := h.runToEnd(t, research.StartRequest{Tag: "pipe"})
+	exps := h.experiments(t, run)
+	if got := statuses(exps); got != "keep,keep,keep" && got != "keep,keep,discard" {
+		t.Fatalf("statuses = %s (%s)", got, reasons(exps))
+	}
+	if bases[1] != exps[0].Commit {
+		t.Fatalf("the second proposal was not made on the baseline while #2 trained: %s", bases[1])
+	}
+	// #3 was re-applied on top of #2, the new best: it has both changes.
+	if exps[2].ParentCommit != exps[1].Commit {
+		t.Errorf("#3 parent %s, want #2 %s", exps[2].ParentCommit, exps[1].Commit)
+	}
+	src := researchtest.Git(t, dir, "show", exps[2].Commit+":train.py")
+	if !strings.Contains(src, "VAL = 1.400000") || !strings.Contains(src, "STEPS = 5") {
+		t.Errorf("#3 does not hold both changes:\n%s", src)
+	}
+	if st := researchtest.Git(t, dir, "status", "--porcelain"); st != "?? notes.txt" {
+		t.Errorf("main worktree status = %q", st)
+	}
+}
+
+func TestPipelinedProposalThatNoLongerAppliesIsDroppedAndAskedAgain(t *testing.T) {
+	dir := researchtest.New(t)
+	h := newHarness(t, dir, research.Config{MaxExperiments: 3, Pipeline: true},
+		func(req research.ProposalRequest) (string, error) {
+			researchtest.SetConst(t, req.Dir, "VAL", "1.400000")
+			researchtest.SetConst(t, req.Dir, "SLEEP", "1")
+			return "lower", nil
+		},
+		setConst(t, "VAL", "1.300000", "even lower"), // same line as #2's keep: conflict
+		setConst(t, "BONUS", "0.05", "bonus"),
+	)
+	withWorktrees(h)
+	run := h.runToEnd(t, research.StartRequest{Tag: "conflict"})
+	exps := h.experiments(t, run)
+	if got := statuses(exps); got != "keep,keep,keep" || exps[2].Description != "bonus" {
+		t.Fatalf("experiments: %s / %v", statuses(exps), reasons(exps))
+	}
+	var dropped bool
+	for _, e := range h.rec.kinds(research.EventNotice) {
+		dropped = dropped || strings.Contains(e.Text, `"even lower" no longer applies`)
+	}
+	if !dropped {
+		t.Error("no notice about the dropped proposal")
+	}
+}
+
+func TestSeveralSlotsShareOneBestAndAdoptAStaleWinner(t *testing.T) {
+	dir := researchtest.New(t)
+	h := newHarness(t, dir, research.Config{MaxExperiments: 5, Slots: []research.SlotSpec{
+		{Name: "gpu0", GPU: -1, Env: []string{"CUDA_VISIBLE_DEVICES=0"}},
+		{Name: "gpu1", GPU: -1, Env: []string{"CUDA_VISIBLE_DEVICES=1"}},
+	}},
+		func(req research.ProposalRequest) (string, error) { // slow, better: finishes second
+			researchtest.SetConst(t, req.Dir, "VAL", "1.400000")
+			researchtest.SetConst(t, req.Dir, "SLEEP", "2")
+			return "slow win", nil
+		},
+		setConst(t, "BONUS", "0.02", "quick small win"), // 1.48, finishes first
+		setConst(t, "SLEEP", "3", "slower, no gain"),    // keeps the free slot busy
+	)
+	withWorktrees(h)
+	run := h.runToEnd(t, research.StartRequest{Tag: "multi"})
+	exps := h.experiments(t, run)
+	if len(exps) != 5 {
+		t.Fatalf("%d experiments: %s (%s)", len(exps), statuses(exps), reasons(exps))
+	}
+	byDesc := map[string]research.Experiment{}
+	for _, e := range exps {
+		byDesc[e.Description] = e
+	}
+	quick, slow := byDesc["quick small win"], byDesc["slow win"]
+	if quick.Status != research.StatusKeep || slow.Status != research.StatusKeep || quick.GPU == slow.GPU {
+		t.Fatalf("quick %s on %s, slow %s on %s", quick.Status, quick.GPU, slow.Status, slow.GPU)
+	}
+	if !strings.Contains(slow.Reason, "adopted") {
+		t.Errorf("the stale winner was not adopted: %q", slow.Reason)
+	}
+	var retry research.Experiment
+	for _, e := range exps {
+		if strings.HasPrefix(e.Description, "retry of the improvement") {
+			retry = e
+		}
+	}
+	if retry.ParentCommit != slow.Commit || retry.Status != research.StatusKeep || retry.Summary.ValBPB > 1.3801 {
+		t.Fatalf("the missing improvement was not retried on the adopted best: %+v", retry)
+	}
+	if run.BestCommit != retry.Commit {
+		t.Errorf("best %s, want the retry %s", run.BestCommit, retry.Commit)
+	}
+	if tip := researchtest.Git(t, dir, "rev-parse", "autoresearch/multi"); tip != run.BestCommit {
+		t.Errorf("branch at %s, best %s", tip, run.BestCommit)
+	}
+	tsv := researchtest.Read(t, dir, "results.tsv")
+	if !strings.Contains(tsv, "[gpu0]") || !strings.Contains(tsv, "[gpu1]") {
+		t.Errorf("results.tsv does not say which GPU:\n%s", tsv)
+	}
+}
+
+func TestOneSlotCrashesWhileTheOtherGoesOnAndStopDrainsBoth(t *testing.T) {
+	dir := researchtest.New(t)
+	h := newHarness(t, dir, research.Config{FixAttempts: -1, Slots: []research.SlotSpec{
+		{Name: "gpu0", GPU: -1}, {Name: "gpu1", GPU: -1},
+	}},
+		setConst(t, "CRASH", "1", "crashes"),
+		setConst(t, "VAL", "1.450000", "fine"),
+		setConst(t, "SLEEP", "60", "long a"),
+		setConst(t, "STEPS", "6", "long b needs sleep too"),
+	)
+	withWorktrees(h)
+	researchtest.Write(t, dir, "HANG_ON_RUN", "4") // the 4th and later trainings hang
+	if _, err := h.m.Start(context.Background(), research.StartRequest{Tag: "drain"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		st, _ := h.m.Status(context.Background())
+		busy := 0
+		for _, s := range st.Slots {
+			if s.Current != nil && s.Current.Number >= 4 {
+				busy++
+			}
+		}
+		return busy == 2
+	})
+	if err := h.m.Stop(context.Background(), "tester", true); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := h.m.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	run, _ := h.db.RunByTag(context.Background(), "drain")
+	exps := h.experiments(t, run)
+	counts := map[string]int{}
+	stopped := 0
+	for _, e := range exps {
+		counts[e.Description] = counts[e.Description] + 1
+		if e.Reason == "stopped" {
+			stopped++
+		}
+		if e.Status == research.StatusRunning {
+			t.Errorf("#%d still running", e.Number)
+		}
+	}
+	if byStatus := statuses(exps); !strings.Contains(byStatus, "crash") || counts["fine"] != 1 || counts["crashes"] != 1 {
+		t.Errorf("experiments: %s (%s)", byStatus, reasons(exps))
+	}
+	if stopped != 2 {
+		t.Errorf("%d experiments recorded as stopped, want the 2 in flight", stopped)
+	}
+	if run.State != store.RunStopped {
+		t.Errorf("state %s", run.State)
+	}
+	if head := researchtest.Git(t, dir, "rev-parse", "HEAD"); head != run.BestCommit {
+		t.Errorf("main worktree at %s, best %s", head, run.BestCommit)
+	}
+}

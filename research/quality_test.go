@@ -1,0 +1,212 @@
+package research_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/research/researchtest"
+)
+
+func reasons(exps []research.Experiment) string {
+	var s []string
+	for _, e := range exps {
+		s = append(s, e.Reason)
+	}
+	return strings.Join(s, " | ")
+}
+
+func TestNoiseAwareKeepsConfirmSmallGainsAndNeverTrustASeedAlone(t *testing.T) {
+	dir := researchtest.New(t)
+	// Run-to-run noise, one offset per training run in order: the three
+	// baseline runs measure sd 0.01; later offsets shape each case.
+	researchtest.Write(t, dir, "OFFSETS", "0 0.01 -0.01  0 0  0  -0.05 0.05")
+	h := newHarness(t, dir, research.Config{MaxExperiments: 8, BaselineRepeats: 2, ConfirmSigma: 2},
+		setConst(t, "VAL", "1.490000", "small gain"), // 1.49: gain 0.01 < 2σ = 0.02: rerun
+		setConst(t, "VAL", "1.400000", "big gain"),   // gain 0.09: kept at once
+		setConst(t, "SEED", "7", "new seed"),         // 1.35 by luck: rerun, 1.45: mean 1.40, no gain
+	)
+	run := h.runToEnd(t, research.StartRequest{Tag: "noise"})
+	exps := h.experiments(t, run)
+	if got := statuses(exps); got != "keep,discard,discard,discard,keep,keep,discard,discard" {
+		t.Fatalf("statuses = %s\n%s", got, reasons(exps))
+	}
+	if math.Abs(run.Noise-0.01) > 1e-6 {
+		t.Errorf("noise = %v, want 0.01", run.Noise)
+	}
+	if !strings.Contains(exps[3].Reason, "rerunning to confirm") || exps[4].Description != "confirm #4: small gain" ||
+		!strings.HasPrefix(exps[4].Reason, "confirmed") || exps[4].Commit != exps[3].Commit {
+		t.Errorf("small gain not confirmed by a rerun of the same commit: %q / %q %q", exps[3].Reason, exps[4].Description, exps[4].Reason)
+	}
+	if !strings.Contains(exps[6].Reason, "seed change") || !strings.HasPrefix(exps[7].Description, "confirm #7") || !strings.Contains(exps[7].Reason, "not confirmed") {
+		t.Errorf("seed-only change: %q then %q %q", exps[6].Reason, exps[7].Description, exps[7].Reason)
+	}
+	if run.BestCommit != exps[5].Commit || math.Abs(run.BestValBPB-1.40) > 1e-9 {
+		t.Errorf("best = %s %v, want #6 at 1.40", run.BestCommit, run.BestValBPB)
+	}
+	// results.tsv keeps upstream's format: the confirmation is a row of its own.
+	if rows := strings.Count(researchtest.Read(t, dir, "results.tsv"), "\n"); rows != 9 {
+		t.Errorf("results.tsv has %d lines", rows)
+	}
+}
+
+func TestRepeatedProposalIsRefusedAndTheModelToldWhich(t *testing.T) {
+	dir := researchtest.New(t)
+	h := newHarness(t, dir, research.Config{MaxExperiments: 3},
+		setConst(t, "VAL", "1.600000", "worse"),
+		func(req research.ProposalRequest) (string, error) {
+			// The same change with different spacing.
+			src := researchtest.Read(t, req.Dir, "train.py")
+			researchtest.Write(t, req.Dir, "train.py", strings.Replace(src, "VAL = 1.500000", "VAL  =   1.600000", 1))
+			return "worse again", nil
+		},
+		setConst(t, "STEPS", "5", "something new"),
+	)
+	run := h.runToEnd(t, research.StartRequest{Tag: "repeat"})
+	exps := h.experiments(t, run)
+	if got := statuses(exps); got != "keep,discard,discard" || exps[2].Description != "something new" {
+		t.Fatalf("experiments: %s %v", got, exps)
+	}
+	reqs := h.prop.requests()
+	if !strings.Contains(reqs[2].Feedback, "repeats experiment #2") {
+		t.Errorf("feedback = %q", reqs[2].Feedback)
+	}
+}
+
+func TestMetricLinesMayNotChange(t *testing.T) {
+	dir := researchtest.New(t)
+	h := newHarness(t, dir, research.Config{MaxExperiments: 2},
+		func(req research.ProposalRequest) (string, error) {
+			src := researchtest.Read(t, req.Dir, "train.py")
+			researchtest.Write(t, req.Dir, "train.py", strings.Replace(src, `% result))`, `% (result / 2)))`, 1))
+			return "halve the metric", nil
+		},
+		setConst(t, "VAL", "1.400000", "honest"),
+	)
+	h.runToEnd(t, research.StartRequest{Tag: "metric"})
+	refused := h.rec.kinds(research.EventRefused)
+	if len(refused) != 1 || !strings.Contains(refused[0].Text, "computes or prints the metric") || !strings.Contains(refused[0].Text, "val_bpb:") {
+		t.Fatalf("refusals: %v", refused)
+	}
+}
+
+func TestRetryReappliesAPastChangeOrRefusesWhenItNoLongerApplies(t *testing.T) {
+	dir := researchtest.New(t)
+	var h *harness
+	var retryErrs []error
+	h = newHarness(t, dir, research.Config{MaxExperiments: 5},
+		setConst(t, "STEPS", "5", "more steps"), // #2: discard (same val)
+		setConst(t, "VAL", "1.400000", "lower"), // #3: keep
+		func(req research.ProposalRequest) (string, error) {
+			ctx := context.Background()
+			retryErrs = append(retryErrs, h.m.Retry(ctx, 2, "U1"), h.m.Retry(ctx, 1, "U1"), h.m.Retry(ctx, 3, "U1"))
+			testrepo := req.Dir
+			researchtest.SetConst(t, testrepo, "BONUS", "0.01")
+			return "bonus", nil
+		},
+	)
+	run := h.runToEnd(t, research.StartRequest{Tag: "retry"})
+	exps := h.experiments(t, run)
+	if retryErrs[0] != nil {
+		t.Fatalf("retry #2: %v", retryErrs[0])
+	}
+	if !research.IsInputError(retryErrs[1]) || !strings.Contains(retryErrs[1].Error(), "changed nothing") {
+		t.Errorf("retry of the baseline: %v", retryErrs[1])
+	}
+	if !research.IsInputError(retryErrs[2]) || !strings.Contains(retryErrs[2].Error(), "already in the best commit") {
+		t.Errorf("retry of the kept change itself: %v", retryErrs[2])
+	}
+	var retried *research.Experiment
+	for i := range exps {
+		if strings.HasPrefix(exps[i].Description, "retry #2: more steps") {
+			retried = &exps[i]
+		}
+	}
+	if retried == nil {
+		t.Fatalf("no retry experiment: %v", statuses(exps))
+	}
+	if !strings.Contains(retried.Diff, "+STEPS = 5") || retried.ParentCommit == exps[1].ParentCommit {
+		t.Errorf("retry is not the old change on the new best:\n%s", retried.Diff)
+	}
+	var ie *research.InputError
+	if !errors.As(retryErrs[2], &ie) {
+		t.Errorf("not an input error: %T", retryErrs[2])
+	}
+}
+
+func TestPlateauAsksForANewDirectionAndTellsTheChannel(t *testing.T) {
+	dir := researchtest.New(t)
+	h := newHarness(t, dir, research.Config{MaxExperiments: 4, PlateauAfter: 2},
+		setConst(t, "VAL", "1.600000", "worse 1"),
+		setConst(t, "VAL", "1.700000", "worse 2"),
+		setConst(t, "VAL", "1.800000", "worse 3"),
+	)
+	h.runToEnd(t, research.StartRequest{Tag: "plateau"})
+	reqs := h.prop.requests()
+	if reqs[2].SinceKeep != 2 || reqs[2].PlateauAfter != 2 || reqs[1].SinceKeep != 1 {
+		t.Errorf("since-keep counts: %d %d", reqs[1].SinceKeep, reqs[2].SinceKeep)
+	}
+	if ev := h.rec.kinds(research.EventPlateau); len(ev) != 1 || !strings.Contains(ev[0].Text, "Reply here with ideas") {
+		t.Errorf("plateau events: %v", ev)
+	}
+}
+
+func TestTokenBudgetWarnsThenPauses(t *testing.T) {
+	dir := researchtest.New(t)
+	// Each scripted proposal spends 110 tokens.
+	h := newHarness(t, dir, research.Config{TokenBudget: 270},
+		setConst(t, "VAL", "1.600000", "a"),
+		setConst(t, "VAL", "1.700000", "b"),
+		setConst(t, "VAL", "1.800000", "c"),
+		setConst(t, "VAL", "1.900000", "d"),
+	)
+	if _, err := h.m.Start(context.Background(), research.StartRequest{Tag: "budget"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return len(h.rec.kinds(research.EventPaused)) > 0 })
+	if err := h.m.Stop(context.Background(), "t", true); err != nil {
+		t.Fatal(err)
+	}
+	h.m.Wait(context.Background())
+	var warned bool
+	for _, e := range h.rec.kinds(research.EventNotice) {
+		warned = warned || strings.Contains(e.Text, "80% of the LLM budget used: 220 of 270")
+	}
+	paused := h.rec.kinds(research.EventPaused)[0].Text
+	if !warned || !strings.Contains(paused, "LLM budget is spent (330 of 270") {
+		t.Errorf("warned=%v paused=%q", warned, paused)
+	}
+	if n := len(h.prop.requests()); n != 3 {
+		t.Errorf("%d proposals made; the budget should stop the 4th", n)
+	}
+}
+
+func TestResumeAfterTheProposerPausedTheRunGoesOn(t *testing.T) {
+	dir := researchtest.New(t)
+	var h *harness
+	calls := 0
+	h = newHarness(t, dir, research.Config{MaxExperiments: 2, MaxProposerFailures: 1},
+		func(req research.ProposalRequest) (string, error) {
+			calls++
+			return "", errors.New("model overloaded")
+		},
+		setConst(t, "VAL", "1.400000", "after the resume"),
+	)
+	if _, err := h.m.Start(context.Background(), research.StartRequest{Tag: "resume"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return len(h.rec.kinds(research.EventPaused)) > 0 })
+	if err := h.m.Resume(context.Background(), "U1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.m.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	run, _ := h.db.RunByTag(context.Background(), "resume")
+	if got := statuses(h.experiments(t, run)); got != "keep,keep" || calls != 1 {
+		t.Fatalf("statuses %s, failing calls %d", got, calls)
+	}
+}
