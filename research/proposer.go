@@ -115,6 +115,7 @@ func (s *session) proposeOne() (*candidate, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.condense(pctx, run, history)
 	var ideas []Idea
 	if fix == nil {
 		if ideas, err = m.Store.OpenIdeas(ctx); err != nil {
@@ -288,4 +289,36 @@ func (s *session) lessons(run Run) []Lesson {
 type lessonStore interface {
 	Lessons(ctx context.Context, runID int64) ([]Lesson, error)
 	AddLesson(ctx context.Context, l Lesson) (Lesson, error)
+}
+
+// Condenser turns old history into lessons so long runs keep fitting the
+// prompt (the LLM proposer implements it).
+type Condenser interface {
+	NextLesson(ctx context.Context, run Run, history []Experiment, lessons []Lesson) (Lesson, Usage, bool, error)
+}
+
+// condense stores a new lesson when the proposer can make one and the
+// history asks for it. Failures only cost the lesson: the prompt builder
+// still fits the budget by aggregating.
+func (s *session) condense(ctx context.Context, run Run, history []Experiment) {
+	c, ok := s.m.Proposer.(Condenser)
+	ls, stores := s.m.Store.(lessonStore)
+	if !ok || !stores {
+		return
+	}
+	lessons, err := ls.Lessons(ctx, run.ID)
+	if err != nil {
+		return
+	}
+	lesson, usage, made, err := c.NextLesson(ctx, run, history, lessons)
+	s.addUsage(usage)
+	if err != nil {
+		s.m.logger().Warn("condensing old experiments into a lesson", "err", err)
+		return
+	}
+	if made {
+		if _, err := ls.AddLesson(ctx, lesson); err != nil {
+			s.m.logger().Warn("storing a lesson", "err", err)
+		}
+	}
 }

@@ -64,6 +64,9 @@ func (m *Manager) Status(ctx context.Context) (Status, error) {
 			st.Usage = used
 		}
 	}
+	if m.Config.CostOf != nil {
+		st.CostUSD = m.Config.CostOf(st.Usage)
+	}
 	ideas, err := m.Store.OpenIdeas(ctx)
 	if err != nil {
 		return st, err

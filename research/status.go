@@ -33,7 +33,8 @@ type Status struct {
 	Best        *Experiment
 	Baseline    *Experiment
 	Counts      Counts
-	Usage       Usage // LLM tokens spent by the run
+	Usage       Usage   // LLM tokens spent by the run
+	CostUSD     float64 // what Usage cost, when the model's price is known (0 otherwise)
 	OpenIdeas   []Idea
 	Slots       []SlotStatus // what each slot trains (several GPUs)
 	Since       time.Time    // when the run (re)started in this process

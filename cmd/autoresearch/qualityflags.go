@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/research/agent"
 )
 
 // qualityFlags shape how results are trusted and what the LLM may spend.
@@ -42,6 +43,9 @@ func (q *qualityFlags) validate() error {
 	if q.tokenBudget < 0 || q.costBudget < 0 {
 		return usagef("budgets must be 0 (unlimited) or more")
 	}
+	if _, err := agent.ParsePrices(q.prices); q.prices != "" && err != nil {
+		return usagef("--prices: %v", err)
+	}
 	for _, p := range splitPatterns(q.protect) {
 		if _, err := regexp.Compile(p); err != nil {
 			return usagef("--protect %q is not a valid regexp: %v", p, err)
@@ -65,6 +69,29 @@ func (q *qualityFlags) apply(cfg *research.Config) {
 	}
 	cfg.TokenBudget = q.tokenBudget
 	cfg.CostBudget = q.costBudget
+}
+
+// costOf prices LLM usage for model, from the built-in table and --prices;
+// nil when the model's price is unknown.
+func (q *qualityFlags) costOf(model string) (func(research.Usage) float64, error) {
+	prices := agent.DefaultPrices
+	if q.prices != "" {
+		over, err := agent.ParsePrices(q.prices)
+		if err != nil {
+			return nil, usagef("--prices: %v", err)
+		}
+		prices = agent.MergePrices(prices, over)
+	}
+	if _, known := agent.LookupPrice(model, prices); !known {
+		if q.costBudget > 0 {
+			return nil, usagef("--cost-budget needs the price of %q: give it with --prices '%s=PROMPT,COMPLETION' (USD per million tokens)", model, model)
+		}
+		return nil, nil
+	}
+	return func(u research.Usage) float64 {
+		c, _ := agent.Cost(model, u, prices)
+		return c
+	}, nil
 }
 
 func splitPatterns(s string) []string {

@@ -108,6 +108,14 @@ func openLoop(f *loopFlags, logger *slog.Logger) (*loopParts, error) {
 		Logger:   logger.With("component", "research"),
 	}
 	m.Worktree = worktrees(repo.Root(), cfg.StateDir)
+	if f.proposer == "llm" {
+		costOf, err := f.quality.costOf(cfg.Model)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		m.Config.CostOf = costOf
+	}
 	parts := &loopParts{repo: repo, db: db, manager: m}
 	if err := parts.wireGPU(f, logger); err != nil { // GPU monitor and metrics (gpuflags.go)
 		db.Close()
