@@ -23,6 +23,11 @@ func (e *ConfigError) Error() string {
 	return msg
 }
 
+// Validate checks the configuration without asking Slack (tokens' shapes,
+// the channel ID, Socket Mode or HTTP mode), reporting every problem at once
+// as *ConfigError values.
+func (c SlackConfig) Validate() error { return c.validate() }
+
 // validate checks what can be checked without Slack: presence and the
 // shape of tokens and IDs. All problems are reported at once.
 func (c SlackConfig) validate() error {

@@ -35,6 +35,9 @@ func subcommands() []subcommand {
 		{"demo", "run the loop on a bundled CPU-only example (no GPU, Slack or API key)", demoCmd},
 		{"results", "print a run's experiments (table, --tsv or --json)", resultsCmd},
 		{"doctor", "check everything a run needs (repo, data, GPU, Slack, LLM, disk) and say what to fix", doctorCmd},
+		{"bot", "run the Slack bot with the loop inside it (idles until /autoresearch start TAG)", botCmd},
+		{"digest", "print the digest of the last hours (--hours 24; --chart FILE writes the PNG)", digestCmd},
+		{"slack-manifest", "print the Slack app manifest to create the bot's app from", slackManifestCmd},
 		{"bench", "measure GPU occupancy, multi-slot throughput, harness gap and memory on a simulated trainer and LLM", benchCmd},
 	}
 }

@@ -1,0 +1,321 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/autoresearch/autoresearch/bot"
+	"github.com/autoresearch/autoresearch/research"
+)
+
+// Shutdown budget of the bot after SIGTERM or SIGINT: the running
+// experiment is killed and recorded within botShutdownGrace, then the outbox
+// gets what is left of botExitWithin (Slack.Run flushes for at most a couple
+// of seconds), so the process is gone well within docker's 10 s.
+const (
+	botShutdownGrace = 6 * time.Second
+	botExitWithin    = 9 * time.Second
+	// botCheckTimeout bounds the start-up check with Slack.
+	botCheckTimeout = 30 * time.Second
+)
+
+// botOptions is everything `bot` needs: the loop flags, the Slack settings
+// from the environment and the digest schedule.
+type botOptions struct {
+	loop     loopFlags
+	slack    bot.SlackConfig
+	digestAt string
+	loc      *time.Location
+}
+
+func botCmd(args []string, streams IO) error {
+	opts, err := parseBotArgs(args, streams, os.Getenv)
+	if err != nil {
+		return err
+	}
+	// SIGTERM (systemd, docker stop) and Ctrl-C both end the bot the same
+	// way: the experiment is killed and recorded, the run stays resumable.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serveBot(ctx, opts, streams)
+}
+
+var (
+	slashNameRE   = regexp.MustCompile(`^/?[a-z0-9][a-z0-9_-]{0,31}$`)
+	slackUserIDRE = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+)
+
+// parseBotArgs reads the flags and the SLACK_* / AUTORESEARCH_ADMINS
+// variables (through getenv) and refuses bad input before anything is
+// opened.
+func parseBotArgs(args []string, streams IO, getenv func(string) string) (*botOptions, error) {
+	fs := newFlagSet("bot", streams)
+	o := &botOptions{}
+	o.loop.register(fs)
+	httpAddr := fs.String("http", "", "serve Slack's HTTP mode on ADDR (routes /slack/commands, /slack/events, /slack/interactive; needs SLACK_SIGNING_SECRET) instead of Socket Mode")
+	command := fs.String("command-name", bot.DefaultSlashCommand, "the slash command, as configured in the Slack app")
+	digestAt := fs.String("digest-at", "08:00", "local time of the morning digest (HH:MM, 24-hour clock)")
+	tz := fs.String("tz", "", "time zone of --digest-at, e.g. Europe/Berlin (default: the host's)")
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	if _, _, err := bot.ParseDigestAt(*digestAt); err != nil {
+		return nil, usagef("--digest-at %q: %v", *digestAt, err)
+	}
+	o.digestAt = *digestAt
+	o.loc = time.Local
+	if *tz != "" {
+		loc, err := time.LoadLocation(*tz)
+		if err != nil {
+			return nil, usagef("--tz %q is not a known time zone (use an IANA name such as Europe/Berlin or UTC)", *tz)
+		}
+		o.loc = loc
+	}
+	if !slashNameRE.MatchString(*command) {
+		return nil, usagef("--command-name %q: want a slash command like /autoresearch (lowercase letters, digits, - and _)", *command)
+	}
+	if err := o.loop.validate(); err != nil {
+		return nil, err
+	}
+	admins, err := parseAdmins(getenv("AUTORESEARCH_ADMINS"))
+	if err != nil {
+		return nil, err
+	}
+	o.slack = bot.SlackConfig{
+		BotToken:      strings.TrimSpace(getenv("SLACK_BOT_TOKEN")),
+		AppToken:      strings.TrimSpace(getenv("SLACK_APP_TOKEN")),
+		SigningSecret: strings.TrimSpace(getenv("SLACK_SIGNING_SECRET")),
+		Channel:       strings.TrimSpace(getenv("SLACK_CHANNEL")),
+		APIURL:        strings.TrimSpace(getenv("SLACK_API_URL")),
+		Admins:        admins,
+		CommandName:   "/" + strings.TrimPrefix(*command, "/"),
+		HTTPAddr:      *httpAddr,
+		TimeBudget:    o.loop.timeout,
+	}
+	if *httpAddr != "" {
+		// An explicit --http asks for HTTP mode even when an app token is
+		// in the environment (Socket Mode would win otherwise).
+		o.slack.AppToken = ""
+	}
+	if err := o.slack.Validate(); err != nil {
+		return nil, &research.InputError{Msg: "Slack is not set up:\n  " + strings.ReplaceAll(err.Error(), "\n", "\n  "), Err: err}
+	}
+	return o, nil
+}
+
+// parseAdmins reads AUTORESEARCH_ADMINS: comma-separated Slack user IDs.
+func parseAdmins(s string) ([]string, error) {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		id := strings.TrimSpace(part)
+		if id == "" {
+			continue
+		}
+		if !slackUserIDRE.MatchString(id) {
+			return nil, usagef("AUTORESEARCH_ADMINS: %q is not a Slack user ID (U0123ABCD: a person's profile → ⋮ → Copy member ID)", id)
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// serveBot runs the Slack bot with the loop inside it until ctx ends (a
+// signal) or the Slack transport fails. No run is started: the bot idles
+// until `start TAG`, except that a run interrupted by the last shutdown
+// resumes (and says so in the channel).
+func serveBot(ctx context.Context, o *botOptions, streams IO) error {
+	logFile, logger, err := openBotLog(&o.loop, streams.Err)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	slog.SetDefault(logger)
+
+	parts, err := openLoop(&o.loop, logger)
+	if err != nil {
+		return err
+	}
+	defer parts.Close()
+	m := parts.manager
+
+	slack, err := bot.NewSlack(o.slack, m, parts.db, logger)
+	if err != nil {
+		return err
+	}
+	checkCtx, cancelCheck := context.WithTimeout(ctx, botCheckTimeout)
+	err = slack.Check(checkCtx)
+	cancelCheck()
+	if err != nil {
+		var ce *bot.ConfigError
+		if errors.As(err, &ce) {
+			return &research.InputError{Msg: "Slack check failed: " + err.Error(), Err: err}
+		}
+		return fmt.Errorf("Slack check failed: %w", err)
+	}
+	if len(o.slack.Admins) == 0 {
+		fmt.Fprintln(streams.Err, "WARNING: AUTORESEARCH_ADMINS is not set: EVERYONE in the channel can start, stop and steer runs and edit program.md.\n         Set it to a comma-separated list of Slack user IDs.")
+	}
+
+	m.Observer = parts.observe(research.ObserverFunc(func(e research.Event) {
+		slack.Event(e)
+		logEvent(logger, e)
+	}))
+
+	sched := &bot.DigestScheduler{
+		At: o.digestAt, Location: o.loc, Records: parts.db, Logger: logger.With("component", "digest"),
+		Post: func(ctx context.Context, d bot.Digest) error { return slack.PostDigest(ctx, digestMessage(d)) },
+	}
+	slack.Digest = func(ctx context.Context) (bot.DigestMessage, error) {
+		d, err := sched.Preview(ctx)
+		if err != nil {
+			return bot.DigestMessage{}, err
+		}
+		return digestMessage(d), nil
+	}
+
+	// Slack serves (and delivers the outbox) on its own context: a signal
+	// first shuts the loop down, whose last events are still delivered.
+	slackCtx, stopSlack := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSlack()
+	slackDone := make(chan error, 1)
+	go func() { slackDone <- slack.Run(slackCtx) }()
+
+	digestCtx, stopDigest := context.WithCancel(ctx)
+	defer stopDigest()
+	digestDone := make(chan struct{})
+	go func() {
+		defer close(digestDone)
+		if err := sched.Run(digestCtx); err != nil && !errors.Is(err, context.Canceled) {
+			logger.Error("digest scheduler stopped", "err", err)
+		}
+	}()
+
+	mode := "Socket Mode"
+	if o.slack.AppToken == "" {
+		mode = "HTTP on " + o.slack.HTTPAddr
+	}
+	fmt.Fprintf(streams.Err, "autoresearch bot: %s, channel %s, command %s, digest at %s %s\n",
+		mode, o.slack.Channel, o.slack.CommandName, o.digestAt, o.loc)
+	if run, resumed, err := m.ResumeInterrupted(ctx, ""); err != nil {
+		logger.Error("resuming the interrupted run", "err", err)
+		fmt.Fprintf(streams.Err, "could not resume the interrupted run: %v\n", err)
+		slack.Event(research.Event{Kind: research.EventNotice, Time: time.Now(),
+			Text: "The interrupted run could not be resumed: " + err.Error()})
+	} else if resumed {
+		fmt.Fprintf(streams.Err, "resumed run %s (branch %s)\n", run.Tag, run.Branch)
+	} else {
+		fmt.Fprintf(streams.Err, "idle: start a run with `%s start TAG`\n", o.slack.CommandName)
+	}
+
+	var slackErr error
+	slackEnded := false
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(streams.Err, "stopping: the running experiment is recorded as stopped; the run resumes at the next start")
+	case slackErr = <-slackDone:
+		slackEnded = true
+		if slackErr == nil {
+			slackErr = errors.New("the Slack connection ended")
+		}
+		logger.Error("slack stopped", "err", slackErr)
+	}
+	deadline := time.Now().Add(botExitWithin)
+	stopDigest()
+	shutCtx, cancelShut := context.WithTimeout(context.Background(), botShutdownGrace)
+	if err := m.Shutdown(shutCtx); err != nil {
+		logger.Error("shutdown: the loop did not end in time", "err", err)
+	}
+	cancelShut()
+	stopSlack()
+	if !slackEnded {
+		select {
+		case err := <-slackDone:
+			if err != nil {
+				logger.Error("slack", "err", err)
+			}
+		case <-time.After(time.Until(deadline)):
+			logger.Error("slack: still delivering at the exit deadline; the rest stays queued")
+		}
+	}
+	<-digestDone
+	if n, err := parts.db.OutboxBacklog(context.Background()); err == nil && n > 0 {
+		fmt.Fprintf(streams.Err, "%d Slack messages are queued for the next start\n", n)
+	}
+	return slackErr
+}
+
+// openBotLog logs to STATE_DIR/autoresearch.log and to stderr (the
+// service's journal or `docker logs`).
+func openBotLog(f *loopFlags, stderr io.Writer) (*os.File, *slog.Logger, error) {
+	dir, err := f.absRepo()
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := f.config(dir)
+	if err := os.MkdirAll(cfg.StateDir, 0o755); err != nil {
+		return nil, nil, err
+	}
+	file, err := os.OpenFile(filepath.Join(cfg.StateDir, "autoresearch.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	h := slog.NewMultiHandler(slog.NewTextHandler(file, opts), slog.NewTextHandler(stderr, opts))
+	return file, slog.New(h), nil
+}
+
+// logEvent writes one loop event to the log (progress only at debug level).
+func logEvent(logger *slog.Logger, e research.Event) {
+	attrs := []any{"kind", e.Kind}
+	if e.Run.Tag != "" {
+		attrs = append(attrs, "run", e.Run.Tag)
+	}
+	if e.Experiment != nil {
+		attrs = append(attrs, "number", e.Experiment.Number, "status", e.Experiment.Status)
+		if e.Experiment.Summary.ValBPB > 0 {
+			attrs = append(attrs, "val_bpb", e.Experiment.Summary.ValBPB)
+		}
+	} else if e.Number > 0 {
+		attrs = append(attrs, "number", e.Number)
+	}
+	if e.Text != "" {
+		attrs = append(attrs, "text", e.Text)
+	}
+	if e.Kind == research.EventProgress {
+		logger.Debug("event", attrs...)
+		return
+	}
+	logger.Info("event", attrs...)
+}
+
+// slackManifestCmd prints the Slack app manifest to create the app from.
+func slackManifestCmd(args []string, streams IO) error {
+	fs := newFlagSet("slack-manifest", streams)
+	command := fs.String("command-name", bot.DefaultSlashCommand, "the slash command")
+	httpURL := fs.String("http-url", "", "public base URL of the bot's HTTP mode, e.g. https://bot.example.com (default: Socket Mode)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if !slashNameRE.MatchString(*command) {
+		return usagef("--command-name %q: want a slash command like /autoresearch", *command)
+	}
+	if *httpURL != "" && !strings.HasPrefix(*httpURL, "https://") {
+		return usagef("--http-url %q: Slack only calls https:// URLs", *httpURL)
+	}
+	out := bot.SlackManifest(*command, *httpURL)
+	if len(out) == 0 || out[len(out)-1] != '\n' {
+		out = append(out, '\n')
+	}
+	_, err := streams.Out.Write(out)
+	return err
+}
