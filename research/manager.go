@@ -31,8 +31,9 @@ type Manager struct {
 	Logger   *slog.Logger
 	Now      func() time.Time
 
-	mu   sync.Mutex
-	sess *session
+	mu       sync.Mutex
+	sess     *session
+	reattach []Experiment // running when the bot died, on trainers that can follow them
 }
 
 func (m *Manager) logger() *slog.Logger {

@@ -77,7 +77,12 @@ func (m *Manager) recoverExperiments(ctx context.Context, run *Run) error {
 	if err != nil {
 		return err
 	}
+	m.reattach = nil
 	for _, e := range running {
+		if m.canReattach(e) {
+			m.reattach = append(m.reattach, e) // its job may still run: the session follows it
+			continue
+		}
 		e.Status = StatusCrash
 		e.Reason = "interrupted"
 		e.FinishedAt = m.now()
@@ -143,4 +148,16 @@ func (m *Manager) killOrphanTrainer() {
 			m.logger().Warn("killed a trainer left over from before the restart", "pgid", pgid)
 		}
 	}
+}
+
+// canReattach tells whether e ran on a slot whose trainer can follow it
+// after a restart.
+func (m *Manager) canReattach(e Experiment) bool {
+	for _, sp := range m.Config.Slots {
+		if sp.Name == e.GPU && sp.Trainer != nil {
+			_, ok := sp.Trainer.(Reattacher)
+			return ok
+		}
+	}
+	return false
 }

@@ -19,7 +19,7 @@ type session struct {
 	since   time.Time
 
 	ctx    context.Context // cancelled on stop-now and shutdown: kills training
-	cancel context.CancelFunc
+	cancel context.CancelCauseFunc
 	done   chan struct{}
 	err    error
 
@@ -54,6 +54,7 @@ type session struct {
 	baselineRuns  int          // baseline runs still to finish (incl. repeats)
 	sinceKeep     int
 	budgetWarned  bool
+	reattach      []Experiment // experiments whose jobs survived a restart
 }
 
 // pendingFix is a crashed attempt the next proposal should repair.
@@ -63,7 +64,7 @@ type pendingFix struct {
 }
 
 func newSession(m *Manager, run Run, hashes map[string]string, resumed bool) (*session, error) {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	s := &session{
 		m: m, run: run, resumed: resumed, since: m.now(),
 		ctx: ctx, cancel: cancel,
@@ -76,13 +77,13 @@ func newSession(m *Manager, run Run, hashes map[string]string, resumed bool) (*s
 	s.cond = sync.NewCond(&s.mu)
 	slots, err := m.buildSlots(run.BestCommit)
 	if err != nil {
-		cancel()
+		cancel(err)
 		return nil, err
 	}
 	s.slots = slots
 	s.demand = make(chan struct{}, len(slots))
 	if s.propRepo, err = m.proposalRepo(run.BestCommit, slots); err != nil {
-		cancel()
+		cancel(err)
 		return nil, err
 	}
 	s.checker = &Checker{Repo: s.propRepo, Editable: m.Config.Editable, ReadOnly: m.Config.ReadOnly,
@@ -91,9 +92,10 @@ func newSession(m *Manager, run Run, hashes map[string]string, resumed bool) (*s
 		s.paused, s.pauseReason, s.phase = true, "paused before the restart; resume to continue", PhasePaused
 	}
 	if err := s.restoreCounters(); err != nil {
-		cancel()
+		cancel(err)
 		return nil, err
 	}
+	s.reattach, m.reattach = m.reattach, nil
 	return s, nil
 }
 
@@ -179,7 +181,11 @@ func (s *session) requestStop(by string, now, shutdown bool) {
 		cancelPropose() // an unfinished proposal is simply dropped
 	}
 	if now {
-		s.cancel() // kills every training process group
+		cause := context.Canceled
+		if shutdown {
+			cause = ErrShutdown // trainers whose jobs outlive the bot may keep them
+		}
+		s.cancel(cause) // kills every training process group
 	}
 }
 
@@ -265,7 +271,7 @@ func (s *session) setRun(r Run) {
 // loop runs the proposer and the slots until the run stops.
 func (s *session) loop() {
 	defer close(s.done)
-	defer s.cancel()
+	defer s.cancel(context.Canceled)
 	m := s.m
 	text := "started"
 	if s.resumed {

@@ -6,6 +6,7 @@ package research
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/autoresearch/autoresearch/store"
@@ -173,3 +174,17 @@ type TrainResult struct {
 type Trainer interface {
 	Train(ctx context.Context, job TrainJob) (TrainResult, error)
 }
+
+// Reattacher is a Trainer whose runs outlive the bot (SLURM jobs): after a
+// restart the loop follows the experiment's job instead of recording it as
+// interrupted. An error with a method NoJob() bool reporting true means
+// there was nothing to follow.
+type Reattacher interface {
+	Reattach(ctx context.Context, e Experiment, job TrainJob) (TrainResult, error)
+}
+
+// ErrShutdown is the cause of the training context's cancellation when the
+// bot shuts down (SIGTERM): trainers whose jobs can outlive the bot may
+// leave them running (an error with a method Detached() bool reporting
+// true), and the next start re-attaches.
+var ErrShutdown = errors.New("the bot is shutting down")

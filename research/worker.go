@@ -14,6 +14,9 @@ import (
 
 // slotLoop trains one candidate after another in sl until the run stops.
 func (s *session) slotLoop(sl *slot) {
+	if e, ok := s.takeReattach(sl); ok {
+		s.followReattached(sl, e)
+	}
 	for {
 		if s.maxReached() {
 			s.stopWith(fmt.Sprintf("reached --max-experiments %d", s.m.Config.MaxExperiments))
@@ -269,6 +272,15 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 		stopWatch := s.watchGPU(sl)
 		res, err = sl.Trainer.Train(s.ctx, job)
 		tel = stopWatch()
+	}
+	if detached(err) {
+		// The job runs on (SLURM, bot shutting down): the experiment stays
+		// recorded as running and the next start follows it again.
+		s.mu.Lock()
+		s.inFlight--
+		s.mu.Unlock()
+		sl.set(nil, nil)
+		return
 	}
 	e.LogPath = job.LogPath
 	e.TrainSeconds = res.Duration.Seconds()

@@ -107,6 +107,9 @@ func (s *slurmFlags) runners(trainCmd, workdir string, jobs slurm.JobStore, logg
 			SpoolDir: filepath.Join(workdir, "jobs"),
 			Margin:   s.margin, Poll: s.poll, PendingLimit: s.pendingLimit,
 			Store: jobs, Logger: logger.With("component", "slurm", "slot", name),
+			// A bot shutting down leaves its jobs on the cluster; the next
+			// start follows them again. A person's stop cancels them.
+			Detach: func(cause error) bool { return errors.Is(cause, research.ErrShutdown) },
 		}
 		if onPending != nil {
 			r.OnPending = func(jobID, reason string, waited time.Duration) { onPending(name, jobID, reason, waited) }
