@@ -49,7 +49,9 @@ func (c *clusterTrainer) Reattach(ctx context.Context, e research.Experiment, jo
 	return research.TrainResult{Output: []byte(out), Duration: time.Second}, nil
 }
 
-func hasSuffix(s, suffix string) bool { return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix }
+func hasSuffix(s, suffix string) bool {
+	return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix
+}
 
 func TestJobsThatOutliveTheBotAreFollowedAfterARestart(t *testing.T) {
 	dir := researchtest.New(t)
