@@ -186,3 +186,75 @@ func alive(pid int) bool {
 	fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
 	return len(fields) > 0 && fields[0] != "Z" && fields[0] != "X"
 }
+
+func TestKillDashNineWithSeveralWorkersThenRestartRecovers(t *testing.T) {
+	dir := researchtest.New(t)
+	dbPath := filepath.Join(dir, ".autoresearch", "autoresearch.db")
+	args := []string{"run", "--repo", dir, "--tag", "multi", "--proposer", "sweep", "--train-cmd", "python3 train.py",
+		"--gpus", "0,1", "--baseline-repeats", "0"}
+	researchtest.Write(t, dir, "HANG_ON_RUN", "2") // every training after the baseline hangs
+	cmd, out := startCLI(t, append(args, "--max-experiments", "0")...)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		pidFiles, _ := filepath.Glob(filepath.Join(dir, ".autoresearch", "trainer-*.pgid"))
+		if len(pidFiles) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("two workers never trained at once:\n%s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var pgids []int
+	pidFiles, _ := filepath.Glob(filepath.Join(dir, ".autoresearch", "trainer-*.pgid"))
+	for _, f := range pidFiles {
+		data, _ := os.ReadFile(f)
+		n, _ := strconv.Atoi(string(data))
+		pgids = append(pgids, n)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	os.Remove(filepath.Join(dir, "HANG_ON_RUN"))
+
+	cmd, out = startCLI(t, append(args, "--max-experiments", "5")...)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("restart failed: %v\n%s", err, out)
+	}
+	for _, p := range pgids {
+		if alive(p) {
+			t.Errorf("orphaned trainer %d survived the restart", p)
+		}
+	}
+	db, err := store.Open(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	run, _ := db.RunByTag(context.Background(), "multi")
+	exps, _ := db.Experiments(context.Background(), run.ID)
+	interrupted := 0
+	for i, e := range exps {
+		if e.Number != i+1 || e.Status == research.StatusRunning {
+			t.Errorf("experiment %d: number %d status %s", i, e.Number, e.Status)
+		}
+		if e.Reason == "interrupted" {
+			interrupted++
+		}
+	}
+	if len(exps) != 5 || interrupted != 2 {
+		t.Fatalf("%d experiments, %d interrupted; want 5 and 2", len(exps), interrupted)
+	}
+	tsv := researchtest.Read(t, dir, "results.tsv")
+	if rows := strings.Count(tsv, "\n") - 1; rows != len(exps) {
+		t.Errorf("results.tsv has %d rows for %d experiments:\n%s", rows, len(exps), tsv)
+	}
+	if tip := researchtest.Git(t, dir, "rev-parse", "autoresearch/multi"); tip != run.BestCommit {
+		t.Errorf("branch at %s, best %s", tip, run.BestCommit)
+	}
+	if head := researchtest.Git(t, dir, "rev-parse", "HEAD"); head != run.BestCommit {
+		t.Errorf("main worktree at %s, best %s", head, run.BestCommit)
+	}
+}
