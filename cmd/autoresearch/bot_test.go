@@ -45,6 +45,7 @@ type slackCall struct {
 	JSON   map[string]any
 	Status int    // the HTTP status answered
 	Path   string // the request path (response_url answers end in the envelope ID)
+	Body   []byte
 }
 
 func (c slackCall) text() string {
@@ -118,7 +119,7 @@ func (f *slackServer) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
-	call := slackCall{Status: 200, Path: r.URL.Path}
+	call := slackCall{Status: 200, Path: r.URL.Path, Body: body}
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/api/"):
 		call.Method = strings.TrimPrefix(r.URL.Path, "/api/")
@@ -554,6 +555,27 @@ func TestBotEndToEnd(t *testing.T) {
 	f.slash("s5", "UALICE", "stop")
 	f.waitPost("<@UALICE> stopped the run")
 	f.waitPost("Run t1 stopped")
+
+	// `digest` posts the numbers now, with the kept improvement and the
+	// progress chart (a PNG uploaded into the digest's thread).
+	f.slash("s6", "UBOB", "digest")
+	if a := f.answer("s6"); !strings.Contains(a, "being posted") {
+		t.Errorf("digest answer = %q", a)
+	}
+	digest := f.waitPost("Morning digest")
+	if !strings.Contains(digest.text(), "run `t1`") || !strings.Contains(digest.text(), "since the baseline (1.500000)") {
+		t.Errorf("digest = %q", digest.text())
+	}
+	f.waitFor("the kept improvements in the digest's thread", "chat.postMessage", func(c slackCall) bool {
+		return c.Form.Get("thread_ts") == digest.Form.Get("_ts") && strings.Contains(c.text(), "#2  1.250000")
+	})
+	f.waitFor("the chart in the digest's thread", "files.completeUploadExternal", func(c slackCall) bool {
+		return c.Form.Get("thread_ts") == digest.Form.Get("_ts") && c.Form.Get("channel_id") == botTestChannel
+	})
+	up := f.waitFor("the chart upload", "upload", func(c slackCall) bool { return len(c.Body) > 0 })
+	if !bytes.Contains(up.Body, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Errorf("the uploaded chart is not a PNG (%d bytes)", len(up.Body))
+	}
 	if err := p.stop(); err != nil {
 		t.Fatalf("bot: %v\n%s", err, p.stderr)
 	}
