@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/research/researchtest"
+	"github.com/autoresearch/autoresearch/store"
+)
+
+// interruptDuringExperiment2 runs the CLI, sends SIGINT n times while the
+// second experiment trains and returns the run's experiments afterwards.
+func interruptDuringExperiment2(t *testing.T, n int) (string, []research.Experiment, string) {
+	t.Helper()
+	dir := researchtest.New(t)
+	researchtest.Write(t, dir, "HANG_ON_RUN", "2")
+	dbPath := filepath.Join(dir, ".autoresearch", "autoresearch.db")
+	cmd, out := startCLI(t, "run", "--repo", dir, "--tag", "sig", "--proposer", "sweep",
+		"--train-cmd", "python3 train.py", "--baseline-repeats", "0", "--fix-attempts", "0")
+	waitForExperiment(t, dbPath, 2)
+	time.Sleep(300 * time.Millisecond) // let the trainer start (the hang is in train.py)
+	for i := 0; i < n; i++ {
+		if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if n == 1 {
+		// The first Ctrl-C waits for the experiment to end by itself: end
+		// the hanging trainer from outside, as a crash the bot did not cause.
+		time.Sleep(time.Second)
+		pids, _ := filepath.Glob(filepath.Join(dir, ".autoresearch", "trainer-*.pgid"))
+		for _, p := range pids {
+			data, _ := os.ReadFile(p)
+			if pg, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil {
+				_ = syscall.Kill(-pg, syscall.SIGKILL)
+			}
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, out)
+		}
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("the process did not exit:\n%s", out)
+	}
+	db, err := store.Open(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	run, _ := db.RunByTag(context.Background(), "sig")
+	exps, _ := db.Experiments(context.Background(), run.ID)
+	if head := researchtest.Git(t, dir, "rev-parse", "HEAD"); head != run.BestCommit {
+		t.Errorf("HEAD %s, best %s", head, run.BestCommit)
+	}
+	if run.State != store.RunStopped {
+		t.Errorf("run state %s", run.State)
+	}
+	return dir, exps, out.String()
+}
+
+func TestFirstCtrlCStopsAfterTheRunningExperiment(t *testing.T) {
+	_, exps, out := interruptDuringExperiment2(t, 1)
+	// Still training a second after Ctrl-C, and not recorded as stopped.
+	if len(exps) != 2 || exps[1].Reason == "stopped" || exps[1].Status != research.StatusCrash {
+		t.Fatalf("experiments: %d, #2 %s %q\n%s", len(exps), exps[len(exps)-1].Status, exps[len(exps)-1].Reason, out)
+	}
+	if !strings.Contains(out, "stopping after the running experiment") {
+		t.Errorf("no notice:\n%s", out)
+	}
+}
+
+func TestSecondCtrlCStopsAtOnce(t *testing.T) {
+	_, exps, out := interruptDuringExperiment2(t, 2)
+	if len(exps) != 2 || exps[1].Status != research.StatusCrash || exps[1].Reason != "stopped" {
+		t.Fatalf("experiments: %d, last %+v\n%s", len(exps), exps[len(exps)-1], out)
+	}
+	if !strings.Contains(out, "stopping now") {
+		t.Errorf("no notice:\n%s", out)
+	}
+}
