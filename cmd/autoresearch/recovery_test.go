@@ -62,9 +62,12 @@ func TestKillDashNineWhileTrainingThenRestartRecovers(t *testing.T) {
 	researchtest.Write(t, dir, "HANG_ON_RUN", "2") // the second training hangs
 	cmd, out := startCLI(t, append(args, "--max-experiments", "0")...)
 	waitForExperiment(t, dbPath, 2)
-	pidFiles, _ := filepath.Glob(filepath.Join(dir, ".autoresearch", "trainer-*.pgid"))
-	if len(pidFiles) != 1 {
-		t.Fatalf("trainer process group files: %v", pidFiles)
+	var pidFiles []string
+	for deadline := time.Now().Add(30 * time.Second); len(pidFiles) != 1; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("trainer process group files: %v", pidFiles)
+		}
+		pidFiles, _ = filepath.Glob(filepath.Join(dir, ".autoresearch", "trainer-*.pgid"))
 	}
 	pgidText, err := os.ReadFile(pidFiles[0])
 	if err != nil {
@@ -193,6 +196,7 @@ func TestKillDashNineWithSeveralWorkersThenRestartRecovers(t *testing.T) {
 	args := []string{"run", "--repo", dir, "--tag", "multi", "--proposer", "sweep", "--train-cmd", "python3 train.py",
 		"--gpus", "0,1", "--baseline-repeats", "0"}
 	researchtest.Write(t, dir, "HANG_ON_RUN", "2") // every training after the baseline hangs
+	t.Setenv("RESEARCHTEST_DIR", dir)              // also in the workers' worktrees
 	cmd, out := startCLI(t, append(args, "--max-experiments", "0")...)
 	deadline := time.Now().Add(60 * time.Second)
 	for {

@@ -25,7 +25,8 @@ func interruptDuringExperiment2(t *testing.T, n int) (string, []research.Experim
 	cmd, out := startCLI(t, "run", "--repo", dir, "--tag", "sig", "--proposer", "sweep",
 		"--train-cmd", "python3 train.py", "--baseline-repeats", "0", "--fix-attempts", "0")
 	waitForExperiment(t, dbPath, 2)
-	time.Sleep(300 * time.Millisecond) // let the trainer start (the hang is in train.py)
+	pgid := waitForTrainer(t, dir)
+	time.Sleep(300 * time.Millisecond) // let python reach the hang in train.py
 	for i := 0; i < n; i++ {
 		if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 			t.Fatal(err)
@@ -36,13 +37,7 @@ func interruptDuringExperiment2(t *testing.T, n int) (string, []research.Experim
 		// The first Ctrl-C waits for the experiment to end by itself: end
 		// the hanging trainer from outside, as a crash the bot did not cause.
 		time.Sleep(time.Second)
-		pids, _ := filepath.Glob(filepath.Join(dir, ".autoresearch", "trainer-*.pgid"))
-		for _, p := range pids {
-			data, _ := os.ReadFile(p)
-			if pg, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil {
-				_ = syscall.Kill(-pg, syscall.SIGKILL)
-			}
-		}
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -90,4 +85,23 @@ func TestSecondCtrlCStopsAtOnce(t *testing.T) {
 	if !strings.Contains(out, "stopping now") {
 		t.Errorf("no notice:\n%s", out)
 	}
+}
+
+// waitForTrainer waits until a trainer's process group is recorded and
+// returns it.
+func waitForTrainer(t *testing.T, dir string) int {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		files, _ := filepath.Glob(filepath.Join(dir, ".autoresearch", "trainer-*.pgid"))
+		for _, f := range files {
+			data, _ := os.ReadFile(f)
+			if pg, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil && pg > 1 {
+				return pg
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("no trainer started")
+	return 0
 }

@@ -30,15 +30,19 @@ if os.environ.get("ENV_DUMP"):
     with open(os.environ["ENV_DUMP"], "w") as f:
         for k in sorted(os.environ):
             f.write(k + "\n")
+# Control files live in the repo, or in $RESEARCHTEST_DIR when the trainer
+# runs in a worker's worktree.
+ctl = os.environ.get("RESEARCHTEST_DIR", ".")
+hang, offs, count = (os.path.join(ctl, n) for n in ("HANG_ON_RUN", "OFFSETS", "runs.count"))
 run_number = 0
-if os.path.exists("HANG_ON_RUN") or os.path.exists("OFFSETS"):
-    run_number = int(open("runs.count").read()) + 1 if os.path.exists("runs.count") else 1
-    open("runs.count", "w").write(str(run_number))
-if os.path.exists("HANG_ON_RUN") and run_number >= int(open("HANG_ON_RUN").read()):
+if os.path.exists(hang) or os.path.exists(offs):
+    run_number = int(open(count).read()) + 1 if os.path.exists(count) else 1
+    open(count, "w").write(str(run_number))
+if os.path.exists(hang) and run_number >= int(open(hang).read()):
     time.sleep(120)
 offset = 0.0
-if os.path.exists("OFFSETS"):
-    offsets = [float(x) for x in open("OFFSETS").read().split()]
+if os.path.exists(offs):
+    offsets = [float(x) for x in open(offs).read().split()]
     offset = offsets[(run_number - 1) % len(offsets)]
 result = VAL - BONUS + offset
 for i in range(1, STEPS + 1):
