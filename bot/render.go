@@ -169,7 +169,14 @@ func FormatStatus(s research.Status) string {
 	}
 	b.WriteString(")\n")
 	if s.Usage.PromptTokens+s.Usage.CompletionTokens > 0 {
-		fmt.Fprintf(&b, "tokens:    %s prompt + %s completion\n", humanCount(s.Usage.PromptTokens), humanCount(s.Usage.CompletionTokens))
+		fmt.Fprintf(&b, "tokens:    %s prompt + %s completion", humanCount(s.Usage.PromptTokens), humanCount(s.Usage.CompletionTokens))
+		if s.CostUSD > 0 {
+			fmt.Fprintf(&b, " ($%.2f)", s.CostUSD)
+		}
+		b.WriteString("\n")
+	}
+	if s.LastTelemetry != nil {
+		fmt.Fprintf(&b, "last GPU:  %s\n", FormatTelemetry(*s.LastTelemetry))
 	}
 	if r.GPU != "" {
 		fmt.Fprintf(&b, "gpu:       %s\n", r.GPU)

@@ -41,6 +41,7 @@ func (m *Manager) Status(ctx context.Context) (Status, error) {
 			return st, err
 		}
 		st.Best = bestOf(exps)
+		st.LastTelemetry = m.lastTelemetry(ctx, exps)
 		var used Usage
 		for i, e := range exps {
 			switch e.Status {
@@ -204,4 +205,26 @@ func bestOf(exps []Experiment) *Experiment {
 	}
 	b := *best
 	return &b
+}
+
+// lastTelemetry is the GPU record of the latest finished experiment, when
+// the store keeps them.
+func (m *Manager) lastTelemetry(ctx context.Context, exps []Experiment) *Telemetry {
+	ts, ok := m.Store.(interface {
+		Telemetry(ctx context.Context, experimentID int64) (Telemetry, error)
+	})
+	if !ok {
+		return nil
+	}
+	for i := len(exps) - 1; i >= 0; i-- {
+		if exps[i].Status == StatusRunning {
+			continue
+		}
+		t, err := ts.Telemetry(ctx, exps[i].ID)
+		if err != nil {
+			return nil
+		}
+		return &t
+	}
+	return nil
 }

@@ -35,9 +35,11 @@ type Status struct {
 	Counts      Counts
 	Usage       Usage   // LLM tokens spent by the run
 	CostUSD     float64 // what Usage cost, when the model's price is known (0 otherwise)
-	OpenIdeas   []Idea
-	Slots       []SlotStatus // what each slot trains (several GPUs)
-	Since       time.Time    // when the run (re)started in this process
+	// LastTelemetry is the GPU record of the last finished experiment.
+	LastTelemetry *Telemetry
+	OpenIdeas     []Idea
+	Slots         []SlotStatus // what each slot trains (several GPUs)
+	Since         time.Time    // when the run (re)started in this process
 }
 
 // StartRequest asks for a new run (or to resume one).
