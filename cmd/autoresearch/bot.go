@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -134,7 +132,7 @@ func parseAdmins(s string) ([]string, error) {
 // until `start TAG`, except that a run interrupted by the last shutdown
 // resumes (and says so in the channel).
 func serveBot(ctx context.Context, o *botOptions, streams IO) error {
-	logFile, logger, err := openBotLog(&o.loop, streams.Err)
+	logFile, logger, err := openLog(&o.loop, streams.Err)
 	if err != nil {
 		return err
 	}
@@ -252,26 +250,6 @@ func serveBot(ctx context.Context, o *botOptions, streams IO) error {
 		fmt.Fprintf(streams.Err, "%d Slack messages are queued for the next start\n", n)
 	}
 	return slackErr
-}
-
-// openBotLog logs to STATE_DIR/autoresearch.log and to stderr (the
-// service's journal or `docker logs`).
-func openBotLog(f *loopFlags, stderr io.Writer) (*os.File, *slog.Logger, error) {
-	dir, err := f.absRepo()
-	if err != nil {
-		return nil, nil, err
-	}
-	cfg := f.config(dir)
-	if err := os.MkdirAll(cfg.StateDir, 0o755); err != nil {
-		return nil, nil, err
-	}
-	file, err := os.OpenFile(filepath.Join(cfg.StateDir, "autoresearch.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, nil, err
-	}
-	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
-	h := slog.NewMultiHandler(slog.NewTextHandler(file, opts), slog.NewTextHandler(stderr, opts))
-	return file, slog.New(h), nil
 }
 
 // logEvent writes one loop event to the log (progress only at debug level).

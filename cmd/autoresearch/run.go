@@ -46,7 +46,7 @@ func runLoop(f *loopFlags, req research.StartRequest, streams IO, onEnd func(*lo
 	if err := precheck(f, req); err != nil {
 		return err
 	}
-	logFile, logger, err := openLog(f)
+	logFile, logger, err := openLog(f, nil)
 	if err != nil {
 		return err
 	}
@@ -102,9 +102,10 @@ func precheck(f *loopFlags, req research.StartRequest) error {
 	return research.Precheck(repo, cfg, req)
 }
 
-// openLog sends the structured log to STATE_DIR/autoresearch.log so it does
-// not tear through the terminal's progress bar.
-func openLog(f *loopFlags) (*os.File, *slog.Logger, error) {
+// openLog sends the structured log to STATE_DIR/autoresearch.log, and to
+// also when set (the bot's stderr: the service journal); the terminal loop
+// keeps it off the screen so it does not tear through the progress bar.
+func openLog(f *loopFlags, also io.Writer) (*os.File, *slog.Logger, error) {
 	dir, err := f.absRepo()
 	if err != nil {
 		return nil, nil, err
@@ -117,7 +118,12 @@ func openLog(f *loopFlags) (*os.File, *slog.Logger, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return file, slog.New(slog.NewTextHandler(file, &slog.HandlerOptions{Level: slog.LevelInfo})), nil
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	var h slog.Handler = slog.NewTextHandler(file, opts)
+	if also != nil {
+		h = slog.NewMultiHandler(h, slog.NewTextHandler(also, opts))
+	}
+	return file, slog.New(h), nil
 }
 
 // stopper is what signals act on.

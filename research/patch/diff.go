@@ -199,20 +199,7 @@ func Diff(path, old, new string, context int) FilePatch {
 		return p
 	}
 	a, b := splitLines(old), splitLines(new)
-	ids := make(map[string]int, len(a)+len(b))
-	intern := func(lines []string) []int {
-		out := make([]int, len(lines))
-		for i, l := range lines {
-			id, ok := ids[l]
-			if !ok {
-				id = len(ids)
-				ids[l] = id
-			}
-			out[i] = id
-		}
-		return out
-	}
-	ops := editScript(intern(a), intern(b))
+	ops := editScript(lineIDs(a, b))
 
 	// oldAt[k], newAt[k]: lines of old and new before ops[k].
 	oldAt := make([]int, len(ops)+1)
@@ -287,4 +274,24 @@ func makeHunk(ops []opKind, a, b []string, oi, ni int) Hunk {
 		h.NewStart++
 	}
 	return h
+}
+
+// lineIDs numbers the distinct lines of a and b, so the edit script
+// compares integers instead of strings.
+func lineIDs(a, b []string) ([]int, []int) {
+	ids := make(map[string]int, len(a)+len(b))
+	intern := func(lines []string) []int {
+		out := make([]int, len(lines))
+		for i, l := range lines {
+			id, ok := ids[l]
+			if !ok {
+				id = len(ids)
+				ids[l] = id
+			}
+			out[i] = id
+		}
+		return out
+	}
+	ia := intern(a)
+	return ia, intern(b)
 }

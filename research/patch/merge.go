@@ -14,20 +14,7 @@ type edit struct {
 
 // edits lists the changes that turn base into x, one per changed block.
 func edits(base, x []string) []edit {
-	ids := make(map[string]int, len(base)+len(x))
-	intern := func(lines []string) []int {
-		out := make([]int, len(lines))
-		for i, l := range lines {
-			id, ok := ids[l]
-			if !ok {
-				id = len(ids)
-				ids[l] = id
-			}
-			out[i] = id
-		}
-		return out
-	}
-	ops := editScript(intern(base), intern(x))
+	ops := editScript(lineIDs(base, x))
 	var out []edit
 	i, j := 0, 0
 	var cur *edit
