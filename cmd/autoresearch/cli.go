@@ -92,7 +92,7 @@ func usage(w io.Writer) {
 	var b strings.Builder
 	b.WriteString("autoresearch: an autonomous ML research loop you steer from Slack or the terminal\n\nUsage:\n  autoresearch COMMAND [flags]\n\nCommands:\n")
 	for _, c := range subcommands() {
-		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "  %-15s %s\n", c.name, c.summary)
 	}
 	b.WriteString("\nRun `autoresearch COMMAND -h` for a command's flags.\n")
 	io.WriteString(w, b.String())
