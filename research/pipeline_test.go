@@ -145,11 +145,12 @@ func TestOneSlotCrashesWhileTheOtherGoesOnAndStopDrainsBoth(t *testing.T) {
 	}},
 		setConst(t, "CRASH", "1", "crashes"),
 		setConst(t, "VAL", "1.450000", "fine"),
-		setConst(t, "SLEEP", "60", "long a"),
-		setConst(t, "STEPS", "6", "long b needs sleep too"),
+		setConst(t, "STEPS", "6", "long a"),
+		setConst(t, "STEPS", "7", "long b"),
 	)
 	withWorktrees(h)
 	researchtest.Write(t, dir, "HANG_ON_RUN", "4") // the 4th and later trainings hang
+	t.Setenv("RESEARCHTEST_DIR", dir)              // in the workers' worktrees too
 	if _, err := h.m.Start(context.Background(), research.StartRequest{Tag: "drain"}); err != nil {
 		t.Fatal(err)
 	}

@@ -48,9 +48,21 @@ func (sl *slot) status() SlotStatus {
 	return st
 }
 
+// set records what the slot trains; it keeps copies, because the caller
+// goes on filling in its experiment while status readers look.
 func (sl *slot) set(e *Experiment, p *Progress) {
+	var ce *Experiment
+	if e != nil {
+		c := *e
+		ce = &c
+	}
+	var cp *Progress
+	if p != nil {
+		c := *p
+		cp = &c
+	}
 	sl.mu.Lock()
-	sl.current, sl.progress = e, p
+	sl.current, sl.progress = ce, cp
 	sl.mu.Unlock()
 }
 
