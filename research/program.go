@@ -10,8 +10,7 @@ import (
 
 // Program returns the research repo's program.md.
 func (m *Manager) Program(ctx context.Context) (string, error) {
-	m.Config = m.configured()
-	data, err := os.ReadFile(filepath.Join(m.Repo.Root(), m.Config.Program))
+	data, err := os.ReadFile(filepath.Join(m.Repo.Root(), m.configured().Program))
 	return string(data), err
 }
 
