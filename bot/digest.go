@@ -35,6 +35,8 @@ type Digest struct {
 	GPUHours float64
 
 	PromptTokens, CompletionTokens int64
+	// CostUSD prices those tokens when the model's price is known (0 otherwise).
+	CostUSD float64
 
 	// Kept are the night's kept improvements ranked by their delta, best
 	// improvement first; KeptDeltas[i] is Kept[i]'s improvement over the best
@@ -335,6 +337,9 @@ func (d Digest) Text() string {
 	}
 	fmt.Fprintf(&b, "GPU time %.1f h · LLM tokens %s prompt + %s completion",
 		d.GPUHours, digestCount(d.PromptTokens), digestCount(d.CompletionTokens))
+	if d.CostUSD > 0 {
+		fmt.Fprintf(&b, " ($%.2f)", d.CostUSD)
+	}
 	if d.NoiseFloor > 0 {
 		fmt.Fprintf(&b, " · noise floor ±%.6f", d.NoiseFloor)
 	}

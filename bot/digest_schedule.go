@@ -45,6 +45,8 @@ type DigestScheduler struct {
 	// when Post returns nil.
 	Post   func(ctx context.Context, d Digest) error
 	Logger *slog.Logger
+	// CostOf prices LLM usage in USD (nil: the digest shows tokens only).
+	CostOf func(research.Usage) float64
 
 	// Sleep waits for d or until ctx ends (nil = a real timer). Tests drive
 	// time through it.
@@ -215,6 +217,9 @@ func (s *DigestScheduler) Build(ctx context.Context, from, to time.Time) (Digest
 		history = append(history, exps...)
 	}
 	d := BuildDigest(history, night, ideas, 0, from, to)
+	if s.CostOf != nil {
+		d.CostUSD = s.CostOf(research.Usage{PromptTokens: d.PromptTokens, CompletionTokens: d.CompletionTokens})
+	}
 	if len(night) > 0 {
 		run, err := s.Records.RunByID(ctx, latest)
 		if err != nil {

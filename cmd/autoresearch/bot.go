@@ -171,7 +171,8 @@ func serveBot(ctx context.Context, o *botOptions, streams IO) error {
 
 	sched := &bot.DigestScheduler{
 		At: o.digestAt, Location: o.loc, Records: parts.db, Logger: logger.With("component", "digest"),
-		Post: func(ctx context.Context, d bot.Digest) error { return slack.PostDigest(ctx, digestMessage(d)) },
+		CostOf: parts.manager.Config.CostOf,
+		Post:   func(ctx context.Context, d bot.Digest) error { return slack.PostDigest(ctx, digestMessage(d)) },
 	}
 	slack.Digest = func(ctx context.Context) (bot.DigestMessage, error) {
 		d, err := sched.Preview(ctx)
