@@ -31,9 +31,16 @@ type Manager struct {
 	Logger   *slog.Logger
 	Now      func() time.Time
 
+	once     sync.Once // applies the config's defaults before first use
 	mu       sync.Mutex
 	sess     *session
 	reattach []Experiment // running when the bot died, on trainers that can follow them
+}
+
+// setup fills the config's defaults once, before any method reads it, so
+// front ends may call in from several goroutines.
+func (m *Manager) setup() {
+	m.once.Do(func() { m.Config = m.Config.WithDefaults(m.Repo.Root()) })
 }
 
 func (m *Manager) logger() *slog.Logger {
@@ -73,6 +80,7 @@ func (m *Manager) active() *session {
 // existing one when resuming. Every refusal is an *InputError and changes
 // nothing.
 func (m *Manager) Start(ctx context.Context, req StartRequest) (Run, error) {
+	m.setup()
 	if err := ValidateTag(req.Tag); err != nil {
 		return Run{}, err
 	}
@@ -81,7 +89,6 @@ func (m *Manager) Start(ctx context.Context, req StartRequest) (Run, error) {
 	if m.sess != nil && !m.sess.isDone() {
 		return Run{}, runActiveError(m.sess.run, m.sess.since)
 	}
-	m.Config = m.Config.WithDefaults(m.Repo.Root())
 	run, resumed, err := m.prepare(ctx, req)
 	if err != nil {
 		return Run{}, err
@@ -226,6 +233,7 @@ func (m *Manager) resultsPath() string { return filepath.Join(m.Repo.Root(), "re
 
 // Wait blocks until the active run's loop has ended (or ctx is done).
 func (m *Manager) Wait(ctx context.Context) error {
+	m.setup()
 	m.mu.Lock()
 	s := m.sess
 	m.mu.Unlock()
@@ -243,6 +251,7 @@ func (m *Manager) Wait(ctx context.Context) error {
 // Stop ends the active run: after the running experiment, or at once when
 // now (the experiment is recorded as crash "stopped").
 func (m *Manager) Stop(ctx context.Context, by string, now bool) error {
+	m.setup()
 	s := m.active()
 	if s == nil {
 		return &InputError{Msg: "no run is active", Err: ErrNoRun}
@@ -255,6 +264,7 @@ func (m *Manager) Stop(ctx context.Context, by string, now bool) error {
 // the best commit and waits for the loop, without marking the run stopped:
 // the next start resumes it.
 func (m *Manager) Shutdown(ctx context.Context) error {
+	m.setup()
 	s := m.active()
 	if s == nil {
 		return nil
@@ -270,6 +280,7 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 
 // Pause lets the running experiment finish and then waits for Resume.
 func (m *Manager) Pause(ctx context.Context, by string) error {
+	m.setup()
 	s := m.active()
 	if s == nil {
 		return &InputError{Msg: "no run is active", Err: ErrNoRun}
@@ -279,6 +290,7 @@ func (m *Manager) Pause(ctx context.Context, by string) error {
 
 // Resume continues a paused run.
 func (m *Manager) Resume(ctx context.Context, by string) error {
+	m.setup()
 	s := m.active()
 	if s == nil {
 		return &InputError{Msg: "no run is active", Err: ErrNoRun}

@@ -10,16 +10,21 @@ import (
 
 // Program returns the research repo's program.md.
 func (m *Manager) Program(ctx context.Context) (string, error) {
+	m.setup()
 	data, err := os.ReadFile(filepath.Join(m.Repo.Root(), m.configured().Program))
 	return string(data), err
 }
 
-func (m *Manager) configured() Config { return m.Config.WithDefaults(m.Repo.Root()) }
+func (m *Manager) configured() Config {
+	m.setup()
+	return m.Config
+}
 
 // EditProgram queues a change to program.md. With a run active it is
 // committed between experiments, never inside an experiment's commit; with
 // none it is committed at once on the current branch.
 func (m *Manager) EditProgram(ctx context.Context, edit ProgramEdit) (ProgramEdit, error) {
+	m.setup()
 	switch edit.Kind {
 	case "append":
 		if strings.TrimSpace(edit.Text) == "" {

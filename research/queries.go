@@ -12,6 +12,7 @@ import (
 
 // Status is a snapshot of the loop and the current (or latest) run.
 func (m *Manager) Status(ctx context.Context) (Status, error) {
+	m.setup()
 	st := Status{Phase: PhaseIdle}
 	if s := m.active(); s != nil {
 		s.mu.Lock()
@@ -78,6 +79,7 @@ func (m *Manager) Status(ctx context.Context) (Status, error) {
 
 // AddIdea pins an idea for the next proposals.
 func (m *Manager) AddIdea(ctx context.Context, idea Idea) (Idea, error) {
+	m.setup()
 	idea.Text = strings.TrimSpace(idea.Text)
 	if idea.Text == "" {
 		return Idea{}, &InputError{Msg: "an idea needs some text, e.g. `idea try a cosine learning-rate schedule`"}
@@ -92,10 +94,14 @@ func (m *Manager) AddIdea(ctx context.Context, idea Idea) (Idea, error) {
 }
 
 // Ideas lists the open (pinned, unused) ideas.
-func (m *Manager) Ideas(ctx context.Context) ([]Idea, error) { return m.Store.OpenIdeas(ctx) }
+func (m *Manager) Ideas(ctx context.Context) ([]Idea, error) {
+	m.setup()
+	return m.Store.OpenIdeas(ctx)
+}
 
 // Unpin removes an open idea.
 func (m *Manager) Unpin(ctx context.Context, id int64, by string) error {
+	m.setup()
 	err := m.Store.UnpinIdea(ctx, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -108,6 +114,7 @@ func (m *Manager) Unpin(ctx context.Context, id int64, by string) error {
 
 // EditIdea follows an edited chat message to the idea it created.
 func (m *Manager) EditIdea(ctx context.Context, messageTS, text string) error {
+	m.setup()
 	text = strings.TrimSpace(text)
 	if text == "" {
 		return &InputError{Msg: "an idea cannot be empty"}
@@ -133,6 +140,7 @@ func (m *Manager) currentRun(ctx context.Context) (Run, error) {
 
 // Results returns the last n experiments (all when n <= 0), oldest first.
 func (m *Manager) Results(ctx context.Context, n int) ([]Experiment, error) {
+	m.setup()
 	run, err := m.currentRun(ctx)
 	if err != nil {
 		return nil, err
@@ -149,6 +157,7 @@ func (m *Manager) Results(ctx context.Context, n int) ([]Experiment, error) {
 
 // Experiment returns experiment number of the current (or latest) run.
 func (m *Manager) Experiment(ctx context.Context, number int) (Experiment, error) {
+	m.setup()
 	run, err := m.currentRun(ctx)
 	if err != nil {
 		return Experiment{}, err
@@ -162,6 +171,7 @@ func (m *Manager) Experiment(ctx context.Context, number int) (Experiment, error
 
 // Log returns the training log of experiment number.
 func (m *Manager) Log(ctx context.Context, number int) (string, error) {
+	m.setup()
 	e, err := m.Experiment(ctx, number)
 	if err != nil {
 		return "", err

@@ -112,6 +112,7 @@ func (m *Manager) recoverExperiments(ctx context.Context, run *Run) error {
 // ResumeInterrupted resumes the latest run if it was not stopped by a person
 // (the bot calls it at start). It returns false when there is nothing to resume.
 func (m *Manager) ResumeInterrupted(ctx context.Context, by string) (Run, bool, error) {
+	m.setup()
 	run, err := m.Store.LatestRun(ctx)
 	if errors.Is(err, store.ErrNotFound) {
 		return Run{}, false, nil

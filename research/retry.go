@@ -12,6 +12,7 @@ import (
 // queues it ahead of the proposer. It refuses, changing nothing, when there
 // is no change to retry or it no longer applies.
 func (m *Manager) Retry(ctx context.Context, number int, by string) error {
+	m.setup()
 	s := m.active()
 	if s == nil {
 		return &InputError{Msg: "no run is active; start or resume one first", Err: ErrNoRun}
