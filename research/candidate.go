@@ -30,4 +30,5 @@ type candidate struct {
 	repeat      int         // kindBaseline: 0 for the baseline, 1.. for repeats
 	proposedIn  time.Duration
 	by          string // who asked (retry)
+	handed      bool   // came from the proposer through the hand-off channel
 }

@@ -2,6 +2,7 @@ package research_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -57,6 +58,13 @@ func TestPipelinedProposalIsReappliedOnTheNewBest(t *testing.T) {
 	}
 	if st := researchtest.Git(t, dir, "status", "--porcelain"); st != "?? notes.txt" {
 		t.Errorf("main worktree status = %q", st)
+	}
+	var numbers []int
+	for _, e := range h.rec.kinds(research.EventProposing) {
+		numbers = append(numbers, e.Number)
+	}
+	if fmt.Sprint(numbers) != "[2 3]" {
+		t.Errorf("proposing events announce %v, want [2 3]", numbers)
 	}
 }
 

@@ -49,6 +49,9 @@ func (s *session) proposerLoop() {
 			}
 			continue
 		}
+		s.mu.Lock()
+		s.handed++ // counted before the hand-off, so the slot's decrement never comes first
+		s.mu.Unlock()
 		select {
 		case s.ready <- c:
 		case <-s.halt:
@@ -92,7 +95,7 @@ func (s *session) proposeOne() (*candidate, error) {
 	fix := s.fix
 	s.fix = nil
 	run := s.run
-	number := s.started + 1
+	number := s.started + s.handed + 1
 	sinceKeep := s.sinceKeep
 	s.phase = PhaseProposing
 	s.proposing = number

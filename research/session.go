@@ -55,6 +55,7 @@ type session struct {
 	sinceKeep     int
 	budgetWarned  bool
 	reattach      []Experiment // experiments whose jobs survived a restart
+	handed        int          // proposals handed to a slot that has not started them yet
 }
 
 // pendingFix is a crashed attempt the next proposal should repair.

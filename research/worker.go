@@ -42,12 +42,15 @@ func (s *session) slotLoop(sl *slot) {
 		if c == nil {
 			return
 		}
-		if !s.reserve() {
+		ok := s.reserve()
+		if c.handed {
+			s.taken()
+		}
+		if !ok {
 			s.stopWith(fmt.Sprintf("reached --max-experiments %d", s.m.Config.MaxExperiments))
 			return
 		}
-		ok := s.runCandidate(sl, c)
-		if !ok {
+		if !s.runCandidate(sl, c) {
 			s.unreserve()
 		}
 		if s.ctx.Err() != nil {
@@ -88,6 +91,7 @@ func (s *session) next() *candidate {
 		}
 		select {
 		case c := <-s.ready:
+			c.handed = true
 			return c
 		case <-s.halt:
 			return nil
@@ -95,12 +99,23 @@ func (s *session) next() *candidate {
 	}
 	select {
 	case c := <-s.ready:
+		c.handed = true
 		return c
 	case <-s.halt:
 		return nil
 	case <-s.kick:
 		return s.next() // a retry or confirmation arrived meanwhile
 	}
+}
+
+// taken notes that a slot took the proposal handed to it, so the next
+// proposal announces the right experiment number.
+func (s *session) taken() {
+	s.mu.Lock()
+	if s.handed > 0 {
+		s.handed--
+	}
+	s.mu.Unlock()
 }
 
 // maxReached tells whether --max-experiments are started or done, so no
