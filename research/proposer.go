@@ -66,7 +66,7 @@ func (s *session) waitForRoom() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	max := s.m.Config.MaxExperiments
-	for max > 0 && s.started >= max && !s.stopAfter {
+	for max > 0 && s.started+s.handed >= max && !s.stopAfter {
 		s.cond.Wait()
 	}
 	return !s.stopAfter

@@ -115,6 +115,7 @@ func (s *session) taken() {
 	if s.handed > 0 {
 		s.handed--
 	}
+	s.cond.Broadcast() // the proposer may wait for room
 	s.mu.Unlock()
 }
 
