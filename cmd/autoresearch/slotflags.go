@@ -20,7 +20,7 @@ type slotFlags struct {
 }
 
 func (s *slotFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&s.gpus, "gpus", "", "train on several GPUs at once, one worker each: a list like 0,1,2,3 or `all`")
+	fs.StringVar(&s.gpus, "gpus", "", "train on several GPUs at once, one worker each: a list like 0,1,2,3, or all")
 	fs.BoolVar(&s.pipeline, "pipeline", true, "prepare the next proposal while an experiment trains (false: strictly one after the other)")
 }
 
