@@ -34,8 +34,15 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 		e.Summary = sum
 		follow = s.judgeChange(c, e, &run)
 	}
+	baselineFailed := false
 	if c.kind == kindBaseline {
 		s.baselineRuns--
+		// Every baseline run crashed: proposals against a setup that does
+		// not train would waste the night. Measure again after a resume.
+		if run.BestValBPB == 0 && s.baselineRuns == 0 && !s.stopAfter {
+			baselineFailed = true
+			s.enqueueBaselines()
+		}
 	}
 	if e.Status == StatusKeep {
 		s.sinceKeep = 0
@@ -85,6 +92,9 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 		m.emit(Event{Kind: EventPlateau, Run: run, Number: e.Number,
 			Text: fmt.Sprintf("%d experiments without an improvement; the next proposals look for a structurally different idea. Reply here with ideas.", m.Config.plateauAfter())})
 	}
+	if baselineFailed {
+		_ = s.pause(fmt.Sprintf("the baseline crashed (%s); fix the setup (data, environment, train.py), then resume: the baseline runs again", e.Reason))
+	}
 	if c.kind == kindBaseline && s.baselineDone() && run.Noise > 0 {
 		m.emit(Event{Kind: EventNotice, Run: run, Text: fmt.Sprintf("noise floor: val_bpb varies by %.6f (1σ) between identical runs; gains below %.6f are confirmed by a rerun", run.Noise, m.Config.ConfirmSigma*run.Noise)})
 	}
@@ -101,7 +111,7 @@ func (s *session) baselineDone() bool {
 func (s *session) judgeBaseline(c *candidate, e *Experiment, run *Run) {
 	if run.BestValBPB == 0 {
 		e.Status, e.Reason = StatusKeep, "baseline"
-		run.BestCommit, run.BestValBPB = e.Commit, sum0(e)
+		run.BestCommit, run.BestValBPB = e.Commit, e.Summary.ValBPB
 		return
 	}
 	e.Status = StatusDiscard
@@ -115,8 +125,6 @@ func (s *session) judgeBaseline(c *candidate, e *Experiment, run *Run) {
 		e.Reason = fmt.Sprintf("baseline repeat: mean %.6f, noise %.6f over %d runs", mean, sd, len(vals))
 	}
 }
-
-func sum0(e *Experiment) float64 { return e.Summary.ValBPB }
 
 // baselineValues are the successful baseline runs recorded so far.
 func (s *session) baselineValues(runID int64) []float64 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -208,5 +210,35 @@ func TestResumeAfterTheProposerPausedTheRunGoesOn(t *testing.T) {
 	run, _ := h.db.RunByTag(context.Background(), "resume")
 	if got := statuses(h.experiments(t, run)); got != "keep,keep" || calls != 1 {
 		t.Fatalf("statuses %s, failing calls %d", got, calls)
+	}
+}
+
+func TestACrashedBaselinePausesTheRunAndRunsAgainOnResume(t *testing.T) {
+	dir := researchtest.New(t)
+	researchtest.Write(t, dir, "BROKEN", "no data yet")
+	h := newHarness(t, dir, research.Config{MaxExperiments: 3}, setConst(t, "VAL", "1.400000", "lower"))
+	if _, err := h.m.Start(context.Background(), research.StartRequest{Tag: "broken"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return len(h.rec.kinds(research.EventPaused)) > 0 })
+	if text := h.rec.kinds(research.EventPaused)[0].Text; !strings.Contains(text, "the baseline crashed (exit status 3)") {
+		t.Errorf("pause reason = %q", text)
+	}
+	if n := len(h.prop.requests()); n != 0 {
+		t.Errorf("%d proposals made against a setup that does not train", n)
+	}
+	if err := os.Remove(filepath.Join(dir, "BROKEN")); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.m.Resume(context.Background(), "U1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.m.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	run, _ := h.db.RunByTag(context.Background(), "broken")
+	exps := h.experiments(t, run)
+	if got := statuses(exps); got != "crash,keep,keep" || exps[1].Description != "baseline" {
+		t.Fatalf("experiments: %s (%s)", got, reasons(exps))
 	}
 }
