@@ -156,11 +156,11 @@ func (s *session) proposeOne() (*candidate, error) {
 			s.restoreProposal()
 			return nil, s.proposerFailed(err, fix != nil)
 		}
-		s.mu.Lock()
-		s.failures = 0
-		s.mu.Unlock()
 		err = s.checkProposal(run.BestCommit, history)
 		if err == nil {
+			s.mu.Lock()
+			s.failures = 0 // only an accepted proposal ends a streak of failures
+			s.mu.Unlock()
 			c, err := s.capture(run.BestCommit, p, usage, ideas)
 			s.restoreProposal()
 			if err != nil {
@@ -183,8 +183,10 @@ func (s *session) proposeOne() (*candidate, error) {
 		s.restoreProposal()
 	}
 	s.checkBudget()
-	m.emit(Event{Kind: EventNotice, Run: s.snapshotRun(), Text: fmt.Sprintf("the proposal was refused %d times; asking for a new one", m.Config.ProposeTries)})
-	return nil, nil
+	// Rounds of refusals count as proposer failures: a model that keeps
+	// producing changes the harness refuses pauses the run instead of
+	// spending tokens all night.
+	return nil, s.proposerFailed(fmt.Errorf("the proposal was refused %d times (last: %s)", m.Config.ProposeTries, req.Feedback), fix != nil)
 }
 
 // checkProposal is the harness's whole verdict on the proposal workspace.

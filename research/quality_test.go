@@ -242,3 +242,26 @@ func TestACrashedBaselinePausesTheRunAndRunsAgainOnResume(t *testing.T) {
 		t.Fatalf("experiments: %s (%s)", got, reasons(exps))
 	}
 }
+
+func TestAProposerWhoseChangesKeepBeingRefusedPausesTheRun(t *testing.T) {
+	dir := researchtest.New(t)
+	nothing := func(req research.ProposalRequest) (string, error) { return "no change at all", nil }
+	var steps []func(research.ProposalRequest) (string, error)
+	for i := 0; i < 20; i++ {
+		steps = append(steps, nothing)
+	}
+	h := newHarness(t, dir, research.Config{ProposeTries: 2, MaxProposerFailures: 3}, steps...)
+	if _, err := h.m.Start(context.Background(), research.StartRequest{Tag: "stubborn"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return len(h.rec.kinds(research.EventPaused)) > 0 })
+	paused := h.rec.kinds(research.EventPaused)[0].Text
+	if !strings.Contains(paused, "keeps failing (3 in a row)") || !strings.Contains(paused, "changed nothing") {
+		t.Errorf("pause reason = %q", paused)
+	}
+	if n := len(h.prop.requests()); n != 6 {
+		t.Errorf("%d proposals before the pause, want 3 rounds of 2", n)
+	}
+	h.m.Stop(context.Background(), "t", true)
+	h.m.Wait(context.Background())
+}
