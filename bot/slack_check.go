@@ -95,39 +95,65 @@ func (s *Slack) Check(ctx context.Context) error {
 	if err := s.cfg.validate(); err != nil {
 		return err
 	}
-	if err := s.identify(ctx); err != nil {
+	id, info, err := checkCredentials(ctx, s.api, s.cfg.Channel)
+	if err != nil {
 		return err
 	}
-	info, err := s.api.ConversationInfo(ctx, s.cfg.Channel)
-	if err != nil {
-		var api *APIError
-		if errors.As(err, &api) {
-			switch api.Code {
-			case "channel_not_found":
-				return &ConfigError{Var: "SLACK_CHANNEL", Problem: fmt.Sprintf("channel %s not found", s.cfg.Channel),
-					Fix: "check the ID; for a private channel, invite the bot first (/invite @<bot>)"}
-			case "not_in_channel":
-				return s.notMember(s.cfg.Channel)
-			case "missing_scope":
-				return &ConfigError{Var: "SLACK_BOT_TOKEN", Problem: "the app lacks the scope to read the channel (channels:read / groups:read)",
-					Fix: "add the scopes from the manifest and reinstall the app"}
-			}
-			return &ConfigError{Var: "SLACK_CHANNEL", Problem: "conversations.info failed: " + api.Code, Fix: errorHint(api.Code)}
-		}
-		return fmt.Errorf("slack: checking the channel: %w", err)
-	}
-	if info.IsArchived {
-		return &ConfigError{Var: "SLACK_CHANNEL", Problem: fmt.Sprintf("#%s (%s) is archived", info.Name, s.cfg.Channel),
-			Fix: "unarchive it or choose another channel"}
-	}
-	if !info.IsMember {
-		return s.notMember(fmt.Sprintf("#%s (%s)", info.Name, s.cfg.Channel))
-	}
-	s.log.Info("slack: credentials and channel OK", "bot", s.botUser().UserID, "team", s.botUser().Team, "channel", info.Name)
+	s.mu.Lock()
+	s.identity = id
+	s.mu.Unlock()
+	s.log.Info("slack: credentials and channel OK", "bot", id.UserID, "team", id.Team, "channel", info.Name)
 	return nil
 }
 
-func (s *Slack) notMember(channel string) error {
+// CheckCredentials asks Slack whether cfg.BotToken works and the bot is a
+// member of cfg.Channel (doctor's check, without the rest of the bot). It
+// returns the bot's user and team, and the channel's name.
+func CheckCredentials(ctx context.Context, cfg SlackConfig) (bot, team, channel string, err error) {
+	id, info, err := checkCredentials(ctx, newSlackGoAPI(cfg.BotToken, "", cfg.APIURL), cfg.Channel)
+	return id.UserID, id.Team, info.Name, err
+}
+
+// checkCredentials is auth.test and conversations.info, each failure turned
+// into a *ConfigError that says what to fix.
+func checkCredentials(ctx context.Context, api slackAPI, channel string) (slackIdentity, channelInfo, error) {
+	id, err := api.AuthTest(ctx)
+	if err != nil {
+		return id, channelInfo{}, explainAuthError(err)
+	}
+	if channel == "" {
+		return id, channelInfo{}, &ConfigError{Var: "SLACK_CHANNEL", Problem: "not set",
+			Fix: "set it to the channel's ID (C0123...; in Slack: channel details → About, at the bottom)"}
+	}
+	info, err := api.ConversationInfo(ctx, channel)
+	if err != nil {
+		var apiErr *APIError
+		if errors.As(err, &apiErr) {
+			switch apiErr.Code {
+			case "channel_not_found":
+				return id, info, &ConfigError{Var: "SLACK_CHANNEL", Problem: fmt.Sprintf("channel %s not found", channel),
+					Fix: "check the ID; for a private channel, invite the bot first (/invite @<bot>)"}
+			case "not_in_channel":
+				return id, info, notMember(channel)
+			case "missing_scope":
+				return id, info, &ConfigError{Var: "SLACK_BOT_TOKEN", Problem: "the app lacks the scope to read the channel (channels:read / groups:read)",
+					Fix: "add the scopes from the manifest and reinstall the app"}
+			}
+			return id, info, &ConfigError{Var: "SLACK_CHANNEL", Problem: "conversations.info failed: " + apiErr.Code, Fix: errorHint(apiErr.Code)}
+		}
+		return id, info, fmt.Errorf("slack: checking the channel: %w", err)
+	}
+	if info.IsArchived {
+		return id, info, &ConfigError{Var: "SLACK_CHANNEL", Problem: fmt.Sprintf("#%s (%s) is archived", info.Name, channel),
+			Fix: "unarchive it or choose another channel"}
+	}
+	if !info.IsMember {
+		return id, info, notMember(fmt.Sprintf("#%s (%s)", info.Name, channel))
+	}
+	return id, info, nil
+}
+
+func notMember(channel string) error {
 	return &ConfigError{Var: "SLACK_CHANNEL", Problem: "the bot is not a member of " + channel,
 		Fix: "invite it: type /invite @<bot name> in the channel"}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/autoresearch/autoresearch/bot"
 	"io"
 	"net/http"
 	"os"
@@ -13,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/slack-go/slack"
 
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/gitrepo"
@@ -250,50 +250,13 @@ func (d *doctor) checkSlack(ctx context.Context, add addFunc) {
 		add(level, "slack", "Slack not configured (SLACK_BOT_TOKEN not set): needed only for `autoresearch bot`")
 		return
 	}
-	apiURL := d.getenv("SLACK_API_URL")
-	if apiURL == "" {
-		apiURL = "https://slack.com/api/"
-	}
-	if !strings.HasSuffix(apiURL, "/") {
-		apiURL += "/"
-	}
-	api := slack.New(token, slack.OptionAPIURL(apiURL), slack.OptionHTTPClient(d.client))
-	auth, err := api.AuthTestContext(ctx)
+	cfg := bot.SlackConfig{BotToken: token, Channel: d.getenv("SLACK_CHANNEL"), APIURL: d.getenv("SLACK_API_URL")}
+	user, team, channel, err := bot.CheckCredentials(ctx, cfg)
 	if err != nil {
-		add(checkFail, "slack", "auth.test at %s failed: %v: %s", apiURL, err, slackFix(err.Error()))
+		add(checkFail, "slack", "%v", err)
 		return
 	}
-	add(checkOK, "slack", "token works: bot %s in team %s", auth.User, auth.Team)
-	channel := d.getenv("SLACK_CHANNEL")
-	if channel == "" {
-		add(checkFail, "slack", "SLACK_CHANNEL not set: set it to the channel's ID (C0123...; channel details → About)")
-		return
-	}
-	info, err := api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: channel})
-	switch {
-	case err != nil:
-		add(checkFail, "slack", "conversations.info for SLACK_CHANNEL=%s failed: %v: %s", channel, err, slackFix(err.Error()))
-	case info.IsArchived:
-		add(checkFail, "slack", "channel #%s (%s) is archived: unarchive it or choose another", info.Name, channel)
-	case !info.IsMember:
-		add(checkFail, "slack", "the bot is not a member of #%s (%s): type /invite @%s in the channel", info.Name, channel, auth.User)
-	default:
-		add(checkOK, "slack", "channel #%s (%s), the bot is a member", info.Name, channel)
-	}
-}
-
-func slackFix(code string) string {
-	switch {
-	case strings.Contains(code, "invalid_auth"), strings.Contains(code, "not_authed"), strings.Contains(code, "token_revoked"), strings.Contains(code, "token_expired"):
-		return "reinstall the app and copy the current Bot User OAuth Token (xoxb-...) into SLACK_BOT_TOKEN"
-	case strings.Contains(code, "channel_not_found"):
-		return "check the channel ID; for a private channel invite the bot first"
-	case strings.Contains(code, "missing_scope"):
-		return "add the scopes from the app manifest and reinstall the app"
-	case strings.Contains(code, "not_in_channel"):
-		return "invite the bot: /invite @<bot> in the channel"
-	}
-	return "check SLACK_API_URL and that Slack is reachable"
+	add(checkOK, "slack", "token works: bot %s in team %s; channel #%s (%s), the bot is a member", user, team, channel, cfg.Channel)
 }
 
 func (d *doctor) checkLLM(ctx context.Context, add addFunc) {
