@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/gitrepo"
 )
