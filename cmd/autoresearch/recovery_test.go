@@ -198,24 +198,19 @@ func TestKillDashNineWithSeveralWorkersThenRestartRecovers(t *testing.T) {
 	researchtest.Write(t, dir, "HANG_ON_RUN", "2") // every training after the baseline hangs
 	t.Setenv("RESEARCHTEST_DIR", dir)              // also in the workers' worktrees
 	cmd, out := startCLI(t, append(args, "--max-experiments", "0")...)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		pidFiles, _ := filepath.Glob(filepath.Join(dir, ".autoresearch", "trainer-*.pgid"))
-		if len(pidFiles) == 2 {
+	// Both workers are training hung experiments: two running rows and two
+	// trainers' process groups (a finished baseline's file may linger a
+	// moment, so the rows count too).
+	var pgids []int
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		pgids = livePgids(dir)
+		if len(pgids) == 2 && runningCount(dbPath) == 2 {
 			break
 		}
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
 			t.Fatalf("two workers never trained at once:\n%s", out)
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	var pgids []int
-	pidFiles, _ := filepath.Glob(filepath.Join(dir, ".autoresearch", "trainer-*.pgid"))
-	for _, f := range pidFiles {
-		data, _ := os.ReadFile(f)
-		n, _ := strconv.Atoi(string(data))
-		pgids = append(pgids, n)
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -261,4 +256,35 @@ func TestKillDashNineWithSeveralWorkersThenRestartRecovers(t *testing.T) {
 	if head := researchtest.Git(t, dir, "rev-parse", "HEAD"); head != run.BestCommit {
 		t.Errorf("main worktree at %s, best %s", head, run.BestCommit)
 	}
+}
+
+// livePgids are the recorded trainers' process groups that still run.
+func livePgids(dir string) []int {
+	var out []int
+	files, _ := filepath.Glob(filepath.Join(dir, ".autoresearch", "trainer-*.pgid"))
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		if n, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil && alive(n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// runningCount is the number of experiments the latest run has in flight.
+func runningCount(dbPath string) int {
+	if _, err := os.Stat(dbPath); err != nil {
+		return 0
+	}
+	db, err := store.Open(dbPath)
+	if err != nil {
+		return 0
+	}
+	defer db.Close()
+	run, err := db.LatestRun(context.Background())
+	if err != nil {
+		return 0
+	}
+	running, _ := db.RunningExperiments(context.Background(), run.ID)
+	return len(running)
 }
