@@ -372,21 +372,11 @@ func ideaLine(i research.Idea) string {
 // updates are joined by \r in the log (a terminal shows only the latest), so
 // each line is reduced to its last \r-separated segment.
 func FormatLogTail(log string, n int) string {
-	var lines []string
-	for _, l := range strings.Split(strings.TrimRight(log, "\r\n"), "\n") {
-		l = strings.TrimRight(l, "\r")
-		if i := strings.LastIndexByte(l, '\r'); i >= 0 {
-			l = l[i+1:]
-		}
-		lines = append(lines, l)
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	if len(lines) == 1 && lines[0] == "" {
+	tail := research.Tail([]byte(log), n)
+	if tail == "" {
 		return ""
 	}
-	return strings.Join(lines, "\n") + "\n"
+	return tail + "\n"
 }
 
 // expDuration is how long the experiment trained: the harness's wall time,

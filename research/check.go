@@ -155,24 +155,9 @@ func (c *Checker) syntax(ctx context.Context, f string) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return &RefusedError{Reason: fmt.Sprintf("%s does not parse as Python:\n%s", f, lastLines(out.String(), 6)), Files: []string{f}}
+		return &RefusedError{Reason: fmt.Sprintf("%s does not parse as Python:\n%s", f, Tail(out.Bytes(), 6)), Files: []string{f}}
 	}
 	return nil
-}
-
-// lastLines keeps the last n lines of s; progress redrawn with \r keeps only
-// its final state.
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	for i, l := range lines {
-		if j := strings.LastIndex(strings.TrimRight(l, "\r"), "\r"); j >= 0 {
-			lines[i] = l[j+1:]
-		}
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // checkProtected refuses changes to the lines that compute or print the

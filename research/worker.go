@@ -300,7 +300,7 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 	}
 	e.LogPath = job.LogPath
 	e.TrainSeconds = res.Duration.Seconds()
-	e.LogTail = lastLines(string(res.Output), 40)
+	e.LogTail = Tail(res.Output, 40)
 	sum, verdict := measure(res, err, m.Config.TrainTimeout)
 	s.judge(sl, c, &e, sum, verdict, tel, start)
 	sl.set(nil, nil)

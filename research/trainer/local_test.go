@@ -118,7 +118,7 @@ func TestTrainNonZeroExit(t *testing.T) {
 	if res.ExitCode != 3 || res.TimedOut || res.Stopped {
 		t.Fatalf("result %+v", res)
 	}
-	if got := Tail(res.Output, 1); got != "RuntimeError: boom" {
+	if got := research.Tail(res.Output, 1); got != "RuntimeError: boom" {
 		t.Fatalf("Tail = %q", got)
 	}
 	if _, err := research.ParseSummary(res.Output); !errors.Is(err, research.ErrNoSummary) {
