@@ -29,7 +29,7 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 		}
 	case c.kind == kindBaseline:
 		e.Summary = sum
-		s.judgeBaseline(c, e, &run)
+		s.judgeBaseline(e, &run)
 	default:
 		e.Summary = sum
 		follow = s.judgeChange(c, e, &run)
@@ -108,7 +108,7 @@ func (s *session) baselineDone() bool {
 
 // judgeBaseline: the first successful baseline run sets the best; repeats
 // estimate the noise, and the best becomes the mean of all baseline runs.
-func (s *session) judgeBaseline(c *candidate, e *Experiment, run *Run) {
+func (s *session) judgeBaseline(e *Experiment, run *Run) {
 	if run.BestValBPB == 0 {
 		e.Status, e.Reason = StatusKeep, "baseline"
 		run.BestCommit, run.BestValBPB = e.Commit, e.Summary.ValBPB
@@ -206,20 +206,16 @@ func (s *session) judgeChange(c *candidate, e *Experiment, run *Run) []*candidat
 // lackingChange is the change from..to (what moved the best while a stale
 // experiment trained) as a candidate to apply on top of the adopted winner.
 func (s *session) lackingChange(from, to string) (*candidate, error) {
-	patchText, _, err := s.m.Repo.Diff(from, to)
-	if err != nil {
-		return nil, err
-	}
 	files := map[string]string{}
 	for _, path := range s.m.Config.Editable {
-		if !strings.Contains(patchText, "a/"+path) && !strings.Contains(patchText, "b/"+path) {
-			continue
-		}
-		data, err := s.m.Repo.FileAt(to, path)
+		before, _ := s.m.Repo.FileAt(from, path)
+		after, err := s.m.Repo.FileAt(to, path)
 		if err != nil {
 			return nil, err
 		}
-		files[path] = string(data)
+		if string(before) != string(after) {
+			files[path] = string(after)
+		}
 	}
 	if len(files) == 0 {
 		return nil, nil
