@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/autoresearch/autoresearch/bot"
+	"github.com/autoresearch/autoresearch/research/agent"
 	"io"
 	"net/http"
 	"os"
@@ -269,45 +270,20 @@ func (d *doctor) checkLLM(ctx context.Context, add addFunc) {
 		return
 	}
 	if base == "" {
-		base = "https://api.openai.com/v1"
+		base = agent.DefaultBaseURL
 	}
-	url := strings.TrimRight(base, "/") + "/models"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		add(checkFail, "llm", "OPENAI_BASE_URL %q is not a URL: %v", base, err)
-		return
-	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	resp, err := d.client.Do(req)
-	if err != nil {
-		add(checkFail, "llm", "cannot reach %s: %v: check OPENAI_BASE_URL and the network", url, err)
-		return
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	model := d.flags.modelName()
+	listed, err := agent.CheckEndpoint(ctx, d.client, base, key, model)
 	switch {
-	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		add(checkFail, "llm", "GET %s: %s: the endpoint refused OPENAI_API_KEY; set a valid key", url, resp.Status)
-	case resp.StatusCode != http.StatusOK:
-		add(checkFail, "llm", "GET %s: %s %s: check OPENAI_BASE_URL (it should end in /v1 for most servers)", url, resp.Status, snippet(body))
-	case model != "" && !strings.Contains(string(body), `"`+model+`"`):
+	case err != nil:
+		add(checkFail, "llm", "%v", err)
+	case !listed:
 		add(checkWarn, "llm", "%s answers, but does not list model %q: check --model / AUTORESEARCH_MODEL", base, model)
 	case model == "":
 		add(checkOK, "llm", "%s answers", base)
 	default:
 		add(checkOK, "llm", "%s answers (model %s)", base, model)
 	}
-}
-
-func snippet(b []byte) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
-	if len(s) > 200 {
-		s = s[:200] + "..."
-	}
-	return s
 }
 
 func (d *doctor) checkDisk(dir string, add addFunc) {
