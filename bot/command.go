@@ -2,10 +2,11 @@ package bot
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/autoresearch/autoresearch/research"
 )
 
 // CommandName identifies a chat command. The value is the verb people type
@@ -227,7 +228,7 @@ func parseStart(rest string) (Command, error) {
 	if c.Tag == "" {
 		return Command{}, usageErr(CmdStart, "start needs a run tag, e.g. \"start mar20\" (the branch becomes autoresearch/mar20)")
 	}
-	if err := ValidTag(c.Tag); err != nil {
+	if err := research.ValidateTag(c.Tag); err != nil {
 		return Command{}, usageErr(CmdStart, err.Error())
 	}
 	// A ref starting with '-' would be read by git as an option.
@@ -395,34 +396,4 @@ func nextWord(s string) (word, rest string) {
 		return s, ""
 	}
 	return s[:i], s[i:]
-}
-
-var tagPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,39}$`)
-
-// tagRule is the rule in words, repeated in every tag error.
-const tagRule = "a tag is 1-40 characters: lowercase letters, digits, '.', '_' and '-', starting with a letter or digit"
-
-// ValidTag checks a run tag. The tag becomes the branch autoresearch/TAG, so
-// besides the character rule it must be a valid git ref name: no "..", and
-// no trailing "." or ".lock".
-func ValidTag(tag string) error {
-	switch {
-	case tag == "":
-		return fmt.Errorf("the tag is empty; %s", tagRule)
-	case len(tag) > 40:
-		return fmt.Errorf("tag %q is %d characters long; %s", tag, len(tag), tagRule)
-	case !tagPattern.MatchString(tag):
-		msg := fmt.Sprintf("tag %q is invalid; %s", tag, tagRule)
-		if low := strings.ToLower(tag); low != tag && tagPattern.MatchString(low) && ValidTag(low) == nil {
-			msg += fmt.Sprintf(" (try %q)", low)
-		}
-		return fmt.Errorf("%s", msg)
-	case strings.Contains(tag, ".."):
-		return fmt.Errorf("tag %q contains \"..\", which git does not allow in branch names", tag)
-	case strings.HasSuffix(tag, ".lock"):
-		return fmt.Errorf("tag %q ends with \".lock\", which git does not allow in branch names", tag)
-	case strings.HasSuffix(tag, "."):
-		return fmt.Errorf("tag %q ends with \".\", which git does not allow in branch names", tag)
-	}
-	return nil
 }

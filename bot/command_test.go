@@ -2,6 +2,7 @@ package bot
 
 import (
 	"errors"
+	"github.com/autoresearch/autoresearch/research"
 	"strings"
 	"testing"
 )
@@ -84,7 +85,7 @@ func TestParseCommandErrors(t *testing.T) {
 		{"/other status", "", `unknown command "/other"`},
 		{"start", CmdStart, `start needs a run tag, e.g. "start mar20" (the branch becomes autoresearch/mar20)`},
 		{"start --from master", CmdStart, `start needs a run tag, e.g. "start mar20" (the branch becomes autoresearch/mar20)`},
-		{"start Mar20", CmdStart, `tag "Mar20" is invalid; ` + tagRule + ` (try "mar20")`},
+		{"start Mar20", CmdStart, `tag "Mar20" is invalid; ` + research.TagRule + ` (try "mar20")`},
 		{"start mar 20", CmdStart, `start takes one tag; got "mar" and "20"`},
 		{"start mar20 --force", CmdStart, `unknown option "--force"; start only knows --from`},
 		{"start mar20 --from", CmdStart, missingRef},
@@ -153,43 +154,6 @@ func TestParserCustomName(t *testing.T) {
 	// The default name is just an unknown verb to a bot with another name.
 	if _, err := p.Parse("/autoresearch status"); err == nil {
 		t.Errorf("Parse(/autoresearch status) with name ar: want an error")
-	}
-}
-
-func TestValidTag(t *testing.T) {
-	good := []string{"mar20", "a", "0", "run-1.2_b", strings.Repeat("a", 40), "a.b", "x-lock"}
-	for _, tag := range good {
-		if err := ValidTag(tag); err != nil {
-			t.Errorf("ValidTag(%q) = %v, want nil", tag, err)
-		}
-	}
-	bad := map[string]string{
-		"":                      "the tag is empty",
-		strings.Repeat("a", 41): "is 41 characters long",
-		"Mar20":                 `(try "mar20")`,
-		"-x":                    "starting with a letter or digit",
-		".x":                    "starting with a letter or digit",
-		"_x":                    "starting with a letter or digit",
-		"a/b":                   "lowercase letters, digits",
-		"a b":                   "lowercase letters, digits",
-		"é":                     "lowercase letters, digits",
-		"a..b":                  `contains ".."`,
-		"x.lock":                `ends with ".lock"`,
-		"x.":                    `ends with "."`,
-		"MAR..20":               "lowercase letters", // no suggestion: the lowercase form is invalid too
-	}
-	for tag, want := range bad {
-		err := ValidTag(tag)
-		if err == nil {
-			t.Errorf("ValidTag(%q) = nil, want an error", tag)
-			continue
-		}
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("ValidTag(%q) = %q, want it to mention %q", tag, err, want)
-		}
-	}
-	if err := ValidTag("MAR..20"); err != nil && strings.Contains(err.Error(), "try") {
-		t.Errorf("ValidTag(MAR..20) suggests an invalid tag: %v", err)
 	}
 }
 

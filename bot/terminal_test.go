@@ -73,7 +73,7 @@ func TestHandleCommands(t *testing.T) {
 		{"", "", ""},
 		{"   ", "", ""},
 		{"stauts", "", "error: unknown command \"stauts\"; did you mean \"status\"?\nusage: type \"help\" for the list of commands\n"},
-		{"start Bad/Tag", "", "error: tag \"Bad/Tag\" is invalid; " + tagRule + "\nusage: start TAG [--from REF]\n"},
+		{"start Bad/Tag", "", "error: tag \"Bad/Tag\" is invalid; " + research.TagRule + "\nusage: start TAG [--from REF]\n"},
 		{"results abc", "", "error: \"abc\" is not a number; results takes how many experiments to list, or \"all\"\nusage: results [N|all]\n"},
 		{"retry 3", "Experiment 3\nAddIdea \"Try experiment #3 again: flash attention (it ended as crash: OOM; fix the cause).\" by=alice source=terminal",
 			"pinned idea [11] to try #3 again\n"},

@@ -46,7 +46,7 @@ func TestRunRefusesBadInputWithStatus2AndChangesNothing(t *testing.T) {
 		args    []string
 		want    string
 	}{
-		{"invalid tag", nil, []string{"--tag", "Mar 20"}, `tag "Mar 20" is not valid`},
+		{"invalid tag", nil, []string{"--tag", "Mar 20"}, `tag "Mar 20" is invalid`},
 		{"missing tag", nil, nil, "a run needs a tag"},
 		{"dirty tracked file", func(t *testing.T, dir string) {
 			researchtest.Write(t, dir, "train.py", "VAL = 2\n")
