@@ -397,3 +397,15 @@ func nextWord(s string) (word, rest string) {
 	}
 	return s[:i], s[i:]
 }
+
+// ResultsLimit is how many experiments `results [N]` asks for: N, the
+// default when none was given, 0 (all) for `results all`.
+func (c Command) ResultsLimit() int {
+	switch c.N {
+	case 0:
+		return DefaultResults
+	case ResultsAll:
+		return 0
+	}
+	return c.N
+}

@@ -157,14 +157,7 @@ func (s *Slack) runCommand(ctx context.Context, req slashRequest, cmd Command) e
 			mention(user), quote(truncate(cmd.Text, 2000))), nil)
 
 	case CmdResults:
-		n := cmd.N
-		switch n {
-		case 0:
-			n = DefaultResults
-		case ResultsAll:
-			n = 0
-		}
-		exps, err := s.ctrl.Results(ctx, n)
+		exps, err := s.ctrl.Results(ctx, cmd.ResultsLimit())
 		if err != nil {
 			return err
 		}

@@ -433,14 +433,7 @@ func (t *Terminal) dispatch(ctx context.Context, cmd Command, by string) (string
 		return fmt.Sprintf("queued program.md edit [%d]: it is committed between experiments", pe.ID), nil
 
 	case CmdResults:
-		n := cmd.N
-		switch n {
-		case 0:
-			n = DefaultResults
-		case ResultsAll:
-			n = 0
-		}
-		exps, err := c.Results(ctx, n)
+		exps, err := c.Results(ctx, cmd.ResultsLimit())
 		if err != nil {
 			return "", err
 		}
