@@ -75,7 +75,8 @@ type LLM struct {
 	Now    func() time.Time
 	Logger *slog.Logger
 
-	client *openai.Client
+	client          *openai.Client
+	condenseBackoff condenseBackoff
 }
 
 var _ research.Proposer = (*LLM)(nil)
