@@ -6,20 +6,16 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/draw"
 	"image/png"
 	"math"
 	"sort"
 	"strings"
-
-	"golang.org/x/image/font"
-	"golang.org/x/image/font/basicfont"
-	"golang.org/x/image/math/fixed"
+	"unicode/utf8"
 
 	"github.com/autoresearch/autoresearch/research"
 )
 
-// Chart colours (the test looks for the exact ones).
+// Chart colours (the tests look for the exact ones).
 var (
 	chartBackground = color.RGBA{255, 255, 255, 255}
 	chartGridColor  = color.RGBA{236, 236, 236, 255}
@@ -33,23 +29,27 @@ var (
 	chartCrashColor = color.RGBA{224, 80, 70, 255}
 )
 
+// Sizes are fractions of the image height, so the chart reads the same at
+// any size; the digest's chart is shrunk to phone width in Slack's preview.
 const (
 	chartDiscardedAlpha = 0.55
-	chartDiscardedR     = 3.0
-	chartKeptR          = 6.0
-	chartBestWidth      = 2
-	chartLabelMax       = 40 // characters of a kept point's label
+	chartDiscardedR     = 0.0065 // radius of a discarded point
+	chartKeptR          = 0.013  // radius of a kept point
+	chartCrashR         = 0.012  // half-size of a crash's ×
+	chartPad            = 0.022
+	chartLabelMax       = 30 // characters of a kept point's label, "#N " included
+	chartLabelMin       = 8  // shorter than this, a label is left out
 	chartOutlierFactor  = 1.2
-	chartLabelAngle     = 30 // degrees, like upstream's rotated labels
+	chartLabelAngle     = 30 // degrees
 )
-
-var chartFace = basicfont.Face7x13
 
 // chartLayout maps experiment numbers and val_bpb values to pixels.
 type chartLayout struct {
 	w, h                     int
 	left, right, top, bottom int // plot area, in pixels
 	xmin, xmax, ymin, ymax   float64
+	faces                    chartFaces
+	pad                      int
 }
 
 func (l chartLayout) px(x float64) float64 {
@@ -60,10 +60,16 @@ func (l chartLayout) py(y float64) float64 {
 	return float64(l.top) + (l.ymax-y)/(l.ymax-l.ymin)*float64(l.bottom-l.top)
 }
 
+// size scales a fraction of the image height to pixels (at least min).
+func (l chartLayout) size(frac, min float64) float64 {
+	return math.Max(min, frac*float64(l.h))
+}
+
 // chartPoint is one experiment on the chart.
 type chartPoint struct {
 	x      float64 // experiment number
 	y      float64 // val_bpb (0 for crashes)
+	number int
 	status string
 	label  string
 }
@@ -83,7 +89,7 @@ func chartPoints(exps []research.Experiment) []chartPoint {
 		if e.Number <= 0 {
 			x = float64(i + 1)
 		}
-		p := chartPoint{x: x, status: e.Status, label: e.Description}
+		p := chartPoint{x: x, number: e.Number, status: e.Status, label: e.Description}
 		switch {
 		case e.Status == research.StatusRunning:
 			continue
@@ -97,12 +103,20 @@ func chartPoints(exps []research.Experiment) []chartPoint {
 	return pts
 }
 
-// newChartLayout fits the plot area and the data ranges.
+// newChartLayout fits the margins to the text and the data ranges to the
+// points: half an experiment of room on each side of the x range, and the
+// values (outliers above 1.2 x the baseline left out) plus a little room.
 func newChartLayout(pts []chartPoint, w, h int) (chartLayout, error) {
-	l := chartLayout{w: w, h: h, left: 84, right: w - 24, top: 44, bottom: h - 48}
-	if l.right-l.left < 40 || l.bottom-l.top < 40 {
-		return l, fmt.Errorf("chart: %dx%d is too small (at least %dx%d)", w, h, 84+24+40, 44+48+40)
+	faces, err := newChartFaces(h)
+	if err != nil {
+		return chartLayout{}, fmt.Errorf("chart: fonts: %w", err)
 	}
+	l := chartLayout{w: w, h: h, faces: faces}
+	l.pad = int(l.size(chartPad, 4))
+	textH := faces.text.asc + faces.text.desc
+	l.top = l.pad + faces.title.asc + faces.title.desc + l.pad/2 + textH + l.pad
+	l.bottom = h - (l.pad/2 + textH + l.pad/2 + textH + l.pad/2)
+
 	l.xmin, l.xmax = 1, 1
 	first := true
 	var baseline float64
@@ -115,13 +129,8 @@ func newChartLayout(pts []chartPoint, w, h int) (chartLayout, error) {
 			baseline = p.y
 		}
 	}
-	// Half an experiment of room on each side, and at least ten slots so a
-	// young run does not spread a few points over the whole width.
 	l.xmin -= 0.5
 	l.xmax += 0.5
-	if l.xmax-l.xmin < 10 {
-		l.xmax = l.xmin + 10
-	}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, p := range pts {
 		if p.y <= 0 || (baseline > 0 && p.y > baseline*chartOutlierFactor) {
@@ -136,20 +145,35 @@ func newChartLayout(pts []chartPoint, w, h int) (chartLayout, error) {
 		pad := math.Max(math.Abs(lo)*0.01, 1e-3)
 		lo, hi = lo-pad, hi+pad
 	default:
-		pad := (hi - lo) * 0.08
-		lo, hi = lo-pad, hi+pad
+		// Room below for the crash marks, above for the outlier carets.
+		lo, hi = lo-(hi-lo)*0.12, hi+(hi-lo)*0.06
 	}
 	l.ymin, l.ymax = lo, hi
+	// The left margin holds the widest y tick label.
+	widest := 0
+	yt, ystep := chartTicks(l.ymin, l.ymax, max(3, (l.bottom-l.top)/(3*textH)), false)
+	for _, v := range yt {
+		widest = max(widest, faces.text.width(chartTickText(v, ystep)))
+	}
+	l.left = l.pad + widest + l.pad/2
+	l.right = w - l.pad
+	if l.right-l.left < 40 || l.bottom-l.top < 40 {
+		return l, fmt.Errorf("chart: %dx%d is too small for its text", w, h)
+	}
 	return l, nil
 }
 
-// RenderProgressChart draws the run's progress as a PNG of w x h pixels in
-// the manner of upstream autoresearch's progress.png: x is the experiment
-// number, y its val_bpb; discarded experiments are faint grey dots, kept ones
-// solid green, bigger and labelled with their (truncated) description; the
-// running best is a step line; crashes are small red ticks along the bottom.
-// Values above 1.2 x the baseline are left out of the y range. Zero or one
-// experiment give a valid (sparse) chart.
+func chartTickText(v, step float64) string {
+	return fmt.Sprintf("%.*f", max(0, int(-math.Floor(math.Log10(step)+1e-9))), v)
+}
+
+// RenderProgressChart draws the run's progress as a PNG of w x h pixels:
+// x is the experiment number, y its val_bpb; discarded experiments are faint
+// grey dots, kept ones solid green, bigger and labelled "#N description"
+// (shortened); the running best is a step line; crashes are red crosses
+// along the bottom. Values above 1.2 x the baseline are left out of the y
+// range and marked with a caret at the top. Text is sized relative to the
+// height so the chart stays legible when Slack shrinks it to a phone's width.
 func RenderProgressChart(exps []research.Experiment, w, h int) ([]byte, error) {
 	if w <= 0 || h <= 0 {
 		return nil, errors.New("chart: width and height must be positive")
@@ -163,62 +187,86 @@ func RenderProgressChart(exps []research.Experiment, w, h int) ([]byte, error) {
 		return nil, err
 	}
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	draw.Draw(img, img.Bounds(), image.NewUniform(chartBackground), image.Point{}, draw.Src)
+	chartFill(img, img.Bounds(), chartBackground)
 	plot := image.Rect(l.left, l.top, l.right+1, l.bottom+1)
+	l.drawAxes(img)
 
-	// Grid and tick labels.
-	yt, ystep := chartTicks(l.ymin, l.ymax, max(3, (l.bottom-l.top)/60), false)
-	ydec := max(0, int(-math.Floor(math.Log10(ystep)+1e-9)))
+	kept, crashed := 0, 0
+	for _, p := range pts {
+		switch p.status {
+		case research.StatusKeep:
+			kept++
+		case research.StatusCrash:
+			crashed++
+		case research.StatusDiscard:
+			if p.y <= l.ymax {
+				chartDisc(img, plot, l.px(p.x), l.py(p.y), l.size(chartDiscardedR, 2), chartDiscarded, chartDiscardedAlpha)
+			} else {
+				chartCaret(img, l.px(p.x), l.top+2, int(l.size(0.008, 4)), chartDiscarded)
+			}
+		}
+	}
+	crashY := float64(l.bottom) - l.size(chartCrashR, 3) - l.size(0.008, 3)
+	for _, p := range pts {
+		if p.status == research.StatusCrash {
+			chartCross(img, plot, l.px(p.x), crashY, l.size(chartCrashR, 3), l.size(0.004, 1.5), chartCrashColor)
+		}
+	}
+	l.drawBest(img, plot, pts)
+	l.drawKept(img, plot, pts)
+	if len(pts) == 0 {
+		s := "no experiments yet"
+		l.faces.text.draw(img, s, (l.left+l.right-l.faces.text.width(s))/2, (l.top+l.bottom)/2, chartAxisColor)
+	}
+
+	title := fmt.Sprintf("%s, %d kept", digestPlural(len(pts), "experiment", "experiments"), kept)
+	if crashed > 0 {
+		title += fmt.Sprintf(", %d crashed", crashed)
+	}
+	title = chartShorten(l.faces.title, title, w-2*l.pad)
+	l.faces.title.draw(img, title, (w-l.faces.title.width(title))/2, l.pad+l.faces.title.asc, chartTextColor)
+	l.drawLegend(img)
+	xl := "experiment #"
+	l.faces.text.draw(img, xl, (l.left+l.right-l.faces.text.width(xl))/2, h-l.pad/2-l.faces.text.desc, chartAxisColor)
+
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return nil, fmt.Errorf("chart: encode: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// drawAxes draws the grid, the tick labels and the axes.
+func (l chartLayout) drawAxes(img *image.RGBA) {
+	t := l.faces.text
+	textH := t.asc + t.desc
+	yt, ystep := chartTicks(l.ymin, l.ymax, max(3, (l.bottom-l.top)/(3*textH)), false)
 	for _, v := range yt {
 		y := int(math.Round(l.py(v)))
 		chartFill(img, image.Rect(l.left, y, l.right+1, y+1), chartGridColor)
-		s := fmt.Sprintf("%.*f", ydec, v)
-		chartText(img, s, l.left-6-chartTextWidth(s), y+4, chartTextColor, 1)
+		s := chartTickText(v, ystep)
+		t.draw(img, s, l.left-l.pad/2-t.width(s), y+t.asc/2-1, chartTextColor)
 	}
-	xt, _ := chartTicks(math.Max(l.xmin, 0), l.xmax, max(2, (l.right-l.left)/80), true)
+	// Integer ticks far enough apart for labels of the widest number.
+	room := 3 * t.width(fmt.Sprintf("%d", int(l.xmax)))
+	xt, _ := chartTicks(math.Max(math.Ceil(l.xmin), 0), math.Floor(l.xmax), max(1, (l.right-l.left)/max(1, room)), true)
+	tick := int(l.size(0.008, 3))
 	for _, v := range xt {
 		x := int(math.Round(l.px(v)))
 		chartFill(img, image.Rect(x, l.top, x+1, l.bottom+1), chartGridColor)
-		chartFill(img, image.Rect(x, l.bottom+1, x+1, l.bottom+5), chartAxisColor)
+		chartFill(img, image.Rect(x, l.bottom+1, x+1, l.bottom+1+tick), chartAxisColor)
 		s := fmt.Sprintf("%d", int(v))
-		chartText(img, s, x-chartTextWidth(s)/2, l.bottom+18, chartTextColor, 1)
+		t.draw(img, s, x-t.width(s)/2, l.bottom+l.pad/2+t.asc, chartTextColor)
 	}
-	// Axes (left and bottom) and a light frame.
 	chartFill(img, image.Rect(l.left, l.top, l.left+1, l.bottom+1), chartAxisColor)
 	chartFill(img, image.Rect(l.left, l.bottom, l.right+1, l.bottom+1), chartAxisColor)
 	chartFill(img, image.Rect(l.left, l.top, l.right+1, l.top+1), chartGridColor)
 	chartFill(img, image.Rect(l.right, l.top, l.right+1, l.bottom+1), chartGridColor)
+}
 
-	// Discarded points, faint.
-	kept := 0
-	for _, p := range pts {
-		if p.status == research.StatusKeep {
-			kept++
-		}
-		if p.status != research.StatusDiscard {
-			continue
-		}
-		chartDisc(img, plot, l.px(p.x), l.py(p.y), chartDiscardedR, chartDiscarded, chartDiscardedAlpha)
-	}
-	// Outliers above the range: small grey carets along the top.
-	for _, p := range pts {
-		if p.y > l.ymax && p.status != research.StatusCrash {
-			x := l.px(p.x)
-			for i := 0; i < 4; i++ {
-				r := image.Rect(int(math.Round(x))-i, l.top+2+i, int(math.Round(x))+i+1, l.top+3+i)
-				chartBlendRect(img, r, chartDiscarded, 0.9)
-			}
-		}
-	}
-	// Crashes: small ticks along the bottom.
-	for _, p := range pts {
-		if p.status == research.StatusCrash {
-			x := int(math.Round(l.px(p.x)))
-			chartFill(img, image.Rect(x-1, l.bottom-7, x+1, l.bottom-1), chartCrashColor)
-		}
-	}
-	// Running best as a step line (through the kept points, then on to the
-	// last experiment).
+// drawBest draws the running best as a step line through the kept points,
+// on to the last experiment.
+func (l chartLayout) drawBest(img *image.RGBA, plot image.Rectangle, pts []chartPoint) {
 	var steps [][2]float64 // (x, best) where the best changed
 	best := 0.0
 	for _, p := range pts {
@@ -227,26 +275,32 @@ func RenderProgressChart(exps []research.Experiment, w, h int) ([]byte, error) {
 			steps = append(steps, [2]float64{p.x, p.y})
 		}
 	}
-	if len(steps) > 0 {
-		lastX := pts[len(pts)-1].x
-		for i, s := range steps {
-			x0, y0 := l.px(s[0]), l.py(s[1])
-			x1 := l.px(lastX)
-			if i+1 < len(steps) {
-				x1 = l.px(steps[i+1][0])
-				chartVLine(img, plot, x1, y0, l.py(steps[i+1][1]), chartBestColor)
-			}
-			chartHLine(img, plot, x0, x1, y0, chartBestColor)
-		}
+	if len(steps) == 0 {
+		return
 	}
-	// Kept points, and their labels: the biggest improvements get their
-	// label first; a label that would overlap one already placed is left out.
+	width := int(l.size(0.0045, 2))
+	lastX := pts[len(pts)-1].x
+	for i, s := range steps {
+		x0, y0 := l.px(s[0]), l.py(s[1])
+		x1 := l.px(lastX)
+		if i+1 < len(steps) {
+			x1 = l.px(steps[i+1][0])
+			chartVLine(img, plot, x1, y0, l.py(steps[i+1][1]), width, chartBestColor)
+		}
+		chartHLine(img, plot, x0, x1, y0, width, chartBestColor)
+	}
+}
+
+// drawKept draws the kept points and at most one label each: the biggest
+// improvements get theirs first, and a label that would overlap one already
+// placed (or not fit even shortened) is left out.
+func (l chartLayout) drawKept(img *image.RGBA, plot image.Rectangle, pts []chartPoint) {
 	type keptPt struct {
 		p     chartPoint
 		delta float64
 	}
 	var kps []keptPt
-	best = 0
+	best := 0.0
 	for _, p := range pts {
 		if p.status != research.StatusKeep || p.y <= 0 {
 			continue
@@ -260,153 +314,203 @@ func RenderProgressChart(exps []research.Experiment, w, h int) ([]byte, error) {
 		}
 		kps = append(kps, keptPt{p, d})
 	}
+	r := l.size(chartKeptR, 4)
 	for _, k := range kps {
-		chartDisc(img, plot, l.px(k.p.x), l.py(k.p.y), chartKeptR+1.5, chartKeptEdge, 1)
-		chartDisc(img, plot, l.px(k.p.x), l.py(k.p.y), chartKeptR, chartKeptColor, 1)
+		chartDisc(img, plot, l.px(k.p.x), l.py(k.p.y), r+r/4+1, chartKeptEdge, 1)
+		chartDisc(img, plot, l.px(k.p.x), l.py(k.p.y), r, chartKeptColor, 1)
+	}
+	// The current best is labelled first, then the baseline, then the
+	// biggest improvements.
+	if n := len(kps); n > 1 && kps[n-1].p.y <= best {
+		kps[n-1].delta = math.Inf(1)
+		kps[0].delta = math.MaxFloat64
 	}
 	sort.SliceStable(kps, func(i, j int) bool { return kps[i].delta > kps[j].delta })
-	var placed []chartRect
+	var placed []chartBox
 	for _, k := range kps {
-		ax, ay := l.px(k.p.x)+chartKeptR+3, l.py(k.p.y)-chartKeptR-1
-		if r, s, ok := chartFitLabel(l, ax, ay, chartLabelText(k.p.label), placed); ok {
-			placed = append(placed, r)
-			chartTextRotated(img, s, ax, ay, chartLabelAngle, chartLabelColor)
+		if box, ok := l.placeLabel(img, k.p, r, placed); ok {
+			placed = append(placed, box)
 		}
 	}
-	if len(pts) == 0 {
-		s := "no experiments yet"
-		chartText(img, s, (l.left+l.right-chartTextWidth(s))/2, (l.top+l.bottom)/2, chartAxisColor, 1)
-	}
-
-	// Title, axis names and the legend.
-	title := fmt.Sprintf("%s, %d kept", digestPlural(len(pts), "experiment", "experiments"), kept)
-	chartText(img, title, (w-2*chartTextWidth(title))/2, 32, chartTextColor, 2)
-	xl := "experiment #"
-	chartText(img, xl, (l.left+l.right-chartTextWidth(xl))/2, h-8, chartTextColor, 1)
-	yl := "val_bpb (lower is better)"
-	chartTextRotated(img, yl, 16, float64(l.top+l.bottom+chartTextWidth(yl))/2, 90, chartTextColor)
-	chartLegend(img, l)
-
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return nil, fmt.Errorf("chart: encode: %w", err)
-	}
-	return buf.Bytes(), nil
 }
 
-// chartLegend draws the key in the plot's top right corner.
-func chartLegend(img *image.RGBA, l chartLayout) {
-	items := []string{"kept", "discarded", "running best", "crash"}
-	wmax := 0
+// chartSpot is one way to put a label next to its point: rotated by angle
+// degrees, starting at the point (or ending there when before is set).
+type chartSpot struct {
+	angle  float64
+	before bool
+}
+
+// placeLabel draws p's label at the first spot where it fits (shortened if
+// need be) without overlapping the labels already placed. Points in the
+// right half try the spots to their left first.
+func (l chartLayout) placeLabel(img *image.RGBA, p chartPoint, r float64, placed []chartBox) (chartBox, bool) {
+	spots := []chartSpot{{chartLabelAngle, false}, {0, false}, {0, true}, {chartLabelAngle, true}}
+	cx, cy := l.px(p.x), l.py(p.y)
+	if cx > float64(l.left+l.right)/2 {
+		spots = []chartSpot{{0, true}, {chartLabelAngle, true}, {chartLabelAngle, false}, {0, false}}
+	}
+	text := chartLabelText(p)
+	for _, sp := range spots {
+		ax, ay := cx+r+4, cy-r/2
+		switch {
+		case sp.angle == 0 && sp.before:
+			ax, ay = cx-r-6, cy+float64(l.faces.label.asc)/2-1
+		case sp.angle == 0:
+			ax, ay = cx+r+6, cy+float64(l.faces.label.asc)/2-1
+		case sp.before:
+			ax, ay = cx-r-3, cy+r/2
+		}
+		if box, s, sx, sy, ok := l.fitLabel(ax, ay, sp, text, placed); ok {
+			l.faces.label.drawRotated(img, s, sx, sy, sp.angle, chartLabelColor)
+			return box, true
+		}
+	}
+	return chartBox{}, false
+}
+
+// drawLegend draws, between the title and the plot, the y axis's name on
+// the left and the key on the right (the name is left out when both do not
+// fit).
+func (l chartLayout) drawLegend(img *image.RGBA) {
+	t := l.faces.text
+	y := l.top - l.pad - t.desc // baseline
+	cy := float64(y - t.asc/2 + 1)
+	mark := int(l.size(0.03, 10)) // room for a marker
+	gap := int(l.size(0.025, 6))
+	items := []string{"kept", "discarded", "best", "crash"}
+	width := 0
 	for _, s := range items {
-		wmax = max(wmax, chartTextWidth(s))
+		width += mark + gap/3 + t.width(s) + gap
 	}
-	bw, bh := wmax+40, len(items)*16+8
-	x0, y0 := l.right-bw-8, l.top+8
-	if x0 < l.left+8 {
-		return
+	width -= gap
+	x := l.w - l.pad - width
+	name := "val_bpb, lower is better"
+	if l.pad+t.width(name)+2*gap <= x {
+		t.draw(img, name, l.pad, y, chartAxisColor)
 	}
-	r := image.Rect(x0, y0, x0+bw, y0+bh)
-	chartBlendRect(img, r, chartBackground, 0.85)
-	chartFill(img, image.Rect(r.Min.X, r.Min.Y, r.Max.X, r.Min.Y+1), chartGridColor)
-	chartFill(img, image.Rect(r.Min.X, r.Max.Y-1, r.Max.X, r.Max.Y), chartGridColor)
-	chartFill(img, image.Rect(r.Min.X, r.Min.Y, r.Min.X+1, r.Max.Y), chartGridColor)
-	chartFill(img, image.Rect(r.Max.X-1, r.Min.Y, r.Max.X, r.Max.Y), chartGridColor)
-	for i, s := range items {
-		cy := float64(y0 + 12 + i*16)
-		cx := float64(x0 + 16)
+	all := img.Bounds()
+	for _, s := range items {
+		mx := float64(x + mark/2)
 		switch s {
 		case "kept":
-			chartDisc(img, r, cx, cy, 5.5, chartKeptEdge, 1)
-			chartDisc(img, r, cx, cy, 4.5, chartKeptColor, 1)
+			rad := l.size(chartKeptR, 4)
+			chartDisc(img, all, mx, cy, rad+rad/4+1, chartKeptEdge, 1)
+			chartDisc(img, all, mx, cy, rad, chartKeptColor, 1)
 		case "discarded":
-			chartDisc(img, r, cx, cy, chartDiscardedR, chartDiscarded, chartDiscardedAlpha)
-		case "running best":
-			chartHLine(img, r, cx-9, cx+9, cy, chartBestColor)
+			chartDisc(img, all, mx, cy, l.size(chartDiscardedR, 2)*1.3, chartDiscarded, 1)
+		case "best":
+			chartHLine(img, all, mx-float64(mark)/2, mx+float64(mark)/2-2, cy, int(l.size(0.0045, 2)), chartBestColor)
 		case "crash":
-			chartFill(img, image.Rect(int(cx)-1, int(cy)-3, int(cx)+1, int(cy)+3), chartCrashColor)
+			chartCross(img, all, mx, cy, l.size(chartCrashR, 3), l.size(0.004, 1.5), chartCrashColor)
 		}
-		chartText(img, s, x0+32, int(cy)+4, chartTextColor, 1)
+		t.draw(img, s, x+mark+gap/3, y, chartTextColor)
+		x += mark + gap/3 + t.width(s) + gap
 	}
 }
 
-// chartLabelText makes a description fit a label: one line, printable ASCII
-// (the bitmap font has nothing else), at most chartLabelMax characters.
-func chartLabelText(s string) string {
-	s = strings.TrimSpace(s)
+// chartLabelText is a kept point's label: "#N description", one line, at
+// most chartLabelMax characters.
+func chartLabelText(p chartPoint) string {
+	s := strings.TrimSpace(p.label)
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s = strings.TrimSpace(s[:i])
 	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= 0x20 && r < 0x7f:
-			b.WriteRune(r)
-		case r == '\t':
-			b.WriteByte(' ')
-		case r == '–' || r == '—':
-			b.WriteByte('-')
-		default:
-			b.WriteByte('?')
-		}
+	if p.number > 0 {
+		s = fmt.Sprintf("#%d %s", p.number, s)
 	}
-	s = b.String()
-	if len(s) > chartLabelMax {
-		s = strings.TrimRight(s[:chartLabelMax-3], " ") + "..."
+	return chartTruncate(s, chartLabelMax)
+}
+
+// chartTruncate cuts s to at most n characters, ending in "…" when cut.
+func chartTruncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimRight(string(r[:n-1]), " ") + "…"
+}
+
+// chartShorten cuts s until it is at most width pixels wide in face f.
+func chartShorten(f chartFace, s string, width int) string {
+	s = f.printable(s)
+	for n := utf8.RuneCountInString(s); n > 1 && f.width(s) > width; n-- {
+		s = chartTruncate(s, n-1)
 	}
 	return s
 }
 
-// chartRect is a label's box in the rotated frame of the labels (all labels
-// share the angle, so their boxes are axis-aligned there).
-type chartRect struct{ a0, a1, b0, b1 float64 }
+// chartBox is a label's box: four corners, in order around it.
+type chartBox [4][2]float64
 
-func (r chartRect) overlaps(o chartRect) bool {
-	return r.a0 < o.a1 && o.a0 < r.a1 && r.b0 < o.b1 && o.b0 < r.b1
+// overlaps tells whether two convex boxes intersect (separating axes).
+func (b chartBox) overlaps(o chartBox) bool {
+	for _, poly := range []chartBox{b, o} {
+		for i := range 4 {
+			p, q := poly[i], poly[(i+1)%4]
+			nx, ny := q[1]-p[1], p[0]-q[0] // an edge's normal
+			bmin, bmax := b.project(nx, ny)
+			omin, omax := o.project(nx, ny)
+			if bmax <= omin || omax <= bmin {
+				return false
+			}
+		}
+	}
+	return true
 }
 
-// chartFitLabel shortens s until the label anchored at (ax, ay) stays inside
-// the image below the title, and reports whether it then clears the labels
-// already placed.
-func chartFitLabel(l chartLayout, ax, ay float64, s string, placed []chartRect) (chartRect, string, bool) {
-	ux, uy, nx, ny := chartAxes(chartLabelAngle)
-	asc := float64(chartFace.Ascent)
-	desc := float64(chartFace.Descent)
-	for len(s) >= 4 {
-		n := float64(chartTextWidth(s))
-		// Corners: baseline start/end, raised by the ascent.
-		ex, ey := ax+n*ux, ay+n*uy
-		tx, ty := ex-asc*nx, ey-asc*ny
-		if tx <= float64(l.w-4) && ty >= float64(l.top) && ex <= float64(l.w-4) {
-			a := ax*ux + ay*uy
-			b := ax*nx + ay*ny
-			r := chartRect{a - 2, a + n + 2, b - asc - 1, b + desc + 1}
+func (b chartBox) project(nx, ny float64) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, c := range b {
+		v := c[0]*nx + c[1]*ny
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	return lo, hi
+}
+
+// fitLabel shortens s until its label, placed at spot sp of the anchor
+// (ax, ay), fits inside the plot (it may run into the right margin). It
+// returns the label's box, its text and where its baseline starts, and
+// whether it fits and clears the labels already placed.
+func (l chartLayout) fitLabel(ax, ay float64, sp chartSpot, s string, placed []chartBox) (chartBox, string, float64, float64, bool) {
+	f := l.faces.label
+	ux, uy, nx, ny := chartAxes(sp.angle)
+	asc, desc := float64(f.asc)+1, float64(f.desc)+1
+	s = f.printable(s)
+	for utf8.RuneCountInString(s) >= chartLabelMin {
+		n := float64(f.width(s)) + 2
+		sx, sy := ax, ay
+		if sp.before {
+			sx, sy = ax-n*ux, ay-n*uy
+		}
+		var box chartBox
+		for i, c := range [4][2]float64{{0, -asc}, {n, -asc}, {n, desc}, {0, desc}} {
+			box[i] = [2]float64{sx + c[0]*ux + c[1]*nx, sy + c[0]*uy + c[1]*ny}
+		}
+		xs := []float64{box[0][0], box[1][0], box[2][0], box[3][0]}
+		ys := []float64{box[0][1], box[1][1], box[2][1], box[3][1]}
+		x0, x1 := chartMinMax(xs)
+		y0, y1 := chartMinMax(ys)
+		if x0 >= float64(l.left+2) && x1 <= float64(l.w-2) && y0 >= float64(l.top+2) && y1 <= float64(l.bottom-2) {
 			for _, p := range placed {
-				if r.overlaps(p) {
-					return r, s, false
+				if box.overlaps(p) {
+					return box, s, sx, sy, false
 				}
 			}
-			return r, s, true
+			return box, s, sx, sy, true
 		}
-		if strings.HasSuffix(s, "...") {
-			s = s[:len(s)-3]
-		}
-		s = strings.TrimRight(s[:len(s)-1], " ") + "..."
+		s = chartTruncate(s, utf8.RuneCountInString(s)-1)
 	}
-	return chartRect{}, "", false
-}
-
-// chartAxes returns the text direction u and the "down" direction n of text
-// rotated counterclockwise (on screen) by deg degrees.
-func chartAxes(deg float64) (ux, uy, nx, ny float64) {
-	th := deg * math.Pi / 180
-	return math.Cos(th), -math.Sin(th), math.Sin(th), math.Cos(th)
+	return chartBox{}, "", 0, 0, false
 }
 
 // chartTicks returns round tick values in [lo, hi], about n of them.
 func chartTicks(lo, hi float64, n int, integer bool) ([]float64, float64) {
-	if !(hi > lo) || n < 1 {
+	if !(hi >= lo) || n < 1 {
 		return nil, 1
+	}
+	if hi == lo {
+		return []float64{lo}, 1
 	}
 	raw := (hi - lo) / float64(n)
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
@@ -431,136 +535,4 @@ func chartTicks(lo, hi float64, n int, integer bool) ([]float64, float64) {
 		}
 	}
 	return out, step
-}
-
-// chartFill paints r with c, opaque.
-func chartFill(img *image.RGBA, r image.Rectangle, c color.RGBA) {
-	draw.Draw(img, r.Intersect(img.Bounds()), image.NewUniform(c), image.Point{}, draw.Src)
-}
-
-// chartBlend mixes c into the pixel (x, y) with coverage a in [0, 1].
-func chartBlend(img *image.RGBA, x, y int, c color.RGBA, a float64) {
-	if !(image.Point{x, y}).In(img.Bounds()) || a <= 0 {
-		return
-	}
-	if a >= 1 {
-		img.SetRGBA(x, y, c)
-		return
-	}
-	o := img.RGBAAt(x, y)
-	mix := func(f, b uint8) uint8 { return uint8(math.Round(float64(f)*a + float64(b)*(1-a))) }
-	img.SetRGBA(x, y, color.RGBA{mix(c.R, o.R), mix(c.G, o.G), mix(c.B, o.B), 255})
-}
-
-func chartBlendRect(img *image.RGBA, r image.Rectangle, c color.RGBA, a float64) {
-	r = r.Intersect(img.Bounds())
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			chartBlend(img, x, y, c, a)
-		}
-	}
-}
-
-// chartDisc draws an antialiased disc of radius rad at (cx, cy), clipped to clip.
-func chartDisc(img *image.RGBA, clip image.Rectangle, cx, cy, rad float64, c color.RGBA, alpha float64) {
-	r := image.Rect(int(math.Floor(cx-rad-1)), int(math.Floor(cy-rad-1)), int(math.Ceil(cx+rad+1))+1, int(math.Ceil(cy+rad+1))+1).Intersect(clip)
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			d := math.Hypot(float64(x)-cx, float64(y)-cy)
-			cov := math.Max(0, math.Min(1, rad+0.5-d))
-			chartBlend(img, x, y, c, cov*alpha)
-		}
-	}
-}
-
-// chartHLine draws a horizontal line of chartBestWidth pixels centred on y.
-func chartHLine(img *image.RGBA, clip image.Rectangle, x0, x1, y float64, c color.RGBA) {
-	if x1 < x0 {
-		x0, x1 = x1, x0
-	}
-	yy := int(math.Round(y)) - chartBestWidth/2
-	r := image.Rect(int(math.Round(x0)), yy, int(math.Round(x1))+1, yy+chartBestWidth)
-	chartFill(img, r.Intersect(clip), c)
-}
-
-// chartVLine draws a vertical line of chartBestWidth pixels centred on x.
-func chartVLine(img *image.RGBA, clip image.Rectangle, x, y0, y1 float64, c color.RGBA) {
-	if y1 < y0 {
-		y0, y1 = y1, y0
-	}
-	xx := int(math.Round(x)) - chartBestWidth/2
-	r := image.Rect(xx, int(math.Round(y0))-chartBestWidth/2, xx+chartBestWidth, int(math.Round(y1))+chartBestWidth-chartBestWidth/2)
-	chartFill(img, r.Intersect(clip), c)
-}
-
-func chartTextWidth(s string) int { return len(s) * chartFace.Advance }
-
-// chartMask renders s (ASCII) into an alpha mask one glyph cell high.
-func chartMask(s string) *image.Alpha {
-	m := image.NewAlpha(image.Rect(0, 0, max(1, chartTextWidth(s)), chartFace.Height))
-	d := font.Drawer{Dst: m, Src: image.Opaque, Face: chartFace, Dot: fixed.P(0, chartFace.Ascent)}
-	d.DrawString(s)
-	return m
-}
-
-// chartText draws s with its baseline starting at (x, y), scaled by an
-// integer factor.
-func chartText(img *image.RGBA, s string, x, y int, c color.RGBA, scale int) {
-	m := chartMask(s)
-	top := y - chartFace.Ascent*scale
-	b := m.Bounds()
-	for my := b.Min.Y; my < b.Max.Y; my++ {
-		for mx := b.Min.X; mx < b.Max.X; mx++ {
-			a := m.AlphaAt(mx, my).A
-			if a == 0 {
-				continue
-			}
-			for dy := 0; dy < scale; dy++ {
-				for dx := 0; dx < scale; dx++ {
-					chartBlend(img, x+mx*scale+dx, top+my*scale+dy, c, float64(a)/255)
-				}
-			}
-		}
-	}
-}
-
-// chartTextRotated draws s rotated counterclockwise by deg degrees, its
-// baseline starting at (ax, ay), sampling the glyph mask bilinearly.
-func chartTextRotated(img *image.RGBA, s string, ax, ay float64, deg float64, c color.RGBA) {
-	m := chartMask(s)
-	ux, uy, nx, ny := chartAxes(deg)
-	// The mask's top-left corner on the image.
-	ox, oy := ax-float64(chartFace.Ascent)*nx, ay-float64(chartFace.Ascent)*ny
-	mw, mh := float64(m.Bounds().Dx()), float64(m.Bounds().Dy())
-	xs := []float64{ox, ox + mw*ux, ox + mh*nx, ox + mw*ux + mh*nx}
-	ys := []float64{oy, oy + mw*uy, oy + mh*ny, oy + mw*uy + mh*ny}
-	minX, maxX := chartMinMax(xs)
-	minY, maxY := chartMinMax(ys)
-	at := func(x, y int) float64 {
-		if x < 0 || y < 0 || x >= int(mw) || y >= int(mh) {
-			return 0
-		}
-		return float64(m.AlphaAt(x, y).A) / 255
-	}
-	for y := int(math.Floor(minY)) - 1; y <= int(math.Ceil(maxY))+1; y++ {
-		for x := int(math.Floor(minX)) - 1; x <= int(math.Ceil(maxX))+1; x++ {
-			dx, dy := float64(x)+0.5-ox, float64(y)+0.5-oy
-			a, b := dx*ux+dy*uy-0.5, dx*nx+dy*ny-0.5
-			a0, b0 := math.Floor(a), math.Floor(b)
-			fa, fb := a-a0, b-b0
-			i, j := int(a0), int(b0)
-			v := at(i, j)*(1-fa)*(1-fb) + at(i+1, j)*fa*(1-fb) + at(i, j+1)*(1-fa)*fb + at(i+1, j+1)*fa*fb
-			if v > 0 {
-				chartBlend(img, x, y, c, math.Min(1, v*1.25))
-			}
-		}
-	}
-}
-
-func chartMinMax(v []float64) (float64, float64) {
-	lo, hi := v[0], v[0]
-	for _, x := range v[1:] {
-		lo, hi = math.Min(lo, x), math.Max(hi, x)
-	}
-	return lo, hi
 }

@@ -1,10 +1,16 @@
 package bot
 
 import (
+	"bytes"
+	"image"
+	"image/png"
 	"math/rand"
 	"os"
+	"strings"
 	"testing"
 	"time"
+
+	xdraw "golang.org/x/image/draw"
 
 	"github.com/autoresearch/autoresearch/research"
 )
@@ -47,17 +53,34 @@ func chartNight(n int, seed int64, start time.Time) []research.Experiment {
 	return out
 }
 
-// TestChartSample writes a sample chart to look at when CHART_SAMPLE names a file.
+// TestChartSample writes a sample chart to look at when CHART_SAMPLE names a
+// file, at the digest's size and scaled to 390 px wide as a phone's thread
+// preview shows it (FILE-phone.png).
 func TestChartSample(t *testing.T) {
 	path := os.Getenv("CHART_SAMPLE")
 	if path == "" {
 		t.Skip("set CHART_SAMPLE=/tmp/chart-sample.png to write a sample")
 	}
-	png, err := RenderProgressChart(chartNight(90, 3, time.Date(2026, 3, 2, 22, 0, 0, 0, time.UTC)), 1200, 600)
+	b, err := RenderProgressChart(chartNight(90, 3, time.Date(2026, 3, 2, 22, 0, 0, 0, time.UTC)), DigestChartWidth, DigestChartHeight)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, png, 0o644); err != nil {
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const phone = 390
+	sb := src.Bounds()
+	dst := image.NewRGBA(image.Rect(0, 0, phone, sb.Dy()*phone/sb.Dx()))
+	xdraw.CatmullRom.Scale(dst, dst.Bounds(), src, sb, xdraw.Src, nil)
+	var out bytes.Buffer
+	if err := png.Encode(&out, dst); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(strings.TrimSuffix(path, ".png")+"-phone.png", out.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/autoresearch/autoresearch/research"
 )
@@ -145,9 +146,9 @@ func TestChartRendersPoints(t *testing.T) {
 	if n := chartCount(img, caret, chartBackground); n > caret.Dx()*caret.Dy()-8 {
 		t.Errorf("no outlier mark at the top above #7")
 	}
-	// The crash: a tick at the bottom under #6.
-	if n := chartCount(img, image.Rect(int(l.px(6))-2, l.bottom-8, int(l.px(6))+3, l.bottom), chartCrashColor); n == 0 {
-		t.Error("no crash mark under #6")
+	// The crash: a red cross at the bottom under #6, large enough to see.
+	if n := chartCount(img, image.Rect(int(l.px(6))-15, l.bottom-30, int(l.px(6))+16, l.bottom), chartCrashColor); n < 20 {
+		t.Errorf("crash mark under #6: %d crash-colour pixels", n)
 	}
 	// Labels: the baseline's label rises to its upper right.
 	if n := chartCount(img, image.Rect(int(bx)+4, int(by)-60, int(bx)+120, int(by)), chartLabelColor); n < 10 {
@@ -207,12 +208,21 @@ func TestChartBadSize(t *testing.T) {
 }
 
 func TestChartLabelText(t *testing.T) {
-	got := chartLabelText("  use rotary embeddings — with base 50000 and a much longer tail\nsecond line")
-	if len(got) > chartLabelMax || !strings.HasSuffix(got, "...") || strings.Contains(got, "second") {
-		t.Errorf("label %q: want one line, at most %d characters, ending in ...", got, chartLabelMax)
+	got := chartLabelText(chartPoint{number: 34, label: "  use rotary embeddings — with base 50000 and a much longer tail\nsecond line"})
+	if utf8.RuneCountInString(got) > chartLabelMax || !strings.HasPrefix(got, "#34 use rotary embeddings") ||
+		!strings.HasSuffix(got, "…") || strings.Contains(got, "second") {
+		t.Errorf("label %q: want \"#34 \" and one line of at most %d characters, ending in …", got, chartLabelMax)
 	}
-	if got := chartLabelText("naïve λ"); got != "na?ve ?" {
-		t.Errorf("non-ASCII label = %q, want %q", got, "na?ve ?")
+	// The TrueType face draws what the old bitmap font turned into "?".
+	faces, err := newChartFaces(900)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := faces.label.printable("naïve λ → 0.5"); got != "naïve λ → 0.5" {
+		t.Errorf("printable = %q, want it unchanged", got)
+	}
+	if got := faces.label.printable("emoji \U0001F600 bell\a"); got != "emoji ? bell" {
+		t.Errorf("printable = %q, want the glyph the font lacks as ? and control characters dropped", got)
 	}
 }
 

@@ -65,7 +65,7 @@ type Digest struct {
 // Default size of the digest's progress chart.
 const (
 	DigestChartWidth  = 1200
-	DigestChartHeight = 600
+	DigestChartHeight = 900
 )
 
 // BuildDigest computes the digest of the window [from, to).
