@@ -186,4 +186,3 @@ func (l chartLayout) fitLabel(ax, ay float64, sp chartSpot, s string, placed []c
 	}
 	return chartBox{}, "", 0, 0, false
 }
-
