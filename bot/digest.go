@@ -60,6 +60,44 @@ type Digest struct {
 
 	// Empty is true when no experiment finished in the window.
 	Empty bool
+
+	// Training is what trains as the digest is made (one per busy slot),
+	// with its progress and expected end.
+	Training []DigestTraining
+}
+
+// DigestTraining is an experiment training when the digest is made.
+type DigestTraining struct {
+	Number      int
+	Description string
+	Percent     float64   // 0..100; 0 when no progress was reported yet
+	ETA         time.Time // expected end (zero when unknown)
+}
+
+// TrainingNow lists what st says is training, with ETAs counted from now.
+func TrainingNow(st research.Status, now time.Time) []DigestTraining {
+	var out []DigestTraining
+	add := func(e *research.Experiment, p *research.Progress) {
+		if e == nil {
+			return
+		}
+		t := DigestTraining{Number: e.Number, Description: e.Description}
+		if p != nil {
+			t.Percent = p.Percent
+			if p.Remaining > 0 {
+				t.ETA = now.Add(p.Remaining)
+			}
+		}
+		out = append(out, t)
+	}
+	if len(st.Slots) > 0 {
+		for _, sl := range st.Slots {
+			add(sl.Current, sl.Progress)
+		}
+		return out
+	}
+	add(st.Current, st.Progress)
+	return out
 }
 
 // Default size of the digest's progress chart.
@@ -315,6 +353,9 @@ func (d Digest) Text() string {
 		if n := len(d.OpenIdeas); n > 0 {
 			fmt.Fprintf(&b, "\n%s waiting.", digestPlural(n, "open idea", "open ideas"))
 		}
+		if line := d.trainingLine(); line != "" {
+			b.WriteString("\n" + line)
+		}
 		return b.String()
 	}
 	fmt.Fprintf(&b, "*%s*: %d keep · %d discard · %d crash\n",
@@ -358,8 +399,9 @@ func (d Digest) Text() string {
 		thread = append(thread, "the progress chart")
 	}
 	if len(thread) > 0 {
-		b.WriteString("In the thread: " + strings.Join(thread, ", ") + ".")
+		b.WriteString("In the thread: " + strings.Join(thread, ", ") + ".\n")
 	}
+	b.WriteString(d.trainingLine())
 	return strings.TrimRight(b.String(), "\n")
 }
 
@@ -367,10 +409,19 @@ func (d Digest) Text() string {
 const digestListLimit = 25
 
 // ThreadTexts are the messages for the digest's thread, in order: the kept
-// improvements ranked by delta, the crashes with their reasons and the open
+// improvements ranked by delta (each with its commit, and a link to its
+// message when link gives one), the crashes with their reasons and the open
 // ideas. Empty sections are left out (except the kept improvements of a
-// night that ran experiments).
-func (d Digest) ThreadTexts() []string {
+// night that ran experiments). link may be nil.
+func (d Digest) ThreadTexts(link func(research.Experiment) string) []string {
+	ref := func(e research.Experiment) string {
+		if link != nil {
+			if url := link(e); url != "" {
+				return fmt.Sprintf("<%s|#%d>", url, e.Number)
+			}
+		}
+		return fmt.Sprintf("#%d", e.Number)
+	}
 	var out []string
 	if !d.Empty {
 		var b strings.Builder
@@ -387,7 +438,10 @@ func (d Digest) ThreadTexts() []string {
 				if i < len(d.KeptDeltas) {
 					delta = d.KeptDeltas[i]
 				}
-				fmt.Fprintf(&b, "\n%d. #%d  %.6f  (−%.6f)  %s", i+1, e.Number, e.Summary.ValBPB, delta, digestEscape(digestShort(e.Description, 150)))
+				fmt.Fprintf(&b, "\n%d. %s  %.6f  (−%.6f)  %s", i+1, ref(e), e.Summary.ValBPB, delta, digestEscape(digestShort(e.Description, 150)))
+				if c := short(e.Commit); c != "" {
+					fmt.Fprintf(&b, " · `%s`", c)
+				}
 				if d.NoiseFloor > 0 && delta < d.NoiseFloor {
 					b.WriteString("  _(within noise)_")
 				}
@@ -407,7 +461,7 @@ func (d Digest) ThreadTexts() []string {
 			if reason == "" {
 				reason = "no reason recorded"
 			}
-			fmt.Fprintf(&b, "\n• #%d %s: %s", e.Number, digestEscape(digestShort(e.Description, 120)), digestEscape(digestShort(reason, 200)))
+			fmt.Fprintf(&b, "\n• %s %s: %s", ref(e), digestEscape(digestShort(e.Description, 120)), digestEscape(digestShort(reason, 200)))
 		}
 		out = append(out, b.String())
 	}
@@ -507,4 +561,26 @@ func digestShort(s string, n int) string {
 // digestEscape escapes the characters Slack mrkdwn gives meaning to.
 func digestEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// trainingLine says what is training now and when it should end ("" when
+// nothing is).
+func (d Digest) trainingLine() string {
+	var parts []string
+	for _, t := range d.Training {
+		s := fmt.Sprintf("#%d %s", t.Number, digestEscape(digestShort(t.Description, 80)))
+		switch {
+		case t.Percent > 0 && !t.ETA.IsZero():
+			s += fmt.Sprintf(" (%.0f%%, done about %s)", t.Percent, t.ETA.In(d.To.Location()).Format("15:04"))
+		case t.Percent > 0:
+			s += fmt.Sprintf(" (%.0f%%)", t.Percent)
+		default:
+			s += " (starting)"
+		}
+		parts = append(parts, s)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Training now: " + strings.Join(parts, "; ")
 }

@@ -25,6 +25,9 @@ type DigestRecords interface {
 	Experiments(ctx context.Context, runID int64) ([]research.Experiment, error)
 	// Setting returns a stored setting, or store.ErrNotFound.
 	Setting(ctx context.Context, key string) (string, error)
+	// LLMTokens sums the tokens of the LLM calls of run runID (0: every
+	// run) made in [from, to), failed calls and condensing included.
+	LLMTokens(ctx context.Context, runID int64, from, to time.Time) (prompt, completion int64, err error)
 	SetSetting(ctx context.Context, key, value string) error
 }
 
@@ -47,6 +50,9 @@ type DigestScheduler struct {
 	Logger *slog.Logger
 	// CostOf prices LLM usage in USD (nil: the digest shows tokens only).
 	CostOf func(research.Usage) float64
+	// Live reports the loop's state, for what is training as the digest is
+	// made (nil: the digest leaves it out).
+	Live func(ctx context.Context) (research.Status, error)
 
 	// Sleep waits for d or until ctx ends (nil = a real timer). Tests drive
 	// time through it.
@@ -217,6 +223,18 @@ func (s *DigestScheduler) Build(ctx context.Context, from, to time.Time) (Digest
 		history = append(history, exps...)
 	}
 	d := BuildDigest(history, night, ideas, 0, from, to)
+	// What the night's LLM calls spent, not only the proposals that became
+	// experiments: failed and refused proposals and condensing count too.
+	if d.PromptTokens, d.CompletionTokens, err = s.Records.LLMTokens(ctx, 0, from, to); err != nil {
+		return Digest{}, fmt.Errorf("digest: LLM usage: %w", err)
+	}
+	if s.Live != nil {
+		if st, err := s.Live(ctx); err == nil {
+			d.Training = TrainingNow(st, s.now())
+		} else {
+			s.logger().Warn("digest: reading what trains now", "err", err)
+		}
+	}
 	if s.CostOf != nil {
 		d.CostUSD = s.CostOf(research.Usage{PromptTokens: d.PromptTokens, CompletionTokens: d.CompletionTokens})
 	}

@@ -22,6 +22,16 @@ type digestFakeRecords struct {
 	settings map[string]string
 	setErr   error
 	sets     int
+	calls    []research.LLMCall
+}
+
+func (f *digestFakeRecords) LLMTokens(_ context.Context, runID int64, from, to time.Time) (p, c int64, err error) {
+	for _, call := range f.calls {
+		if (runID == 0 || call.RunID == runID) && !call.At.Before(from) && call.At.Before(to) {
+			p, c = p+call.PromptTokens, c+call.CompletionTokens
+		}
+	}
+	return p, c, nil
 }
 
 func (f *digestFakeRecords) ExperimentsFinishedBetween(_ context.Context, from, to time.Time) ([]research.Experiment, error) {

@@ -44,12 +44,27 @@ func TestDigestWithRealStore(t *testing.T) {
 		if err := db.FinishExperiment(ctx, e, run); err != nil {
 			t.Fatal(err)
 		}
+		call := store.LLMCall{RunID: run.ID, Purpose: "propose", Number: e.Number, PromptTokens: e.PromptTokens, CompletionTokens: e.CompletionTokens}
+		if err := db.AddLLMCall(ctx, call); err != nil {
+			t.Fatal(err)
+		}
 	}
 	local := func(day, h, m int) time.Time { return time.Date(2026, 3, day, h, m, 0, 0, ny) }
 	add(store.StatusKeep, 1.000, "baseline", local(4, 21, 0))
 	add(store.StatusDiscard, 1.003, "wider MLP", local(4, 23, 30))
 	add(store.StatusKeep, 0.992, "rotary base 50000", local(5, 2, 15))
 	add(store.StatusCrash, 0, "depth 16", local(5, 7, 59))
+	// A proposal that failed after 205k tokens, and a condensation: no
+	// experiment of theirs, but the night spent them.
+	db.Now = func() time.Time { return local(5, 3, 0) }
+	for _, c := range []store.LLMCall{
+		{RunID: run.ID, Purpose: "propose", Number: 4, PromptTokens: 205_000, CompletionTokens: 2000, Failed: true},
+		{RunID: run.ID, Purpose: "condense", PromptTokens: 30_000, CompletionTokens: 500},
+	} {
+		if err := db.AddLLMCall(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
 	add(store.StatusKeep, 0.950, "after the digest", local(5, 8, 0))
 	if _, err := db.AddIdea(ctx, store.Idea{Text: "try muon", Author: "U42", Source: "slash"}); err != nil {
 		t.Fatal(err)
@@ -87,8 +102,11 @@ func TestDigestWithRealStore(t *testing.T) {
 	digestNear(t, "ImprovementSinceLast", d.ImprovementSinceLast, 0.008)
 	digestNear(t, "ImprovementSinceBaseline", d.ImprovementSinceBaseline, 0.008)
 	digestNear(t, "GPUHours", d.GPUHours, 900.0/3600)
-	if d.PromptTokens != 3600 || d.Tag != "mar5" || d.NoiseFloor != 0.001 {
-		t.Errorf("tokens %d, tag %q, noise %v", d.PromptTokens, d.Tag, d.NoiseFloor)
+	// The calls made in the window: the proposals of #2-#5 (#5 was proposed
+	// at 07:55, before the digest, though it finished after), the failed
+	// proposal and the condensation; the baseline's call was before.
+	if d.PromptTokens != 4*1200+205_000+30_000 || d.CompletionTokens != 4*80+2000+500 || d.Tag != "mar5" || d.NoiseFloor != 0.001 {
+		t.Errorf("tokens %d+%d, tag %q, noise %v", d.PromptTokens, d.CompletionTokens, d.Tag, d.NoiseFloor)
 	}
 	if len(d.Kept) != 1 || d.Kept[0].Description != "rotary base 50000" {
 		t.Errorf("kept %+v", d.Kept)

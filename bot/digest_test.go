@@ -2,6 +2,7 @@ package bot
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
 	"math"
 	"strings"
@@ -200,7 +201,7 @@ func TestDigestTexts(t *testing.T) {
 		}
 	}
 
-	th := d.ThreadTexts()
+	th := d.ThreadTexts(nil)
 	if len(th) != 3 {
 		t.Fatalf("thread has %d messages, want 3 (kept, crashes, ideas):\n%s", len(th), strings.Join(th, "\n---\n"))
 	}
@@ -247,17 +248,17 @@ func TestDigestEmptyNight(t *testing.T) {
 	if !strings.Contains(text, "0.990000") {
 		t.Errorf("empty night does not recall the best so far:\n%s", text)
 	}
-	for _, m := range d.ThreadTexts() {
+	for _, m := range d.ThreadTexts(nil) {
 		if strings.Contains(m, "Kept improvements") || strings.Contains(m, "Crashes") {
 			t.Errorf("empty night thread has %q", m)
 		}
 	}
-	if th := d.ThreadTexts(); len(th) != 1 || !strings.Contains(th[0], "Open ideas") {
+	if th := d.ThreadTexts(nil); len(th) != 1 || !strings.Contains(th[0], "Open ideas") {
 		t.Errorf("empty night thread = %q, want just the open ideas", th)
 	}
 
 	none := BuildDigest(nil, nil, nil, 0, digestFrom, digestTo)
-	if !none.Empty || len(none.ThreadTexts()) != 0 || !strings.Contains(none.Text(), "No experiments finished") {
+	if !none.Empty || len(none.ThreadTexts(nil)) != 0 || !strings.Contains(none.Text(), "No experiments finished") {
 		t.Errorf("digest with no data: %+v\n%s", none, none.Text())
 	}
 }
@@ -269,8 +270,51 @@ func TestDigestListsAreBounded(t *testing.T) {
 		night = append(night, digestExp(1, i, research.StatusKeep, 2-float64(i)/100, digestFrom.Add(time.Duration(i)*time.Minute)))
 	}
 	d := BuildDigest(night, night, nil, 0, digestFrom, digestTo)
-	th := d.ThreadTexts()
+	th := d.ThreadTexts(nil)
 	if len(th) == 0 || !strings.Contains(th[0], "… and 33 more") {
 		t.Errorf("58 kept improvements not cut at %d:\n%s", digestListLimit, th)
+	}
+}
+
+// Kept improvements link to their experiment messages when a link is known
+// (and show their commit); the headline says what trains now and when it
+// should end.
+func TestDigestLinksAndTrainingNow(t *testing.T) {
+	history, night := digestCrafted()
+	for i := range night {
+		night[i].Commit = fmt.Sprintf("%07x%033d", 0xabc0000+night[i].Number, 0)
+	}
+	d := BuildDigest(history, night, nil, 0, digestFrom, digestTo)
+	link := func(e research.Experiment) string {
+		if e.Number == 4 {
+			return "" // not sent yet: plain number
+		}
+		return fmt.Sprintf("https://team.slack.com/archives/C1/p%d", 1000+e.Number)
+	}
+	kept := d.ThreadTexts(link)[0]
+	for _, want := range []string{"<https://team.slack.com/archives/C1/p1007|#7>", "`abc0007`", "\n2. #4  "} {
+		if !strings.Contains(kept, want) {
+			t.Errorf("kept improvements lack %q:\n%s", want, kept)
+		}
+	}
+
+	now := digestTo.Add(-time.Minute)
+	st := research.Status{
+		Current:  &research.Experiment{Number: 9, Description: "warmup 200 steps"},
+		Progress: &research.Progress{Percent: 41, Remaining: 13 * time.Minute},
+	}
+	d.Training = TrainingNow(st, now)
+	if want := "Training now: #9 warmup 200 steps (41%, done about 08:12)"; !strings.Contains(d.Text(), want) {
+		t.Errorf("headline lacks %q:\n%s", want, d.Text())
+	}
+	// Several slots: one line each; a slot that just started says so.
+	st.Slots = []research.SlotStatus{
+		{Name: "gpu0", Current: &research.Experiment{Number: 10, Description: "a"}, Progress: &research.Progress{Percent: 90, Remaining: time.Minute}},
+		{Name: "gpu1", Current: &research.Experiment{Number: 11, Description: "b"}},
+		{Name: "gpu2"},
+	}
+	d.Training = TrainingNow(st, now)
+	if want := "Training now: #10 a (90%, done about 08:00); #11 b (starting)"; !strings.Contains(d.Text(), want) {
+		t.Errorf("headline lacks %q:\n%s", want, d.Text())
 	}
 }

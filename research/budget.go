@@ -3,17 +3,17 @@ package research
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
-// spent is what the run's proposals cost so far: recorded experiments plus
-// this process's proposals that never became one (refused, dropped).
+// spent is what the run's LLM calls cost so far, failed ones and
+// condensing included, as the store recorded them (this process's own count
+// when the store cannot be read).
 func (s *session) spent() (Usage, float64) {
-	exps, err := s.m.Store.Experiments(context.Background(), s.snapshotRun().ID)
 	var u Usage
+	p, c, err := s.m.Store.LLMTokens(context.Background(), s.snapshotRun().ID, time.Time{}, time.Time{})
 	if err == nil {
-		for _, e := range exps {
-			u = u.Add(Usage{e.PromptTokens, e.CompletionTokens})
-		}
+		u = Usage{p, c}
 	}
 	s.mu.Lock()
 	if s.usage.PromptTokens+s.usage.CompletionTokens > u.PromptTokens+u.CompletionTokens {

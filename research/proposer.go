@@ -151,7 +151,11 @@ func (s *session) proposeOne() (*candidate, error) {
 		}
 		p, err := m.Proposer.Propose(pctx, req)
 		usage = usage.Add(p.Usage)
-		s.addUsage(p.Usage)
+		purpose := "propose"
+		if fix != nil {
+			purpose = "fix"
+		}
+		s.recordUsage(run, purpose, number, p.Usage, err != nil)
 		if err != nil {
 			s.restoreProposal()
 			return nil, s.proposerFailed(err, fix != nil)
@@ -271,10 +275,21 @@ func (s *session) proposerFailed(err error, fixing bool) error {
 	return nil
 }
 
-func (s *session) addUsage(u Usage) {
+// recordUsage stores what an LLM call spent (also when it failed, and
+// whether or not a proposal came of it), so budgets, status and the digest
+// count every call, across restarts.
+func (s *session) recordUsage(run Run, purpose string, number int, u Usage, failed bool) {
 	s.mu.Lock()
 	s.usage = s.usage.Add(u)
 	s.mu.Unlock()
+	if u.PromptTokens == 0 && u.CompletionTokens == 0 {
+		return
+	}
+	err := s.m.Store.AddLLMCall(context.Background(), LLMCall{RunID: run.ID, Purpose: purpose, Number: number,
+		PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, Failed: failed})
+	if err != nil {
+		s.m.logger().Warn("recording LLM usage", "purpose", purpose, "err", err)
+	}
 }
 
 // lessons returns the stored lessons of the run, when the store keeps them.
@@ -316,7 +331,7 @@ func (s *session) condense(ctx context.Context, run Run, history []Experiment) {
 		return
 	}
 	lesson, usage, made, err := c.NextLesson(ctx, run, history, lessons)
-	s.addUsage(usage)
+	s.recordUsage(run, "condense", 0, usage, err != nil)
 	if err != nil {
 		s.m.logger().Warn("condensing old experiments into a lesson", "err", err)
 		return

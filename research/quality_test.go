@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/researchtest"
@@ -264,4 +265,39 @@ func TestAProposerWhoseChangesKeepBeingRefusedPausesTheRun(t *testing.T) {
 	}
 	h.m.Stop(context.Background(), "t", true)
 	h.m.Wait(context.Background())
+}
+
+// A proposal that failed spent tokens too: the store records every call, so
+// status (also after the run ended) counts it, not only the experiments'.
+func TestFailedProposalsCountInTheRunsUsage(t *testing.T) {
+	dir := researchtest.New(t)
+	var h *harness
+	h = newHarness(t, dir, research.Config{MaxExperiments: 2, MaxProposerFailures: 1},
+		func(req research.ProposalRequest) (string, error) { return "", errors.New("model overloaded") },
+		setConst(t, "VAL", "1.400000", "after the resume"),
+	)
+	ctx := context.Background()
+	if _, err := h.m.Start(ctx, research.StartRequest{Tag: "usage"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return len(h.rec.kinds(research.EventPaused)) > 0 })
+	if err := h.m.Resume(ctx, "U1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.m.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	run, _ := h.db.RunByTag(ctx, "usage")
+	var inExperiments int64
+	for _, e := range h.experiments(t, run) {
+		inExperiments += e.PromptTokens + e.CompletionTokens
+	}
+	p, c, err := h.db.LLMTokens(ctx, run.ID, time.Time{}, time.Time{})
+	if err != nil || p+c != 220 || inExperiments != 110 {
+		t.Fatalf("store: %d+%d tokens (%v), experiments %d; want 220 in all, 110 of them in the experiment", p, c, err, inExperiments)
+	}
+	st, err := h.m.Status(ctx)
+	if err != nil || st.Usage.PromptTokens+st.Usage.CompletionTokens != 220 {
+		t.Errorf("status usage %+v (%v), want 220 tokens", st.Usage, err)
+	}
 }

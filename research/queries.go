@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/autoresearch/autoresearch/store"
 )
@@ -58,7 +59,9 @@ func (m *Manager) Status(ctx context.Context) (Status, error) {
 			if e.Description == "baseline" && st.Baseline == nil && e.Status == StatusKeep {
 				st.Baseline = &exps[i]
 			}
-			used = used.Add(Usage{e.PromptTokens, e.CompletionTokens})
+		}
+		if p, c, err := m.Store.LLMTokens(ctx, st.Run.ID, time.Time{}, time.Time{}); err == nil {
+			used = Usage{p, c}
 		}
 		if !st.Active {
 			st.Usage = used

@@ -27,6 +27,11 @@ type Store interface {
 	UnpinIdea(ctx context.Context, id int64) error
 	IdeasConsumedBy(ctx context.Context, experimentID int64) ([]Idea, error)
 
+	// AddLLMCall records what an LLM call spent; LLMTokens sums a run's
+	// calls made in [from, to) (zero times leave that end open).
+	AddLLMCall(ctx context.Context, c LLMCall) error
+	LLMTokens(ctx context.Context, runID int64, from, to time.Time) (prompt, completion int64, err error)
+
 	AddProgramEdit(ctx context.Context, p ProgramEdit) (ProgramEdit, error)
 	PendingProgramEdits(ctx context.Context) ([]ProgramEdit, error)
 	FinishProgramEdit(ctx context.Context, p ProgramEdit) error

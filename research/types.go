@@ -20,6 +20,7 @@ type (
 	Idea        = store.Idea
 	ProgramEdit = store.ProgramEdit
 	Lesson      = store.Lesson
+	LLMCall     = store.LLMCall
 )
 
 // Experiment statuses.

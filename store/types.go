@@ -158,3 +158,14 @@ type Lesson struct {
 	Text      string
 	CreatedAt time.Time
 }
+
+// LLMCall is what one LLM call, or one proposal's whole conversation, spent.
+type LLMCall struct {
+	RunID            int64
+	At               time.Time
+	Purpose          string // "propose", "fix", "condense"
+	Number           int    // the experiment it was for (0: none)
+	PromptTokens     int64
+	CompletionTokens int64
+	Failed           bool // the call (or proposal) failed or was refused
+}

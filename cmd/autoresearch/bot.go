@@ -171,15 +171,17 @@ func serveBot(ctx context.Context, o *botOptions, streams IO) error {
 
 	sched := &bot.DigestScheduler{
 		At: o.digestAt, Location: o.loc, Records: parts.db, Logger: logger.With("component", "digest"),
-		CostOf: parts.manager.Config.CostOf,
-		Post:   func(ctx context.Context, d bot.Digest) error { return slack.PostDigest(ctx, digestMessage(d)) },
+		CostOf: parts.manager.Config.CostOf, Live: parts.manager.Status,
+		Post: func(ctx context.Context, d bot.Digest) error {
+			return slack.PostDigest(ctx, bot.NewDigestMessage(d, slack.ExperimentLink(ctx)))
+		},
 	}
 	slack.Digest = func(ctx context.Context) (bot.DigestMessage, error) {
 		d, err := sched.Preview(ctx)
 		if err != nil {
 			return bot.DigestMessage{}, err
 		}
-		return digestMessage(d), nil
+		return bot.NewDigestMessage(d, slack.ExperimentLink(ctx)), nil
 	}
 
 	// Slack serves (and delivers the outbox) on its own context: a signal

@@ -566,8 +566,10 @@ func TestBotEndToEnd(t *testing.T) {
 	if !strings.Contains(digest.text(), "run `t1`") || !strings.Contains(digest.text(), "since the baseline (1.500000)") {
 		t.Errorf("digest = %q", digest.text())
 	}
-	f.waitFor("the kept improvements in the digest's thread", "chat.postMessage", func(c slackCall) bool {
-		return c.Form.Get("thread_ts") == digest.Form.Get("_ts") && strings.Contains(c.text(), "#2  1.250000")
+	// The kept improvement links to experiment 2's message.
+	exp2Link := "<https://lab.slack.com/archives/" + botTestChannel + "/p" + strings.Replace(exp2.Form.Get("_ts"), ".", "", 1) + "|#2>  1.250000"
+	f.waitFor("the kept improvements in the digest's thread, linked", "chat.postMessage", func(c slackCall) bool {
+		return c.Form.Get("thread_ts") == digest.Form.Get("_ts") && strings.Contains(c.text(), exp2Link)
 	})
 	f.waitFor("the chart in the digest's thread", "files.completeUploadExternal", func(c slackCall) bool {
 		return c.Form.Get("thread_ts") == digest.Form.Get("_ts") && c.Form.Get("channel_id") == botTestChannel

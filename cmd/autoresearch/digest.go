@@ -37,7 +37,7 @@ func digestCmd(args []string, streams IO) error {
 	}
 	var b strings.Builder
 	b.WriteString(d.Text() + "\n")
-	for _, t := range d.ThreadTexts() {
+	for _, t := range d.ThreadTexts(nil) {
 		b.WriteString("\n" + t + "\n")
 	}
 	// Slack's escapes of &, < and > read badly in a terminal.
@@ -58,23 +58,3 @@ func digestCmd(args []string, streams IO) error {
 	return nil
 }
 
-// digestMessage is a digest as Slack posts it: the headline in the channel,
-// then in its thread the kept improvements, crashes and open ideas, and the
-// progress chart as a PNG file.
-func digestMessage(d bot.Digest) bot.DigestMessage {
-	m := bot.DigestMessage{Text: d.Text()}
-	for _, t := range d.ThreadTexts() {
-		m.Thread = append(m.Thread, bot.DigestReply{Text: t})
-	}
-	if len(d.Chart) > 0 {
-		title := "Progress"
-		if d.Tag != "" {
-			title += " of run " + d.Tag
-		}
-		m.Thread = append(m.Thread, bot.DigestReply{
-			Text: title + ": every experiment's val_bpb (lower is better); kept ones labelled, the running best as a step line.",
-			File: &bot.DigestFile{Name: "progress.png", Title: title, Content: d.Chart},
-		})
-	}
-	return m
-}
