@@ -57,4 +57,3 @@ func digestCmd(args []string, streams IO) error {
 	fmt.Fprintf(streams.Err, "chart written to %s\n", *chart)
 	return nil
 }
-
