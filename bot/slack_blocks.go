@@ -20,6 +20,8 @@ const (
 	headerMax  = 150
 	// diffLinesShown is how many changed lines an experiment message shows.
 	diffLinesShown = 12
+	// ideaLinesShown is how many of an experiment's ideas its message lists.
+	ideaLinesShown = 3
 	// inlineMax is the longest text sent inline; longer goes as a file.
 	inlineMax = 2800
 )
@@ -168,7 +170,11 @@ func (v expView) render() (text string, blocks json.RawMessage) {
 		}
 		bs = append(bs, sectionBlock(d))
 	}
-	for _, i := range v.Ideas {
+	for n, i := range v.Ideas {
+		if n == ideaLinesShown {
+			bs = append(bs, contextBlock(fmt.Sprintf("💡 and %d more ideas", len(v.Ideas)-n)))
+			break
+		}
 		bs = append(bs, contextBlock(fmt.Sprintf("💡 idea from %s: %s", mention(i.Author), escapeText(truncate(oneLine(i.Text), 300)))))
 	}
 

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -240,5 +241,23 @@ func TestUnknownEventKindsAreToldByTheirText(t *testing.T) {
 	deliver(t, s)
 	if got := slackPostedTexts(f, "chat.postMessage"); len(got) != 1 || !strings.Contains(got[0], "ideas welcome") {
 		t.Fatalf("posts = %q", got)
+	}
+}
+
+// An experiment message lists at most three of its ideas, then says how
+// many more there are (so many ideas never break the 50-block limit).
+func TestExperimentMessageCapsItsIdeaLines(t *testing.T) {
+	var ideas []ideaRef
+	for i := range 48 {
+		ideas = append(ideas, ideaRef{ID: int64(i + 1), Text: fmt.Sprintf("idea %d", i+1), Author: "UBOB"})
+	}
+	_, raw := expView{Exp: slackTestExp(research.StatusRunning), Ideas: ideas}.render()
+	var blocks []map[string]any
+	if err := json.Unmarshal(raw, &blocks); err != nil {
+		t.Fatal(err)
+	}
+	s := string(raw)
+	if n := strings.Count(s, "idea from"); n != 3 || !strings.Contains(s, "and 45 more ideas") || len(blocks) > 12 {
+		t.Errorf("%d idea lines, %d blocks:\n%s", n, len(blocks), s)
 	}
 }

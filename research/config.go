@@ -32,6 +32,7 @@ type Config struct {
 	BaselineRepeats     int                 // extra baseline runs to estimate noise (default 2; -1 = none)
 	ConfirmSigma        float64             // gains below this many σ of noise are rerun before a keep (default 2)
 	PlateauAfter        int                 // experiments without a keep before asking for a new direction (default 15; -1 = never)
+	IdeasPerProposal    int                 // open ideas one proposal is given, oldest first (default 1)
 	Protected           []string            // regexps of lines that compute or print the metric (default DefaultProtected)
 	TokenBudget         int64               // LLM tokens per run; 0 = unlimited
 	CostBudget          float64             // USD per run; 0 = unlimited (needs CostOf)
@@ -77,6 +78,9 @@ func (c Config) WithDefaults(repoDir string) Config {
 	}
 	if c.PlateauAfter == 0 {
 		c.PlateauAfter = 15 // negative means none; WithDefaults may run twice
+	}
+	if c.IdeasPerProposal <= 0 {
+		c.IdeasPerProposal = 1
 	}
 	if c.Protected == nil {
 		c.Protected = DefaultProtected

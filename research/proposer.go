@@ -121,7 +121,7 @@ func (s *session) proposeOne() (*candidate, error) {
 	s.condense(pctx, run, history)
 	var ideas []Idea
 	if fix == nil {
-		if ideas, err = m.Store.OpenIdeas(ctx); err != nil {
+		if ideas, err = s.nextIdeas(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -166,6 +166,9 @@ func (s *session) proposeOne() (*candidate, error) {
 			s.failures = 0 // only an accepted proposal ends a streak of failures
 			s.mu.Unlock()
 			c, err := s.capture(run.BestCommit, p, usage, ideas)
+			if err == nil {
+				s.holdIdeas(c.ideas)
+			}
 			s.restoreProposal()
 			if err != nil {
 				return nil, err

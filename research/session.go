@@ -54,8 +54,9 @@ type session struct {
 	baselineRuns  int          // baseline runs still to finish (incl. repeats)
 	sinceKeep     int
 	budgetWarned  bool
-	reattach      []Experiment // experiments whose jobs survived a restart
-	handed        int          // proposals handed to a slot that has not started them yet
+	reattach      []Experiment   // experiments whose jobs survived a restart
+	handed        int            // proposals handed to a slot that has not started them yet
+	heldIdeas     map[int64]bool // ideas given to proposals not started yet
 }
 
 // pendingFix is a crashed attempt the next proposal should repair.

@@ -166,6 +166,9 @@ func (s *session) enqueue(c *candidate) {
 // change no longer applies).
 func (s *session) runCandidate(sl *slot, c *candidate) bool {
 	m := s.m
+	// Started, the store has consumed its ideas; dropped, they are free
+	// for the next proposal.
+	defer s.releaseIdeas(c.ideas)
 	start := time.Now().Add(-c.proposedIn)
 	run := s.snapshotRun()
 	best := run.BestCommit

@@ -18,11 +18,13 @@ type qualityFlags struct {
 	tokenBudget     int64
 	costBudget      float64
 	prices          string
+	ideasPer        int
 }
 
 func (q *qualityFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&q.baselineRepeats, "baseline-repeats", 2, "extra runs of the baseline to measure run-to-run noise (0 = none)")
 	fs.Float64Var(&q.confirmSigma, "confirm-sigma", 2, "a gain below this many standard deviations of noise is rerun before it is kept")
+	fs.IntVar(&q.ideasPer, "ideas-per-proposal", 1, "open ideas one proposal is given (oldest first); only those are credited")
 	fs.IntVar(&q.plateauAfter, "plateau-after", 15, "experiments without a keep before the proposer is asked for a different direction (0 = never)")
 	fs.StringVar(&q.protect, "protect", "", "extra regexps (comma-separated) of train.py lines that compute or print the metric and may not change")
 	fs.Int64Var(&q.tokenBudget, "token-budget", 0, "LLM tokens the run may spend; warns at 80%, pauses at 100% (0 = unlimited)")
@@ -39,6 +41,9 @@ func (q *qualityFlags) validate() error {
 	}
 	if q.plateauAfter < 0 {
 		return usagef("--plateau-after must be 0 (never) or more")
+	}
+	if q.ideasPer < 1 {
+		return usagef("--ideas-per-proposal must be 1 or more")
 	}
 	if q.tokenBudget < 0 || q.costBudget < 0 {
 		return usagef("budgets must be 0 (unlimited) or more")
@@ -61,6 +66,7 @@ func (q *qualityFlags) apply(cfg *research.Config) {
 	}
 	cfg.ConfirmSigma = q.confirmSigma
 	cfg.PlateauAfter = q.plateauAfter
+	cfg.IdeasPerProposal = q.ideasPer
 	if q.plateauAfter == 0 {
 		cfg.PlateauAfter = -1
 	}

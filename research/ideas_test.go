@@ -1,0 +1,72 @@
+package research_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/research/researchtest"
+)
+
+// Ideas go one per proposal, oldest first, also when the next proposal is
+// prepared while the previous one trains (it must not take the same idea),
+// and each experiment is credited only with the idea its proposal got.
+func TestIdeasOnePerProposalInOrder(t *testing.T) {
+	dir := researchtest.New(t)
+	var mu sync.Mutex
+	var given [][]string
+	step := func(value, desc string) func(research.ProposalRequest) (string, error) {
+		set := setConst(t, "VAL", value, desc)
+		return func(req research.ProposalRequest) (string, error) {
+			var texts []string
+			for _, i := range req.Ideas {
+				texts = append(texts, i.Text)
+			}
+			mu.Lock()
+			given = append(given, texts)
+			mu.Unlock()
+			return set(req)
+		}
+	}
+	// Worse values each time: every proposal is discarded, so none is
+	// re-proposed after a keep and the requests map one to one.
+	h := newHarness(t, dir, research.Config{MaxExperiments: 4, Pipeline: true},
+		step("1.600000", "a"), step("1.700000", "b"), step("1.800000", "c"))
+	withWorktrees(h)
+	ctx := context.Background()
+	for _, text := range []string{"idea A", "idea B", "idea C", "idea D"} {
+		if _, err := h.m.AddIdea(ctx, research.Idea{Text: text, Author: "U1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := h.runToEnd(t, research.StartRequest{Tag: "ideas"})
+
+	mu.Lock()
+	got := slices.Clone(given)
+	mu.Unlock()
+	want := [][]string{{"idea A"}, {"idea B"}, {"idea C"}}
+	if !slices.EqualFunc(got, want, slices.Equal[[]string]) {
+		t.Fatalf("ideas given to the proposals = %v, want %v", got, want)
+	}
+	for _, e := range h.experiments(t, run) {
+		ideas, err := h.db.IdeasConsumedBy(ctx, e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var texts []string
+		for _, i := range ideas {
+			texts = append(texts, i.Text)
+		}
+		wantIdea := map[int]string{2: "idea A", 3: "idea B", 4: "idea C"}[e.Number]
+		if strings.Join(texts, ",") != wantIdea {
+			t.Errorf("#%d (%s) is credited with %v, want %q", e.Number, e.Description, texts, wantIdea)
+		}
+	}
+	open, err := h.db.OpenIdeas(ctx)
+	if err != nil || len(open) != 1 || open[0].Text != "idea D" {
+		t.Errorf("open ideas after the run = %+v (%v), want idea D alone", open, err)
+	}
+}
