@@ -177,7 +177,7 @@ func TestLoopKeepsDiscardsAndCrashes(t *testing.T) {
 	if e.Summary.PeakVRAMMB != 45060.2 || e.Summary.NumSteps != 953 || !strings.Contains(e.Diff, "+VAL = 1.600000") || !strings.Contains(e.DiffStat, "train.py") {
 		t.Errorf("discarded experiment not fully recorded: %+v", e)
 	}
-	if exps[3].Reason != "exit status 1" || !strings.Contains(exps[3].LogTail, "CUDA out of memory") {
+	if exps[3].Reason != "out of memory on the GPU: RuntimeError: CUDA out of memory (fake) (exit status 1)" || !strings.Contains(exps[3].LogTail, "CUDA out of memory") {
 		t.Errorf("crash reason %q tail %q", exps[3].Reason, exps[3].LogTail)
 	}
 	if e.PromptTokens != 100 || e.CompletionTokens != 10 {

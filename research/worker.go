@@ -326,7 +326,7 @@ func measure(res TrainResult, trainErr error, timeout time.Duration) (Summary, s
 	case res.TimedOut:
 		return sum, fmt.Sprintf("timeout after %s", timeout)
 	case res.ExitCode != 0:
-		return sum, fmt.Sprintf("exit status %d", res.ExitCode)
+		return sum, CrashCause(res.Output, res.ExitCode)
 	case perr != nil:
 		return sum, perr.Error()
 	}
