@@ -153,7 +153,11 @@ var statusEmoji = map[string]string{
 // start and updated with progress and the outcome, so it changes in place.
 func (v expView) render() (text string, blocks json.RawMessage) {
 	e := v.Exp
-	title := fmt.Sprintf("%s *#%d* %s", statusEmoji[e.Status], e.Number, escapeText(oneLine(e.Description)))
+	emoji := statusEmoji[e.Status]
+	if research.WasStopped(e) {
+		emoji = "⏹️"
+	}
+	title := fmt.Sprintf("%s *#%d* %s", emoji, e.Number, escapeText(oneLine(e.Description)))
 	if e.Attempt > 0 {
 		title += fmt.Sprintf(" _(fix attempt %d)_", e.Attempt)
 	}
@@ -180,7 +184,11 @@ func (v expView) render() (text string, blocks json.RawMessage) {
 
 	outcome := v.outcome()
 	bs = append(bs, contextBlock(outcome))
-	text = fmt.Sprintf("#%d %s: %s — %s", e.Number, e.Status, oneLine(e.Description), outcome)
+	word := e.Status
+	if research.WasStopped(e) {
+		word = "stopped"
+	}
+	text = fmt.Sprintf("#%d %s: %s — %s", e.Number, word, oneLine(e.Description), outcome)
 	if v.Telemetry != nil {
 		gpu := FormatTelemetry(*v.Telemetry)
 		bs = append(bs, contextBlock("🖥️ "+escapeText(gpu)))
@@ -206,6 +214,13 @@ func (v expView) outcome() string {
 		}
 		return "training…"
 	case research.StatusCrash:
+		if research.WasStopped(e) {
+			s := "*stopped*"
+			if d := expDuration(e); d > 0 {
+				s += " after " + FormatDuration(d)
+			}
+			return s + fmt.Sprintf(" (not a failure of the change: `retry %d` trains it again)", e.Number)
+		}
 		s := "*crash*"
 		if e.Reason != "" {
 			s += ": " + escapeText(oneLine(e.Reason))

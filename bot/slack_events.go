@@ -148,7 +148,7 @@ func (s *Slack) experimentFinished(ctx context.Context, exp research.Experiment,
 	text, blocks := expView{Exp: exp, Best: best, Ideas: ideas, Telemetry: tel}.render()
 	_ = s.enqueue(ctx, kindUpdate, "", key, outPayload{Text: text, Blocks: blocks})
 
-	if exp.Status == research.StatusCrash {
+	if exp.Status == research.StatusCrash && !research.WasStopped(exp) {
 		tail := FormatLogTail(exp.LogTail, crashTailLines)
 		if strings.TrimSpace(tail) == "" {
 			tail = "(the log is empty)"

@@ -261,3 +261,27 @@ func TestExperimentMessageCapsItsIdeaLines(t *testing.T) {
 		t.Errorf("%d idea lines, %d blocks:\n%s", n, len(blocks), s)
 	}
 }
+
+// An experiment a person stopped reads as stopped, not as a crash, and gets
+// no log tail: nothing about the change failed.
+func TestStoppedExperimentReadsAsStopped(t *testing.T) {
+	f := newFakeSlack(t)
+	s := newTestSlack(t, f, newSlackFakeCtrl(), newMemOutbox(), nil)
+	exp := slackTestExp(research.StatusRunning)
+	s.Event(research.Event{Kind: research.EventExperimentStarted, Experiment: &exp})
+	stopped := slackTestExp(research.StatusCrash)
+	stopped.Reason = research.ReasonStopped
+	stopped.LogTail = "step 00003 (40.0%) | loss: 3.1\n"
+	s.Event(research.Event{Kind: research.EventExperimentFinished, Experiment: &stopped})
+	deliver(t, s)
+
+	upd := f.waitCalls("chat.update", 1)[0]
+	text, blocks := upd.Form.Get("text"), upd.Form.Get("blocks")
+	if !strings.Contains(blocks, "⏹️") || !strings.Contains(blocks, "*stopped*") || strings.Contains(blocks, "crash") || strings.Contains(text, "crash") ||
+		!strings.Contains(blocks, "retry 3") || strings.Contains(blocks, "💥") {
+		t.Errorf("stopped experiment rendered as:\ntext %s\nblocks %s", text, blocks)
+	}
+	if n := len(f.callsTo("chat.postMessage")); n != 1 {
+		t.Errorf("%d messages posted, want only the experiment's (no log tail for a stop)", n)
+	}
+}

@@ -7,6 +7,14 @@ import (
 	"strings"
 )
 
+// ReasonStopped is the reason of an experiment a person (or a shutdown)
+// stopped: a crash in results.tsv, but no fault of the change.
+const ReasonStopped = "stopped"
+
+// WasStopped reports whether e ended because it was stopped, not because
+// it failed.
+func WasStopped(e Experiment) bool { return e.Status == StatusCrash && e.Reason == ReasonStopped }
+
 // crashScanBytes is how much of the end of a log CrashCause reads: the
 // cause of a crash is in its last lines, and a huge log is not re-read.
 const crashScanBytes = 64 << 10

@@ -322,7 +322,7 @@ func measure(res TrainResult, trainErr error, timeout time.Duration) (Summary, s
 	case trainErr != nil:
 		return sum, trainErr.Error()
 	case res.Stopped:
-		return sum, "stopped"
+		return sum, ReasonStopped
 	case res.TimedOut:
 		return sum, fmt.Sprintf("timeout after %s", timeout)
 	case res.ExitCode != 0:
