@@ -702,9 +702,9 @@ func TestBotKill9ResumesAndSIGTERMStopsCleanly(t *testing.T) {
 	if !strings.Contains(out.String(), "the run resumes at the next start") {
 		t.Errorf("SIGTERM was not explained:\n%s", out)
 	}
-	// The crash was delivered before the exit, in place of the start post.
-	f.waitFor("experiment 2's crash", "chat.update", func(c slackCall) bool {
-		return c.Form.Get("ts") == exp2.Form.Get("_ts") && strings.Contains(c.text(), "crash") && strings.Contains(c.text(), "stopped")
+	// The stop was delivered before the exit, in place of the start post.
+	f.waitFor("experiment 2's stop", "chat.update", func(c slackCall) bool {
+		return c.Form.Get("ts") == exp2.Form.Get("_ts") && strings.Contains(c.text(), "stopped")
 	})
 
 	db := openTestStore(t, dir)
