@@ -115,16 +115,38 @@ func (h *harness) runToEnd(t *testing.T, req research.StartRequest) research.Run
 	if _, err := h.m.Start(context.Background(), req); err != nil {
 		t.Fatalf("start: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	if err := h.m.Wait(ctx); err != nil {
-		t.Fatalf("wait: %v", err)
-	}
+	h.waitUnpaused(t)
 	run, err := h.db.RunByTag(context.Background(), req.Tag)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return run
+}
+
+// waitUnpaused waits for the run to end and fails at once, with the reason,
+// if it pauses instead: a paused run would otherwise wait for a person.
+func (h *harness) waitUnpaused(t *testing.T) {
+	t.Helper()
+	paused := len(h.rec.kinds(research.EventPaused))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- h.m.Wait(ctx) }()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("wait: %v", err)
+			}
+			return
+		case <-tick.C:
+			if p := h.rec.kinds(research.EventPaused); len(p) > paused {
+				t.Fatalf("the run paused unexpectedly: %s", p[len(p)-1].Text)
+			}
+		}
+	}
 }
 
 func (h *harness) experiments(t *testing.T, run research.Run) []research.Experiment {
@@ -309,7 +331,9 @@ func TestTrainerGetsNoSecretsAndTimeoutIsACrash(t *testing.T) {
 	t.Setenv("SLACK_BOT_TOKEN", "xoxb-secret")
 	t.Setenv("OPENAI_API_KEY", "sk-secret")
 	researchtest.SetConst(t, dir, "SLEEP", "0")
-	h := newHarness(t, dir, research.Config{MaxExperiments: 2, TrainTimeout: 2 * time.Second, FixAttempts: -1},
+	// The timeout must let the baseline start python on a loaded machine;
+	// the slow experiment sleeps far longer than it.
+	h := newHarness(t, dir, research.Config{MaxExperiments: 2, TrainTimeout: 6 * time.Second, FixAttempts: -1},
 		setConst(t, "SLEEP", "60", "very slow"),
 	)
 	run := h.runToEnd(t, research.StartRequest{Tag: "env"})
@@ -317,7 +341,7 @@ func TestTrainerGetsNoSecretsAndTimeoutIsACrash(t *testing.T) {
 	if got := statuses(exps); got != "keep,crash" {
 		t.Fatalf("statuses = %s", got)
 	}
-	if !strings.HasPrefix(exps[1].Reason, "timeout after 2s") {
+	if !strings.HasPrefix(exps[1].Reason, "timeout after 6s") {
 		t.Errorf("reason = %q", exps[1].Reason)
 	}
 	env := researchtest.Read(t, "/", dump)
@@ -438,10 +462,10 @@ func TestProgramAppendGetsItsOwnCommitBetweenExperiments(t *testing.T) {
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("condition not reached within 60s")
+			t.Fatal("condition not reached within 3 minutes")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -18,11 +18,11 @@ import (
 )
 
 // startCLI runs this test binary as the autoresearch command line.
-func startCLI(t *testing.T, args ...string) (*exec.Cmd, *strings.Builder) {
+func startCLI(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "AUTORESEARCH_TEST_MAIN=1")
-	out := &strings.Builder{}
+	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -30,10 +30,18 @@ func startCLI(t *testing.T, args ...string) (*exec.Cmd, *strings.Builder) {
 	return cmd, out
 }
 
-func waitForExperiment(t *testing.T, dbPath string, number int) {
+// waitForRunning waits until experiment number (or a later one) trains.
+// With out, it fails at once when the run says it paused, instead of
+// waiting for the guard.
+func waitForRunning(t *testing.T, dbPath string, number int, out *syncBuffer) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute)
 	for time.Now().Before(deadline) {
+		if out != nil {
+			if text := out.String(); strings.Contains(text, "paused:") {
+				t.Fatalf("waiting for experiment %d, the run stopped early:\n%s", number, text)
+			}
+		}
 		if _, err := os.Stat(dbPath); err == nil {
 			db, err := store.Open(dbPath)
 			if err == nil {
@@ -61,9 +69,9 @@ func TestKillDashNineWhileTrainingThenRestartRecovers(t *testing.T) {
 
 	researchtest.Write(t, dir, "HANG_ON_RUN", "2") // the second training hangs
 	cmd, out := startCLI(t, append(args, "--max-experiments", "0")...)
-	waitForExperiment(t, dbPath, 2)
+	waitForRunning(t, dbPath, 2, out)
 	var pidFiles []string
-	for deadline := time.Now().Add(30 * time.Second); len(pidFiles) != 1; time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(3 * time.Minute); len(pidFiles) != 1; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("trainer process group files: %v", pidFiles)
 		}

@@ -24,19 +24,23 @@ func interruptDuringExperiment2(t *testing.T, n int) (string, []research.Experim
 	dbPath := filepath.Join(dir, ".autoresearch", "autoresearch.db")
 	cmd, out := startCLI(t, "run", "--repo", dir, "--tag", "sig", "--proposer", "sweep",
 		"--train-cmd", "python3 train.py", "--baseline-repeats", "0", "--fix-attempts", "0")
-	waitForExperiment(t, dbPath, 2)
+	waitForRunning(t, dbPath, 2, out)
 	pgid := waitForTrainer(t, dir)
-	time.Sleep(300 * time.Millisecond) // let python reach the hang in train.py
+	waitForFile(t, filepath.Join(dir, "HANGING")) // python reached the hang in train.py
+	notices := []string{"stopping after the running experiment", "stopping now"}
 	for i := 0; i < n; i++ {
 		if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(200 * time.Millisecond)
+		// The next Ctrl-C counts only once this one was heard.
+		waitForOutput(t, out, notices[min(i, len(notices)-1)])
 	}
 	if n == 1 {
 		// The first Ctrl-C waits for the experiment to end by itself: end
 		// the hanging trainer from outside, as a crash the bot did not cause.
-		time.Sleep(time.Second)
+		if err := syscall.Kill(-pgid, 0); err != nil {
+			t.Fatalf("the first Ctrl-C ended the trainer: %v\n%s", err, out)
+		}
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	}
 	done := make(chan error, 1)
@@ -87,11 +91,37 @@ func TestSecondCtrlCStopsAtOnce(t *testing.T) {
 	}
 }
 
+// waitForFile waits until path exists.
+func waitForFile(t *testing.T, path string) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s never appeared", path)
+}
+
+// waitForOutput waits until the process has printed want.
+func waitForOutput(t *testing.T, out *syncBuffer, want string) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		if strings.Contains(out.String(), want) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("never printed %q:\n%s", want, out)
+}
+
 // waitForTrainer waits until a trainer's process group is recorded and
 // returns it.
 func waitForTrainer(t *testing.T, dir string) int {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute)
 	for time.Now().Before(deadline) {
 		files, _ := filepath.Glob(filepath.Join(dir, ".autoresearch", "trainer-*.pgid"))
 		for _, f := range files {

@@ -16,7 +16,7 @@ import (
 // TrainPy is a fake trainer: it prints \r-joined progress and the summary
 // with val_bpb = VAL - BONUS (plus the Nth number of a file OFFSETS on its
 // Nth run, for seeded noise); CRASH != 0 makes it fail; SLEEP seconds slow it down;
-// NAN != 0 prints nan; a file BROKEN makes every run fail (a broken setup); a file HANG_ON_RUN holding N makes the Nth and later runs hang for 2 minutes. It writes its environment to $ENV_DUMP when set.
+// NAN != 0 prints nan; a file BROKEN makes every run fail (a broken setup); a file HANG_ON_RUN holding N makes the Nth and later runs hang for 2 minutes, after writing their pid to HANGING. It writes its environment to $ENV_DUMP when set.
 const TrainPy = `import os, sys, time
 from prepare import EVAL_TOKENS
 VAL = 1.500000
@@ -42,6 +42,7 @@ if os.path.exists(hang) or os.path.exists(offs):
     run_number = int(open(count).read()) + 1 if os.path.exists(count) else 1
     open(count, "w").write(str(run_number))
 if os.path.exists(hang) and run_number >= int(open(hang).read()):
+    open(os.path.join(ctl, "HANGING"), "w").write(str(os.getpid()))
     time.sleep(120)
 offset = 0.0
 if os.path.exists(offs):
