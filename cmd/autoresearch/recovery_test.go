@@ -210,10 +210,14 @@ func TestKillDashNineWithSeveralWorkersThenRestartRecovers(t *testing.T) {
 	// trainers' process groups (a finished baseline's file may linger a
 	// moment, so the rows count too).
 	var pgids []int
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
 		pgids = livePgids(dir)
 		if len(pgids) == 2 && runningCount(dbPath) == 2 {
 			break
+		}
+		if strings.Contains(out.String(), "paused:") {
+			cmd.Process.Kill()
+			t.Fatalf("the run paused before two workers trained:\n%s", out)
 		}
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
