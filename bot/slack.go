@@ -27,8 +27,17 @@ type SlackConfig struct {
 	Admins      []string
 	CommandName string // the slash command, default "/autoresearch"
 	HTTPAddr    string // HTTP mode listen address, e.g. ":3000"
-	// TimeBudget is the training budget shown in run headers (0: not shown).
-	TimeBudget time.Duration
+	// TrainingBudget is what each experiment trains for, as the repo declares
+	// it (upstream's TIME_BUDGET), and TrainingBudgetFrom the file it is read
+	// from; Timeout is the harness's guard around a training. Run headers
+	// show each that is set, apart, so nobody takes the guard for the budget.
+	TrainingBudget     time.Duration
+	TrainingBudgetFrom string
+	Timeout            time.Duration
+}
+
+func (s *Slack) limits() limits {
+	return limits{budget: s.cfg.TrainingBudget, budgetFrom: s.cfg.TrainingBudgetFrom, timeout: s.cfg.Timeout}
 }
 
 // DefaultSlashCommand is the slash command unless SlackConfig.CommandName says otherwise.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/autoresearch/autoresearch/research"
 )
@@ -251,7 +252,29 @@ func (v expView) outcome() string {
 }
 
 // runHeader is the message that opens a run.
-func runHeader(r research.Run, how, budget, command string) (string, json.RawMessage) {
+// limits is the run header's line on how long an experiment trains.
+type limits struct {
+	budget     time.Duration // the repo's TIME_BUDGET
+	budgetFrom string        // the file that declares it
+	timeout    time.Duration // the harness's guard
+}
+
+func (l limits) facts() []string {
+	var facts []string
+	if l.budget > 0 {
+		f := "*training* " + FormatDuration(l.budget) + " per experiment"
+		if l.budgetFrom != "" {
+			f += " (TIME_BUDGET in " + escapeText(l.budgetFrom) + ")"
+		}
+		facts = append(facts, f)
+	}
+	if l.timeout > 0 {
+		facts = append(facts, "*timeout* "+FormatDuration(l.timeout))
+	}
+	return facts
+}
+
+func runHeader(r research.Run, how string, lim limits, command string) (string, json.RawMessage) {
 	if how == "" {
 		how = "started"
 	}
@@ -271,9 +294,7 @@ func runHeader(r research.Run, how, budget, command string) (string, json.RawMes
 	if model != "" {
 		facts = append(facts, "*model* "+escapeText(model))
 	}
-	if budget != "" {
-		facts = append(facts, "*budget* "+budget+" per experiment")
-	}
+	facts = append(facts, lim.facts()...)
 	if r.BestValBPB > 0 {
 		facts = append(facts, fmt.Sprintf("*best so far* %.6f", r.BestValBPB))
 	}

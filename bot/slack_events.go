@@ -20,11 +20,7 @@ func (s *Slack) Event(e research.Event) {
 	defer cancel()
 	switch e.Kind {
 	case research.EventRunStarted:
-		budget := ""
-		if s.cfg.TimeBudget > 0 {
-			budget = FormatDuration(s.cfg.TimeBudget)
-		}
-		text, blocks := runHeader(e.Run, e.Text, budget, s.cfg.CommandName)
+		text, blocks := runHeader(e.Run, e.Text, s.limits(), s.cfg.CommandName)
 		_ = s.enqueue(ctx, kindPost, runKey(e.Run.ID), "", outPayload{Text: text, Blocks: blocks})
 
 	case research.EventExperimentStarted:

@@ -214,7 +214,9 @@ func TestThreadIdeaUsedGetsReplyInItsThreadWithLink(t *testing.T) {
 func TestRunHeaderAndProgramEdit(t *testing.T) {
 	f := newFakeSlack(t)
 	out := newMemOutbox()
-	s := newTestSlack(t, f, newSlackFakeCtrl(), out, func(c *SlackConfig) { c.TimeBudget = 5 * time.Minute })
+	s := newTestSlack(t, f, newSlackFakeCtrl(), out, func(c *SlackConfig) {
+		c.TrainingBudget, c.TrainingBudgetFrom, c.Timeout = 5*time.Minute, "prepare.py", 10*time.Minute
+	})
 	s.Event(research.Event{Kind: research.EventRunStarted, Text: "started", Run: research.Run{
 		ID: 7, Tag: "mar20", Branch: "autoresearch/mar20", GPU: "NVIDIA H100 80GB", Model: "gpt-5", StartedBy: "UALICE"}})
 	s.Event(research.Event{Kind: research.EventProgramEdited, ProgramEdit: &research.ProgramEdit{
@@ -222,7 +224,7 @@ func TestRunHeaderAndProgramEdit(t *testing.T) {
 	deliver(t, s)
 	posts := f.waitCalls("chat.postMessage", 2)
 	header := blockText(t, posts[0].Form.Get("blocks"))
-	for _, want := range []string{"mar20", "autoresearch/mar20", "NVIDIA H100 80GB", "gpt-5", "5m00s", "<@UALICE>"} {
+	for _, want := range []string{"mar20", "autoresearch/mar20", "NVIDIA H100 80GB", "gpt-5", "*training* 5m00s per experiment (TIME_BUDGET in prepare.py)", "*timeout* 10m00s", "<@UALICE>"} {
 		if !strings.Contains(header, want) {
 			t.Errorf("run header lacks %q: %s", want, header)
 		}

@@ -70,7 +70,7 @@ func TestRunHeaderShowsGPUAndNoise(t *testing.T) {
 		}
 	}
 	run.Noise = 0
-	if _, b := runHeader(run, "started", "", "/autoresearch"); strings.Contains(string(b), "noise") {
+	if _, b := runHeader(run, "started", limits{}, "/autoresearch"); strings.Contains(string(b), "noise") {
 		t.Errorf("an unknown noise floor is shown: %s", b)
 	}
 }

@@ -98,8 +98,9 @@ func parseBotArgs(args []string, streams IO, getenv func(string) string) (*botOp
 		Admins:        admins,
 		CommandName:   "/" + strings.TrimPrefix(*command, "/"),
 		HTTPAddr:      *httpAddr,
-		TimeBudget:    o.loop.timeout,
+		Timeout:       o.loop.timeout,
 	}
+	o.slack.TrainingBudget, o.slack.TrainingBudgetFrom = research.TimeBudget(o.loop.repo)
 	if *httpAddr != "" {
 		// An explicit --http asks for HTTP mode even when an app token is
 		// in the environment (Socket Mode would win otherwise).

@@ -8,9 +8,9 @@ train.py instead.
 import math
 import os
 
-# seconds; training stops early if it runs longer than this (tests that
-# compare two runs raise it so a loaded machine cannot cut one short)
-TIME_BUDGET = int(os.environ.get("AUTORESEARCH_DEMO_TIME_BUDGET", "20"))
+TIME_BUDGET = 20  # seconds; training stops early if it runs longer than this
+# Tests that compare two runs raise it, so a loaded machine cannot cut one short.
+TIME_BUDGET = int(os.environ.get("AUTORESEARCH_DEMO_TIME_BUDGET", TIME_BUDGET))
 MAX_CONTEXT = 16  # bytes of history a model may look at per prediction
 VAL_EVERY = 10  # every 10th paragraph is held out for validation
 
