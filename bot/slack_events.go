@@ -64,11 +64,11 @@ func (s *Slack) Event(e research.Event) {
 		}
 
 	case research.EventPaused:
-		s.post(ctx, "⏸️ Paused"+reasonSuffix(e.Text), nil)
+		s.post(ctx, "⏸️ Paused"+byMention(e.By)+reasonSuffix(e.Text), nil)
 	case research.EventResumed:
-		s.post(ctx, "▶️ Resumed"+reasonSuffix(e.Text), nil)
+		s.post(ctx, "▶️ Resumed"+byMention(e.By)+reasonSuffix(e.Text), nil)
 	case research.EventRunStopped:
-		s.post(ctx, fmt.Sprintf("⏹️ Run %s stopped%s", e.Run.Tag, reasonSuffix(e.Text)), nil)
+		s.post(ctx, fmt.Sprintf("⏹️ Run %s stopped%s%s", e.Run.Tag, byMention(e.By), reasonSuffix(e.Text)), nil)
 	case research.EventPlateau:
 		// Its own key, so replies in its thread become ideas like replies
 		// under an experiment.
@@ -92,6 +92,14 @@ func (s *Slack) Event(e research.Event) {
 			s.post(ctx, "ℹ️ "+escapeText(e.Text), nil)
 		}
 	}
+}
+
+// byMention names the person behind a pause, resume or stop as a mention.
+func byMention(by string) string {
+	if by == "" {
+		return ""
+	}
+	return " by " + mention(by)
 }
 
 func reasonSuffix(text string) string {

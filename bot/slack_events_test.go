@@ -287,3 +287,27 @@ func TestStoppedExperimentReadsAsStopped(t *testing.T) {
 		t.Errorf("%d messages posted, want only the experiment's (no log tail for a stop)", n)
 	}
 }
+
+func TestPauseResumeAndStopNameThePersonAsAMention(t *testing.T) {
+	f := newFakeSlack(t)
+	out := newMemOutbox()
+	s := newTestSlack(t, f, newSlackFakeCtrl(), out, nil)
+	run := research.Run{ID: 1, Tag: "mar20"}
+	s.Event(research.Event{Kind: research.EventPaused, Run: run, By: "U0ADMIN"})
+	s.Event(research.Event{Kind: research.EventResumed, Run: run, By: "U0ADMIN"})
+	s.Event(research.Event{Kind: research.EventPaused, Run: run, Text: "the proposer keeps failing <3 times>"})
+	s.Event(research.Event{Kind: research.EventRunStopped, Run: run, By: "terminal"})
+	deliver(t, s)
+	posts := f.waitCalls("chat.postMessage", 4)
+	want := []string{
+		"⏸️ Paused by <@U0ADMIN>",
+		"▶️ Resumed by <@U0ADMIN>",
+		"⏸️ Paused: the proposer keeps failing &lt;3 times&gt;",
+		"⏹️ Run mar20 stopped by someone at the terminal",
+	}
+	for i, w := range want {
+		if got := posts[i].Form.Get("text"); got != w {
+			t.Errorf("post %d = %q, want %q", i, got, w)
+		}
+	}
+}

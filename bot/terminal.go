@@ -204,16 +204,10 @@ func (t *Terminal) eventText(e research.Event) string {
 		return s
 
 	case research.EventPaused:
-		if e.Text == "" {
-			return t.paint(ansiYellow, "paused")
-		}
-		return t.paint(ansiYellow, "paused") + ": " + strings.TrimSpace(e.Text)
+		return t.paint(ansiYellow, "paused") + byWhom(e.By) + reasonAfter(e.Text)
 
 	case research.EventResumed:
-		if e.Text == "" {
-			return "resumed"
-		}
-		return "resumed: " + strings.TrimSpace(e.Text)
+		return "resumed" + byWhom(e.By) + reasonAfter(e.Text)
 
 	case research.EventNotice:
 		return strings.TrimSpace(e.Text)
@@ -223,10 +217,7 @@ func (t *Terminal) eventText(e research.Event) string {
 		if e.Run.Tag == "" {
 			s = t.paint(ansiBold, "run stopped")
 		}
-		if e.Text != "" {
-			s += ": " + strings.TrimSpace(e.Text)
-		}
-		return s
+		return s + byWhom(e.By) + reasonAfter(e.Text)
 	}
 	// A kind added after this front end: still say something.
 	return strings.TrimSpace(string(e.Kind) + ": " + e.Text)
@@ -580,4 +571,20 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n-3]) + "..."
+}
+
+// byWhom names the person behind a pause, resume or stop at the terminal.
+func byWhom(by string) string {
+	if by == "" {
+		return ""
+	}
+	return " by " + by
+}
+
+// reasonAfter appends an event's reason, if it has one.
+func reasonAfter(text string) string {
+	if t := strings.TrimSpace(text); t != "" {
+		return ": " + t
+	}
+	return ""
 }

@@ -228,10 +228,12 @@ func TestEventLines(t *testing.T) {
 			"14:02:11 program.md replace by U1 could not be applied: merge conflict\n"},
 		{research.Event{Kind: research.EventPaused, Text: "GPU busy"}, "14:02:11 paused: GPU busy\n"},
 		{research.Event{Kind: research.EventResumed}, "14:02:11 resumed\n"},
+		{research.Event{Kind: research.EventPaused, By: "terminal"}, "14:02:11 paused by terminal\n"},
+		{research.Event{Kind: research.EventResumed, By: "U1"}, "14:02:11 resumed by U1\n"},
 		{research.Event{Kind: research.EventNotice, Text: "3 crashes in a row\nskipping idea"},
 			"14:02:11 3 crashes in a row\n         skipping idea\n"},
-		{research.Event{Kind: research.EventRunStopped, Run: run, Text: "stopped by terminal"},
-			"14:02:11 run mar20 stopped: stopped by terminal\n"},
+		{research.Event{Kind: research.EventRunStopped, Run: run, By: "terminal"},
+			"14:02:11 run mar20 stopped by terminal\n"},
 		{research.Event{Kind: "future_kind", Text: "hello"}, "14:02:11 future_kind: hello\n"},
 	}
 	// One terminal for all: the finished lines rely on the best it tracked

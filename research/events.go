@@ -33,6 +33,9 @@ type Event struct {
 	ProgramEdit *ProgramEdit
 	Telemetry   *Telemetry // GPU aggregates of a finished experiment, when watched
 	Text        string
+	// By is the person who caused a pause, resume or stop (a Slack user ID,
+	// or "terminal"), so each front end can name them its own way.
+	By string
 }
 
 // Observer receives events. It must not block for long: slow front ends

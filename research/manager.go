@@ -285,7 +285,7 @@ func (m *Manager) Pause(ctx context.Context, by string) error {
 	if s == nil {
 		return &InputError{Msg: "no run is active", Err: ErrNoRun}
 	}
-	return s.pause("paused by " + by)
+	return s.pauseBy(by)
 }
 
 // Resume continues a paused run.

@@ -208,13 +208,22 @@ func (s *session) stopping() bool {
 	return s.stopAfter
 }
 
-func (s *session) pause(reason string) error {
+func (s *session) pause(reason string) error { return s.pauseAs(reason, "") }
+
+// pauseBy pauses at a person's request: the event names them in By.
+func (s *session) pauseBy(by string) error { return s.pauseAs("", by) }
+
+func (s *session) pauseAs(reason, by string) error {
+	status := reason
+	if status == "" {
+		status = "paused by " + by
+	}
 	s.mu.Lock()
 	if s.paused {
 		s.mu.Unlock()
 		return &InputError{Msg: "the run is already paused (" + s.pauseReason + ")"}
 	}
-	s.paused, s.pauseReason = true, reason
+	s.paused, s.pauseReason = true, status
 	if s.inFlight == 0 {
 		s.phase = PhasePaused
 	}
@@ -225,7 +234,7 @@ func (s *session) pause(reason string) error {
 	if err := s.m.Store.UpdateRun(context.Background(), run); err != nil {
 		s.m.logger().Error("recording pause", "err", err)
 	}
-	s.m.emit(Event{Kind: EventPaused, Run: run, Text: reason})
+	s.m.emit(Event{Kind: EventPaused, Run: run, Text: reason, By: by})
 	return nil
 }
 
@@ -244,7 +253,7 @@ func (s *session) resume(by string) error {
 	if err := s.m.Store.UpdateRun(context.Background(), run); err != nil {
 		s.m.logger().Error("recording resume", "err", err)
 	}
-	s.m.emit(Event{Kind: EventResumed, Run: run, Text: "resumed by " + by})
+	s.m.emit(Event{Kind: EventResumed, Run: run, By: by})
 	return nil
 }
 
@@ -331,7 +340,7 @@ func (s *session) finish() {
 		reason = "the bot shut down; the run resumes at the next start"
 	case reason != "":
 	case by != "":
-		reason = "stopped by " + by
+		// The event names the person in By; the reason stays empty.
 	default:
 		reason = "stopped"
 	}
@@ -342,5 +351,5 @@ func (s *session) finish() {
 		m.logger().Error("recording the end of the run", "err", err)
 	}
 	s.setRun(run)
-	m.emit(Event{Kind: EventRunStopped, Run: run, Text: reason})
+	m.emit(Event{Kind: EventRunStopped, Run: run, Text: reason, By: by})
 }
