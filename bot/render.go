@@ -131,14 +131,11 @@ func FormatStatus(s research.Status) string {
 	r := s.Run
 	var b strings.Builder
 	fmt.Fprintf(&b, "run %s on %s: %s\n", r.Tag, r.Branch, phaseText(s))
-	switch {
-	case s.Current != nil:
+	if s.Current != nil {
 		fmt.Fprintf(&b, "training:  #%d %s\n", s.Current.Number, oneLine(s.Current.Description))
 		if s.Progress != nil {
 			fmt.Fprintf(&b, "progress:  %s\n", progressText(*s.Progress))
 		}
-	case s.Phase == research.PhaseProposing && s.Proposing > 0:
-		fmt.Fprintf(&b, "proposing: #%d\n", s.Proposing)
 	}
 	if s.Best != nil {
 		fmt.Fprintf(&b, "best:      #%d %.6f", s.Best.Number, s.Best.Summary.ValBPB)
@@ -263,6 +260,15 @@ func phaseText(s research.Status) string {
 		return "paused (" + oneLine(s.PauseReason) + ")"
 	case s.Phase == research.PhaseStopping:
 		return "stopping after the running experiment"
+	case s.Current != nil:
+		// One phase: with pipelining the next proposal is prepared while
+		// this one trains, which is part of training, not a second phase.
+		if s.Proposing > 0 {
+			return fmt.Sprintf("training #%d, preparing #%d", s.Current.Number, s.Proposing)
+		}
+		return fmt.Sprintf("training #%d", s.Current.Number)
+	case s.Phase == research.PhaseProposing && s.Proposing > 0:
+		return fmt.Sprintf("proposing #%d", s.Proposing)
 	case s.Phase == "":
 		return "active"
 	}

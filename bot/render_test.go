@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -119,7 +120,7 @@ func TestFormatStatus(t *testing.T) {
 			{ID: 5, Text: "smaller\nbatch", Author: "U123"},
 		},
 	}
-	want := `run mar20 on autoresearch/mar20: training
+	want := `run mar20 on autoresearch/mar20: training #12
 training:  #12 try muon
 progress:  [########............] 41%  loss 3.210  2m57s left
 best:      #9 0.993100 (-0.004700 vs baseline)  abcdef0  increase LR to 0.04
@@ -164,14 +165,20 @@ open ideas: none
 	}
 
 	proposing := research.Status{Run: &research.Run{Tag: "t", Branch: "autoresearch/t"}, Active: true, Phase: research.PhaseProposing, Proposing: 7}
-	want = `run t on autoresearch/t: proposing
-proposing: #7
+	want = `run t on autoresearch/t: proposing #7
 best:      none yet
 experiments: 0 (0 keep, 0 discard, 0 crash)
 open ideas: none
 `
 	if got := FormatStatus(proposing); got != want {
 		t.Errorf("proposing status\n got:\n%s\nwant:\n%s", got, want)
+	}
+	// Pipelined: the loop proposes #13 while #12 trains; status names one
+	// phase, training, and says the next is being prepared.
+	s.Phase, s.Proposing = research.PhaseProposing, 13
+	if got := FormatStatus(s); !strings.HasPrefix(got, "run mar20 on autoresearch/mar20: training #12, preparing #13\ntraining:  #12 try muon\n") ||
+		strings.Contains(got, "proposing") {
+		t.Errorf("pipelined status:\n%s", got)
 	}
 }
 
