@@ -70,6 +70,7 @@ type chartPoint struct {
 	number int
 	status string
 	label  string
+	repeat bool // a baseline repeat: drawn like a discard, counted apart
 }
 
 // chartPoints orders exps by number (their position when unnumbered).
@@ -87,7 +88,8 @@ func chartPoints(exps []research.Experiment) []chartPoint {
 		if e.Number <= 0 {
 			x = float64(i + 1)
 		}
-		p := chartPoint{x: x, number: e.Number, status: e.Status, label: e.Description}
+		p := chartPoint{x: x, number: e.Number, status: e.Status, label: e.Description,
+			repeat: research.RoleOf(e) == research.RoleBaselineRepeat}
 		switch {
 		case e.Status == research.StatusRunning:
 			continue
@@ -189,8 +191,11 @@ func RenderProgressChart(exps []research.Experiment, w, h int) ([]byte, error) {
 	plot := image.Rect(l.left, l.top, l.right+1, l.bottom+1)
 	l.drawAxes(img)
 
-	kept, crashed := 0, 0
+	kept, crashed, repeats := 0, 0, 0
 	for _, p := range pts {
+		if p.repeat {
+			repeats++
+		}
 		switch p.status {
 		case research.StatusKeep:
 			kept++
@@ -217,9 +222,12 @@ func RenderProgressChart(exps []research.Experiment, w, h int) ([]byte, error) {
 		l.faces.text.draw(img, s, (l.left+l.right-l.faces.text.width(s))/2, (l.top+l.bottom)/2, chartAxisColor)
 	}
 
-	title := fmt.Sprintf("%s, %d kept", digestPlural(len(pts), "experiment", "experiments"), kept)
+	title := fmt.Sprintf("%s, %d kept", digestPlural(len(pts)-repeats, "experiment", "experiments"), kept)
 	if crashed > 0 {
 		title += fmt.Sprintf(", %d crashed", crashed)
+	}
+	if repeats > 0 {
+		title += ", " + digestPlural(repeats, "baseline repeat", "baseline repeats")
 	}
 	title = chartShorten(l.faces.title, title, w-2*l.pad)
 	l.faces.title.draw(img, title, (w-l.faces.title.width(title))/2, l.pad+l.faces.title.asc, chartTextColor)

@@ -17,6 +17,7 @@ type Digest struct {
 	From, To time.Time
 
 	Experiments, Keep, Discard, Crash int
+	Repeats                           int // baseline repeats, not counted as discards
 
 	// BestValBPB is the latest run's best val_bpb at To (0 when unknown).
 	BestValBPB float64
@@ -159,7 +160,11 @@ func BuildDigest(history []research.Experiment, night []research.Experiment, ide
 		case research.StatusKeep:
 			d.Keep++
 		case research.StatusDiscard:
-			d.Discard++
+			if research.RoleOf(e) == research.RoleBaselineRepeat {
+				d.Repeats++
+			} else {
+				d.Discard++
+			}
 		case research.StatusCrash:
 			d.Crash++
 			d.Crashes = append(d.Crashes, e)
@@ -358,8 +363,12 @@ func (d Digest) Text() string {
 		}
 		return b.String()
 	}
-	fmt.Fprintf(&b, "*%s*: %d keep · %d discard · %d crash\n",
+	fmt.Fprintf(&b, "*%s*: %d keep · %d discard · %d crash",
 		digestPlural(d.Experiments, "experiment", "experiments"), d.Keep, d.Discard, d.Crash)
+	if d.Repeats > 0 {
+		b.WriteString(" · " + digestPlural(d.Repeats, "baseline repeat", "baseline repeats"))
+	}
+	b.WriteString("\n")
 	if d.BestValBPB > 0 {
 		fmt.Fprintf(&b, "Best val_bpb *%.6f*", d.BestValBPB)
 		var parts []string

@@ -48,6 +48,9 @@ type outPayload struct {
 	// person's thread). ThreadKey is used when the thread is our own
 	// message, whose ts is only known once it is sent.
 	ThreadTS string `json:"thread_ts,omitempty"`
+	// Broadcast also shows a thread reply in the channel (reply_broadcast),
+	// so it notifies like a top-level message.
+	Broadcast bool `json:"broadcast,omitempty"`
 	// LinkKey appends a permalink to the message with this Key, if sent.
 	LinkKey string `json:"link_key,omitempty"`
 

@@ -249,6 +249,7 @@ func (w *outboxWorker) deliver(ctx context.Context, m store.Message) (string, er
 	if parentTS != "" {
 		msg.ThreadTS = parentTS
 	}
+	msg.Broadcast = p.Broadcast && msg.ThreadTS != ""
 	switch m.Kind {
 	case kindPost, "reply", "":
 		return w.api.PostMessage(ctx, channel, msg)

@@ -161,6 +161,9 @@ func FormatStatus(s research.Status) string {
 	}
 	c := s.Counts
 	fmt.Fprintf(&b, "experiments: %d (%d keep, %d discard, %d crash", c.Total(), c.Keep, c.Discard, c.Crash)
+	if c.Repeats > 0 {
+		fmt.Fprintf(&b, ", %s", digestPlural(c.Repeats, "baseline repeat", "baseline repeats"))
+	}
 	if c.Running > 0 {
 		fmt.Fprintf(&b, ", %d running", c.Running)
 	}

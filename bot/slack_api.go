@@ -54,6 +54,8 @@ type chatMessage struct {
 	Text     string          `json:"text,omitempty"`
 	Blocks   json.RawMessage `json:"blocks,omitempty"`
 	ThreadTS string          `json:"thread_ts,omitempty"`
+	// Broadcast sends a thread reply to the channel too (reply_broadcast).
+	Broadcast bool `json:"reply_broadcast,omitempty"`
 }
 
 type fileUpload struct {
@@ -198,6 +200,9 @@ func msgOptions(m chatMessage) ([]slack.MsgOption, error) {
 	}
 	if m.ThreadTS != "" {
 		opts = append(opts, slack.MsgOptionTS(m.ThreadTS))
+		if m.Broadcast {
+			opts = append(opts, slack.MsgOptionBroadcast())
+		}
 	}
 	return opts, nil
 }

@@ -137,6 +137,7 @@ func formatFileStats(files []fileStat) string {
 type expView struct {
 	Exp      research.Experiment
 	Best     *research.Experiment // best after the experiment ended
+	Verdict  *research.Verdict    // how the judge compared it (nil: unknown)
 	Ideas    []ideaRef            // the ideas it used
 	Progress *research.Progress   // while training
 	// Telemetry is the GPU's aggregates while it trained (nil: not watched).
@@ -150,14 +151,23 @@ var statusEmoji = map[string]string{
 	research.StatusCrash:   "💥",
 }
 
+// statusLook is the emoji and word an experiment is shown with: its
+// status, except that baseline repeats and stopped runs say what they are.
+func statusLook(e research.Experiment) (emoji, word string) {
+	switch {
+	case research.WasStopped(e):
+		return "⏹️", "stopped"
+	case research.RoleOf(e) == research.RoleBaselineRepeat && e.Status != research.StatusCrash && e.Status != research.StatusRunning:
+		return "🔁", "baseline repeat"
+	}
+	return statusEmoji[e.Status], e.Status
+}
+
 // render builds the experiment message: the same layout when posted at the
 // start and updated with progress and the outcome, so it changes in place.
 func (v expView) render() (text string, blocks json.RawMessage) {
 	e := v.Exp
-	emoji := statusEmoji[e.Status]
-	if research.WasStopped(e) {
-		emoji = "⏹️"
-	}
+	emoji, word := statusLook(e)
 	title := fmt.Sprintf("%s *#%d* %s", emoji, e.Number, escapeText(oneLine(e.Description)))
 	if e.Attempt > 0 {
 		title += fmt.Sprintf(" _(fix attempt %d)_", e.Attempt)
@@ -185,10 +195,6 @@ func (v expView) render() (text string, blocks json.RawMessage) {
 
 	outcome := v.outcome()
 	bs = append(bs, contextBlock(outcome))
-	word := e.Status
-	if research.WasStopped(e) {
-		word = "stopped"
-	}
 	text = fmt.Sprintf("#%d %s: %s — %s", e.Number, word, oneLine(e.Description), outcome)
 	if v.Telemetry != nil {
 		gpu := FormatTelemetry(*v.Telemetry)
@@ -231,8 +237,18 @@ func (v expView) outcome() string {
 		}
 		return s + " (log tail in the thread)"
 	}
-	parts := []string{fmt.Sprintf("val_bpb *%.6f*", e.Summary.ValBPB)}
+	_, word := statusLook(e)
+	role := research.RoleOf(e)
+	val := fmt.Sprintf("val_bpb *%.6f*", e.Summary.ValBPB)
+	if v.Verdict != nil && role == research.RoleConfirmation {
+		val += fmt.Sprintf(" (mean of 2 runs %.6f)", v.Verdict.Value)
+	}
+	parts := []string{val}
 	switch {
+	case role == research.RoleBaseline || role == research.RoleBaselineRepeat:
+		// The reference itself: no delta to show.
+	case v.Verdict != nil && v.Verdict.Against > 0:
+		parts = append(parts, comparison(*v.Verdict, v.Best))
 	case v.Best != nil && v.Best.ID == e.ID && e.Status == research.StatusKeep:
 		parts = append(parts, "new best")
 	case v.Best != nil && v.Best.Summary.ValBPB > 0:
@@ -244,14 +260,13 @@ func (v expView) outcome() string {
 	if d := expDuration(e); d > 0 {
 		parts = append(parts, FormatDuration(d))
 	}
-	parts = append(parts, "*"+e.Status+"*")
+	parts = append(parts, "*"+word+"*")
 	if e.Reason != "" {
 		parts = append(parts, escapeText(oneLine(e.Reason)))
 	}
 	return strings.Join(parts, " · ")
 }
 
-// runHeader is the message that opens a run.
 // limits is the run header's line on how long an experiment trains.
 type limits struct {
 	budget     time.Duration // the repo's TIME_BUDGET
@@ -274,6 +289,7 @@ func (l limits) facts() []string {
 	return facts
 }
 
+// runHeader is the message that opens a run.
 func runHeader(r research.Run, how string, lim limits, command string) (string, json.RawMessage) {
 	if how == "" {
 		how = "started"

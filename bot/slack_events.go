@@ -56,7 +56,7 @@ func (s *Slack) Event(e research.Event) {
 		if e.Experiment == nil {
 			return
 		}
-		s.experimentFinished(ctx, *e.Experiment, e.Best, e.Telemetry)
+		s.experimentFinished(ctx, *e.Experiment, e.Best, e.Verdict, e.Telemetry)
 
 	case research.EventProgramEdited:
 		if e.ProgramEdit != nil {
@@ -136,7 +136,7 @@ func (s *Slack) experimentStarted(ctx context.Context, exp research.Experiment, 
 	}
 }
 
-func (s *Slack) experimentFinished(ctx context.Context, exp research.Experiment, best *research.Experiment, tel *research.Telemetry) {
+func (s *Slack) experimentFinished(ctx context.Context, exp research.Experiment, best *research.Experiment, verdict *research.Verdict, tel *research.Telemetry) {
 	key := expKey(exp)
 	s.finished.first(key)
 	s.mu.Lock()
@@ -149,8 +149,13 @@ func (s *Slack) experimentFinished(ctx context.Context, exp research.Experiment,
 	}
 	s.mu.Unlock()
 
-	text, blocks := expView{Exp: exp, Best: best, Ideas: ideas, Telemetry: tel}.render()
+	text, blocks := expView{Exp: exp, Best: best, Verdict: verdict, Ideas: ideas, Telemetry: tel}.render()
 	_ = s.enqueue(ctx, kindUpdate, "", key, outPayload{Text: text, Blocks: blocks})
+	if verdict != nil && verdict.NewBest {
+		// An update notifies nobody: a new best is also said in the
+		// experiment's thread and broadcast to the channel, once.
+		_ = s.enqueue(ctx, kindPost, "", key, outPayload{Text: newBestText(exp, *verdict, best, ideas), Broadcast: true})
+	}
 
 	if exp.Status == research.StatusCrash && !research.WasStopped(exp) {
 		tail := FormatLogTail(exp.LogTail, crashTailLines)

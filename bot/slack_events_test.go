@@ -311,3 +311,61 @@ func TestPauseResumeAndStopNameThePersonAsAMention(t *testing.T) {
 		}
 	}
 }
+
+func TestANewBestIsBroadcastOnceAndDeltasAreThoseTheJudgeUsed(t *testing.T) {
+	f := newFakeSlack(t)
+	out := newMemOutbox()
+	s := newTestSlack(t, f, newSlackFakeCtrl(), out, nil)
+
+	exp := slackTestExp(research.StatusRunning)
+	s.Event(research.Event{Kind: research.EventExperimentStarted, Experiment: &exp,
+		Ideas: []research.Idea{{ID: 1, Text: "try a higher LR", Author: "UALICE", Source: "slash"}}})
+	deliver(t, s)
+	f.waitCalls("chat.postMessage", 1)
+
+	kept := slackTestExp(research.StatusKeep)
+	kept.Summary.ValBPB = 0.990
+	kept.Reason = "improved by 0.008000"
+	verdict := research.Verdict{Value: 0.990, Against: 0.998, AgainstNumbers: []int{1, 2, 3}, Noise: 0.002, NewBest: true}
+	s.Event(research.Event{Kind: research.EventExperimentFinished, Experiment: &kept, Best: &kept, Verdict: &verdict})
+	deliver(t, s)
+	up := f.waitCalls("chat.update", 1)[0]
+	if ub := blockText(t, up.Form.Get("blocks")); !strings.Contains(ub, "new best") || !strings.Contains(ub, "-0.008000 vs best mean of #1, #2, #3 (4.0σ)") {
+		t.Errorf("the kept message does not compare with the judge's best:\n%s", ub)
+	}
+	posts := f.waitCalls("chat.postMessage", 2)
+	news := posts[1]
+	if news.Form.Get("thread_ts") != up.Form.Get("ts") || news.Form.Get("reply_broadcast") != "true" {
+		t.Fatalf("the new best was not a broadcast reply in the experiment's thread: thread_ts %q (post %q), reply_broadcast %q",
+			news.Form.Get("thread_ts"), up.Form.Get("ts"), news.Form.Get("reply_broadcast"))
+	}
+	want := "🏆 New best: #3 raise LR to 0.04: val_bpb 0.990000, 0.008000 better than best mean of #1, #2, #3 (4.0σ); idea from <@UALICE>"
+	if got := news.Form.Get("text"); got != want {
+		t.Errorf("new best text\n got %q\nwant %q", got, want)
+	}
+
+	// A discard and a baseline repeat: no broadcast; the repeat says what it is.
+	next := slackTestExp(research.StatusRunning)
+	next.ID, next.Number = 43, 4
+	s.Event(research.Event{Kind: research.EventExperimentStarted, Experiment: &next})
+	repeat := slackTestExp(research.StatusRunning)
+	repeat.ID, repeat.Number, repeat.Description, repeat.Diff = 44, 5, "baseline (repeat 1/2)", ""
+	s.Event(research.Event{Kind: research.EventExperimentStarted, Experiment: &repeat})
+	next.Status, next.Summary.ValBPB = research.StatusDiscard, 0.995
+	s.Event(research.Event{Kind: research.EventExperimentFinished, Experiment: &next, Best: &kept,
+		Verdict: &research.Verdict{Value: 0.995, Against: 0.990, AgainstNumbers: []int{3}, Noise: 0.002}})
+	repeat.Status, repeat.Summary.ValBPB, repeat.Reason = research.StatusDiscard, 0.999, "baseline repeat, for the noise estimate"
+	s.Event(research.Event{Kind: research.EventExperimentFinished, Experiment: &repeat, Best: &kept,
+		Verdict: &research.Verdict{Value: 0.999, Against: 0.990, AgainstNumbers: []int{3}}})
+	deliver(t, s)
+	ups := f.waitCalls("chat.update", 3)
+	if txt := ups[1].Form.Get("text"); !strings.Contains(txt, "#4 discard") || !strings.Contains(txt, "+0.005000 vs best #3") {
+		t.Errorf("discard text = %q", txt)
+	}
+	if txt := ups[2].Form.Get("text"); !strings.Contains(txt, "#5 baseline repeat") || strings.Contains(txt, "discard") || strings.Contains(txt, "vs best") {
+		t.Errorf("baseline repeat text = %q", txt)
+	}
+	if n := len(f.callsTo("chat.postMessage")); n != 4 {
+		t.Errorf("%d posts, want three starts and one new-best broadcast", n)
+	}
+}

@@ -32,6 +32,7 @@ type Event struct {
 	Ideas       []Idea
 	ProgramEdit *ProgramEdit
 	Telemetry   *Telemetry // GPU aggregates of a finished experiment, when watched
+	Verdict     *Verdict   // how the judge compared a finished experiment (nil for crashes)
 	Text        string
 	// By is the person who caused a pause, resume or stop (a Slack user ID,
 	// or "terminal"), so each front end can name them its own way.

@@ -21,6 +21,7 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 	var follow []*candidate
 	var fix *pendingFix
 	oldBest := run.BestCommit
+	verdict := &Verdict{Value: sum.ValBPB, Against: run.BestValBPB, AgainstNumbers: s.bestNumbers, Noise: run.Noise}
 	switch {
 	case crash != "":
 		e.Status, e.Reason = StatusCrash, crash
@@ -43,6 +44,24 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 			baselineFailed = true
 			s.enqueueBaselines()
 		}
+	}
+	switch {
+	case crash != "":
+		verdict = nil
+	case c.kind == kindBaseline && e.Status == StatusKeep:
+		s.bestNumbers = []int{e.Number}
+	case c.kind == kindBaseline && RoleOf(*e) == RoleBaselineRepeat && run.BestCommit == oldBest && run.BestValBPB != verdict.Against:
+		// A repeat moved the best to the mean of the baseline runs.
+		s.bestNumbers = append(append([]int(nil), s.bestNumbers...), e.Number)
+	case e.Status == StatusKeep:
+		verdict.NewBest = true
+		s.bestNumbers = []int{e.Number}
+		if c.kind == kindConfirm {
+			verdict.Value = (c.confirmOf.Summary.ValBPB + e.Summary.ValBPB) / 2
+			s.bestNumbers = []int{c.confirmOf.Number, e.Number}
+		}
+	case c.kind == kindConfirm:
+		verdict.Value = (c.confirmOf.Summary.ValBPB + e.Summary.ValBPB) / 2
 	}
 	if e.Status == StatusKeep {
 		s.sinceKeep = 0
@@ -87,7 +106,7 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 	s.saveTelemetry(*e, tel)
 	s.appendResult(sl, *e)
 	best, _ := m.bestExperiment(ctx, run)
-	m.emit(Event{Kind: EventExperimentFinished, Run: run, Number: e.Number, Experiment: ptr(*e), Best: best, Telemetry: tel})
+	m.emit(Event{Kind: EventExperimentFinished, Run: run, Number: e.Number, Experiment: ptr(*e), Best: best, Telemetry: tel, Verdict: verdict})
 	if plateau {
 		m.emit(Event{Kind: EventPlateau, Run: run, Number: e.Number,
 			Text: fmt.Sprintf("%d experiments without an improvement; the next proposals look for a structurally different idea. Reply here with ideas.", m.Config.plateauAfter())})

@@ -3,6 +3,7 @@ package research_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -49,6 +50,32 @@ func TestNoiseAwareKeepsConfirmSmallGainsAndNeverTrustASeedAlone(t *testing.T) {
 	}
 	if run.BestCommit != exps[5].Commit || math.Abs(run.BestValBPB-1.40) > 1e-9 {
 		t.Errorf("best = %s %v, want #6 at 1.40", run.BestCommit, run.BestValBPB)
+	}
+	// Each result carries the comparison the judge made: against the mean
+	// of the baseline runs, then of the confirmed pair, then the big gain.
+	verdicts := map[int]*research.Verdict{}
+	for _, e := range h.rec.kinds(research.EventExperimentFinished) {
+		verdicts[e.Number] = e.Verdict
+	}
+	for _, c := range []struct {
+		number  int
+		against []int
+		value   float64
+		newBest bool
+	}{
+		{4, []int{1, 2, 3}, 1.49, false},
+		{5, []int{1, 2, 3}, 1.49, true},
+		{6, []int{4, 5}, 1.40, true},
+		{7, []int{6}, 1.35, false},
+		{8, []int{6}, 1.40, false},
+	} {
+		v := verdicts[c.number]
+		if v == nil || fmt.Sprint(v.AgainstNumbers) != fmt.Sprint(c.against) || math.Abs(v.Value-c.value) > 1e-9 || v.NewBest != c.newBest || v.Noise != run.Noise {
+			t.Errorf("#%d verdict = %+v, want against %v, value %v, new best %v", c.number, v, c.against, c.value, c.newBest)
+		}
+	}
+	if st, err := h.m.Status(context.Background()); err != nil || st.Counts.Repeats != 2 || st.Counts.Discard != 3 {
+		t.Errorf("counts = %+v (%v), want 2 baseline repeats apart from 3 discards", st.Counts, err)
 	}
 	// results.tsv keeps upstream's format: the confirmation is a row of its own.
 	if rows := strings.Count(researchtest.Read(t, dir, "results.tsv"), "\n"); rows != 9 {

@@ -50,7 +50,11 @@ func (m *Manager) Status(ctx context.Context) (Status, error) {
 			case StatusKeep:
 				st.Counts.Keep++
 			case StatusDiscard:
-				st.Counts.Discard++
+				if RoleOf(e) == RoleBaselineRepeat {
+					st.Counts.Repeats++
+				} else {
+					st.Counts.Discard++
+				}
 			case StatusCrash:
 				st.Counts.Crash++
 			case StatusRunning:

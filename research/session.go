@@ -53,6 +53,7 @@ type session struct {
 	inFlight      int          // experiments training now
 	baselineRuns  int          // baseline runs still to finish (incl. repeats)
 	sinceKeep     int
+	bestNumbers   []int // the experiments whose (mean) val_bpb is the best, when known
 	budgetWarned  bool
 	reattach      []Experiment   // experiments whose jobs survived a restart
 	handed        int            // proposals handed to a slot that has not started them yet
@@ -152,7 +153,8 @@ func baselineDescription(repeat, of int) string {
 }
 
 func isBaseline(e Experiment) bool {
-	return e.Description == "baseline" || (len(e.Description) > 17 && e.Description[:17] == "baseline (repeat ")
+	r := RoleOf(e)
+	return r == RoleBaseline || r == RoleBaselineRepeat
 }
 
 func (s *session) isDone() bool {

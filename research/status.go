@@ -16,10 +16,13 @@ const (
 // Counts tallies a run's experiments by outcome.
 type Counts struct {
 	Keep, Discard, Crash, Running int
+	// Repeats are baseline repeats run for the noise estimate: stored as
+	// discards, but they tried nothing, so they are counted apart.
+	Repeats int
 }
 
 // Total is the number of experiments counted.
-func (c Counts) Total() int { return c.Keep + c.Discard + c.Crash + c.Running }
+func (c Counts) Total() int { return c.Keep + c.Discard + c.Crash + c.Running + c.Repeats }
 
 // Status is a snapshot of the loop for `status` answers.
 type Status struct {
