@@ -195,7 +195,8 @@ func (v expView) render() (text string, blocks json.RawMessage) {
 
 	outcome := v.outcome()
 	bs = append(bs, contextBlock(outcome))
-	text = fmt.Sprintf("#%d %s: %s — %s", e.Number, word, oneLine(e.Description), outcome)
+	// The fallback is what a phone notification shows: no bold markers.
+	text = fmt.Sprintf("#%d %s: %s — %s", e.Number, word, escapeText(oneLine(e.Description)), strings.ReplaceAll(outcome, "*", ""))
 	if v.Telemetry != nil {
 		gpu := FormatTelemetry(*v.Telemetry)
 		bs = append(bs, contextBlock("🖥️ "+escapeText(gpu)))
@@ -244,8 +245,16 @@ func (v expView) outcome() string {
 		val += fmt.Sprintf(" (mean of 2 runs %.6f)", v.Verdict.Value)
 	}
 	parts := []string{val}
+	if role == research.RoleBaselineRepeat && e.Status == research.StatusDiscard {
+		// The reference itself: no delta, and its reason is the noise
+		// estimate so far.
+		if r := strings.TrimPrefix(e.Reason, "baseline repeat: "); r != "" && r != e.Reason {
+			parts = append(parts, escapeText(oneLine(r)))
+		}
+		return strings.Join(parts, " · ")
+	}
 	switch {
-	case role == research.RoleBaseline || role == research.RoleBaselineRepeat:
+	case role == research.RoleBaseline:
 		// The reference itself: no delta to show.
 	case v.Verdict != nil && v.Verdict.Against > 0:
 		parts = append(parts, comparison(*v.Verdict, v.Best))
@@ -261,10 +270,17 @@ func (v expView) outcome() string {
 		parts = append(parts, FormatDuration(d))
 	}
 	parts = append(parts, "*"+word+"*")
-	if e.Reason != "" {
+	if e.Reason != "" && !(v.Verdict != nil && restatesDelta(e.Reason)) {
 		parts = append(parts, escapeText(oneLine(e.Reason)))
 	}
 	return strings.Join(parts, " · ")
+}
+
+// restatesDelta tells a judge's reason that only repeats the delta the
+// message already shows against the same best.
+func restatesDelta(reason string) bool {
+	return strings.HasPrefix(reason, "improved by ") && !strings.Contains(reason, "(") ||
+		strings.HasPrefix(reason, "no improvement (")
 }
 
 // limits is the run header's line on how long an experiment trains.

@@ -106,6 +106,9 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		call.Form, _ = url.ParseQuery(string(body))
 	}
 
+	for _, p := range payloadProblems(call.Method, call.Form, call.JSON) {
+		f.t.Errorf("%s payload Slack would refuse or show wrong: %s\n%s", call.Method, p, body)
+	}
 	f.mu.Lock()
 	f.calls = append(f.calls, call)
 	var sc *scripted
