@@ -132,7 +132,7 @@ func golden(t *testing.T, name, got string) {
 func goldenExp(number int, status, desc string) research.Experiment {
 	e := research.Experiment{
 		ID: int64(40 + number), RunID: 7, Number: number, Description: desc, Status: status,
-		Diff: "diff --git a/train.py b/train.py\n--- a/train.py\n+++ b/train.py\n@@ -30,3 +30,3 @@\n-MATRIX_LR = 0.04\n+MATRIX_LR = 0.06\n WARMUP = 0.0\n-DEPTH = 8\n+DEPTH = 12\n",
+		Diff:      "diff --git a/train.py b/train.py\n--- a/train.py\n+++ b/train.py\n@@ -30,3 +30,3 @@\n-MATRIX_LR = 0.04\n+MATRIX_LR = 0.06\n WARMUP = 0.0\n-DEPTH = 8\n+DEPTH = 12\n",
 		StartedAt: time.Date(2026, 3, 20, 1, 0, 0, 0, time.UTC),
 	}
 	return e
@@ -216,7 +216,9 @@ func TestGoldenRunHeaderStatusAndDigest(t *testing.T) {
 	d := BuildDigest(history, night, digestIdeas(), 0, digestFrom, digestTo)
 	d.Tag, d.NoiseFloor = "mar3", 0.002
 	d.Training = TrainingNow(research.Status{Current: &cur, Progress: &research.Progress{Percent: 41, Remaining: 13 * time.Minute}}, digestTo.Add(-time.Minute))
-	link := func(e research.Experiment) string { return fmt.Sprintf("https://team.slack.com/archives/C1/p%d", 1000+e.Number) }
+	link := func(e research.Experiment) string {
+		return fmt.Sprintf("https://team.slack.com/archives/C1/p%d", 1000+e.Number)
+	}
 	out := "notification: " + asShown(d.Text()) + "\n\n"
 	for i, th := range d.ThreadTexts(link) {
 		out += fmt.Sprintf("── thread reply %d ──\n%s\n", i+1, wrap(asShown(th), phoneColumns))
