@@ -31,6 +31,10 @@ type SlackConfig struct {
 	// it (upstream's TIME_BUDGET), and TrainingBudgetFrom the file it is read
 	// from; Timeout is the harness's guard around a training. Run headers
 	// show each that is set, apart, so nobody takes the guard for the budget.
+	// Verbosity is how much goes to the top level of the channel
+	// (VerbosityQuiet when empty).
+	Verbosity Verbosity
+
 	TrainingBudget     time.Duration
 	TrainingBudgetFrom string
 	Timeout            time.Duration
@@ -70,12 +74,23 @@ type Slack struct {
 	// finished holds the keys of experiments that ended, so a progress
 	// event arriving late cannot turn a result back into "training".
 	finished *dedupe
-	now      func() time.Time
+	// queued holds the keys of messages this process queued, so a reply
+	// is threaded only under a message that will exist (a queued reply
+	// waits for its parent, and would wait forever for one never queued).
+	queued *dedupe
+	now    func() time.Time
 
 	mu           sync.Mutex
 	identity     slackIdentity // from auth.test
 	lastProgress map[string]time.Time
 	expIdeas     map[string][]ideaRef // exp key -> the ideas it used, for re-rendering
+	// threadOf maps a threaded experiment (a baseline repeat, a
+	// confirmation) to its parent's key; baselineKey is each run's first
+	// baseline message; stopNotice is the channel's "stopping" message that
+	// the run's end replaces.
+	threadOf    map[string]string
+	baselineKey map[int64]string
+	stopNotice  string
 	// lastTelemetry is the GPU telemetry of the latest finished experiment
 	// that had some, for `status`.
 	lastTelemetry *expTelemetry
@@ -123,9 +138,12 @@ func NewSlack(cfg SlackConfig, ctrl Controller, outbox Outbox, logger *slog.Logg
 		auth:         newAuthorizer(cfg.Channel, cfg.Admins),
 		seen:         newDedupe(4096),
 		finished:     newDedupe(1024),
+		queued:       newDedupe(4096),
 		now:          time.Now,
 		lastProgress: map[string]time.Time{},
 		expIdeas:     map[string][]ideaRef{},
+		threadOf:     map[string]string{},
+		baselineKey:  map[int64]string{},
 		bg:           context.Background(),
 	}
 	s.worker = newOutboxWorker(s.api, outbox, s.log, cfg.Channel, s.teamURL)
@@ -242,8 +260,24 @@ func (s *Slack) enqueue(ctx context.Context, kind, key, threadKey string, p outP
 		s.log.Error("slack: queueing a message failed; it is lost", "key", key, "kind", kind, "err", err)
 		return err
 	}
+	if kind == kindPost && key != "" {
+		s.queued.first(key)
+	}
 	s.worker.nudge()
 	return nil
+}
+
+// exists tells whether the message with key was queued by this process or
+// sent before, so that a reply can wait for it.
+func (s *Slack) exists(ctx context.Context, key string) bool {
+	if key == "" {
+		return false
+	}
+	if s.queued.has(key) {
+		return true
+	}
+	_, err := s.out.SentTS(ctx, key)
+	return err == nil
 }
 
 // post queues a plain channel message.

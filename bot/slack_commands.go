@@ -95,7 +95,8 @@ func (s *Slack) runCommand(ctx context.Context, req slashRequest, cmd Command) e
 		if cmd.From != "" {
 			from = " from `" + escapeText(cmd.From) + "`"
 		}
-		s.post(ctx, fmt.Sprintf("▶️ %s started run *%s* on `%s`%s", mention(user), run.Tag, run.Branch, from), nil)
+		s.announce(ctx, req, fmt.Sprintf("▶️ %s started run *%s* on `%s`%s", mention(user), run.Tag, run.Branch, from),
+			fmt.Sprintf("▶️ Run *%s* is starting on `%s`%s; its header follows in the channel.", run.Tag, run.Branch, from))
 
 	case CmdStop:
 		if err := s.ctrl.Stop(ctx, user, cmd.Now); err != nil {
@@ -105,19 +106,29 @@ func (s *Slack) runCommand(ctx context.Context, req slashRequest, cmd Command) e
 		if cmd.Now {
 			how = "now"
 		}
-		s.post(ctx, fmt.Sprintf("⏹️ %s stopped the run (%s)", mention(user), how), nil)
+		if s.cfg.Verbosity.announcesCommands() {
+			s.post(ctx, fmt.Sprintf("⏹️ %s stopped the run (%s)", mention(user), how), nil)
+			break
+		}
+		// One message: "stopping" now, replaced by the run's end.
+		key := fmt.Sprintf("stop:%d", s.now().UnixNano())
+		s.mu.Lock()
+		s.stopNotice = key
+		s.mu.Unlock()
+		_ = s.enqueue(ctx, kindPost, key, "", outPayload{Text: fmt.Sprintf("⏹️ %s is stopping the run (%s)", mention(user), how)})
 
 	case CmdPause:
 		if err := s.ctrl.Pause(ctx, user); err != nil {
 			return err
 		}
-		s.post(ctx, fmt.Sprintf("⏸️ %s paused the run (after the running experiment)", mention(user)), nil)
+		s.announce(ctx, req, fmt.Sprintf("⏸️ %s paused the run (after the running experiment)", mention(user)),
+			"⏸️ Paused: the running experiment finishes first; `"+s.cfg.CommandName+" resume` continues.")
 
 	case CmdResume:
 		if err := s.ctrl.Resume(ctx, user); err != nil {
 			return err
 		}
-		s.post(ctx, fmt.Sprintf("▶️ %s resumed the run", mention(user)), nil)
+		s.announce(ctx, req, fmt.Sprintf("▶️ %s resumed the run", mention(user)), "▶️ Resumed.")
 
 	case CmdStatus:
 		st, err := s.ctrl.Status(ctx)
@@ -153,8 +164,9 @@ func (s *Slack) runCommand(ctx context.Context, req slashRequest, cmd Command) e
 		if _, err := s.ctrl.EditProgram(ctx, research.ProgramEdit{Kind: "append", Text: cmd.Text, Author: user}); err != nil {
 			return err
 		}
-		s.post(ctx, fmt.Sprintf("📝 %s queued an addition to program.md (committed between experiments):\n%s",
-			mention(user), quote(truncate(cmd.Text, 2000))), nil)
+		s.announce(ctx, req, fmt.Sprintf("📝 %s queued an addition to program.md (committed between experiments):\n%s",
+			mention(user), quote(truncate(cmd.Text, 2000))),
+			"📝 Queued: your addition to program.md is committed between experiments, and the channel sees it then.")
 
 	case CmdResults:
 		exps, err := s.ctrl.Results(ctx, cmd.ResultsLimit())
@@ -212,7 +224,8 @@ func (s *Slack) runCommand(ctx context.Context, req slashRequest, cmd Command) e
 		if err := r.Retry(ctx, cmd.N, user); err != nil {
 			return err
 		}
-		s.post(ctx, fmt.Sprintf("🔁 %s asked to retry experiment #%d", mention(user), cmd.N), nil)
+		s.announce(ctx, req, fmt.Sprintf("🔁 %s asked to retry experiment #%d", mention(user), cmd.N),
+			fmt.Sprintf("🔁 #%d is queued to train again; its message follows in the channel.", cmd.N))
 
 	case CmdDigest:
 		if s.Digest == nil {
@@ -232,6 +245,17 @@ func (s *Slack) runCommand(ctx context.Context, req slashRequest, cmd Command) e
 		return fmt.Errorf("%q is not supported in Slack", cmd.Name)
 	}
 	return nil
+}
+
+// announce tells the channel about a command when every command is
+// announced; otherwise the loop's own message is the announcement, and the
+// person gets an ephemeral answer.
+func (s *Slack) announce(ctx context.Context, req slashRequest, channel, private string) {
+	if s.cfg.Verbosity.announcesCommands() {
+		s.post(ctx, channel, nil)
+		return
+	}
+	s.answer(ctx, req, private)
 }
 
 // explainStartError answers "one run at a time" with who runs what since when.

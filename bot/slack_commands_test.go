@@ -85,7 +85,31 @@ func TestCommandsAnswerEphemerallyOrAnnounce(t *testing.T) {
 		t.Errorf("show without N = %q", a)
 	}
 
-	// State changes are announced in the channel with who did it.
+	// Quiet (the default): the loop's own message is the announcement, so
+	// the person gets an ephemeral answer; a stop says "stopping" at once
+	// (the run's end replaces that message).
+	answers := []string{
+		h.run("UBOB", "start mar20 --from master"),
+		h.run("UBOB", "resume"),
+		h.run("UBOB", "program append Prefer simple changes."),
+	}
+	for i, want := range []string{"Run *mar20* is starting", "Resumed", "Queued"} {
+		if !strings.Contains(answers[i], want) {
+			t.Errorf("answer %d = %q, want %q", i, answers[i], want)
+		}
+	}
+	h.run("UBOB", "stop now")
+	if posts := h.channelPosts(); len(posts) != 1 || !strings.Contains(posts[0], "<@UBOB> is stopping the run (now)") {
+		t.Errorf("quiet channel posts = %q, want only the stop notice", posts)
+	}
+	if !h.ctrl.has("start mar20 by UBOB") || !h.ctrl.has("stop by UBOB now=true") || !h.ctrl.has("program append by UBOB") {
+		t.Errorf("controller calls = %v", h.ctrl.called())
+	}
+}
+
+func TestEveryCommandIsAnnouncedWhenTheChannelWantsAll(t *testing.T) {
+	h := newCmdHarness(t)
+	h.s.cfg.Verbosity = VerbosityAll
 	h.run("UBOB", "start mar20 --from master")
 	h.run("UBOB", "stop now")
 	h.run("UBOB", "resume")
@@ -95,9 +119,6 @@ func TestCommandsAnswerEphemerallyOrAnnounce(t *testing.T) {
 		if !strings.Contains(posts, want) {
 			t.Errorf("channel lacks %q:\n%s", want, posts)
 		}
-	}
-	if !h.ctrl.has("start mar20 by UBOB") || !h.ctrl.has("stop by UBOB now=true") || !h.ctrl.has("program append by UBOB") {
-		t.Errorf("controller calls = %v", h.ctrl.called())
 	}
 }
 

@@ -68,7 +68,17 @@ func (s *Slack) Event(e research.Event) {
 	case research.EventResumed:
 		s.post(ctx, "▶️ Resumed"+byMention(e.By)+reasonSuffix(e.Text), nil)
 	case research.EventRunStopped:
-		s.post(ctx, fmt.Sprintf("⏹️ Run %s stopped%s%s", e.Run.Tag, byMention(e.By), reasonSuffix(e.Text)), nil)
+		text := fmt.Sprintf("⏹️ Run %s stopped%s%s", e.Run.Tag, byMention(e.By), reasonSuffix(e.Text))
+		s.mu.Lock()
+		notice := s.stopNotice
+		s.stopNotice = ""
+		s.mu.Unlock()
+		if notice != "" {
+			// The "stopping" message a person's stop posted becomes this one.
+			_ = s.enqueue(ctx, kindUpdate, "", notice, outPayload{Text: text})
+			return
+		}
+		s.post(ctx, text, nil)
 	case research.EventPlateau:
 		// Its own key, so replies in its thread become ideas like replies
 		// under an experiment.
@@ -79,7 +89,7 @@ func (s *Slack) Event(e research.Event) {
 		_ = s.enqueue(ctx, kindPost, plateauKey(e.Run.ID, e.Number), "", outPayload{Text: text})
 	case research.EventNotice:
 		if strings.TrimSpace(e.Text) != "" {
-			s.post(ctx, "ℹ️ "+escapeText(e.Text), nil)
+			s.notice(ctx, e.Run, "ℹ️ "+escapeText(e.Text))
 		}
 	case research.EventRefused, research.EventProposing:
 		// Refused proposals are retried by the loop at once and can come in
@@ -121,8 +131,29 @@ func (s *Slack) experimentStarted(ctx context.Context, exp research.Experiment, 
 	s.lastProgress[key] = s.now()
 	s.mu.Unlock()
 
+	parent := ""
+	if s.cfg.Verbosity.threadsDetails() {
+		s.mu.Lock()
+		if research.RoleOf(exp) == research.RoleBaseline && s.baselineKey[exp.RunID] == "" {
+			s.baselineKey[exp.RunID] = key
+		}
+		baseline := s.baselineKey[exp.RunID]
+		if baseline == "" {
+			baseline = expKey(research.Experiment{RunID: exp.RunID, Number: 1})
+		}
+		parent = parentKey(exp, baseline)
+		s.mu.Unlock()
+		if !s.exists(ctx, parent) {
+			parent = "" // its parent was never posted here: top level
+		}
+		if parent != "" {
+			s.mu.Lock()
+			s.threadOf[key] = parent
+			s.mu.Unlock()
+		}
+	}
 	text, blocks := expView{Exp: exp, Ideas: refs}.render()
-	_ = s.enqueue(ctx, kindPost, key, "", outPayload{Text: text, Blocks: blocks})
+	_ = s.enqueue(ctx, kindPost, key, parent, outPayload{Text: text, Blocks: blocks})
 
 	// Tell whoever suggested an idea in a thread that it is being tried,
 	// in that thread, with a link to the experiment.
@@ -142,6 +173,13 @@ func (s *Slack) experimentFinished(ctx context.Context, exp research.Experiment,
 	s.mu.Lock()
 	ideas := s.expIdeas[key]
 	delete(s.expIdeas, key)
+	// A threaded experiment's replies go in its parent's thread: a reply
+	// cannot have a thread of its own.
+	thread := key
+	if root := s.threadOf[key]; root != "" {
+		thread = root
+	}
+	delete(s.threadOf, key)
 	delete(s.lastProgress, key)
 	if tel != nil {
 		t := *tel
@@ -153,8 +191,9 @@ func (s *Slack) experimentFinished(ctx context.Context, exp research.Experiment,
 	_ = s.enqueue(ctx, kindUpdate, "", key, outPayload{Text: text, Blocks: blocks})
 	if verdict != nil && verdict.NewBest {
 		// An update notifies nobody: a new best is also said in the
-		// experiment's thread and broadcast to the channel, once.
-		_ = s.enqueue(ctx, kindPost, "", key, outPayload{Text: newBestText(exp, *verdict, best, ideas), Broadcast: true})
+		// experiment's thread (its parent's, for a confirmation) and
+		// broadcast to the channel, once.
+		_ = s.enqueue(ctx, kindPost, "", thread, outPayload{Text: newBestText(exp, *verdict, best, ideas), Broadcast: true})
 	}
 
 	if exp.Status == research.StatusCrash && !research.WasStopped(exp) {
@@ -162,7 +201,7 @@ func (s *Slack) experimentFinished(ctx context.Context, exp research.Experiment,
 		if strings.TrimSpace(tail) == "" {
 			tail = "(the log is empty)"
 		}
-		s.replyLong(ctx, key, fmt.Sprintf("Log tail of #%d", exp.Number), tail,
+		s.replyLong(ctx, thread, fmt.Sprintf("Log tail of #%d", exp.Number), tail,
 			fmt.Sprintf("exp-%d-log.txt", exp.Number))
 	}
 }
@@ -193,10 +232,25 @@ func (s *Slack) programEdited(ctx context.Context, pe research.ProgramEdit) {
 		_ = s.enqueue(ctx, kindPost, key, "", outPayload{Text: head})
 		return
 	}
+	if s.cfg.Verbosity.threadsDetails() {
+		_ = s.enqueue(ctx, kindPost, key, "", outPayload{Text: head + "; the diff is in the thread"})
+		s.replyLong(ctx, key, "program.md diff", pe.Diff, "program-md.diff")
+		return
+	}
 	if len(pe.Diff) <= inlineMax {
 		_ = s.enqueue(ctx, kindPost, key, "", outPayload{Text: head + "\n" + codeBlock(pe.Diff)})
 		return
 	}
 	_ = s.enqueue(ctx, kindPost, key, "", outPayload{Text: head + "; the diff is in the thread"})
 	s.replyLong(ctx, key, "program.md diff", pe.Diff, "program-md.diff")
+}
+
+// notice tells the channel something the loop noticed: in the run
+// header's thread when the channel is quiet, else at the top level.
+func (s *Slack) notice(ctx context.Context, run research.Run, text string) {
+	if s.cfg.Verbosity.threadsNotices() && run.ID != 0 && s.exists(ctx, runKey(run.ID)) {
+		_ = s.enqueue(ctx, kindPost, "", runKey(run.ID), outPayload{Text: text})
+		return
+	}
+	s.post(ctx, text, nil)
 }

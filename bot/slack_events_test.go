@@ -229,8 +229,13 @@ func TestRunHeaderAndProgramEdit(t *testing.T) {
 			t.Errorf("run header lacks %q: %s", want, header)
 		}
 	}
-	if txt := posts[1].Form.Get("text"); !strings.Contains(txt, "<@UALICE>") || !strings.Contains(txt, "try wider MLPs") || !strings.Contains(txt, "abcdef1") {
+	// Quiet: the edit is one channel message; its diff is in the thread.
+	posts = f.waitCalls("chat.postMessage", 3)
+	if txt := posts[1].Form.Get("text"); !strings.Contains(txt, "<@UALICE>") || !strings.Contains(txt, "the diff is in the thread") || !strings.Contains(txt, "abcdef1") {
 		t.Errorf("program edit post = %q", txt)
+	}
+	if diff := posts[2]; diff.Form.Get("thread_ts") == "" || !strings.Contains(diff.Form.Get("text"), "try wider MLPs") {
+		t.Errorf("program diff reply = %v", diff.Form)
 	}
 }
 
@@ -367,5 +372,78 @@ func TestANewBestIsBroadcastOnceAndDeltasAreThoseTheJudgeUsed(t *testing.T) {
 	}
 	if n := len(f.callsTo("chat.postMessage")); n != 4 {
 		t.Errorf("%d posts, want three starts and one new-best broadcast", n)
+	}
+}
+
+func TestAQuietChannelThreadsRepeatsConfirmationsAndNotices(t *testing.T) {
+	f := newFakeSlack(t)
+	out := newMemOutbox()
+	s := newTestSlack(t, f, newSlackFakeCtrl(), out, nil)
+	run := research.Run{ID: 7, Tag: "mar20", Branch: "autoresearch/mar20"}
+	exp := func(n int, desc string) research.Experiment {
+		return research.Experiment{ID: int64(100 + n), RunID: 7, Number: n, Description: desc, Status: research.StatusRunning}
+	}
+	finish := func(e research.Experiment, status string, val float64, v *research.Verdict) {
+		e.Status, e.Summary.ValBPB = status, val
+		s.Event(research.Event{Kind: research.EventExperimentFinished, Run: run, Experiment: &e, Verdict: v})
+	}
+	s.Event(research.Event{Kind: research.EventRunStarted, Run: run, Text: "started"})
+	base, repeat, change, confirm := exp(1, "baseline"), exp(2, "baseline (repeat 1/1)"), exp(3, "depth 8 to 10"), exp(4, "confirm #3: depth 8 to 10")
+	for _, step := range []func(){
+		func() { s.Event(research.Event{Kind: research.EventExperimentStarted, Run: run, Experiment: &base}) },
+		func() { finish(base, research.StatusKeep, 1.0, nil) },
+		func() { s.Event(research.Event{Kind: research.EventExperimentStarted, Run: run, Experiment: &repeat}) },
+		func() { finish(repeat, research.StatusDiscard, 1.002, &research.Verdict{Value: 1.002, Against: 1.0}) },
+		func() { s.Event(research.Event{Kind: research.EventNotice, Run: run, Text: "noise floor: val_bpb varies by 0.001"}) },
+		func() { s.Event(research.Event{Kind: research.EventExperimentStarted, Run: run, Experiment: &change}) },
+		func() {
+			finish(change, research.StatusDiscard, 0.999, &research.Verdict{Value: 0.999, Against: 1.001, AgainstNumbers: []int{1, 2}, Noise: 0.001})
+		},
+		func() { s.Event(research.Event{Kind: research.EventExperimentStarted, Run: run, Experiment: &confirm}) },
+		func() {
+			finish(confirm, research.StatusKeep, 0.998, &research.Verdict{Value: 0.9985, Against: 1.001, AgainstNumbers: []int{1, 2}, Noise: 0.001, NewBest: true})
+		},
+	} {
+		step()
+		deliver(t, s) // Slack answers in order; each parent is sent before its replies
+	}
+	var top, replies []string
+	parentOf := map[string]string{}
+	for _, c := range f.callsTo("chat.postMessage") {
+		text := c.Form.Get("text")
+		if th := c.Form.Get("thread_ts"); th != "" {
+			replies = append(replies, text)
+			parentOf[text] = th
+			continue
+		}
+		top = append(top, text)
+	}
+	if len(top) != 3 || !strings.Contains(top[0], "Run mar20 started") || !strings.HasPrefix(top[1], "#1 ") || !strings.HasPrefix(top[2], "#3 ") {
+		t.Fatalf("top-level messages = %q, want the run header, #1 and #3", top)
+	}
+	want := []string{"#2 ", "ℹ️ noise floor", "#4 ", "🏆 New best: #4"}
+	if len(replies) != len(want) {
+		t.Fatalf("replies = %q", replies)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(replies[i], w) {
+			t.Errorf("reply %d = %q, want %q…", i, replies[i], w)
+		}
+	}
+	// A message's ts is where its result was written (chat.update).
+	tsOf := func(prefix string) string {
+		for _, c := range f.callsTo("chat.update") {
+			if strings.HasPrefix(c.Form.Get("text"), prefix) {
+				return c.Form.Get("ts")
+			}
+		}
+		return "none"
+	}
+	if parentOf[replies[0]] != tsOf("#1 ") || parentOf[replies[2]] != tsOf("#3 ") || parentOf[replies[3]] != tsOf("#3 ") {
+		t.Errorf("threads: repeat under %q (#1 is %q), confirmation under %q and new best under %q (#3 is %q)",
+			parentOf[replies[0]], tsOf("#1 "), parentOf[replies[2]], parentOf[replies[3]], tsOf("#3 "))
+	}
+	if b := f.callsTo("chat.postMessage")[len(f.callsTo("chat.postMessage"))-1]; b.Form.Get("reply_broadcast") != "true" {
+		t.Errorf("the new best is not broadcast: %v", b.Form)
 	}
 }

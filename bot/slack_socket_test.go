@@ -107,28 +107,29 @@ func TestSocketModeCommandsEndToEnd(t *testing.T) {
 		t.Fatal("the controller was not asked for the status")
 	}
 
-	// A state change by an admin is announced in the channel with who did it.
+	// A state change by an admin: done, and answered to the person (the
+	// loop's own "paused by" message is the channel's announcement).
 	h.slash("env-2", "UALICE", slackTestChannel, "pause")
-	post := h.f.waitCalls("chat.postMessage", 1)[0]
-	if !h.ctrl.has("pause by UALICE") || !strings.Contains(post.Form.Get("text"), "<@UALICE> paused") || post.Form.Get("channel") != slackTestChannel {
-		t.Fatalf("pause: controller %v, post %v", h.ctrl.called(), post.Form)
+	ans = h.answerTo(2)
+	if !h.ctrl.has("pause by UALICE") || !strings.Contains(ans["text"].(string), "Paused") {
+		t.Fatalf("pause: controller %v, answer %v", h.ctrl.called(), ans)
 	}
 
 	// Not an admin: refused, clearly, and nothing changes.
 	h.slash("env-3", "UBOB", slackTestChannel, "stop now")
-	ans = h.answerTo(2)
+	ans = h.answerTo(3)
 	if txt := ans["text"].(string); !strings.Contains(txt, "only the run's admins") || !strings.Contains(txt, "<@UALICE>") {
 		t.Fatalf("refusal = %q", txt)
 	}
 	// Wrong channel: refused, naming the right one.
 	h.slash("env-4", "UALICE", "COTHER", "resume")
-	ans = h.answerTo(3)
+	ans = h.answerTo(4)
 	if txt := ans["text"].(string); !strings.Contains(txt, "<#"+slackTestChannel+">") {
 		t.Fatalf("wrong-channel refusal = %q", txt)
 	}
 	// Bad input gets the parser's usage error.
 	h.slash("env-5", "UALICE", slackTestChannel, "start Bad/Tag")
-	ans = h.answerTo(4)
+	ans = h.answerTo(5)
 	if txt := ans["text"].(string); !strings.Contains(txt, "usage: start TAG") {
 		t.Fatalf("usage answer = %q", txt)
 	}

@@ -64,8 +64,13 @@ func parseBotArgs(args []string, streams IO, getenv func(string) string) (*botOp
 	command := fs.String("command-name", bot.DefaultSlashCommand, "the slash command, as configured in the Slack app")
 	digestAt := fs.String("digest-at", "08:00", "local time of the morning digest (HH:MM, 24-hour clock)")
 	tz := fs.String("tz", "", "time zone of --digest-at, e.g. Europe/Berlin (default: the host's)")
+	verbosity := fs.String("channel-verbosity", string(bot.VerbosityQuiet), "what goes to the channel's top level: quiet (one message per experiment and per run event; details in threads), normal (quiet, plus the loop's notices) or all (every command's announcement too)")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
+	}
+	v, err := bot.ParseVerbosity(*verbosity)
+	if err != nil {
+		return nil, usagef("--channel-verbosity %q: want quiet (the default), normal or all", *verbosity)
 	}
 	if _, _, err := bot.ParseDigestAt(*digestAt); err != nil {
 		return nil, usagef("--digest-at %q: %v", *digestAt, err)
@@ -99,6 +104,7 @@ func parseBotArgs(args []string, streams IO, getenv func(string) string) (*botOp
 		CommandName:   "/" + strings.TrimPrefix(*command, "/"),
 		HTTPAddr:      *httpAddr,
 		Timeout:       o.loop.timeout,
+		Verbosity:     v,
 	}
 	o.slack.TrainingBudget, o.slack.TrainingBudgetFrom = research.TimeBudget(o.loop.repo)
 	if *httpAddr != "" {

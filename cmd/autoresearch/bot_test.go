@@ -500,20 +500,27 @@ func TestBotEndToEnd(t *testing.T) {
 		t.Fatalf("non-admin start answered %q", a)
 	}
 
+	// A quiet channel: the command is answered privately, and the run's
+	// header (naming who started it) is the one announcement.
 	f.slash("s1", "UALICE", "start t1")
-	f.waitPost("<@UALICE> started run *t1*")
-	f.waitPost("Run t1 started")
+	if a := f.answer("s1"); !strings.Contains(a, "Run *t1* is starting") {
+		t.Errorf("start answered %q", a)
+	}
+	header := f.waitPost("Run t1 started")
+	if !strings.Contains(header.blocks(), "<@UALICE>") {
+		t.Errorf("the run header does not name who started it: %s", header.blocks())
+	}
 	exp1 := f.waitPost("#1 running: baseline")
 	exp1TS := exp1.Form.Get("_ts")
 
 	// Pause while the baseline trains: the loop holds after it.
 	f.slash("s2", "UALICE", "pause")
-	f.waitPost("<@UALICE> paused the run")
+	f.waitPost("⏸️ Paused by <@UALICE>")
 	os.Remove(hold)
 	upd := f.waitFor("the baseline's result", "chat.update", func(c slackCall) bool {
 		return c.Form.Get("ts") == exp1TS && strings.Contains(c.text(), "keep")
 	})
-	if !strings.Contains(upd.text(), "val_bpb *1.500000*") {
+	if !strings.Contains(upd.text(), "val_bpb 1.500000") {
 		t.Errorf("baseline update = %q", upd.text())
 	}
 	touch(t, hold)
@@ -530,7 +537,7 @@ func TestBotEndToEnd(t *testing.T) {
 	})
 
 	f.slash("s3", "UALICE", "resume")
-	f.waitPost("<@UALICE> resumed the run")
+	f.waitPost("▶️ Resumed by <@UALICE>")
 	exp2 := f.waitFor("experiment 2 with the idea", "chat.postMessage", func(c slackCall) bool {
 		return strings.HasPrefix(c.text(), "#2 running") && strings.Contains(c.blocks(), "idea from <@UALICE>")
 	})
@@ -544,17 +551,24 @@ func TestBotEndToEnd(t *testing.T) {
 	upd = f.waitFor("experiment 2's result", "chat.update", func(c slackCall) bool {
 		return c.Form.Get("ts") == exp2.Form.Get("_ts") && !strings.Contains(c.text(), "running")
 	})
-	if !strings.Contains(upd.text(), "val_bpb *1.250000*") || !strings.Contains(upd.text(), "new best") {
+	if !strings.Contains(upd.text(), "val_bpb 1.250000") || !strings.Contains(upd.text(), "new best") {
 		t.Errorf("experiment 2 update = %q", upd.text())
 	}
+	// An update notifies nobody: the new best is broadcast from its thread.
+	f.waitFor("the new best's broadcast", "chat.postMessage", func(c slackCall) bool {
+		return c.Form.Get("thread_ts") == exp2.Form.Get("_ts") && c.Form.Get("reply_broadcast") == "true" &&
+			strings.Contains(c.text(), "New best: #2") && strings.Contains(c.text(), "idea from <@UALICE>")
+	})
 
 	f.slash("s4", "UBOB", "status")
 	if a := f.answer("s4"); !strings.Contains(a, "run t1 on autoresearch/t1") || !strings.Contains(a, "1.250000") {
 		t.Errorf("status = %q", a)
 	}
 	f.slash("s5", "UALICE", "stop")
-	f.waitPost("<@UALICE> stopped the run")
-	f.waitPost("Run t1 stopped")
+	stopping := f.waitPost("<@UALICE> is stopping the run")
+	f.waitFor("the stop notice turned into the run's end", "chat.update", func(c slackCall) bool {
+		return c.Form.Get("ts") == stopping.Form.Get("_ts") && strings.Contains(c.text(), "Run t1 stopped by <@UALICE>")
+	})
 
 	// `digest` posts the numbers now, with the kept improvement and the
 	// progress chart (a PNG uploaded into the digest's thread).
@@ -790,6 +804,7 @@ func TestBotRefusesBadInput(t *testing.T) {
 	}{
 		{"digest time", nil, []string{"--digest-at", "25:00"}, `--digest-at "25:00"`},
 		{"time zone", nil, []string{"--tz", "Mars/Olympus"}, `--tz "Mars/Olympus" is not a known time zone`},
+		{"verbosity", nil, []string{"--channel-verbosity", "loud"}, `--channel-verbosity "loud": want quiet (the default), normal or all`},
 		{"command name", nil, []string{"--command-name", "/Auto Research"}, "--command-name"},
 		{"no bot token", map[string]string{"SLACK_BOT_TOKEN": ""}, nil, "SLACK_BOT_TOKEN: not set"},
 		{"user token", map[string]string{"SLACK_BOT_TOKEN": "xoxp-1"}, nil, "is a user token (xoxp-), not a bot token"},
