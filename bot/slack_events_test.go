@@ -394,7 +394,9 @@ func TestAQuietChannelThreadsRepeatsConfirmationsAndNotices(t *testing.T) {
 		func() { finish(base, research.StatusKeep, 1.0, nil) },
 		func() { s.Event(research.Event{Kind: research.EventExperimentStarted, Run: run, Experiment: &repeat}) },
 		func() { finish(repeat, research.StatusDiscard, 1.002, &research.Verdict{Value: 1.002, Against: 1.0}) },
-		func() { s.Event(research.Event{Kind: research.EventNotice, Run: run, Text: "noise floor: val_bpb varies by 0.001"}) },
+		func() {
+			s.Event(research.Event{Kind: research.EventNotice, Run: run, Text: "noise floor: val_bpb varies by 0.001"})
+		},
 		func() { s.Event(research.Event{Kind: research.EventExperimentStarted, Run: run, Experiment: &change}) },
 		func() {
 			finish(change, research.StatusDiscard, 0.999, &research.Verdict{Value: 0.999, Against: 1.001, AgainstNumbers: []int{1, 2}, Noise: 0.001})
