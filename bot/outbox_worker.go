@@ -154,12 +154,14 @@ func (w *outboxWorker) passOnce(ctx context.Context) (wait time.Duration, progre
 			}
 			continue
 		}
-		ts, err := w.deliver(ctx, m)
+		ts, err := w.deliverThroughShutdown(ctx, m)
 		var blocked *blockedError
 		switch {
 		case err == nil:
 			w.backoff = 0
-			if err := w.out.MarkSent(ctx, m.ID, ts); err != nil {
+			// Recorded even when shutdown began meanwhile: the message was
+			// sent, and an unrecorded one is sent again at the flush.
+			if err := w.out.MarkSent(context.WithoutCancel(ctx), m.ID, ts); err != nil {
 				// Sent but not recorded: it will be sent again. Better twice
 				// than lost; say so.
 				w.log.Error("slack outbox: recording a sent message", "id", m.ID, "err", err)
@@ -210,6 +212,24 @@ func supersededUpdate(m store.Message, later []store.Message) bool {
 		}
 	}
 	return false
+}
+
+// inFlightGrace is how long a request already on its way to Slack may go
+// on after shutdown began: cut off, Slack may have posted it without the
+// bot knowing, and the flush would post it a second time.
+const inFlightGrace = 2 * time.Second
+
+// deliverThroughShutdown delivers m; a request in flight when ctx ends gets
+// inFlightGrace to finish.
+func (w *outboxWorker) deliverThroughShutdown(ctx context.Context, m store.Message) (string, error) {
+	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(inFlightGrace, cancel)
+		context.AfterFunc(dctx, func() { t.Stop() })
+	})
+	defer stop()
+	return w.deliver(dctx, m)
 }
 
 // blockedError: the message needs the ts of a message not sent yet.

@@ -199,7 +199,7 @@ func (f *slackServer) snapshot() []slackCall {
 // deadline only bounds a failing test; nothing is timed.
 func (f *slackServer) waitFor(what, method string, match func(slackCall) bool) slackCall {
 	f.t.Helper()
-	deadline := time.After(60 * time.Second)
+	deadline := time.After(3 * time.Minute) // a last guard: a loaded machine is slow
 	for {
 		for _, c := range f.snapshot() {
 			if c.Method == method && match(c) {
