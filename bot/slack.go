@@ -260,7 +260,7 @@ func (s *Slack) enqueue(ctx context.Context, kind, key, threadKey string, p outP
 		s.log.Error("slack: queueing a message failed; it is lost", "key", key, "kind", kind, "err", err)
 		return err
 	}
-	if kind == kindPost && key != "" {
+	if (kind == kindPost || kind == kindFile) && key != "" {
 		s.queued.first(key)
 	}
 	s.worker.nudge()

@@ -202,6 +202,9 @@ func (v expView) render() (text string, blocks json.RawMessage) {
 		bs = append(bs, contextBlock("🖥️ "+escapeText(gpu)))
 		text += " — " + gpu
 	}
+	if e.RunID != 0 {
+		bs = append(bs, experimentButtons(e))
+	}
 	return truncate(text, 3000), blocksJSON(bs...)
 }
 
@@ -336,5 +339,6 @@ func runHeader(r research.Run, how string, lim limits, command string) (string, 
 	body := strings.Join(facts, "  ·  ")
 	text := fmt.Sprintf("🚀 %s: branch %s", title, r.Branch)
 	return text, blocksJSON(headerBlock("🚀 "+title), sectionBlock(body),
-		contextBlock("Reply in an experiment's thread to suggest an idea; `"+command+" help` for commands."))
+		contextBlock("Reply in an experiment's thread to suggest an idea; `"+command+" help` for commands."),
+		runButtons(r))
 }

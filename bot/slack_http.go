@@ -88,7 +88,7 @@ func (s *Slack) serveInteractive(w http.ResponseWriter, r *http.Request, body []
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
-	resp := s.handleInteraction(r.Context(), []byte(form.Get("payload")))
+	resp := s.routeInteraction(r.Context(), []byte(form.Get("payload")))
 	if resp == nil {
 		w.WriteHeader(http.StatusOK)
 		return

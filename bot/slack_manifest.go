@@ -51,6 +51,10 @@ func SlackManifest(command, baseURL string) []byte {
 		"features": map[string]any{
 			"bot_user":       map[string]any{"display_name": "autoresearch", "always_online": true},
 			"slash_commands": []any{slash},
+			"shortcuts": []any{map[string]any{
+				"name": "Suggest as idea", "type": "message", "callback_id": suggestIdeaCallbackID,
+				"description": "Pin this message as an idea for the next experiments",
+			}},
 		},
 		"oauth_config": map[string]any{"scopes": map[string]any{"bot": slackBotScopes}},
 		"settings": map[string]any{

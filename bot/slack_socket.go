@@ -81,7 +81,7 @@ func (s *Slack) socketEvent(ctx context.Context, client *socketmode.Client, evt 
 		req := evt.Request
 		// The answer to a modal submission is its ack, so it is computed
 		// first; it only reads local state.
-		s.ack(client, req, s.handleInteraction(ctx, req.Payload))
+		s.ack(client, req, s.routeInteraction(ctx, req.Payload))
 	}
 }
 

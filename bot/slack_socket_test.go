@@ -302,3 +302,31 @@ func TestAckDoesNotWaitForTheWork(t *testing.T) {
 		t.Fatalf("answer = %v", ans)
 	}
 }
+
+func TestSocketModeButtonIsAckedAndActsOnce(t *testing.T) {
+	h := newSocketHarness(t, "UALICE")
+	h.ctrl.mu.Lock()
+	h.ctrl.exps[3] = research.Experiment{ID: 33, RunID: 7, Number: 3, Status: research.StatusDiscard, Description: "raise LR",
+		Diff: "diff --git a/train.py b/train.py\n-LR = 0.02\n+LR = 0.04\n"}
+	h.ctrl.mu.Unlock()
+	press := func(id, ts string) {
+		h.envelope("interactive", id, map[string]any{
+			"type": "block_actions", "user": map[string]any{"id": "UBOB"}, "channel": map[string]any{"id": slackTestChannel},
+			"message": map[string]any{"ts": "1700000000.000003"},
+			"actions": []any{map[string]any{"action_id": actionDiff, "value": "7:3", "action_ts": ts}},
+		}, 0)
+		if got, _ := h.ack(); got != id {
+			t.Fatalf("ack for %q, want %q", got, id)
+		}
+	}
+	press("env-b1", "1700000100.000001")
+	post := h.f.waitCalls("chat.postMessage", 1)[0]
+	if post.Form.Get("thread_ts") != "1700000000.000003" || !strings.Contains(post.Form.Get("text"), "Diff of #3") {
+		t.Fatalf("diff post = %v", post.Form)
+	}
+	press("env-b2", "1700000101.000001")
+	h.f.waitCalls("chat.postEphemeral", 1)
+	if n := len(h.f.callsTo("chat.postMessage")); n != 1 {
+		t.Errorf("%d posts after two presses", n)
+	}
+}

@@ -1,0 +1,108 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/autoresearch/autoresearch/research"
+)
+
+// pinIdeaMeta travels in the modal's private_metadata: which experiment
+// the follow-up idea is about and the thread to answer in.
+type pinIdeaMeta struct {
+	Run    int64  `json:"run"`
+	Number int    `json:"n"`
+	Exp    int64  `json:"exp"`
+	Thread string `json:"thread"`
+}
+
+// pinIdeaView is the one-field modal of *Pin follow-up idea*.
+func pinIdeaView(run int64, n int, thread string, expID int64) json.RawMessage {
+	meta, _ := json.Marshal(pinIdeaMeta{Run: run, Number: n, Exp: expID, Thread: thread})
+	view := map[string]any{
+		"type":             "modal",
+		"callback_id":      pinIdeaCallbackID,
+		"private_metadata": string(meta),
+		"title":            map[string]any{"type": "plain_text", "text": fmt.Sprintf("Idea after #%d", n)},
+		"submit":           map[string]any{"type": "plain_text", "text": "Pin idea"},
+		"close":            map[string]any{"type": "plain_text", "text": "Cancel"},
+		"blocks": []any{map[string]any{
+			"type": "input", "block_id": pinIdeaBlock,
+			"label": map[string]any{"type": "plain_text", "text": "What should a next experiment try?"},
+			"element": map[string]any{"type": "plain_text_input", "action_id": pinIdeaAction, "multiline": true,
+				"max_length": ideaMaxChars},
+		}},
+	}
+	raw, _ := json.Marshal(view)
+	return raw
+}
+
+// pinIdeaSubmitted pins the modal's idea, or keeps the modal open with
+// what is wrong under the field.
+func (s *Slack) pinIdeaSubmitted(ctx context.Context, p actionPayload) json.RawMessage {
+	if err := s.auth.maySteer(p.User.ID, "add ideas"); err != nil {
+		return viewErrors(map[string]string{pinIdeaBlock: err.Error()})
+	}
+	var meta pinIdeaMeta
+	_ = json.Unmarshal([]byte(p.View.PrivateMetadata), &meta)
+	text := strings.TrimSpace(p.View.State.Values[pinIdeaBlock][pinIdeaAction].Value)
+	switch {
+	case text == "":
+		return viewErrors(map[string]string{pinIdeaBlock: "Write the idea, or cancel."})
+	case utf8.RuneCountInString(text) > ideaMaxChars:
+		return viewErrors(map[string]string{pinIdeaBlock: fmt.Sprintf("An idea is at most %d characters.", ideaMaxChars)})
+	}
+	idea, err := s.ctrl.AddIdea(ctx, research.Idea{Text: text, Author: p.User.ID, Source: "button",
+		ThreadTS: meta.Thread, FromExp: meta.Exp})
+	if err != nil {
+		return viewErrors(map[string]string{pinIdeaBlock: "Not pinned: " + err.Error()})
+	}
+	s.log.Info("slack: idea pinned from a button", "user", p.User.ID, "id", idea.ID, "after", meta.Number)
+	if meta.Thread != "" {
+		_ = s.enqueue(ctx, kindPost, "", "", outPayload{ThreadTS: meta.Thread,
+			Text: fmt.Sprintf("💡 %s pinned idea [%d] after #%d: %s", mention(p.User.ID), idea.ID, meta.Number, escapeText(truncate(oneLine(idea.Text), 300)))})
+	}
+	return nil
+}
+
+// suggestIdea is the *Suggest as idea* message shortcut: the message's
+// text becomes a pinned idea credited to whoever wrote it.
+func (s *Slack) suggestIdea(ctx context.Context, p actionPayload) {
+	if err := s.steer(p, "add ideas"); err != nil {
+		s.tell(ctx, p, "⚠️ "+err.Error())
+		return
+	}
+	text := strings.TrimSpace(decodeInbound(p.Message.Text))
+	if text == "" {
+		s.tell(ctx, p, "⚠️ That message has no text to take as an idea.")
+		return
+	}
+	if utf8.RuneCountInString(text) > ideaMaxChars {
+		s.tell(ctx, p, fmt.Sprintf("⚠️ That message is longer than an idea may be (%d characters); pin a shorter summary with `%s idea TEXT`.", ideaMaxChars, s.cfg.CommandName))
+		return
+	}
+	if !s.seen.first("suggest:" + p.Message.TS) {
+		s.tell(ctx, p, "That message is already a pinned idea.")
+		return
+	}
+	author := p.Message.User
+	if author == "" || p.Message.BotID != "" {
+		author = p.User.ID // a bot's message is credited to who picked it
+	}
+	idea, err := s.ctrl.AddIdea(ctx, research.Idea{Text: text, Author: author, Source: "shortcut",
+		ThreadTS: p.Message.ThreadTS, MessageTS: p.Message.TS})
+	if err != nil {
+		s.tell(ctx, p, "⚠️ Not pinned: "+escapeText(err.Error()))
+		return
+	}
+	_ = s.enqueue(ctx, kindReaction, "", "", outPayload{Reaction: "bulb", TargetTS: p.Message.TS})
+	s.tell(ctx, p, fmt.Sprintf("💡 Pinned idea [%d] from %s: %s", idea.ID, mention(author), escapeText(truncate(oneLine(idea.Text), 300))))
+}
+
+// decodeInbound undoes Slack's escaping of &, < and > in message text, once.
+func decodeInbound(s string) string {
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+}
