@@ -212,6 +212,19 @@ func TestGoldenRunHeaderStatusAndDigest(t *testing.T) {
 	}
 	golden(t, "status.txt", FormatStatus(st))
 
+	recent := []research.Experiment{base, best}
+	home := homeView(st, recent, true, "/autoresearch", time.Date(2026, 3, 20, 7, 58, 0, 0, time.UTC))
+	var hv struct {
+		Blocks json.RawMessage `json:"blocks"`
+	}
+	if err := json.Unmarshal(home, &hv); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range blocksProblems(string(hv.Blocks), limitViewBlocks) {
+		t.Errorf("App Home: %s", p)
+	}
+	golden(t, "app-home.txt", phoneRender(t, "(App Home)", hv.Blocks))
+
 	history, night := digestCrafted()
 	d := BuildDigest(history, night, digestIdeas(), 0, digestFrom, digestTo)
 	d.Tag, d.NoiseFloor = "mar3", 0.002

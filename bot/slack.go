@@ -91,6 +91,7 @@ type Slack struct {
 	threadOf    map[string]string
 	baselineKey map[int64]string
 	stopNotice  string
+	home        homeViewers
 	// lastTelemetry is the GPU telemetry of the latest finished experiment
 	// that had some, for `status`.
 	lastTelemetry *expTelemetry
@@ -210,6 +211,7 @@ func (s *Slack) Run(ctx context.Context) error {
 		err = s.runHTTP(runCtx)
 	}
 	stopRun()
+	s.stopHomeRefresh()
 	s.tasks.Wait()
 	<-workerDone
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {

@@ -131,8 +131,11 @@ func (s *Slack) handleActions(ctx context.Context, p actionPayload) {
 
 // steer checks that the person may do what a button does.
 func (s *Slack) steer(p actionPayload, what string) error {
-	if err := s.auth.inChannel(p.User.ID, p.Channel.ID); err != nil {
-		return err
+	// A button in the App Home has no channel; elsewhere it must be ours.
+	if p.Channel.ID != "" {
+		if err := s.auth.inChannel(p.User.ID, p.Channel.ID); err != nil {
+			return err
+		}
 	}
 	if err := s.auth.maySteer(p.User.ID, what); err != nil {
 		return &mrkdwnError{"🚫 " + err.Error()}

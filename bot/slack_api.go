@@ -30,6 +30,8 @@ type slackAPI interface {
 	Respond(ctx context.Context, responseURL string, m chatMessage, inChannel bool) error
 	AddReaction(ctx context.Context, channel, ts, name string) error
 	OpenView(ctx context.Context, triggerID string, view json.RawMessage) error
+	// PublishView sets user's App Home tab.
+	PublishView(ctx context.Context, user string, view json.RawMessage) error
 	// UploadFile shares content as a file (the v2 upload flow).
 	UploadFile(ctx context.Context, f fileUpload) error
 }
@@ -282,6 +284,15 @@ func (a *slackGoAPI) OpenView(ctx context.Context, triggerID string, view json.R
 	}
 	_, err := a.c.OpenViewContext(ctx, triggerID, v)
 	return classify("views.open", err)
+}
+
+func (a *slackGoAPI) PublishView(ctx context.Context, user string, view json.RawMessage) error {
+	var v slack.HomeTabViewRequest
+	if err := json.Unmarshal(view, &v); err != nil {
+		return &APIError{Method: "views.publish", Code: "invalid_view"}
+	}
+	_, err := a.c.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: v})
+	return classify("views.publish", err)
 }
 
 func (a *slackGoAPI) UploadFile(ctx context.Context, f fileUpload) error {

@@ -19,6 +19,11 @@ func (s *Slack) Event(e research.Event) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	switch e.Kind {
+	case research.EventRunStarted, research.EventExperimentStarted, research.EventExperimentFinished,
+		research.EventPaused, research.EventResumed, research.EventRunStopped:
+		s.homeChanged()
+	}
+	switch e.Kind {
 	case research.EventRunStarted:
 		text, blocks := runHeader(e.Run, e.Text, s.limits(), s.cfg.CommandName)
 		_ = s.enqueue(ctx, kindPost, runKey(e.Run.ID), "", outPayload{Text: text, Blocks: blocks})

@@ -150,7 +150,7 @@ func (f *fakeSlack) defaultAnswer(c apiCall) string {
 		return fmt.Sprintf(`{"ok":true,"channel":%q,"ts":%q,"text":""}`, c.Form.Get("channel"), c.Form.Get("ts"))
 	case "chat.postEphemeral":
 		return `{"ok":true,"message_ts":"1700000000.999999"}`
-	case "views.open":
+	case "views.open", "views.publish":
 		return `{"ok":true,"view":{"id":"V1"}}`
 	case "files.getUploadURLExternal":
 		return fmt.Sprintf(`{"ok":true,"upload_url":%q,"file_id":"F1"}`, f.srv.URL+"/upload/F1")

@@ -36,7 +36,7 @@ func SlackManifest(command, baseURL string) []byte {
 		"usage_hint":    "help | status | start TAG | idea TEXT | program | results [N]",
 		"should_escape": false,
 	}
-	events := map[string]any{"bot_events": []string{"message.channels", "message.groups"}}
+	events := map[string]any{"bot_events": []string{"message.channels", "message.groups", "app_home_opened"}}
 	interactivity := map[string]any{"is_enabled": true}
 	if baseURL != "" {
 		slash["url"] = baseURL + "/slack/commands"
@@ -50,6 +50,7 @@ func SlackManifest(command, baseURL string) []byte {
 		},
 		"features": map[string]any{
 			"bot_user":       map[string]any{"display_name": "autoresearch", "always_online": true},
+			"app_home":       map[string]any{"home_tab_enabled": true, "messages_tab_enabled": false},
 			"slash_commands": []any{slash},
 			"shortcuts": []any{map[string]any{
 				"name": "Suggest as idea", "type": "message", "callback_id": suggestIdeaCallbackID,

@@ -44,6 +44,10 @@ func (s *Slack) handleEvent(ctx context.Context, env eventEnvelope) {
 		s.log.Warn("slack: unreadable event", "event_id", env.EventID, "err", err)
 		return
 	}
+	if ev.Type == "app_home_opened" {
+		s.homeOpened(ctx, ev.User)
+		return
+	}
 	if ev.Type != "message" {
 		s.log.Debug("slack: event ignored", "type", ev.Type)
 		return
