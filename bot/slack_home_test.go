@@ -38,7 +38,7 @@ func TestAppHomeShowsTheRunAndIsRefreshedByResults(t *testing.T) {
 	h.ctrl.status = research.Status{Active: true, Phase: research.PhaseTraining,
 		Run:     &research.Run{ID: 7, Tag: "mar20", Branch: "autoresearch/mar20", Noise: 0.0004},
 		Current: &cur, Progress: &research.Progress{Percent: 41, Loss: 3.21, Remaining: 177 * time.Second},
-		Best:    &best, Baseline: &base, Counts: research.Counts{Keep: 2, Discard: 7, Running: 1},
+		Best: &best, Baseline: &base, Counts: research.Counts{Keep: 2, Discard: 7, Running: 1},
 		OpenIdeas: []research.Idea{{ID: 3, Text: "try <rotary>", Author: "UBOB"}}}
 	h.ctrl.exps[2], h.ctrl.exps[1] = best, base
 
