@@ -33,6 +33,12 @@ type Config struct {
 	ConfirmSigma        float64             // gains below this many σ of noise are rerun before a keep (default 2)
 	PlateauAfter        int                 // experiments without a keep before asking for a new direction (default 15; -1 = never)
 	IdeasPerProposal    int                 // open ideas one proposal is given, oldest first (default 1)
+	// Review holds each proposal for a person's approval (needs a
+	// Reviewer); ReviewTimeout decides an unanswered one by ReviewDefault
+	// (ReviewApprove or ReviewSkip; 0: wait for ever).
+	Review        bool
+	ReviewTimeout time.Duration
+	ReviewDefault string
 	Protected           []string            // regexps of lines that compute or print the metric (default DefaultProtected)
 	TokenBudget         int64               // LLM tokens per run; 0 = unlimited
 	CostBudget          float64             // USD per run; 0 = unlimited (needs CostOf)
@@ -78,6 +84,9 @@ func (c Config) WithDefaults(repoDir string) Config {
 	}
 	if c.PlateauAfter == 0 {
 		c.PlateauAfter = 15 // negative means none; WithDefaults may run twice
+	}
+	if c.ReviewDefault == "" {
+		c.ReviewDefault = ReviewApprove
 	}
 	if c.IdeasPerProposal <= 0 {
 		c.IdeasPerProposal = 1

@@ -23,6 +23,9 @@ type Manager struct {
 	Proposer Proposer
 	Trainer  Trainer
 	Observer Observer
+	// Reviewer asks people to approve proposals when the review gate is on
+	// (Config.Review, SetReview); nil: no gate.
+	Reviewer Reviewer
 	GPU      GPUMonitor // nil: no telemetry, no preflight
 	// Worktree makes (or reuses) a working copy named name at commit, whose
 	// commits land in Repo: needed for several slots and for pipelining.
@@ -32,6 +35,7 @@ type Manager struct {
 	Now      func() time.Time
 
 	once     sync.Once // applies the config's defaults before first use
+	review   reviewSwitch
 	mu       sync.Mutex
 	sess     *session
 	reattach []Experiment // running when the bot died, on trainers that can follow them
@@ -40,7 +44,10 @@ type Manager struct {
 // setup fills the config's defaults once, before any method reads it, so
 // front ends may call in from several goroutines.
 func (m *Manager) setup() {
-	m.once.Do(func() { m.Config = m.Config.WithDefaults(m.Repo.Root()) })
+	m.once.Do(func() {
+		m.Config = m.Config.WithDefaults(m.Repo.Root())
+		m.review.on.Store(m.Config.Review)
+	})
 }
 
 func (m *Manager) logger() *slog.Logger {

@@ -31,6 +31,17 @@ func (s *session) proposerLoop() {
 			return
 		}
 		c, err := s.proposeOne()
+		if err == nil && c != nil && m.Reviewing() {
+			s.mu.Lock()
+			number := s.started + s.handed + 1
+			s.mu.Unlock()
+			if !s.review(c, number) {
+				if s.stopping() {
+					return
+				}
+				c = nil // not trained: the next proposal hears why
+			}
+		}
 		if err != nil {
 			if s.stopping() {
 				return
@@ -138,6 +149,7 @@ func (s *session) proposeOne() (*candidate, error) {
 		req.Fix = &f
 	}
 	req.Check = func() error { return s.checkProposal(run.BestCommit, history) }
+	req.Feedback = s.takeReviewFeedback()
 
 	if err := s.checker.Snapshot(); err != nil {
 		return nil, err

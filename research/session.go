@@ -54,6 +54,9 @@ type session struct {
 	baselineRuns  int          // baseline runs still to finish (incl. repeats)
 	sinceKeep     int
 	bestNumbers   []int // the experiments whose (mean) val_bpb is the best, when known
+	// reviewFeedback tells the next proposal why a reviewer did not let the
+	// last one train.
+	reviewFeedback string
 	budgetWarned  bool
 	reattach      []Experiment   // experiments whose jobs survived a restart
 	handed        int            // proposals handed to a slot that has not started them yet
