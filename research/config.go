@@ -12,39 +12,39 @@ type Config struct {
 	ReadOnly []string // files verified unchanged before every run (default prepare.py)
 	Program  string   // the human's research instructions (default program.md)
 
-	StateDir            string              // store, logs (default REPO/.autoresearch)
-	TrainTimeout        time.Duration       // hard limit per training run (default 10m)
-	MinDelta            float64             // a keep must beat the best by more than this (default 0)
-	MaxExperiments      int                 // 0 = forever; the baseline counts as one
-	FixAttempts         int                 // crash-fix attempts per idea (default 2; -1 = none)
-	ProposeTries        int                 // refused proposals retried with feedback per experiment (default 3)
-	MaxProposerFailures int                 // consecutive proposer errors before pausing (default 3)
-	Python              string              // interpreter for the syntax check (default python3; "" skips when absent)
-	RunLog              bool                // also write run.log in the repo like upstream (default true via WithDefaults)
-	Author              Signature           // author of experiment commits
-	GPU                 string              // what the run trains on, for headers and results
-	Model               string              // the proposer's model name, for headers
-	ProposerName        string              // llm, command, sweep
-	TrainEnv            []string            // extra environment for the trainer (CUDA_VISIBLE_DEVICES=...)
-	ProgressEvery       time.Duration       // minimum interval between progress events (default 1s)
-	Slots               []SlotSpec          // where experiments train; empty: one slot in the main worktree
-	Pipeline            bool                // propose the next change while the current one trains
-	BaselineRepeats     int                 // extra baseline runs to estimate noise (default 2; -1 = none)
-	ConfirmSigma        float64             // gains below this many σ of noise are rerun before a keep (default 2)
-	PlateauAfter        int                 // experiments without a keep before asking for a new direction (default 15; -1 = never)
-	IdeasPerProposal    int                 // open ideas one proposal is given, oldest first (default 1)
+	StateDir            string        // store, logs (default REPO/.autoresearch)
+	TrainTimeout        time.Duration // hard limit per training run (default 10m)
+	MinDelta            float64       // a keep must beat the best by more than this (default 0)
+	MaxExperiments      int           // 0 = forever; the baseline counts as one
+	FixAttempts         int           // crash-fix attempts per idea (default 2; -1 = none)
+	ProposeTries        int           // refused proposals retried with feedback per experiment (default 3)
+	MaxProposerFailures int           // consecutive proposer errors before pausing (default 3)
+	Python              string        // interpreter for the syntax check (default python3; "" skips when absent)
+	RunLog              bool          // also write run.log in the repo like upstream (default true via WithDefaults)
+	Author              Signature     // author of experiment commits
+	GPU                 string        // what the run trains on, for headers and results
+	Model               string        // the proposer's model name, for headers
+	ProposerName        string        // llm, command, sweep
+	TrainEnv            []string      // extra environment for the trainer (CUDA_VISIBLE_DEVICES=...)
+	ProgressEvery       time.Duration // minimum interval between progress events (default 1s)
+	Slots               []SlotSpec    // where experiments train; empty: one slot in the main worktree
+	Pipeline            bool          // propose the next change while the current one trains
+	BaselineRepeats     int           // extra baseline runs to estimate noise (default 2; -1 = none)
+	ConfirmSigma        float64       // gains below this many σ of noise are rerun before a keep (default 2)
+	PlateauAfter        int           // experiments without a keep before asking for a new direction (default 15; -1 = never)
+	IdeasPerProposal    int           // open ideas one proposal is given, oldest first (default 1)
 	// Review holds each proposal for a person's approval (needs a
 	// Reviewer); ReviewTimeout decides an unanswered one by ReviewDefault
 	// (ReviewApprove or ReviewSkip; 0: wait for ever).
-	Review        bool
-	ReviewTimeout time.Duration
-	ReviewDefault string
-	Protected           []string            // regexps of lines that compute or print the metric (default DefaultProtected)
-	TokenBudget         int64               // LLM tokens per run; 0 = unlimited
-	CostBudget          float64             // USD per run; 0 = unlimited (needs CostOf)
-	CostOf              func(Usage) float64 // price of a usage in USD (nil: unknown)
-	GPUIndex            int                 // the GPU experiments train on (preflight and telemetry)
-	GPUSampleEvery      time.Duration       // telemetry sampling interval (default 2s)
+	Review         bool
+	ReviewTimeout  time.Duration
+	ReviewDefault  string
+	Protected      []string            // regexps of lines that compute or print the metric (default DefaultProtected)
+	TokenBudget    int64               // LLM tokens per run; 0 = unlimited
+	CostBudget     float64             // USD per run; 0 = unlimited (needs CostOf)
+	CostOf         func(Usage) float64 // price of a usage in USD (nil: unknown)
+	GPUIndex       int                 // the GPU experiments train on (preflight and telemetry)
+	GPUSampleEvery time.Duration       // telemetry sampling interval (default 2s)
 }
 
 // WithDefaults fills unset fields for a repository rooted at repoDir.
