@@ -34,6 +34,8 @@ type messageEvent struct {
 	TS       string        `json:"ts"`
 	ThreadTS string        `json:"thread_ts"`
 	Message  *messageEvent `json:"message"`
+	// PreviousMessage is an edit's version before the change.
+	PreviousMessage *messageEvent `json:"previous_message"`
 }
 
 // handleEvent handles one Events API event (already acknowledged and
@@ -69,6 +71,12 @@ func (s *Slack) handleMessage(ctx context.Context, ev messageEvent) {
 		edited = true
 		inner := *ev.Message
 		inner.Channel = ev.Channel
+		// Slack also sends message_changed when it adds a link preview:
+		// the text is the same, and the idea must not be touched.
+		if prev := ev.PreviousMessage; prev != nil &&
+			strings.TrimSpace(decodeSlackText(prev.Text)) == strings.TrimSpace(decodeSlackText(inner.Text)) {
+			return
+		}
 		ev = inner
 	default:
 		// bot_message, message_deleted, channel_join, file_share without text...
@@ -81,7 +89,8 @@ func (s *Slack) handleMessage(ctx context.Context, ev messageEvent) {
 	if ev.ThreadTS == "" || ev.ThreadTS == ev.TS {
 		return // not a reply
 	}
-	text := strings.TrimSpace(ev.Text)
+	// Slack sends the text entity-encoded; decode it once, here.
+	text := strings.TrimSpace(decodeSlackText(ev.Text))
 	if text == "" {
 		return
 	}
@@ -100,7 +109,7 @@ func (s *Slack) handleMessage(ctx context.Context, ev messageEvent) {
 	if err := s.auth.maySteer(ev.User, "add ideas"); err != nil {
 		log.Warn("slack: thread idea refused: not an admin")
 		if perr := s.api.PostEphemeral(ctx, ev.Channel, ev.User, chatMessage{
-			Text: "🚫 " + err.Error() + " Your reply was not taken as an idea.", ThreadTS: ev.ThreadTS,
+			Text: "🚫 " + escapeText(err.Error()) + " Your reply was not taken as an idea.", ThreadTS: ev.ThreadTS,
 		}); perr != nil {
 			log.Error("slack: telling a person their idea was refused", "err", perr)
 		}

@@ -39,6 +39,9 @@ type Config struct {
 	CostOf              func(Usage) float64 // price of a usage in USD (nil: unknown)
 	GPUIndex            int                 // the GPU experiments train on (preflight and telemetry)
 	GPUSampleEvery      time.Duration       // telemetry sampling interval (default 2s)
+	// Redactor hides the process's secrets in everything the loop stores or
+	// hands on (logs, log tails, crash reasons, crash-fix prompts); nil: none.
+	Redactor *Redactor
 }
 
 // WithDefaults fills unset fields for a repository rooted at repoDir.
