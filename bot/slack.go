@@ -41,6 +41,9 @@ type SlackConfig struct {
 	// Redactor hides the process's secrets in everything posted, updated
 	// or uploaded; nil: none.
 	Redactor *research.Redactor
+	// ProgramMaxBytes caps program.md edits made in the modal (default
+	// research.DefaultProgramMaxBytes); the loop enforces the same cap.
+	ProgramMaxBytes int
 }
 
 func (s *Slack) limits() limits {

@@ -42,6 +42,9 @@ type Config struct {
 	// Redactor hides the process's secrets in everything the loop stores or
 	// hands on (logs, log tails, crash reasons, crash-fix prompts); nil: none.
 	Redactor *Redactor
+	// ProgramMaxBytes caps program.md after an edit or append (default
+	// DefaultProgramMaxBytes).
+	ProgramMaxBytes int
 }
 
 // WithDefaults fills unset fields for a repository rooted at repoDir.
@@ -93,6 +96,9 @@ func (c Config) WithDefaults(repoDir string) Config {
 	}
 	if c.GPUSampleEvery == 0 {
 		c.GPUSampleEvery = 2 * time.Second
+	}
+	if c.ProgramMaxBytes <= 0 {
+		c.ProgramMaxBytes = DefaultProgramMaxBytes
 	}
 	if c.ProgressEvery == 0 {
 		c.ProgressEvery = time.Second

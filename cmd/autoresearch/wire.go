@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/agent"
@@ -30,7 +31,7 @@ func openStore(stateDir string) (*store.DB, error) {
 }
 
 // newProposer builds the proposer the flags ask for.
-func newProposer(f *loopFlags, logger *slog.Logger) (research.Proposer, error) {
+func newProposer(f *loopFlags, logger *slog.Logger, redactor *research.Redactor) (research.Proposer, error) {
 	switch f.proposer {
 	case "sweep":
 		return &sweep.Sweep{Seed: f.seed, File: firstOr(splitList(f.editable), "train.py")}, nil
@@ -43,6 +44,7 @@ func newProposer(f *loopFlags, logger *slog.Logger) (research.Proposer, error) {
 		}
 		cfg.Model = f.modelName()
 		cfg.Logger = logger
+		cfg.Redactor = redactor
 		return agent.NewLLM(cfg), nil
 	}
 	return nil, usagef("unknown proposer %q", f.proposer)
@@ -90,7 +92,14 @@ func openLoop(f *loopFlags, logger *slog.Logger) (*loopParts, error) {
 		return nil, err
 	}
 	cfg := f.config(repo.Root())
-	proposer, err := newProposer(f, logger)
+	// Every secret the process knows is redacted from what it stores,
+	// posts or sends to a model (defence in depth behind the scrubbed
+	// trainer environment).
+	cfg.Redactor = newRedactor(os.Environ(), f.secrets)
+	if names := cfg.Redactor.Names(); len(names) > 0 {
+		logger.Info("secrets redacted from logs, messages and prompts", "names", strings.Join(names, ","))
+	}
+	proposer, err := newProposer(f, logger, cfg.Redactor)
 	if err != nil {
 		return nil, err
 	}
