@@ -69,7 +69,8 @@ func openExistingStore(repo, stateDir string) (*store.DB, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, &research.InputError{Msg: fmt.Sprintf("no runs recorded: %s does not exist (start one with `autoresearch run --repo DIR --tag TAG`)", path)}
 	}
-	return store.Open(path)
+	db, err := store.Open(path)
+	return db, storeOpenError(err)
 }
 
 func findRun(ctx context.Context, db *store.DB, tag string) (store.Run, error) {

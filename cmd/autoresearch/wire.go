@@ -25,9 +25,14 @@ func openRepo(dir string) (*gitrepo.Repo, error) {
 	return repo, err
 }
 
-// openStore opens the SQLite store of a state dir.
-func openStore(stateDir string) (*store.DB, error) {
-	return store.Open(filepath.Join(stateDir, "autoresearch.db"))
+// openStore opens the SQLite store of a state dir, refusing a damaged one
+// and a 0-byte one in a repository that had runs (storecheck.go).
+func openStore(stateDir, repoDir string) (*store.DB, error) {
+	if err := refuseLostStore(stateDir, repoDir); err != nil {
+		return nil, err
+	}
+	db, err := store.Open(filepath.Join(stateDir, "autoresearch.db"))
+	return db, storeOpenError(err)
 }
 
 // newProposer builds the proposer the flags ask for.
@@ -103,7 +108,10 @@ func openLoop(f *loopFlags, logger *slog.Logger) (*loopParts, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := openStore(cfg.StateDir)
+	db, err := openStore(cfg.StateDir, repo.Root())
+	if research.IsInputError(err) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("opening the store in %s: %w", cfg.StateDir, err)
 	}
