@@ -40,7 +40,7 @@ func (s *Slack) handleCommand(ctx context.Context, req slashRequest) {
 	log := s.log.With("user", req.UserID, "channel", req.ChannelID, "text", req.Text)
 	if err := s.auth.inChannel(req.UserID, req.ChannelID); err != nil {
 		log.Warn("slack: command refused: wrong channel")
-		s.answer(ctx, req, "🚫 "+escapeText(err.Error()))
+		s.answer(ctx, req, "🚫 "+err.Error()) // a RefusalError: built with channelRef
 		return
 	}
 	cmd, err := s.parser.Parse(req.Text)

@@ -109,7 +109,8 @@ func (s *Slack) handleMessage(ctx context.Context, ev messageEvent) {
 	if err := s.auth.maySteer(ev.User, "add ideas"); err != nil {
 		log.Warn("slack: thread idea refused: not an admin")
 		if perr := s.api.PostEphemeral(ctx, ev.Channel, ev.User, chatMessage{
-			Text: "🚫 " + escapeText(err.Error()) + " Your reply was not taken as an idea.", ThreadTS: ev.ThreadTS,
+			// A RefusalError: its mentions are built with userMention.
+			Text: "🚫 " + err.Error() + " Your reply was not taken as an idea.", ThreadTS: ev.ThreadTS,
 		}); perr != nil {
 			log.Error("slack: telling a person their idea was refused", "err", perr)
 		}
