@@ -257,6 +257,12 @@ func (s *Slack) goTask(f func(ctx context.Context)) {
 // enqueue queues a message for the channel and nudges the worker. It only
 // touches the store, never the network.
 func (s *Slack) enqueue(ctx context.Context, kind, key, threadKey string, p outPayload) error {
+	// The outbox is stored: secrets are redacted before, not only when sent.
+	if r := s.cfg.Redactor; r != nil {
+		p.Text, p.Title = r.Redact(p.Text), r.Redact(p.Title)
+		p.Blocks = redactJSON(p.Blocks, r.Redact)
+		p.Content = r.RedactBytes(p.Content)
+	}
 	raw, err := json.Marshal(p)
 	if err != nil {
 		s.log.Error("slack: encoding a message", "err", err)

@@ -127,3 +127,73 @@ func TestSafeSlackAPIGuardsEverythingSent(t *testing.T) {
 		}
 	}
 }
+
+// A crash's log tail with a secret in it is redacted before it is queued
+// (the outbox is stored) and in the file uploaded when it is long.
+func TestSecretsRedactedInTheOutboxAndUploads(t *testing.T) {
+	f := newFakeSlack(t)
+	out := newMemOutbox()
+	red := research.NewRedactor(map[string]string{"AWS_SECRET_ACCESS_KEY": "aws-Secret/Value+0123"})
+	s := newTestSlack(t, f, newSlackFakeCtrl(), out, func(c *SlackConfig) { c.Redactor = red })
+	exp := slackTestExp(research.StatusRunning)
+	s.Event(research.Event{Kind: research.EventExperimentStarted, Experiment: &exp})
+	deliver(t, s)
+	done := exp
+	done.Status = research.StatusCrash
+	done.LogTail = "Traceback\n" + "key=aws-Secret/Value+0123\n"
+	s.Event(research.Event{Kind: research.EventExperimentFinished, Experiment: &done})
+	out.mu.Lock()
+	for _, m := range out.msgs {
+		if strings.Contains(string(m.Payload), "aws-Secret/Value+0123") {
+			t.Errorf("queued %s message holds the secret", m.Kind)
+		}
+	}
+	out.mu.Unlock()
+	deliver(t, s)
+	tail := f.waitCalls("chat.postMessage", 2)[1].Form.Get("text")
+	if strings.Contains(tail, "aws-Secret/Value+0123") || !strings.Contains(tail, "[redacted AWS_SECRET_ACCESS_KEY]") {
+		t.Errorf("log tail post not redacted: %q", tail)
+	}
+	// Files: content redacted, name made safe.
+	if err := s.api.UploadFile(context.Background(), fileUpload{Channel: slackTestChannel, Filename: "../<!here>.log",
+		Content: []byte("key=aws-Secret/Value+0123\n")}); err != nil {
+		t.Fatal(err)
+	}
+	up := f.waitCalls("upload", 1)[0]
+	if strings.Contains(string(up.Body), "aws-Secret/Value+0123") || !strings.Contains(string(up.Body), "[redacted AWS_SECRET_ACCESS_KEY]") {
+		t.Errorf("uploaded file not redacted: %q", up.Body)
+	}
+	urls := f.callsTo("files.getUploadURLExternal")
+	if len(urls) == 0 {
+		t.Fatalf("no files.getUploadURLExternal call: %v", f.methods())
+	}
+	for _, c := range urls {
+		if name := c.Form.Get("filename"); name != "here_.log" {
+			t.Errorf("uploaded file name = %q", name)
+		}
+	}
+}
+
+// An edited thread reply updates its idea with the decoded text; an edit
+// that only added a link preview (same text) leaves the idea alone.
+func TestEditedReplyDecodedAndUnfurlEditsIgnored(t *testing.T) {
+	h := newHTTPHarness(t)
+	sentExpPost(t, h.out, "exp:7:3", "1700000000.000001")
+	edit := func(id, before, after string) {
+		h.event(id, map[string]any{"type": "message", "subtype": "message_changed", "channel": slackTestChannel,
+			"message":          map[string]any{"user": "UALICE", "text": after, "ts": "1700000001.000001", "thread_ts": "1700000000.000001"},
+			"previous_message": map[string]any{"user": "UALICE", "text": before, "ts": "1700000001.000001", "thread_ts": "1700000000.000001"}})
+		h.s.tasks.Wait()
+	}
+	edit("Ev1", "use lr &lt; 0.01", "use lr &lt; 0.01")
+	if h.ctrl.has("edit idea 1700000001.000001") {
+		t.Fatal("an edit that changed nothing (a link preview) updated the idea")
+	}
+	edit("Ev2", "use lr &lt; 0.01", "use lr &lt; 0.02 &amp; warmup")
+	h.ctrl.mu.Lock()
+	got := h.ctrl.ideaEdits["1700000001.000001"]
+	h.ctrl.mu.Unlock()
+	if got != "use lr < 0.02 & warmup" {
+		t.Fatalf("edited idea text = %q", got)
+	}
+}

@@ -41,7 +41,7 @@ func newProposer(f *loopFlags, logger *slog.Logger, redactor *research.Redactor)
 	case "sweep":
 		return &sweep.Sweep{Seed: f.seed, File: firstOr(splitList(f.editable), "train.py")}, nil
 	case "command":
-		return &agent.Command{CommandLine: f.agentCmd, Logger: logger}, nil
+		return &agent.Command{CommandLine: f.agentCmd, Logger: logger, Redactor: redactor}, nil
 	case "llm":
 		cfg := agent.ConfigFromEnv()
 		if cfg.APIKey == "" && cfg.BaseURL == "" {
