@@ -121,7 +121,7 @@ func safeFilename(name string) string {
 
 // specialMention matches the broadcast mentions the bot never makes:
 // <!channel>, <!here>, <!everyone>, <!subteam^ID> (with or without a label).
-var specialMention = regexp.MustCompile(`(?i)<!(channel|here|everyone|subteam\^)`)
+var specialMention = regexp.MustCompile(`(?i)<!(channel|here|everyone|subteam\^)[^<>]*>?`)
 
 // guardText is the last check on every string sent to Slack (see
 // safeSlackAPI): secrets are redacted, and a broadcast mention that got
@@ -131,7 +131,9 @@ func guardText(s string, redact func(string) string) string {
 		s = redact(s)
 	}
 	if strings.Contains(s, "<!") {
-		s = specialMention.ReplaceAllStringFunc(s, func(m string) string { return "&lt;" + m[1:] })
+		s = specialMention.ReplaceAllStringFunc(s, func(m string) string {
+			return "&lt;" + strings.ReplaceAll(m[1:], ">", "&gt;")
+		})
 	}
 	return neutralizeBroadcastWords(s)
 }
