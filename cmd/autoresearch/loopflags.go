@@ -33,7 +33,9 @@ type loopFlags struct {
 	// secrets are secret values read outside the environment's scrubbed
 	// variables (the bot's Slack settings), name -> value, for the
 	// Redactor; not a flag.
-	secrets map[string]string
+	secrets       map[string]string
+	red           *research.Redactor // see redactor()
+	redactorBuilt bool
 
 	gpu     gpuFlags     // --gpu-index, --gpu-min-free-mb, --allow-shared-gpu, --metrics-addr (gpuflags.go)
 	quality qualityFlags // noise, plateaus, metric lines, LLM budgets (qualityflags.go)

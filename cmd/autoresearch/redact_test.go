@@ -171,7 +171,9 @@ func TestSecretsPrintedByTrainPyAreRedactedEverywhere(t *testing.T) {
 	if !strings.Contains(exps[1].LogTail, "[redacted HF_TOKEN]") {
 		t.Errorf("#2 log tail = %q", exps[1].LogTail)
 	}
-	if data, err := os.ReadFile(filepath.Join(dir, "run.log")); err == nil {
-		leaks("run.log", string(data))
+	for _, p := range []string{filepath.Join(dir, "run.log"), filepath.Join(dir, ".autoresearch", "autoresearch.log")} {
+		if data, err := os.ReadFile(p); err == nil {
+			leaks(p, string(data))
+		}
 	}
 }

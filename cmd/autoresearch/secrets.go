@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"os"
 	"strings"
 
 	"github.com/autoresearch/autoresearch/research"
@@ -34,4 +36,35 @@ func newRedactor(environ []string, extra map[string]string) *research.Redactor {
 		secrets[k] = v
 	}
 	return research.NewRedactor(secrets)
+}
+
+// redactor is the process's Redactor, built once from the environment and
+// the flags' secrets.
+func (f *loopFlags) redactor() *research.Redactor {
+	if !f.redactorBuilt {
+		f.red, f.redactorBuilt = newRedactor(os.Environ(), f.secrets), true
+	}
+	return f.red
+}
+
+// redactWriter redacts what is written through it. slog's handlers write a
+// record in one Write, so no secret is split between two.
+type redactWriter struct {
+	w io.Writer
+	r *research.Redactor
+}
+
+func (rw redactWriter) Write(p []byte) (int, error) {
+	if _, err := rw.w.Write(rw.r.RedactBytes(p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// redacting wraps w when there is something to redact.
+func redacting(w io.Writer, r *research.Redactor) io.Writer {
+	if r == nil || w == nil {
+		return w
+	}
+	return redactWriter{w: w, r: r}
 }

@@ -100,7 +100,7 @@ func openLoop(f *loopFlags, logger *slog.Logger) (*loopParts, error) {
 	// Every secret the process knows is redacted from what it stores,
 	// posts or sends to a model (defence in depth behind the scrubbed
 	// trainer environment).
-	cfg.Redactor = newRedactor(os.Environ(), f.secrets)
+	cfg.Redactor = f.redactor()
 	if names := cfg.Redactor.Names(); len(names) > 0 {
 		logger.Info("secrets redacted from logs, messages and prompts", "names", strings.Join(names, ","))
 	}
