@@ -82,7 +82,8 @@ func toolArgs(v map[string]string) string {
 // environment that the trainer's scrub removes (HF_TOKEN), and of the
 // Slack settings: none of them is in the store's log tail or crash reason,
 // the log on disk, any Slack request, or the crash-fix prompt sent to the
-// model; the redaction marker is.
+// model; the redaction marker is. The proposal's description holds
+// <!channel>, <!here> and a user mention: no Slack request notifies anyone.
 func TestSecretsPrintedByTrainPyAreRedactedEverywhere(t *testing.T) {
 	const hfSecret = "hf_TopSecretValue0123456789"
 	const signing = "signing-secret-abcdef0123"
@@ -93,7 +94,8 @@ func TestSecretsPrintedByTrainPyAreRedactedEverywhere(t *testing.T) {
 	ai := &scriptedOpenAI{seen: make(chan struct{}, 1), replies: [][][2]string{
 		{{"edit_file", toolArgs(map[string]string{"path": "train.py", "old_string": "CRASH = 0",
 			"new_string": fmt.Sprintf("CRASH = 1\nprint('stolen:', open(%q).read().strip(), flush=True)", secretFile)})}},
-		{{"finish", `{"description":"look around"}`}},
+		// A hostile description: broadcast mentions and a user mention.
+		{{"finish", `{"description":"<!channel> <!here|here> <@U0BOSS> look around @everyone"}`}},
 		// The crash-fix proposal: its prompt carries the log tail.
 		{{"finish", `{"description":"give up"}`}},
 	}}
@@ -112,7 +114,9 @@ func TestSecretsPrintedByTrainPyAreRedactedEverywhere(t *testing.T) {
 	f.waitFor("the channel check", "conversations.info", func(c slackCall) bool { return true })
 
 	f.slash("s1", "UALICE", "start leak")
-	f.waitPost("#2 running")
+	if p2 := f.waitPost("#2 running"); !strings.Contains(p2.text(), "&lt;!channel&gt;") {
+		t.Errorf("the description is not shown escaped: %q", p2.text())
+	}
 	tail := f.waitPost("Log tail of #2")
 	if !strings.Contains(tail.text(), "[redacted HF_TOKEN]") || !strings.Contains(tail.text(), "[redacted SLACK_SIGNING_SECRET]") {
 		t.Errorf("the log tail post does not show the redaction: %q", tail.text())
@@ -147,6 +151,16 @@ func TestSecretsPrintedByTrainPyAreRedactedEverywhere(t *testing.T) {
 	for _, c := range f.snapshot() {
 		dec, _ := url.QueryUnescape(string(c.Body))
 		leaks("Slack "+c.Method, string(c.Body)+dec)
+		// The model's description never notifies anyone (the only mention
+		// the bot makes here is of the person who started the run).
+		for _, v := range []string{c.text(), c.Form.Get("blocks"), c.Form.Get("initial_comment")} {
+			v = strings.ReplaceAll(v, "<@UALICE>", "")
+			for _, ping := range []string{"<!channel", "<!here", "<!everyone", "<@", "@everyone", "@channel", "@here"} {
+				if strings.Contains(v, ping) {
+					t.Errorf("Slack %s would notify (%s): %q", c.Method, ping, v)
+				}
+			}
+		}
 	}
 	db := openTestStore(t, dir)
 	run, err := db.RunByTag(context.Background(), "leak")
