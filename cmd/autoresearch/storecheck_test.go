@@ -54,14 +54,18 @@ func TestZeroByteStoreWithRunBranchesRefused(t *testing.T) {
 	before := snapshot(t, dir)
 	logsBefore := listTree(t, filepath.Join(dir, ".autoresearch", "logs"))
 
-	code, _, stderr := runMain(t, "run", "--repo", dir, "--tag", "t2", "--proposer", "sweep",
-		"--train-cmd", "python3 train.py", "--max-experiments", "1")
-	if code != exitUsage {
-		t.Fatalf("exit %d, want 2; stderr: %s", code, stderr)
-	}
-	for _, want := range []string{dbPath, "0 bytes", "autoresearch/t1", "training logs", "Restore it from a backup", "nothing was changed"} {
-		if !strings.Contains(stderr, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+	for _, args := range [][]string{
+		{"run", "--repo", dir, "--tag", "t2", "--proposer", "sweep", "--train-cmd", "python3 train.py", "--max-experiments", "1"},
+		{"results", "--repo", dir},
+	} {
+		code, _, stderr := runMain(t, args...)
+		if code != exitUsage {
+			t.Fatalf("%s: exit %d, want 2; stderr: %s", args[0], code, stderr)
+		}
+		for _, want := range []string{dbPath, "0 bytes", "autoresearch/t1", "training logs", "Restore it from a backup", "nothing was changed"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%s: stderr lacks %q:\n%s", args[0], want, stderr)
+			}
 		}
 	}
 	if info, err := os.Stat(dbPath); err != nil || info.Size() != 0 {
