@@ -36,7 +36,7 @@ func (a authorizer) inChannel(user, channel string) error {
 	if channel == a.channel {
 		return nil
 	}
-	return &RefusalError{User: user, Reason: fmt.Sprintf("I only take commands in <#%s>: please ask there.", a.channel)}
+	return &RefusalError{User: user, Reason: "I only take commands in " + channelRef(a.channel) + ": please ask there."}
 }
 
 // maySteer refuses state changes and ideas from people who are not admins,
@@ -53,7 +53,7 @@ func (a authorizer) maySteer(user, what string) error {
 func (a authorizer) adminList() string {
 	var l []string
 	for u := range a.admins {
-		l = append(l, "<@"+u+">")
+		l = append(l, userMention(u))
 	}
 	sortStrings(l)
 	return strings.Join(l, ", ")

@@ -426,7 +426,7 @@ func (d Digest) ThreadTexts(link func(research.Experiment) string) []string {
 	ref := func(e research.Experiment) string {
 		if link != nil {
 			if url := link(e); url != "" {
-				return fmt.Sprintf("<%s|#%d>", url, e.Number)
+				return slackLink(url, fmt.Sprintf("#%d", e.Number))
 			}
 		}
 		return fmt.Sprintf("#%d", e.Number)
@@ -498,7 +498,7 @@ func digestAuthor(a string) string {
 	case a == "":
 		return ""
 	case digestIsSlackUser(a):
-		return "<@" + a + ">"
+		return userMention(a)
 	default:
 		return digestEscape(a)
 	}
@@ -567,10 +567,9 @@ func digestShort(s string, n int) string {
 	return s
 }
 
-// digestEscape escapes the characters Slack mrkdwn gives meaning to.
-func digestEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+// digestEscape escapes text from the loop, the model or a person for the
+// digest's mrkdwn (see escapeText).
+func digestEscape(s string) string { return escapeText(s) }
 
 // trainingLine says what is training now and when it should end ("" when
 // nothing is).

@@ -261,7 +261,7 @@ func (w *outboxWorker) deliver(ctx context.Context, m store.Message) (string, er
 	if p.LinkKey != "" {
 		if ts, err := w.out.SentTS(ctx, p.LinkKey); err == nil {
 			if link := permalink(w.teamURL(), channel, ts); link != "" {
-				text += " <" + link + "|view>"
+				text += " " + slackLink(link, "view")
 			}
 		}
 	}

@@ -38,6 +38,12 @@ type SlackConfig struct {
 	TrainingBudget     time.Duration
 	TrainingBudgetFrom string
 	Timeout            time.Duration
+	// Redactor hides the process's secrets in everything posted, updated
+	// or uploaded; nil: none.
+	Redactor *research.Redactor
+	// ProgramMaxBytes caps program.md edits made in the modal (default
+	// research.DefaultProgramMaxBytes); the loop enforces the same cap.
+	ProgramMaxBytes int
 }
 
 func (s *Slack) limits() limits {
@@ -71,6 +77,8 @@ type Slack struct {
 	auth   authorizer
 	worker *outboxWorker
 	seen   *dedupe // event_ids already handled
+	// replays holds the signed HTTP requests already handled.
+	replays *replayGuard
 	// finished holds the keys of experiments that ended, so a progress
 	// event arriving late cannot turn a result back into "training".
 	finished *dedupe
@@ -134,10 +142,11 @@ func NewSlack(cfg SlackConfig, ctrl Controller, outbox Outbox, logger *slog.Logg
 		ctrl:         ctrl,
 		out:          outbox,
 		log:          logger.With("component", "slack"),
-		api:          newSlackGoAPI(cfg.BotToken, cfg.AppToken, cfg.APIURL),
+		api:          newSafeSlackAPI(newSlackGoAPI(cfg.BotToken, cfg.AppToken, cfg.APIURL), cfg.Redactor.Func()),
 		parser:       Parser{Name: strings.TrimPrefix(cfg.CommandName, "/")},
 		auth:         newAuthorizer(cfg.Channel, cfg.Admins),
 		seen:         newDedupe(4096),
+		replays:      newReplayGuard(signatureWindow, maxReplayEntries),
 		finished:     newDedupe(1024),
 		queued:       newDedupe(4096),
 		now:          time.Now,
@@ -250,6 +259,12 @@ func (s *Slack) goTask(f func(ctx context.Context)) {
 // enqueue queues a message for the channel and nudges the worker. It only
 // touches the store, never the network.
 func (s *Slack) enqueue(ctx context.Context, kind, key, threadKey string, p outPayload) error {
+	// The outbox is stored: secrets are redacted before, not only when sent.
+	if r := s.cfg.Redactor; r != nil {
+		p.Text, p.Title = r.Redact(p.Text), r.Redact(p.Title)
+		p.Blocks = redactJSON(p.Blocks, r.Redact)
+		p.Content = r.RedactBytes(p.Content)
+	}
 	raw, err := json.Marshal(p)
 	if err != nil {
 		s.log.Error("slack: encoding a message", "err", err)
@@ -292,10 +307,10 @@ func mention(user string) string {
 	case "", "terminal":
 		return "someone at the terminal"
 	}
-	if strings.HasPrefix(user, "U") || strings.HasPrefix(user, "W") {
-		return "<@" + user + ">"
+	if isSlackID(user, "UW") {
+		return userMention(user)
 	}
-	return user
+	return escapeText(user)
 }
 
 // DigestMessage is a digest as the Slack front end posts it: a channel

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/autoresearch/autoresearch/research"
 )
@@ -45,8 +46,11 @@ func newActionHarness(t *testing.T, admins ...string) *actionHarness {
 }
 
 // interact posts an interactive payload and waits for the work it started.
+// Each request is signed anew a second later, as Slack signs every request
+// it sends (an identical signature and timestamp is a replay, answered once).
 func (h *actionHarness) interact(payload map[string]any) string {
 	h.t.Helper()
+	h.now = h.now.Add(time.Second)
 	raw, _ := json.Marshal(payload)
 	resp, body := h.do("/slack/interactive", "application/x-www-form-urlencoded", []byte(url.Values{"payload": {string(raw)}}.Encode()), "secret", h.now)
 	if resp.StatusCode != 200 {

@@ -49,11 +49,13 @@ func contextBlock(texts ...string) slackBlock {
 
 // blocksJSON encodes blocks without HTML escaping, so mentions stay
 // readable (<@U1>) in the outbox and on the wire.
-func blocksJSON(bs ...slackBlock) json.RawMessage {
+func blocksJSON(bs ...slackBlock) json.RawMessage { return blocksJSONValue(bs) }
+
+func blocksJSONValue(v any) json.RawMessage {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(bs)
+	_ = enc.Encode(v)
 	return bytes.TrimRight(b.Bytes(), "\n")
 }
 
@@ -70,12 +72,6 @@ func truncate(s string, n int) string {
 }
 
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
-
-// escapeText makes user text safe in mrkdwn: &, < and > are Slack's control
-// characters (links, mentions).
-func escapeText(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
 
 // codeBlock wraps text in a ``` block; a ``` inside would end it early.
 func codeBlock(s string) string {
@@ -196,11 +192,11 @@ func (v expView) render() (text string, blocks json.RawMessage) {
 	outcome := v.outcome()
 	bs = append(bs, contextBlock(outcome))
 	// The fallback is what a phone notification shows: no bold markers.
-	text = fmt.Sprintf("#%d %s: %s — %s", e.Number, word, escapeText(oneLine(e.Description)), strings.ReplaceAll(outcome, "*", ""))
+	text = fmt.Sprintf("#%d %s: %s — %s", e.Number, word, plainText(e.Description), strings.ReplaceAll(outcome, "*", ""))
 	if v.Telemetry != nil {
 		gpu := FormatTelemetry(*v.Telemetry)
 		bs = append(bs, contextBlock("🖥️ "+escapeText(gpu)))
-		text += " — " + gpu
+		text += " — " + escapeText(gpu)
 	}
 	if e.RunID != 0 {
 		bs = append(bs, experimentButtons(e))
@@ -313,9 +309,9 @@ func runHeader(r research.Run, how string, lim limits, command string) (string, 
 	if how == "" {
 		how = "started"
 	}
-	title := fmt.Sprintf("Run %s %s", r.Tag, how)
+	title := fmt.Sprintf("Run %s %s", escapeText(r.Tag), escapeText(how))
 	var facts []string
-	facts = append(facts, fmt.Sprintf("*branch* `%s`", r.Branch))
+	facts = append(facts, fmt.Sprintf("*branch* `%s`", escapeText(r.Branch)))
 	if r.StartedBy != "" {
 		facts = append(facts, "*by* "+mention(r.StartedBy))
 	}
@@ -337,7 +333,7 @@ func runHeader(r research.Run, how string, lim limits, command string) (string, 
 		facts = append(facts, fmt.Sprintf("*noise floor* ±%.6f (1σ)", r.Noise))
 	}
 	body := strings.Join(facts, "  ·  ")
-	text := fmt.Sprintf("🚀 %s: branch %s", title, r.Branch)
+	text := fmt.Sprintf("🚀 %s: branch %s", title, escapeText(r.Branch))
 	return text, blocksJSON(headerBlock("🚀 "+title), sectionBlock(body),
 		contextBlock("Reply in an experiment's thread to suggest an idea; `"+command+" help` for commands."),
 		runButtons(r))

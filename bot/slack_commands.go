@@ -35,16 +35,18 @@ const ephemeralMax = 38000
 // acknowledged; answers go to the person (ephemeral), announcements of
 // state changes to the channel.
 func (s *Slack) handleCommand(ctx context.Context, req slashRequest) {
+	// Slack sends the text entity-encoded; decode it once, here.
+	req.Text = decodeSlackText(req.Text)
 	log := s.log.With("user", req.UserID, "channel", req.ChannelID, "text", req.Text)
 	if err := s.auth.inChannel(req.UserID, req.ChannelID); err != nil {
 		log.Warn("slack: command refused: wrong channel")
-		s.answer(ctx, req, "🚫 "+err.Error())
+		s.answer(ctx, req, "🚫 "+err.Error()) // a RefusalError: built with channelRef
 		return
 	}
 	cmd, err := s.parser.Parse(req.Text)
 	if err != nil {
 		log.Info("slack: bad command", "err", err)
-		s.answer(ctx, req, "⚠️ "+err.Error())
+		s.answer(ctx, req, "⚠️ "+escapeText(err.Error()))
 		return
 	}
 	if cmd.ChangesState() {
@@ -304,7 +306,7 @@ func (s *Slack) shareFile(ctx context.Context, exp research.Experiment, user, fi
 		p.ThreadTS = ts
 		where = fmt.Sprintf("in the thread of #%d", exp.Number)
 		if link := permalink(s.teamURL(), s.cfg.Channel, ts); link != "" {
-			where = fmt.Sprintf("in <%s|the thread of #%d>", link, exp.Number)
+			where = "in " + slackLink(link, fmt.Sprintf("the thread of #%d", exp.Number))
 		}
 	}
 	if err := s.enqueue(ctx, kindFile, "", "", p); err != nil {

@@ -36,9 +36,24 @@ func (s *Slack) signed(next func(http.ResponseWriter, *http.Request, []byte)) ht
 			w.WriteHeader(http.StatusRequestEntityTooLarge)
 			return
 		}
-		if err := verifySignature(s.cfg.SigningSecret, r.Header, body, s.now()); err != nil {
+		now := s.now()
+		if err := verifySignature(s.cfg.SigningSecret, r.Header, body, now); err != nil {
 			s.log.Warn("slack http: request refused", "path", r.URL.Path, "remote", r.RemoteAddr, "reason", err)
 			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		first, full := s.replays.first(r.Header.Get("X-Slack-Signature"), r.Header.Get("X-Slack-Request-Timestamp"), now)
+		switch {
+		case full:
+			// Slack retries a request that got no 2xx; a replay must not pass.
+			s.log.Warn("slack http: too many requests in the signature window to tell replays; refused", "path", r.URL.Path)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		case !first:
+			// Answered already: a replay (or a proxy resending) gets an
+			// empty 200 and does nothing.
+			s.log.Warn("slack http: replayed request ignored", "path", r.URL.Path, "remote", r.RemoteAddr)
+			w.WriteHeader(http.StatusOK)
 			return
 		}
 		next(w, r, body)

@@ -75,7 +75,7 @@ func (s *Slack) suggestIdea(ctx context.Context, p actionPayload) {
 		s.tell(ctx, p, "⚠️ "+err.Error())
 		return
 	}
-	text := strings.TrimSpace(decodeInbound(p.Message.Text))
+	text := strings.TrimSpace(decodeSlackText(p.Message.Text))
 	if text == "" {
 		s.tell(ctx, p, "⚠️ That message has no text to take as an idea.")
 		return
@@ -100,9 +100,4 @@ func (s *Slack) suggestIdea(ctx context.Context, p actionPayload) {
 	}
 	_ = s.enqueue(ctx, kindReaction, "", "", outPayload{Reaction: "bulb", TargetTS: p.Message.TS})
 	s.tell(ctx, p, fmt.Sprintf("💡 Pinned idea [%d] from %s: %s", idea.ID, mention(author), escapeText(truncate(oneLine(idea.Text), 300))))
-}
-
-// decodeInbound undoes Slack's escaping of &, < and > in message text, once.
-func decodeInbound(s string) string {
-	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
 }

@@ -215,6 +215,12 @@ func (s *Slack) handleInteraction(ctx context.Context, payload []byte) json.RawM
 	if text == "" {
 		return viewErrors(map[string]string{first: "program.md cannot be empty."})
 	}
+	// Refused here, while the modal is open, so the person keeps their text;
+	// research checks again (it is the authority, also for appends).
+	if max := s.programMaxBytes(); len(text) > max {
+		s.log.Warn("slack: program edit refused: too large", "user", user, "bytes", len(text), "max", max)
+		return viewErrors(map[string]string{first: (&research.ProgramTooLargeError{Kind: "replace", Bytes: len(text), Max: max}).Error()})
+	}
 	current, err := s.ctrl.Program(ctx)
 	if err != nil {
 		s.log.Error("slack: reading program.md for an edit", "err", err)
@@ -242,4 +248,11 @@ func (s *Slack) handleInteraction(ctx context.Context, payload []byte) json.RawM
 			mention(user), strconv.Itoa(len(current)), strconv.Itoa(len(text))), nil)
 	})
 	return nil
+}
+
+func (s *Slack) programMaxBytes() int {
+	if s.cfg.ProgramMaxBytes > 0 {
+		return s.cfg.ProgramMaxBytes
+	}
+	return research.DefaultProgramMaxBytes
 }

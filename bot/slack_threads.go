@@ -34,6 +34,8 @@ type messageEvent struct {
 	TS       string        `json:"ts"`
 	ThreadTS string        `json:"thread_ts"`
 	Message  *messageEvent `json:"message"`
+	// PreviousMessage is an edit's version before the change.
+	PreviousMessage *messageEvent `json:"previous_message"`
 }
 
 // handleEvent handles one Events API event (already acknowledged and
@@ -73,6 +75,12 @@ func (s *Slack) handleMessage(ctx context.Context, ev messageEvent) {
 		edited = true
 		inner := *ev.Message
 		inner.Channel = ev.Channel
+		// Slack also sends message_changed when it adds a link preview:
+		// the text is the same, and the idea must not be touched.
+		if prev := ev.PreviousMessage; prev != nil &&
+			strings.TrimSpace(decodeSlackText(prev.Text)) == strings.TrimSpace(decodeSlackText(inner.Text)) {
+			return
+		}
 		ev = inner
 	default:
 		// bot_message, message_deleted, channel_join, file_share without text...
@@ -85,7 +93,8 @@ func (s *Slack) handleMessage(ctx context.Context, ev messageEvent) {
 	if ev.ThreadTS == "" || ev.ThreadTS == ev.TS {
 		return // not a reply
 	}
-	text := strings.TrimSpace(ev.Text)
+	// Slack sends the text entity-encoded; decode it once, here.
+	text := strings.TrimSpace(decodeSlackText(ev.Text))
 	if text == "" {
 		return
 	}
@@ -104,6 +113,7 @@ func (s *Slack) handleMessage(ctx context.Context, ev messageEvent) {
 	if err := s.auth.maySteer(ev.User, "add ideas"); err != nil {
 		log.Warn("slack: thread idea refused: not an admin")
 		if perr := s.api.PostEphemeral(ctx, ev.Channel, ev.User, chatMessage{
+			// A RefusalError: its mentions are built with userMention.
 			Text: "🚫 " + err.Error() + " Your reply was not taken as an idea.", ThreadTS: ev.ThreadTS,
 		}); perr != nil {
 			log.Error("slack: telling a person their idea was refused", "err", perr)

@@ -45,6 +45,12 @@ type Config struct {
 	CostOf         func(Usage) float64 // price of a usage in USD (nil: unknown)
 	GPUIndex       int                 // the GPU experiments train on (preflight and telemetry)
 	GPUSampleEvery time.Duration       // telemetry sampling interval (default 2s)
+	// Redactor hides the process's secrets in everything the loop stores or
+	// hands on (logs, log tails, crash reasons, crash-fix prompts); nil: none.
+	Redactor *Redactor
+	// ProgramMaxBytes caps program.md after an edit or append (default
+	// DefaultProgramMaxBytes).
+	ProgramMaxBytes int
 }
 
 // WithDefaults fills unset fields for a repository rooted at repoDir.
@@ -99,6 +105,9 @@ func (c Config) WithDefaults(repoDir string) Config {
 	}
 	if c.GPUSampleEvery == 0 {
 		c.GPUSampleEvery = 2 * time.Second
+	}
+	if c.ProgramMaxBytes <= 0 {
+		c.ProgramMaxBytes = DefaultProgramMaxBytes
 	}
 	if c.ProgressEvery == 0 {
 		c.ProgressEvery = time.Second

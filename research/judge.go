@@ -24,7 +24,8 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 	verdict := &Verdict{Value: sum.ValBPB, Against: run.BestValBPB, AgainstNumbers: s.bestNumbers, Noise: run.Noise}
 	switch {
 	case crash != "":
-		e.Status, e.Reason = StatusCrash, crash
+		// A crash reason quotes the log (the last exception line).
+		e.Status, e.Reason = StatusCrash, m.Config.Redactor.Redact(crash)
 		if c.kind == kindProposal && !s.stopAfter && c.attempt < m.Config.fixAttempts() {
 			fix = &pendingFix{req: FixRequest{Experiment: *e, LogTail: e.LogTail, Attempt: c.attempt + 1}, files: c.files}
 		}

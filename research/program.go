@@ -25,14 +25,30 @@ func (m *Manager) configured() Config {
 // none it is committed at once on the current branch.
 func (m *Manager) EditProgram(ctx context.Context, edit ProgramEdit) (ProgramEdit, error) {
 	m.setup()
+	cfg := m.configured()
 	switch edit.Kind {
 	case "append":
 		if strings.TrimSpace(edit.Text) == "" {
 			return ProgramEdit{}, &InputError{Msg: "program append needs some text to append"}
 		}
+		// Checked before reading program.md: a huge append is refused
+		// whatever the file holds.
+		if err := cfg.checkProgramSize("append", len(strings.TrimSpace(edit.Text))); err != nil {
+			return ProgramEdit{}, err
+		}
+		current, err := m.Program(ctx)
+		if err != nil {
+			return ProgramEdit{}, err
+		}
+		if err := cfg.checkProgramSize("append", len(appendProgram(current, edit.Text))); err != nil {
+			return ProgramEdit{}, err
+		}
 	case "replace":
 		if strings.TrimSpace(edit.Text) == "" {
 			return ProgramEdit{}, &InputError{Msg: "program.md cannot be emptied"}
+		}
+		if err := cfg.checkProgramSize("replace", len(edit.Text)); err != nil {
+			return ProgramEdit{}, err
 		}
 		current, err := m.Program(ctx)
 		if err != nil {
@@ -62,6 +78,11 @@ func (m *Manager) EditProgram(ctx context.Context, edit ProgramEdit) (ProgramEdi
 		m.emit(e)
 	}
 	return edit, err
+}
+
+// appendProgram is program.md with text appended as its own paragraph.
+func appendProgram(current, text string) string {
+	return strings.TrimRight(current, "\n") + "\n\n" + strings.TrimSpace(text) + "\n"
 }
 
 func normalizeProgram(s string) string { return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n")) }
@@ -128,10 +149,15 @@ func (m *Manager) commitProgramEdit(path, rel string, edit *ProgramEdit) error {
 	}
 	next := edit.Text
 	if edit.Kind == "append" {
-		next = strings.TrimRight(string(current), "\n") + "\n\n" + strings.TrimSpace(edit.Text) + "\n"
+		next = appendProgram(string(current), edit.Text)
 	}
 	if normalizeProgram(next) == normalizeProgram(string(current)) {
 		return fmt.Errorf("program.md is unchanged")
+	}
+	// Edits queued during a run are checked again as they land: appends
+	// that each fit can add up to too much.
+	if err := m.configured().checkProgramSize(edit.Kind, len(next)); err != nil {
+		return err
 	}
 	if err := os.WriteFile(path, []byte(next), 0o644); err != nil {
 		return err

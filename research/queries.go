@@ -189,11 +189,11 @@ func (m *Manager) Log(ctx context.Context, number int) (string, error) {
 	data, err := os.ReadFile(e.LogPath)
 	if err != nil {
 		if e.LogTail != "" {
-			return e.LogTail, nil
+			return m.Config.Redactor.Redact(e.LogTail), nil
 		}
 		return "", err
 	}
-	return string(data), nil
+	return m.Config.Redactor.Redact(string(data)), nil
 }
 
 // bestExperiment returns the kept experiment holding the run's best value.

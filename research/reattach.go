@@ -50,6 +50,7 @@ func (s *session) followReattached(sl *slot, e Experiment) {
 		sl.set(nil, nil)
 		return
 	}
+	m.redactTraining(job, &res)
 	e.LogPath, e.TrainSeconds, e.LogTail = job.LogPath, res.Duration.Seconds(), Tail(res.Output, 40)
 	sum, verdict := measure(res, err, m.Config.TrainTimeout)
 	c := &candidate{kind: kindProposal, description: e.Description, attempt: e.Attempt}

@@ -259,7 +259,7 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 
 	job := TrainJob{
 		Dir:     sl.repo.Root(),
-		LogPath: filepath.Join(m.Config.StateDir, "logs", run.Tag, fmt.Sprintf("%04d.log", e.Number)),
+		LogPath: freshLogPath(filepath.Join(m.Config.StateDir, "logs", run.Tag), e.Number),
 		Timeout: m.Config.TrainTimeout,
 		Env:     sl.Env,
 	}
@@ -303,6 +303,7 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 	}
 	e.LogPath = job.LogPath
 	e.TrainSeconds = res.Duration.Seconds()
+	m.redactTraining(job, &res)
 	e.LogTail = Tail(res.Output, 40)
 	sum, verdict := measure(res, err, m.Config.TrainTimeout)
 	s.judge(sl, c, &e, sum, verdict, tel, start)

@@ -76,6 +76,13 @@ func Open(path string) (*DB, error) {
 			return nil, fmt.Errorf("store: create directory: %w", err)
 		}
 	}
+	state := FileMissing
+	if path != ":memory:" {
+		var err error
+		if state, err = Probe(path); err != nil {
+			return nil, err
+		}
+	}
 	sdb, err := sql.Open("sqlite", path+"?"+dsnParams)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -93,9 +100,19 @@ func Open(path string) (*DB, error) {
 		Now:    time.Now,
 		Logger: slog.Default().With("component", "store"),
 	}
+	if state == FilePresent {
+		if err := db.quickCheck(ctx); err != nil {
+			cancel()
+			_ = sdb.Close()
+			return nil, err
+		}
+	}
 	if err := db.migrate(ctx); err != nil {
 		cancel()
 		_ = sdb.Close()
+		if err := db.damaged("migrating", err); errors.As(err, new(*DamagedError)) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
 	}
 	return db, nil

@@ -226,7 +226,7 @@ func benchScenario(p benchParams, dir, name string, slots int, pipeline bool, la
 		TrainTimeout:    10*p.Train + time.Minute,
 		Python:          p.Python,
 	}.WithDefaults(repo.Root())
-	db, err := openStore(cfg.StateDir)
+	db, err := openStore(cfg.StateDir, repo.Root())
 	if err != nil {
 		return r, err
 	}

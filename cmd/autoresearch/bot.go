@@ -112,6 +112,11 @@ func parseBotArgs(args []string, streams IO, getenv func(string) string) (*botOp
 		// in the environment (Socket Mode would win otherwise).
 		o.slack.AppToken = ""
 	}
+	o.slack.ProgramMaxBytes = o.loop.programMax
+	o.loop.secrets = map[string]string{
+		"SLACK_BOT_TOKEN": o.slack.BotToken, "SLACK_APP_TOKEN": strings.TrimSpace(getenv("SLACK_APP_TOKEN")),
+		"SLACK_SIGNING_SECRET": o.slack.SigningSecret, "OPENAI_API_KEY": strings.TrimSpace(getenv("OPENAI_API_KEY")),
+	}
 	if err := o.slack.Validate(); err != nil {
 		return nil, &research.InputError{Msg: "Slack is not set up:\n  " + strings.ReplaceAll(err.Error(), "\n", "\n  "), Err: err}
 	}
@@ -153,6 +158,7 @@ func serveBot(ctx context.Context, o *botOptions, streams IO) error {
 	defer parts.Close()
 	m := parts.manager
 
+	o.slack.Redactor = m.Config.Redactor
 	slack, err := bot.NewSlack(o.slack, m, parts.db, logger)
 	if err != nil {
 		return err

@@ -28,6 +28,14 @@ type loopFlags struct {
 	python         string
 	seed           int64
 	model          string
+	programMax     int
+
+	// secrets are secret values read outside the environment's scrubbed
+	// variables (the bot's Slack settings), name -> value, for the
+	// Redactor; not a flag.
+	secrets       map[string]string
+	red           *research.Redactor // see redactor()
+	redactorBuilt bool
 
 	gpu     gpuFlags     // --gpu-index, --gpu-min-free-mb, --allow-shared-gpu, --metrics-addr (gpuflags.go)
 	quality qualityFlags // noise, plateaus, metric lines, LLM budgets (qualityflags.go)
@@ -50,6 +58,7 @@ func (f *loopFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.python, "python", "python3", "interpreter for the syntax check before training (\"none\" disables it; skipped when absent)")
 	fs.Int64Var(&f.seed, "seed", 1, "random seed of the sweep proposer")
 	fs.StringVar(&f.model, "model", "", "LLM model (default $AUTORESEARCH_MODEL, else gpt-4.1)")
+	fs.IntVar(&f.programMax, "program-max-bytes", research.DefaultProgramMaxBytes, "largest program.md an edit or append may make (it goes into every prompt)")
 	f.gpu.register(fs)
 	f.quality.register(fs)
 	f.slots.register(fs)
@@ -83,6 +92,9 @@ func (f *loopFlags) validate() error {
 	if f.minDelta < 0 {
 		return usagef("--min-delta must be 0 or more")
 	}
+	if f.programMax <= 0 {
+		return usagef("--program-max-bytes must be positive, e.g. %d", research.DefaultProgramMaxBytes)
+	}
 	if strings.TrimSpace(f.trainCmd) == "" {
 		return usagef("--train-cmd cannot be empty")
 	}
@@ -112,17 +124,18 @@ func (f *loopFlags) absRepo() (string, error) {
 
 func (f *loopFlags) config(repoDir string) research.Config {
 	cfg := research.Config{
-		Editable:       splitList(f.editable),
-		ReadOnly:       splitList(f.readOnly),
-		StateDir:       f.stateDir,
-		TrainTimeout:   f.timeout,
-		MinDelta:       f.minDelta,
-		MaxExperiments: f.maxExperiments,
-		FixAttempts:    f.fixAttempts,
-		Python:         f.python,
-		RunLog:         true,
-		ProposerName:   f.proposer,
-		Model:          f.modelName(),
+		Editable:        splitList(f.editable),
+		ReadOnly:        splitList(f.readOnly),
+		StateDir:        f.stateDir,
+		TrainTimeout:    f.timeout,
+		MinDelta:        f.minDelta,
+		MaxExperiments:  f.maxExperiments,
+		FixAttempts:     f.fixAttempts,
+		Python:          f.python,
+		RunLog:          true,
+		ProposerName:    f.proposer,
+		Model:           f.modelName(),
+		ProgramMaxBytes: f.programMax,
 	}
 	if f.fixAttempts == 0 {
 		cfg.FixAttempts = -1

@@ -69,7 +69,16 @@ func openExistingStore(repo, stateDir string) (*store.DB, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, &research.InputError{Msg: fmt.Sprintf("no runs recorded: %s does not exist (start one with `autoresearch run --repo DIR --tag TAG`)", path)}
 	}
-	return store.Open(path)
+	// Reading must not change anything: a 0-byte store is refused (it was
+	// damaged when the repo has runs), never migrated into a new one.
+	if err := refuseLostStore(stateDir, repo); err != nil {
+		return nil, err
+	}
+	if state, _ := store.Probe(path); state == store.FileEmpty {
+		return nil, &research.InputError{Msg: fmt.Sprintf("no runs recorded: %s is empty (start one with `autoresearch run --repo DIR --tag TAG`)", path)}
+	}
+	db, err := store.Open(path)
+	return db, storeOpenError(err)
 }
 
 func findRun(ctx context.Context, db *store.DB, tag string) (store.Run, error) {

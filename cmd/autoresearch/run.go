@@ -119,9 +119,11 @@ func openLog(f *loopFlags, also io.Writer) (*os.File, *slog.Logger, error) {
 		return nil, nil, err
 	}
 	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
-	var h slog.Handler = slog.NewTextHandler(file, opts)
+	// The bot's own log is stored too: no secret in it either.
+	red := f.redactor()
+	var h slog.Handler = slog.NewTextHandler(redacting(file, red), opts)
 	if also != nil {
-		h = slog.NewMultiHandler(h, slog.NewTextHandler(also, opts))
+		h = slog.NewMultiHandler(h, slog.NewTextHandler(redacting(also, red), opts))
 	}
 	return file, slog.New(h), nil
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/agent"
@@ -24,18 +25,23 @@ func openRepo(dir string) (*gitrepo.Repo, error) {
 	return repo, err
 }
 
-// openStore opens the SQLite store of a state dir.
-func openStore(stateDir string) (*store.DB, error) {
-	return store.Open(filepath.Join(stateDir, "autoresearch.db"))
+// openStore opens the SQLite store of a state dir, refusing a damaged one
+// and a 0-byte one in a repository that had runs (storecheck.go).
+func openStore(stateDir, repoDir string) (*store.DB, error) {
+	if err := refuseLostStore(stateDir, repoDir); err != nil {
+		return nil, err
+	}
+	db, err := store.Open(filepath.Join(stateDir, "autoresearch.db"))
+	return db, storeOpenError(err)
 }
 
 // newProposer builds the proposer the flags ask for.
-func newProposer(f *loopFlags, logger *slog.Logger) (research.Proposer, error) {
+func newProposer(f *loopFlags, logger *slog.Logger, redactor *research.Redactor) (research.Proposer, error) {
 	switch f.proposer {
 	case "sweep":
 		return &sweep.Sweep{Seed: f.seed, File: firstOr(splitList(f.editable), "train.py")}, nil
 	case "command":
-		return &agent.Command{CommandLine: f.agentCmd, Logger: logger}, nil
+		return &agent.Command{CommandLine: f.agentCmd, Logger: logger, Redactor: redactor}, nil
 	case "llm":
 		cfg := agent.ConfigFromEnv()
 		if cfg.APIKey == "" && cfg.BaseURL == "" {
@@ -43,6 +49,7 @@ func newProposer(f *loopFlags, logger *slog.Logger) (research.Proposer, error) {
 		}
 		cfg.Model = f.modelName()
 		cfg.Logger = logger
+		cfg.Redactor = redactor
 		return agent.NewLLM(cfg), nil
 	}
 	return nil, usagef("unknown proposer %q", f.proposer)
@@ -90,11 +97,21 @@ func openLoop(f *loopFlags, logger *slog.Logger) (*loopParts, error) {
 		return nil, err
 	}
 	cfg := f.config(repo.Root())
-	proposer, err := newProposer(f, logger)
+	// Every secret the process knows is redacted from what it stores,
+	// posts or sends to a model (defence in depth behind the scrubbed
+	// trainer environment).
+	cfg.Redactor = f.redactor()
+	if names := cfg.Redactor.Names(); len(names) > 0 {
+		logger.Info("secrets redacted from logs, messages and prompts", "names", strings.Join(names, ","))
+	}
+	proposer, err := newProposer(f, logger, cfg.Redactor)
 	if err != nil {
 		return nil, err
 	}
-	db, err := openStore(cfg.StateDir)
+	db, err := openStore(cfg.StateDir, repo.Root())
+	if research.IsInputError(err) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("opening the store in %s: %w", cfg.StateDir, err)
 	}

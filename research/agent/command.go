@@ -26,6 +26,9 @@ type Command struct {
 	CommandLine string
 	Timeout     time.Duration // default 30m
 	Logger      *slog.Logger
+	// Redactor hides the process's secrets in the prompt the agent reads
+	// (crash logs included); nil: none.
+	Redactor *research.Redactor
 }
 
 var _ research.Proposer = (*Command)(nil)
@@ -71,7 +74,7 @@ func (c *Command) Propose(ctx context.Context, req research.ProposalRequest) (re
 	combined := &tailBuffer{max: outputTailBytes}
 	cmd := exec.CommandContext(runCtx, "sh", "-c", c.CommandLine)
 	cmd.Dir = req.Dir
-	cmd.Stdin = strings.NewReader(CommandPrompt(req))
+	cmd.Stdin = strings.NewReader(c.Redactor.Redact(CommandPrompt(req)))
 	cmd.Stdout = teeWriter{stdout, combined}
 	cmd.Stderr = combined
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

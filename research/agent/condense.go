@@ -237,6 +237,7 @@ func (l *LLM) complete(ctx context.Context, what, prompt string) (string, resear
 	} else {
 		req.MaxTokens = CondenseMaxTokens
 	}
+	req.Messages = l.redacted(req.Messages)
 	resp, err := l.client.CreateChatCompletion(ctx, req)
 	if err != nil {
 		return "", research.Usage{}, l.callError(ctx, err)

@@ -47,6 +47,9 @@ type LLMConfig struct {
 	Temperature float32
 	Retry       RetryPolicy
 	Logger      *slog.Logger
+	// Redactor hides the process's secrets in everything sent to the model
+	// (prompts, crash logs, files it reads); nil: none.
+	Redactor *research.Redactor
 }
 
 // ConfigFromEnv fills APIKey, BaseURL and Model from OPENAI_API_KEY,
@@ -74,6 +77,8 @@ type LLM struct {
 	// Now is the clock Retry-After dates are measured against.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Redactor: see LLMConfig.Redactor.
+	Redactor *research.Redactor
 
 	client          *openai.Client
 	condenseBackoff condenseBackoff
@@ -92,6 +97,7 @@ func NewLLM(cfg LLMConfig) *LLM {
 		Temperature:  cfg.Temperature,
 		Retry:        cfg.Retry,
 		Logger:       cfg.Logger,
+		Redactor:     cfg.Redactor,
 	}
 	if l.Model == "" {
 		l.Model = DefaultModel
@@ -159,7 +165,7 @@ func (l *LLM) Propose(ctx context.Context, req research.ProposalRequest) (resear
 	for turn := 1; turn <= maxTurns; turn++ {
 		resp, err := l.client.CreateChatCompletion(ctx, openai.ChatCompletionRequest{
 			Model:       l.Model,
-			Messages:    msgs,
+			Messages:    l.redacted(msgs),
 			Tools:       toolDefs,
 			Temperature: l.Temperature,
 		})
@@ -302,4 +308,26 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n]) + "..."
+}
+
+// redacted returns msgs with the process's secrets hidden in every text the
+// model would see. msgs itself is left as is (it is the conversation).
+func (l *LLM) redacted(msgs []openai.ChatCompletionMessage) []openai.ChatCompletionMessage {
+	if l.Redactor == nil {
+		return msgs
+	}
+	out := make([]openai.ChatCompletionMessage, len(msgs))
+	for i, m := range msgs {
+		m.Content = l.Redactor.Redact(m.Content)
+		if len(m.MultiContent) > 0 {
+			parts := make([]openai.ChatMessagePart, len(m.MultiContent))
+			for j, p := range m.MultiContent {
+				p.Text = l.Redactor.Redact(p.Text)
+				parts[j] = p
+			}
+			m.MultiContent = parts
+		}
+		out[i] = m
+	}
+	return out
 }
