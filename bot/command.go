@@ -30,6 +30,7 @@ const (
 	CmdLog           CommandName = "log"
 	CmdRetry         CommandName = "retry"
 	CmdDigest        CommandName = "digest"
+	CmdReview        CommandName = "review"
 	CmdHelp          CommandName = "help"
 )
 
@@ -46,6 +47,7 @@ type Command struct {
 	Tag  string // start
 	From string // start --from REF ("" = HEAD)
 	Now  bool   // stop now
+	On   bool   // review on|off
 	Text string // idea, program append: the rest of the message, as typed
 	ID   int64  // unpin: idea ID
 	// N is the experiment number (show, log, retry) or how many results to
@@ -60,7 +62,7 @@ type Command struct {
 func (c Command) ChangesState() bool {
 	switch c.Name {
 	case CmdStart, CmdStop, CmdPause, CmdResume, CmdIdea, CmdUnpin,
-		CmdProgram, CmdProgramAppend, CmdRetry:
+		CmdProgram, CmdProgramAppend, CmdRetry, CmdReview:
 		return true
 	}
 	return false
@@ -106,6 +108,7 @@ var commandSpecs = []commandSpec{
 	{CmdLog, "log N", "tail of experiment N's training log"},
 	{CmdRetry, "retry N", "try experiment N's change again"},
 	{CmdDigest, "digest", "summary of the run so far"},
+	{CmdReview, "review on|off", "hold each proposal for a person's approval (Slack buttons), or stop doing so"},
 	{CmdHelp, "help", "this list"},
 }
 
@@ -184,6 +187,14 @@ func (p Parser) Parse(text string) (Command, error) {
 		return Command{Name: CmdUnpin, ID: int64(id)}, nil
 	case CmdResults:
 		return parseResults(rest)
+	case CmdReview:
+		switch args := strings.Fields(strings.ToLower(rest)); {
+		case len(args) == 1 && args[0] == "on":
+			return Command{Name: CmdReview, On: true}, nil
+		case len(args) == 1 && args[0] == "off":
+			return Command{Name: CmdReview}, nil
+		}
+		return Command{}, usageErr(CmdReview, fmt.Sprintf("review takes \"on\" or \"off\" (got %q)", strings.TrimSpace(rest)))
 	case CmdShow, CmdLog, CmdRetry:
 		n, err := oneNumber(CommandName(lv), rest, "an experiment number (see 'results')")
 		if err != nil {

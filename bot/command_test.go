@@ -55,6 +55,8 @@ func TestParseCommandOK(t *testing.T) {
 		{"show #12", Command{Name: CmdShow, N: 12}},
 		{"log 3", Command{Name: CmdLog, N: 3}},
 		{"retry 4", Command{Name: CmdRetry, N: 4}},
+		{"review on", Command{Name: CmdReview, On: true}},
+		{"Review OFF", Command{Name: CmdReview}},
 		{"digest", Command{Name: CmdDigest}},
 	}
 	for _, c := range cases {
@@ -104,6 +106,7 @@ func TestParseCommandErrors(t *testing.T) {
 		{"show twelve", CmdShow, `"twelve" is not a number; show takes an experiment number (see 'results')`},
 		{"log 1 2", CmdLog, `log takes one number; got "1 2"`},
 		{"retry x", CmdRetry, `"x" is not a number; retry takes an experiment number (see 'results')`},
+		{"review maybe", CmdReview, `review takes "on" or "off" (got "maybe")`},
 		{"unpin", CmdUnpin, `unpin needs the ID of the idea to unpin (see 'ideas')`},
 		{"unpin 1.5", CmdUnpin, `"1.5" is not a number; unpin takes the ID of the idea to unpin (see 'ideas')`},
 		{"status please", CmdStatus, `status takes no arguments (got "please")`},
@@ -179,7 +182,7 @@ func TestHelpTextListsEveryCommand(t *testing.T) {
 	// Every documented verb must parse (given arguments where it needs them).
 	examples := map[CommandName]string{
 		CmdStart: "start t", CmdIdea: "idea x", CmdUnpin: "unpin 1", CmdProgramAppend: "program append x",
-		CmdShow: "show 1", CmdLog: "log 1", CmdRetry: "retry 1",
+		CmdShow: "show 1", CmdLog: "log 1", CmdRetry: "retry 1", CmdReview: "review on",
 	}
 	for _, s := range commandSpecs {
 		in, ok := examples[s.name]

@@ -37,4 +37,9 @@ type Controller interface {
 	Experiment(ctx context.Context, number int) (research.Experiment, error)
 	// Log returns the training log of experiment number.
 	Log(ctx context.Context, number int) (string, error)
+	// SetReview turns the review gate (each proposal waits for approval)
+	// on or off.
+	SetReview(ctx context.Context, on bool, by string) error
+	// Reviewing tells whether the review gate is on.
+	Reviewing() bool
 }

@@ -51,6 +51,13 @@ func (f *fakeController) Stop(_ context.Context, by string, now bool) error {
 	return f.err
 }
 
+func (f *fakeController) SetReview(_ context.Context, on bool, by string) error {
+	f.record("SetReview %v by=%s", on, by)
+	return f.err
+}
+
+func (f *fakeController) Reviewing() bool { return false }
+
 func (f *fakeController) Pause(_ context.Context, by string) error {
 	f.record("Pause by=%s", by)
 	return f.err

@@ -31,6 +31,10 @@ type SlackConfig struct {
 	// it (upstream's TIME_BUDGET), and TrainingBudgetFrom the file it is read
 	// from; Timeout is the harness's guard around a training. Run headers
 	// show each that is set, apart, so nobody takes the guard for the budget.
+	// ReviewTimeout and ReviewDefault are the review gate's (said in its
+	// messages; the loop applies them).
+	ReviewTimeout time.Duration
+	ReviewDefault string
 	// Verbosity is how much goes to the top level of the channel
 	// (VerbosityQuiet when empty).
 	Verbosity Verbosity
@@ -100,6 +104,7 @@ type Slack struct {
 	baselineKey map[int64]string
 	stopNotice  string
 	home        homeViewers
+	reviews     map[string]*pendingReview // review gate: proposals waiting for a person
 	// lastTelemetry is the GPU telemetry of the latest finished experiment
 	// that had some, for `status`.
 	lastTelemetry *expTelemetry

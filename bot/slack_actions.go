@@ -84,6 +84,8 @@ func (s *Slack) routeInteraction(ctx context.Context, payload []byte) json.RawMe
 		return nil
 	case p.Type == "view_submission" && p.View.CallbackID == pinIdeaCallbackID:
 		return s.pinIdeaSubmitted(ctx, p)
+	case p.Type == "view_submission" && p.View.CallbackID == reviewCallbackID:
+		return s.reviewIdeaSubmitted(ctx, p)
 	}
 	return s.handleInteraction(ctx, payload)
 }
@@ -144,6 +146,10 @@ func (s *Slack) steer(p actionPayload, what string) error {
 }
 
 func (s *Slack) handleAction(ctx context.Context, p actionPayload, id, value string) error {
+	switch id {
+	case actionApprove, actionReject, actionEditIdea:
+		return s.reviewAction(ctx, p, id, value)
+	}
 	runID, n, err := actionTarget(value)
 	if err != nil {
 		return err

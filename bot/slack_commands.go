@@ -229,6 +229,17 @@ func (s *Slack) runCommand(ctx context.Context, req slashRequest, cmd Command) e
 		s.announce(ctx, req, fmt.Sprintf("🔁 %s asked to retry experiment #%d", mention(user), cmd.N),
 			fmt.Sprintf("🔁 #%d is queued to train again; its message follows in the channel.", cmd.N))
 
+	case CmdReview:
+		if err := s.ctrl.SetReview(ctx, cmd.On, user); err != nil {
+			return err
+		}
+		if cmd.On {
+			s.post(ctx, fmt.Sprintf("🔎 %s turned the review gate on: each proposal waits here for *Approve* or *Reject* before it trains%s.",
+				mention(user), s.reviewTimeoutNote()), nil)
+		} else {
+			s.post(ctx, fmt.Sprintf("🔎 %s turned the review gate off: proposals train without waiting.", mention(user)), nil)
+		}
+
 	case CmdDigest:
 		if s.Digest == nil {
 			s.answer(ctx, req, "The digest is not available in this version of the bot.")

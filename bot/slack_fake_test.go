@@ -229,6 +229,7 @@ type slackFakeCtrl struct {
 	exps      map[int]research.Experiment
 	logs      map[int]string
 	startErr  error
+	reviewing bool
 }
 
 func newSlackFakeCtrl() *slackFakeCtrl {
@@ -267,6 +268,18 @@ func (c *slackFakeCtrl) Start(_ context.Context, req research.StartRequest) (res
 func (c *slackFakeCtrl) Stop(_ context.Context, by string, now bool) error {
 	c.record(fmt.Sprintf("stop by %s now=%t", by, now))
 	return nil
+}
+func (c *slackFakeCtrl) SetReview(_ context.Context, on bool, by string) error {
+	c.record(fmt.Sprintf("review %v by %s", on, by))
+	c.mu.Lock()
+	c.reviewing = on
+	c.mu.Unlock()
+	return nil
+}
+func (c *slackFakeCtrl) Reviewing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reviewing
 }
 func (c *slackFakeCtrl) Pause(_ context.Context, by string) error {
 	c.record("pause by " + by)

@@ -466,6 +466,15 @@ func (t *Terminal) dispatch(ctx context.Context, cmd Command, by string) (string
 	case CmdRetry:
 		return t.retry(ctx, cmd.N, by)
 
+	case CmdReview:
+		if err := c.SetReview(ctx, cmd.On, by); err != nil {
+			return "", err
+		}
+		if cmd.On {
+			return "review gate on: each proposal waits for approval in Slack", nil
+		}
+		return "review gate off: proposals train without waiting", nil
+
 	case CmdDigest:
 		if d, ok := c.(Digester); ok {
 			return d.Digest(ctx)

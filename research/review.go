@@ -48,13 +48,15 @@ const (
 // reviewSwitch is the gate's on/off state, changed at run time by people.
 type reviewSwitch struct{ on atomic.Bool }
 
-// SetReview turns the review gate on or off; it needs a Reviewer.
-func (m *Manager) SetReview(on bool) error {
+// SetReview turns the review gate on or off (by a person); it needs a
+// Reviewer. It holds for the process's life; --review sets it at start.
+func (m *Manager) SetReview(_ context.Context, on bool, by string) error {
 	m.setup()
 	if on && m.Reviewer == nil {
 		return &InputError{Msg: "the review gate needs a front end that can ask people (the Slack bot)"}
 	}
 	m.review.on.Store(on)
+	m.logger().Info("review gate switched", "on", on, "by", by)
 	return nil
 }
 

@@ -66,15 +66,15 @@ func TestReviewGateTrainsOnlyWhatPeopleApprove(t *testing.T) {
 func TestReviewGateNeedsAReviewerAndCanBeSwitched(t *testing.T) {
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 2}, setConst(t, "VAL", "1.400000", "unreviewed"))
-	if err := h.m.SetReview(true); err == nil {
+	if err := h.m.SetReview(context.Background(), true, "UALICE"); err == nil {
 		t.Fatal("the gate turned on with nobody to ask")
 	}
 	rev := &scriptedReviewer{}
 	h.m.Reviewer = rev
-	if err := h.m.SetReview(true); err != nil || !h.m.Reviewing() {
+	if err := h.m.SetReview(context.Background(), true, "UALICE"); err != nil || !h.m.Reviewing() {
 		t.Fatalf("SetReview(true) = %v, reviewing %v", err, h.m.Reviewing())
 	}
-	if err := h.m.SetReview(false); err != nil || h.m.Reviewing() {
+	if err := h.m.SetReview(context.Background(), false, "UALICE"); err != nil || h.m.Reviewing() {
 		t.Fatalf("SetReview(false) = %v, reviewing %v", err, h.m.Reviewing())
 	}
 	run := h.runToEnd(t, research.StartRequest{Tag: "noreview"})

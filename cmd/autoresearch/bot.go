@@ -34,6 +34,7 @@ type botOptions struct {
 	slack    bot.SlackConfig
 	digestAt string
 	loc      *time.Location
+	review   bool // --review: the gate is on from the start
 }
 
 func botCmd(args []string, streams IO) error {
@@ -64,10 +65,20 @@ func parseBotArgs(args []string, streams IO, getenv func(string) string) (*botOp
 	command := fs.String("command-name", bot.DefaultSlashCommand, "the slash command, as configured in the Slack app")
 	digestAt := fs.String("digest-at", "08:00", "local time of the morning digest (HH:MM, 24-hour clock)")
 	tz := fs.String("tz", "", "time zone of --digest-at, e.g. Europe/Berlin (default: the host's)")
+	review := fs.Bool("review", false, "hold each proposal for a person's Approve/Reject in the channel before it trains (also `review on|off`)")
+	reviewTimeout := fs.Duration("review-timeout", 30*time.Minute, "decide a proposal nobody answered after this long (0: wait for ever)")
+	reviewDefault := fs.String("review-default", research.ReviewApprove, "what an unanswered proposal becomes: approve (it trains) or skip (a new one is proposed)")
 	verbosity := fs.String("channel-verbosity", string(bot.VerbosityQuiet), "what goes to the channel's top level: quiet (one message per experiment and per run event; details in threads), normal (quiet, plus the loop's notices) or all (every command's announcement too)")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
+	if *reviewDefault != research.ReviewApprove && *reviewDefault != research.ReviewSkip {
+		return nil, usagef("--review-default %q: want approve or skip", *reviewDefault)
+	}
+	if *reviewTimeout < 0 {
+		return nil, usagef("--review-timeout %v: want 0 (wait for ever) or a positive duration", *reviewTimeout)
+	}
+	o.review = *review
 	v, err := bot.ParseVerbosity(*verbosity)
 	if err != nil {
 		return nil, usagef("--channel-verbosity %q: want quiet (the default), normal or all", *verbosity)
@@ -105,6 +116,8 @@ func parseBotArgs(args []string, streams IO, getenv func(string) string) (*botOp
 		HTTPAddr:      *httpAddr,
 		Timeout:       o.loop.timeout,
 		Verbosity:     v,
+		ReviewTimeout: *reviewTimeout,
+		ReviewDefault: *reviewDefault,
 	}
 	o.slack.TrainingBudget, o.slack.TrainingBudgetFrom = research.TimeBudget(o.loop.repo)
 	if *httpAddr != "" {
@@ -159,9 +172,16 @@ func serveBot(ctx context.Context, o *botOptions, streams IO) error {
 	m := parts.manager
 
 	o.slack.Redactor = m.Config.Redactor
+	m.Config.ReviewTimeout, m.Config.ReviewDefault = o.slack.ReviewTimeout, o.slack.ReviewDefault
 	slack, err := bot.NewSlack(o.slack, m, parts.db, logger)
 	if err != nil {
 		return err
+	}
+	m.Reviewer = slack
+	if o.review {
+		if err := m.SetReview(ctx, true, "--review"); err != nil {
+			return err
+		}
 	}
 	checkCtx, cancelCheck := context.WithTimeout(ctx, botCheckTimeout)
 	err = slack.Check(checkCtx)
