@@ -163,7 +163,7 @@ func TestParserCustomName(t *testing.T) {
 func TestChangesState(t *testing.T) {
 	changing := map[CommandName]bool{
 		CmdStart: true, CmdStop: true, CmdPause: true, CmdResume: true,
-		CmdIdea: true, CmdUnpin: true, CmdProgram: true, CmdProgramAppend: true, CmdRetry: true,
+		CmdIdea: true, CmdUnpin: true, CmdProgram: true, CmdProgramAppend: true, CmdRetry: true, CmdReview: true,
 	}
 	for _, s := range commandSpecs {
 		if got := (Command{Name: s.name}).ChangesState(); got != changing[s.name] {
