@@ -159,6 +159,11 @@ type TrainJob struct {
 	// OnStart gets the process group id once the command runs, so a
 	// restarted bot can kill a trainer orphaned by a kill -9.
 	OnStart func(pgid int)
+	// ProcsPath, when set, is a file where a local trainer keeps the pids
+	// and start times of every process of the experiment while it runs
+	// (those that left the process group too), so that a restart after
+	// kill -9 can end them (proctree.EndRecorded).
+	ProcsPath string
 }
 
 // TrainResult is what a finished (or killed) training run left.
