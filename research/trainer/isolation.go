@@ -101,7 +101,7 @@ func probeNamespaces(exe string) string {
 	if cmd.SysProcAttr == nil {
 		return "namespaces need Linux"
 	}
-	if err := cmd.Start(); err != nil {
+	if err := startCmd(cmd); err != nil {
 		return "creating namespaces: " + err.Error()
 	}
 	done := make(chan error, 1)

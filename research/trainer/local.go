@@ -117,7 +117,7 @@ func (l *Local) Train(ctx context.Context, job research.TrainJob) (research.Trai
 	_ = proctree.BecomeSubreaper()
 
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	if err := startCmd(cmd); err != nil {
 		pw.Close()
 		pr.Close()
 		closeFiles(files)

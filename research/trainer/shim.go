@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -76,6 +77,9 @@ func runShim(mode string, argv []string) int {
 	if err != nil {
 		return shimFail("%v", err)
 	}
+	// Capabilities belong to a thread: drop them on the one that forks.
+	runtime.LockOSThread()
+	dropPowers()
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT,
 		syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGCHLD)
