@@ -218,7 +218,7 @@ func serveBot(ctx context.Context, o *botOptions, streams IO) error {
 	// No process of ours outlives us, whatever the trainer does.
 	defer endTrainers(logger)
 	if o.loop.slurm.runner != "slurm" {
-		iso := trainer.Probe()
+		iso := o.loop.iso.describe()
 		fmt.Fprintf(streams.Err, "trainer isolation: %s\n", iso)
 		logger.Info("trainer isolation", "mode", iso.Mode, "why", iso.Why)
 		if iso.Mode != trainer.IsolationNamespaces {

@@ -65,7 +65,7 @@ func doctorCmd(args []string, streams IO) error {
 		getenv: os.Getenv, lookPath: exec.LookPath, home: home,
 		client:   &http.Client{Timeout: 15 * time.Second},
 		diskWarn: 10 << 30, diskFail: 1 << 30,
-		probe: trainer.Probe,
+		probe: f.iso.describe,
 	}
 	d.openGPU = func() research.GPUMonitor { return f.gpu.openGPU(newLogger(os.Stderr, 100)) }
 	return d.report(context.Background(), streams.Out)

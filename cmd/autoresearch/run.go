@@ -70,7 +70,7 @@ func runLoop(f *loopFlags, req research.StartRequest, streams IO, onEnd func(*lo
 	defer cancel()
 
 	if f.slurm.runner != "slurm" {
-		iso := trainer.Probe()
+		iso := f.iso.describe()
 		fmt.Fprintf(streams.Err, "trainer isolation: %s\n", iso)
 		logger.Info("trainer isolation", "mode", iso.Mode, "why", iso.Why)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/research/proctree"
 	"github.com/autoresearch/autoresearch/research/researchtest"
 )
 
@@ -157,4 +158,56 @@ func TestBotSIGTERMWithTrainerIgnoringIt(t *testing.T) {
 	f.waitFor("experiment 1's stop", "chat.update", func(c slackCall) bool {
 		return c.Form.Get("ts") == exp1.Form.Get("_ts") && strings.Contains(c.text(), "stopped")
 	})
+}
+
+// kill -9 of `run` leaves the trainer and its setsid child running; the
+// next start finds them in the record of the experiment's processes and
+// ends them before it trains again. Without namespaces only the record
+// finds the child: the shim that held it is killed with the group.
+func TestRestartAfterKill9EndsTheSetsidChild(t *testing.T) {
+	for _, iso := range []string{"auto", "reaper"} {
+		t.Run(iso, func(t *testing.T) { restartAfterKill9(t, iso) })
+	}
+}
+
+func restartAfterKill9(t *testing.T, iso string) {
+	dir := researchtest.New(t)
+	train, marker := hostileTrainCmd(t)
+	args := []string{"run", "--repo", dir, "--tag", "k9", "--proposer", "sweep", "--isolation", iso,
+		"--train-cmd", train, "--baseline-repeats", "0", "--fix-attempts", "0"}
+	first, out := startCLI(t, args...)
+	waitForExperiment(t, filepath.Join(dir, ".autoresearch", "autoresearch.db"), 1)
+	waitProcesses(t, marker)
+	old := processesWith(marker + "-child")[0]
+	oldChild, err := proctree.Stat(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The record lists the child once the trainer's next scan ran.
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		recs, _ := filepath.Glob(filepath.Join(dir, ".autoresearch", "trainer-*.procs"))
+		if len(recs) == 1 {
+			if data, _ := os.ReadFile(recs[0]); strings.Contains(string(data), fmt.Sprintf("\n%d ", old)) {
+				break
+			}
+		}
+	}
+	_ = first.Process.Kill()
+	_ = first.Wait()
+	time.Sleep(200 * time.Millisecond) // what a kill -9 leaves behind is still there
+	if !proctree.Alive(oldChild) {
+		t.Fatalf("the child died with the harness: this test proves nothing here\n%s", out)
+	}
+
+	second, out2 := startCLI(t, append(args, "--resume")...)
+	end := time.Now().Add(30 * time.Second)
+	for proctree.Alive(oldChild) && time.Now().Before(end) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if proctree.Alive(oldChild) {
+		t.Fatalf("the setsid child %d of the killed run survived the restart\n%s", old, out2)
+	}
+	waitProcesses(t, marker) // the resumed run trains again
+	sigtermAndWait(t, second, out2)
+	checkNoneLeft(t, marker)
 }
