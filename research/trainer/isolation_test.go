@@ -181,16 +181,23 @@ func nobodyCopies(t *testing.T, dir, script string) (bin, command string) {
 	if err != nil {
 		t.Skip("no system python3 that nobody can run")
 	}
+	bin = nobodyBinary(t, dir)
+	copyFile(t, script, filepath.Join(dir, "train.py"), 0o644)
+	return bin, py + " " + filepath.Join(dir, "train.py")
+}
+
+// nobodyBinary copies this test binary into dir, opened to everyone.
+func nobodyBinary(t *testing.T, dir string) string {
+	t.Helper()
 	for d := dir; d != "/" && d != "."; d = filepath.Dir(d) {
 		if d == os.TempDir() {
 			break
 		}
 		_ = os.Chmod(d, 0o777|os.ModeSticky)
 	}
-	bin = filepath.Join(dir, "harness.test")
+	bin := filepath.Join(dir, "harness.test")
 	copyFile(t, os.Args[0], bin, 0o755)
-	copyFile(t, script, filepath.Join(dir, "train.py"), 0o644)
-	return bin, py + " " + filepath.Join(dir, "train.py")
+	return bin
 }
 
 func copyFile(t *testing.T, from, to string, mode os.FileMode) {
@@ -337,4 +344,55 @@ func waitRecorded(t *testing.T, marker, procsPath string) proctree.Proc {
 	}
 	t.Fatalf("the escapee never showed up in %s", procsPath)
 	return proctree.Proc{}
+}
+
+// On a GPU host the trainer in its own namespaces still sees and uses the
+// GPU: the device nodes are the host's, and the fresh /proc has the
+// driver's entries. As root, also as an unprivileged user (user namespace).
+func TestGPUVisibleInNamespaces(t *testing.T) {
+	if _, err := os.Stat("/dev/nvidiactl"); err != nil {
+		t.Skip("no NVIDIA GPU here")
+	}
+	if p := Probe(); p.Mode != IsolationNamespaces {
+		t.Skipf("no namespaces here: %s", p)
+	}
+	smi, err := exec.LookPath("nvidia-smi")
+	if err != nil {
+		t.Skip("no nvidia-smi")
+	}
+	command := "ls /dev/nvidia*; cat /proc/driver/nvidia/version; " + smi + " -L; echo processes seen: $(ls /proc | grep -c '^[0-9]')"
+	check := func(t *testing.T, out string) {
+		t.Logf("inside the namespaces:\n%s", out)
+		if !strings.Contains(out, "/dev/nvidiactl") || !strings.Contains(out, "GPU 0:") {
+			t.Fatalf("the GPU is not usable inside the namespaces")
+		}
+	}
+	t.Run("as this user", func(t *testing.T) {
+		l := &Local{Isolation: IsolationNamespaces, Command: command, Logger: testLogger(t)}
+		res, err := l.Train(context.Background(), research.TrainJob{Dir: t.TempDir(), Timeout: time.Minute})
+		if err != nil || res.ExitCode != 0 {
+			t.Fatalf("%v %+v\n%s", err, res, res.Output)
+		}
+		check(t, string(res.Output))
+	})
+	if os.Geteuid() != 0 {
+		return
+	}
+	t.Run("as nobody", func(t *testing.T) {
+		dir := t.TempDir()
+		bin := nobodyBinary(t, dir)
+		logPath := filepath.Join(dir, "train.log")
+		cmd := helper(t, IsolationNamespaces, command, logPath)
+		cmd.Path, cmd.Args[0] = bin, bin
+		cmd.Env = append(cmd.Env, helperProtect+"=1")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("harness: %v\n%s", err, out)
+		}
+		log, err := os.ReadFile(logPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, string(log))
+	})
 }
