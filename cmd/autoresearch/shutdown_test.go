@@ -132,7 +132,7 @@ func TestRunSIGTERMWithTrainerIgnoringIt(t *testing.T) {
 	train, marker := hostileTrainCmd(t)
 	cmd, out := startCLI(t, "run", "--repo", dir, "--tag", "shut", "--proposer", "sweep",
 		"--train-cmd", train, "--baseline-repeats", "0", "--fix-attempts", "0")
-	waitForExperiment(t, filepath.Join(dir, ".autoresearch", "autoresearch.db"), 1)
+	waitForRunning(t, filepath.Join(dir, ".autoresearch", "autoresearch.db"), 1, out)
 	waitProcesses(t, marker)
 	took := sigtermAndWait(t, cmd, out)
 	checkNoneLeft(t, marker)
@@ -176,7 +176,7 @@ func restartAfterKill9(t *testing.T, iso string) {
 	args := []string{"run", "--repo", dir, "--tag", "k9", "--proposer", "sweep", "--isolation", iso,
 		"--train-cmd", train, "--baseline-repeats", "0", "--fix-attempts", "0"}
 	first, out := startCLI(t, args...)
-	waitForExperiment(t, filepath.Join(dir, ".autoresearch", "autoresearch.db"), 1)
+	waitForRunning(t, filepath.Join(dir, ".autoresearch", "autoresearch.db"), 1, out)
 	waitProcesses(t, marker)
 	old := processesWith(marker + "-child")[0]
 	oldChild, err := proctree.Stat(old)
