@@ -126,11 +126,18 @@ func checkNoneLeft(t *testing.T, marker string) {
 }
 
 // `run` with a trainer that ignores SIGTERM exits within 10 s of SIGTERM,
-// the experiment stored as stopped, the trainer and its setsid child gone.
+// the experiment stored as stopped, the trainer and its setsid child gone,
+// whatever the isolation.
 func TestRunSIGTERMWithTrainerIgnoringIt(t *testing.T) {
+	for _, iso := range []string{"auto", "reaper", "none"} {
+		t.Run(iso, func(t *testing.T) { runSIGTERM(t, iso) })
+	}
+}
+
+func runSIGTERM(t *testing.T, iso string) {
 	dir := researchtest.New(t)
 	train, marker := hostileTrainCmd(t)
-	cmd, out := startCLI(t, "run", "--repo", dir, "--tag", "shut", "--proposer", "sweep",
+	cmd, out := startCLI(t, "run", "--repo", dir, "--tag", "shut", "--proposer", "sweep", "--isolation", iso,
 		"--train-cmd", train, "--baseline-repeats", "0", "--fix-attempts", "0")
 	waitForRunning(t, filepath.Join(dir, ".autoresearch", "autoresearch.db"), 1, out)
 	waitProcesses(t, marker)
