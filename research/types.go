@@ -169,7 +169,7 @@ type TrainJob struct {
 // TrainResult is what a finished (or killed) training run left.
 type TrainResult struct {
 	Output   []byte // whole log
-	ExitCode int    // -1 when killed by a signal
+	ExitCode int    // -1 when killed by a signal (under the trainer shim, 128+N when signal N ended the command by itself)
 	TimedOut bool
 	Stopped  bool // killed because the run was stopped
 	Duration time.Duration
