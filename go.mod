@@ -37,7 +37,7 @@ require (
 	golang.org/x/crypto v0.56.0 // indirect
 	golang.org/x/image v0.44.0
 	golang.org/x/net v0.57.0 // indirect
-	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/sys v0.49.0
 	gopkg.in/warnings.v0 v0.1.2 // indirect
 	modernc.org/libc v1.80.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect

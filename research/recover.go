@@ -9,7 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/autoresearch/autoresearch/research/proctree"
 	"github.com/autoresearch/autoresearch/store"
 )
 
@@ -132,8 +134,20 @@ func (m *Manager) ResumeInterrupted(ctx context.Context, by string) (Run, bool, 
 }
 
 // killOrphanTrainer kills the process group of a trainer that outlived a
-// killed bot: left alone it would hold the GPU and skew the next result.
+// killed bot, and every process its record lists (those that left the
+// group too; pids reused since by other processes are left alone): left
+// alone they would hold the GPU and skew the next result.
 func (m *Manager) killOrphanTrainer() {
+	records, _ := filepath.Glob(filepath.Join(m.Config.StateDir, "trainer-*.procs"))
+	for _, rec := range records {
+		killed, err := proctree.EndRecorded(rec, 5*time.Second)
+		if err != nil {
+			m.logger().Warn("ending the processes of an interrupted experiment", "record", rec, "err", err)
+		}
+		if len(killed) > 0 {
+			m.logger().Warn("killed processes of an experiment left over from before the restart", "record", rec, "count", len(killed))
+		}
+	}
 	files, _ := filepath.Glob(filepath.Join(m.Config.StateDir, "trainer-*.pgid"))
 	for _, pidFile := range files {
 		data, err := os.ReadFile(pidFile)

@@ -159,12 +159,17 @@ type TrainJob struct {
 	// OnStart gets the process group id once the command runs, so a
 	// restarted bot can kill a trainer orphaned by a kill -9.
 	OnStart func(pgid int)
+	// ProcsPath, when set, is a file where a local trainer keeps the pids
+	// and start times of every process of the experiment while it runs
+	// (those that left the process group too), so that a restart after
+	// kill -9 can end them (proctree.EndRecorded).
+	ProcsPath string
 }
 
 // TrainResult is what a finished (or killed) training run left.
 type TrainResult struct {
 	Output   []byte // whole log
-	ExitCode int    // -1 when killed by a signal
+	ExitCode int    // -1 when killed by a signal (under the trainer shim, 128+N when signal N ended the command by itself)
 	TimedOut bool
 	Stopped  bool // killed because the run was stopped
 	Duration time.Duration

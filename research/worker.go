@@ -273,6 +273,10 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 		}
 	}
 	defer os.Remove(pidFile)
+	// Every process of the experiment, setsid ones too, for a restart
+	// after kill -9 (killOrphanTrainer); the trainer removes it when all
+	// are gone.
+	job.ProcsPath = filepath.Join(m.Config.StateDir, "trainer-"+sanitize(sl.Name)+".procs")
 	var lastProgress time.Time
 	job.OnProgress = func(p Progress) {
 		sl.set(&e, &p)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/autoresearch/autoresearch/bot"
 	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/research/trainer"
 )
 
 // Shutdown budget of the bot after SIGTERM or SIGINT: the running
@@ -240,6 +241,17 @@ func serveBot(ctx context.Context, o *botOptions, streams IO) error {
 	}
 	fmt.Fprintf(streams.Err, "autoresearch bot: %s, channel %s, command %s, digest at %s %s\n",
 		mode, o.slack.Channel, o.slack.CommandName, o.digestAt, o.loc)
+	// No process of ours outlives us, whatever the trainer does.
+	defer endTrainers(logger)
+	if o.loop.slurm.runner != "slurm" {
+		iso := o.loop.iso.describe()
+		fmt.Fprintf(streams.Err, "trainer isolation: %s\n", iso)
+		logger.Info("trainer isolation", "mode", iso.Mode, "why", iso.Why)
+		if iso.Mode != trainer.IsolationNamespaces {
+			slack.Event(research.Event{Kind: research.EventNotice, Time: time.Now(),
+				Text: "⚠️ Trainer isolation is weaker than it could be here: " + iso.String()})
+		}
+	}
 	if run, resumed, err := m.ResumeInterrupted(ctx, ""); err != nil {
 		logger.Error("resuming the interrupted run", "err", err)
 		fmt.Fprintf(streams.Err, "could not resume the interrupted run: %v\n", err)
@@ -267,7 +279,8 @@ func serveBot(ctx context.Context, o *botOptions, streams IO) error {
 	stopDigest()
 	shutCtx, cancelShut := context.WithTimeout(context.Background(), botShutdownGrace)
 	if err := m.Shutdown(shutCtx); err != nil {
-		logger.Error("shutdown: the loop did not end in time", "err", err)
+		logger.Error("shutdown: the loop did not end in time; killing its trainer", "err", err)
+		endTrainers(logger)
 	}
 	cancelShut()
 	stopSlack()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/gitrepo"
+	"github.com/autoresearch/autoresearch/research/trainer"
 )
 
 // Check levels, printed first on each line.
@@ -45,6 +46,8 @@ type doctor struct {
 	home         string // for ~/.cache/autoresearch
 	diskWarn     uint64 // bytes; warn below (10 GiB)
 	diskFail     uint64 // bytes; fail below (1 GiB)
+	// probe says how the trainer is isolated here (trainer.Probe).
+	probe func() trainer.ProbeResult
 }
 
 func doctorCmd(args []string, streams IO) error {
@@ -62,6 +65,7 @@ func doctorCmd(args []string, streams IO) error {
 		getenv: os.Getenv, lookPath: exec.LookPath, home: home,
 		client:   &http.Client{Timeout: 15 * time.Second},
 		diskWarn: 10 << 30, diskFail: 1 << 30,
+		probe: f.iso.describe,
 	}
 	d.openGPU = func() research.GPUMonitor { return f.gpu.openGPU(newLogger(os.Stderr, 100)) }
 	return d.report(context.Background(), streams.Out)
@@ -102,6 +106,7 @@ func (d *doctor) run(ctx context.Context) []checkResult {
 	d.checkSlack(ctx, add)
 	d.checkLLM(ctx, add)
 	d.checkDisk(dir, add)
+	d.checkIsolation(add)
 	return out
 }
 
@@ -302,4 +307,23 @@ func (d *doctor) checkDisk(dir string, add addFunc) {
 	default:
 		add(checkOK, "disk", "%.0f GiB free", gib)
 	}
+}
+
+// checkIsolation says how far train.py is kept from the harness's secrets
+// and processes, and how to get namespaces when they are not in effect.
+func (d *doctor) checkIsolation(add addFunc) {
+	if d.flags.slurm.runner == "slurm" {
+		add(checkOK, "isolation", "experiments train in SLURM jobs, not on this host")
+		return
+	}
+	probe := d.probe
+	if probe == nil {
+		probe = trainer.Probe
+	}
+	p := probe()
+	if p.Mode == trainer.IsolationNamespaces {
+		add(checkOK, "isolation", "%s", p)
+		return
+	}
+	add(checkWarn, "isolation", "%s", p)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/gpu"
 	"github.com/autoresearch/autoresearch/research/researchtest"
+	"github.com/autoresearch/autoresearch/research/trainer"
 )
 
 // fakeGPU is a monitor with a fixed inventory and preflight answer.
@@ -149,6 +150,7 @@ func newDoctorFixture(t *testing.T) *doctorFixture {
 		openGPU:  func() research.GPUMonitor { return fx.gpu },
 		client:   &http.Client{Timeout: 10 * time.Second},
 		home:     home,
+		probe:    func() trainer.ProbeResult { return trainer.ProbeResult{Mode: trainer.IsolationNamespaces} },
 		diskWarn: 1, diskFail: 0,
 	}
 	return fx
@@ -191,7 +193,8 @@ func TestDoctorAllGood(t *testing.T) {
 		"ok    slack      token works: bot U1 in team Lab; channel #research (C0RESEARCH), the bot is a member",
 		"ok    llm        " + fx.env["OPENAI_BASE_URL"] + " answers (model gpt-4.1)",
 		"ok    disk       ",
-		"all 9 checks passed",
+		"ok    isolation  namespaces: the trainer runs in its own PID and mount namespaces",
+		"all 10 checks passed",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
@@ -202,6 +205,25 @@ func TestDoctorAllGood(t *testing.T) {
 	}
 	if len(fx.slack.calls) < 2 || !strings.Contains(fx.slack.calls[0], "auth.test") || !strings.Contains(fx.slack.calls[1], "channel=C0RESEARCH") {
 		t.Errorf("Slack calls: %v", fx.slack.calls)
+	}
+}
+
+// Without namespaces doctor warns, says why and what to change.
+func TestDoctorIsolationWithoutNamespaces(t *testing.T) {
+	fx := newDoctorFixture(t)
+	fx.d.probe = func() trainer.ProbeResult {
+		return trainer.ProbeResult{Mode: trainer.IsolationReaper, Why: "creating namespaces: operation not permitted",
+			Hint: "For namespaces in Docker run the container with " + trainer.DockerNamespaceOpts}
+	}
+	var out bytes.Buffer
+	if err := fx.d.report(context.Background(), &out); err != nil {
+		t.Fatalf("a warning failed doctor: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"warn  isolation  reaper: no namespaces (creating namespaces: operation not permitted)",
+		"--security-opt seccomp=unconfined"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
 	}
 }
 

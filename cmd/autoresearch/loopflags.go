@@ -37,16 +37,18 @@ type loopFlags struct {
 	red           *research.Redactor // see redactor()
 	redactorBuilt bool
 
-	gpu     gpuFlags     // --gpu-index, --gpu-min-free-mb, --allow-shared-gpu, --metrics-addr (gpuflags.go)
-	quality qualityFlags // noise, plateaus, metric lines, LLM budgets (qualityflags.go)
-	slots   slotFlags    // --gpus, --pipeline (slotflags.go)
-	slurm   slurmFlags   // --runner, --slots, --slurm-* (slurmflags.go)
+	gpu     gpuFlags       // --gpu-index, --gpu-min-free-mb, --allow-shared-gpu, --metrics-addr (gpuflags.go)
+	quality qualityFlags   // noise, plateaus, metric lines, LLM budgets (qualityflags.go)
+	slots   slotFlags      // --gpus, --pipeline (slotflags.go)
+	slurm   slurmFlags     // --runner, --slots, --slurm-* (slurmflags.go)
+	iso     isolationFlags // --isolation (isolationflags.go)
 }
 
 func (f *loopFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.repo, "repo", ".", "the research repository (prepare.py, train.py, program.md)")
 	fs.StringVar(&f.stateDir, "state-dir", "", "where the store and logs live (default REPO/.autoresearch)")
 	fs.StringVar(&f.trainCmd, "train-cmd", "uv run train.py", "the training command, run with sh -c in the repo")
+	f.iso.register(fs)
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "hard limit per training run; the process group is killed after it")
 	fs.StringVar(&f.proposer, "proposer", "llm", "who proposes changes: llm, command or sweep")
 	fs.StringVar(&f.agentCmd, "agent-cmd", "", "the coding agent command line for --proposer command (prompt on stdin)")
@@ -79,6 +81,9 @@ func (f *loopFlags) validate() error {
 		}
 	default:
 		return usagef("--proposer must be llm, command or sweep, not %q", f.proposer)
+	}
+	if err := f.iso.validate(); err != nil {
+		return err
 	}
 	if f.timeout <= 0 {
 		return usagef("--timeout must be positive, e.g. 10m")

@@ -8,12 +8,15 @@ import (
 	"testing"
 
 	"github.com/autoresearch/autoresearch/research/researchtest"
+	"github.com/autoresearch/autoresearch/research/trainer"
 )
 
 // TestMain lets tests run this binary as the real command line in a
 // subprocess (for kill -9 and signal tests) by re-executing the test binary.
 func TestMain(m *testing.M) {
+	trainer.RunShimIfRequested()
 	if os.Getenv("AUTORESEARCH_TEST_MAIN") == "1" {
+		_ = trainer.ProtectHarness()
 		os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())

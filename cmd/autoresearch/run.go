@@ -14,11 +14,17 @@ import (
 
 	"github.com/autoresearch/autoresearch/bot"
 	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/research/trainer"
 )
 
-// shutdownGrace bounds how long SIGTERM may take: the experiment is killed,
-// recorded and the repo reset well within docker's 10 s.
-const shutdownGrace = 8 * time.Second
+// shutdownGrace bounds how long SIGTERM may take: the experiment is killed
+// (the trainer gets trainer.DefaultStopGrace between SIGTERM and SIGKILL),
+// recorded and the repo reset well within docker's 10 s. Past it the loop
+// is given up: every process of the trainer is killed and we exit.
+const shutdownGrace = 7 * time.Second
+
+// endTrainersWithin bounds the last sweep of trainer processes at exit.
+const endTrainersWithin = time.Second
 
 func runCmd(args []string, streams IO) error {
 	fs := newFlagSet("run", streams)
@@ -63,10 +69,19 @@ func runLoop(f *loopFlags, req research.StartRequest, streams IO, onEnd func(*lo
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
+	if f.slurm.runner != "slurm" {
+		iso := f.iso.describe()
+		fmt.Fprintf(streams.Err, "trainer isolation: %s\n", iso)
+		logger.Info("trainer isolation", "mode", iso.Mode, "why", iso.Why)
+	}
+	// No process of ours outlives us, whatever the trainer does.
+	defer endTrainers(logger)
 	if _, err := parts.manager.Start(ctx, req); err != nil {
 		return err
 	}
-	stopSignals := handleSignals(parts.manager, streams.Err)
+	waitCtx, giveUp := context.WithCancel(context.Background())
+	defer giveUp()
+	stopSignals := handleSignals(parts.manager, streams.Err, giveUp)
 	defer stopSignals()
 	if streams.In != nil {
 		go func() {
@@ -75,7 +90,10 @@ func runLoop(f *loopFlags, req research.StartRequest, streams IO, onEnd func(*lo
 			}
 		}()
 	}
-	if err := parts.manager.Wait(context.Background()); err != nil {
+	if err := parts.manager.Wait(waitCtx); err != nil {
+		if waitCtx.Err() != nil {
+			return fmt.Errorf("SIGTERM: the loop did not end within %v; its trainer was killed", shutdownGrace)
+		}
 		return err
 	}
 	if onEnd != nil {
@@ -136,8 +154,9 @@ type stopper interface {
 
 // handleSignals: the first Ctrl-C stops after the running experiment, the
 // second stops at once; SIGTERM (systemd, docker stop) kills the experiment,
-// records it and leaves the run resumable.
-func handleSignals(m stopper, errOut io.Writer) (stop func()) {
+// records it and leaves the run resumable. When that takes longer than
+// shutdownGrace, giveUp is called: the caller stops waiting and exits.
+func handleSignals(m stopper, errOut io.Writer, giveUp func()) (stop func()) {
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	done := make(chan struct{})
@@ -151,8 +170,12 @@ func handleSignals(m stopper, errOut io.Writer) (stop func()) {
 				if sig == syscall.SIGTERM {
 					fmt.Fprintln(errOut, "\nSIGTERM: stopping the running experiment; the run resumes at the next start")
 					ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-					_ = m.Shutdown(ctx)
+					err := m.Shutdown(ctx)
 					cancel()
+					if err != nil {
+						fmt.Fprintf(errOut, "the loop did not end within %v; killing the trainer and exiting\n", shutdownGrace)
+						giveUp()
+					}
 					continue
 				}
 				interrupts++
@@ -167,6 +190,14 @@ func handleSignals(m stopper, errOut io.Writer) (stop func()) {
 		}
 	}()
 	return func() { signal.Stop(ch); close(done) }
+}
+
+// endTrainers kills what is left of any trainer this process started; after
+// a clean shutdown nothing is.
+func endTrainers(logger *slog.Logger) {
+	if n := trainer.EndAll(endTrainersWithin); n > 0 {
+		logger.Warn("killed trainers still running at exit", "count", n)
+	}
 }
 
 // isTerminal reports whether w is a character device (a real terminal).

@@ -120,7 +120,7 @@ func openLoop(f *loopFlags, logger *slog.Logger) (*loopParts, error) {
 		Repo:     repo,
 		Store:    db,
 		Proposer: proposer,
-		Trainer:  &trainer.Local{Command: f.trainCmd, Logger: logger.With("component", "trainer")},
+		Trainer:  &trainer.Local{Command: f.trainCmd, Isolation: f.iso.mode(), Logger: logger.With("component", "trainer")},
 		Config:   cfg,
 		Logger:   logger.With("component", "research"),
 	}

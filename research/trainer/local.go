@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/research/proctree"
 )
 
 // Defaults for the zero Local.
@@ -20,6 +21,11 @@ const (
 	DefaultCommand = "uv run train.py"
 	DefaultShell   = "/bin/sh"
 	DefaultGrace   = 10 * time.Second
+	// DefaultStopGrace is the SIGTERM-to-SIGKILL grace when the run is
+	// stopped or the harness shuts down: docker stop and systemd give the
+	// whole process 10 s, and the experiment still has to be recorded and
+	// the channel told after the trainer is gone.
+	DefaultStopGrace = 3 * time.Second
 )
 
 const (
@@ -48,7 +54,13 @@ var (
 type Local struct {
 	Command string        // shell command line; default DefaultCommand
 	Shell   string        // runs Command with "-c"; default DefaultShell
-	Grace   time.Duration // SIGTERM to SIGKILL; default DefaultGrace
+	Grace   time.Duration // SIGTERM to SIGKILL on timeout; default DefaultGrace
+	// StopGrace is SIGTERM to SIGKILL when ctx is cancelled (stop,
+	// shutdown); default DefaultStopGrace.
+	StopGrace time.Duration
+	// Isolation picks how the command is kept from the harness; "" means
+	// the strongest this host allows (Probe).
+	Isolation Isolation
 	// KeepEnv, when set, replaces IsSecretEnv in deciding which of the
 	// parent's variables the command gets (true = keep). job.Env is always
 	// added.
@@ -90,17 +102,22 @@ func (l *Local) Train(ctx context.Context, job research.TrainJob) (research.Trai
 		closeFiles(files)
 		return research.TrainResult{ExitCode: -1}, fmt.Errorf("%w: %w", ErrStart, err)
 	}
-	cmd := exec.Command(l.shell(), "-c", l.command())
-	cmd.Dir = job.Dir
-	cmd.Env = append(l.env(), job.Env...)
+	mode := l.isolation()
+	cmd, err := l.buildCmd(mode, job)
+	if err != nil {
+		pw.Close()
+		pr.Close()
+		closeFiles(files)
+		return research.TrainResult{ExitCode: -1}, fmt.Errorf("%w: %w", ErrStart, err)
+	}
 	// One pipe for both streams keeps their interleaving, as "> run.log 2>&1" does.
 	cmd.Stdout, cmd.Stderr = pw, pw
-	// Own process group: the kill must reach grandchildren (dataloader
-	// workers, torch.compile helpers) and must not reach us.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Orphans of the experiment that escape the shim (it was SIGKILLed) come
+	// to us rather than to PID 1, where we can still find and end them.
+	_ = proctree.BecomeSubreaper()
 
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	if err := startCmd(cmd); err != nil {
 		pw.Close()
 		pr.Close()
 		closeFiles(files)
@@ -110,10 +127,16 @@ func (l *Local) Train(ctx context.Context, job research.TrainJob) (research.Trai
 	// end means all of them closed it.
 	pw.Close()
 	pgid := cmd.Process.Pid
+	track := newTracker(pgid, pgid, job.ProcsPath, logger)
+	track.scan()
+	stopTracking := make(chan struct{})
+	go track.run(stopTracking)
+	live := register(pgid, track)
+	defer unregister(live)
 	if job.OnStart != nil {
 		job.OnStart(pgid)
 	}
-	logger.Info("training started", "pid", pgid, "dir", job.Dir, "command", l.command(), "timeout", job.Timeout)
+	logger.Info("training started", "pid", pgid, "dir", job.Dir, "command", l.command(), "timeout", job.Timeout, "isolation", mode)
 
 	out := newOutput(files, job.OnProgress)
 	readDone := make(chan struct{})
@@ -128,6 +151,7 @@ func (l *Local) Train(ctx context.Context, job research.TrainJob) (research.Trai
 	}()
 
 	var res research.TrainResult
+	grace := l.grace()
 	var timeout <-chan time.Time
 	if job.Timeout > 0 {
 		t := time.NewTimer(job.Timeout)
@@ -141,9 +165,11 @@ func (l *Local) Train(ctx context.Context, job research.TrainJob) (research.Trai
 		logger.Warn("training timed out, killing its process group", "pid", pgid, "timeout", job.Timeout)
 	case <-ctx.Done():
 		res.Stopped = true
+		grace = l.stopGrace()
 		logger.Warn("training stopped, killing its process group", "pid", pgid)
 	}
-	l.endGroup(pgid, exited, logger)
+	endTree(pgid, track, exited, grace, logger)
+	close(stopTracking)
 	res.Duration = time.Since(start)
 
 	select {
@@ -161,35 +187,48 @@ func (l *Local) Train(ctx context.Context, job research.TrainJob) (research.Trai
 	select {
 	case <-exited:
 		res.ExitCode = cmd.ProcessState.ExitCode()
-	default: // the leader survived SIGKILL (see reapBound)
+		if mode != IsolationNone && res.ExitCode > 128 && (res.TimedOut || res.Stopped) {
+			// The shim says 128+N for the signal we sent; report a kill
+			// as a directly started command does.
+			res.ExitCode = -1
+		}
+		track.finish()
+	default: // the leader survived SIGKILL (see reapBound); its record stays
 	}
 	logger.Info("training finished", "pid", pgid, "exit", res.ExitCode, "timed_out", res.TimedOut,
 		"stopped", res.Stopped, "duration", res.Duration.Round(time.Millisecond))
 	return res, errors.Join(out.err(), closeFiles(files))
 }
 
-// endGroup makes sure no process of the group is left. When the leader
-// exited by itself the group is usually already gone and this costs one
-// syscall; otherwise it sends SIGTERM, waits Grace, then SIGKILL.
-func (l *Local) endGroup(pgid int, exited <-chan struct{}, logger *slog.Logger) {
-	gone := func() bool { return isClosed(exited) && !groupAlive(pgid) }
+// endTree makes sure no process of the experiment is left: not the
+// leader, not its process group, not a process that left the group. When
+// the leader exited by itself everything is usually gone already and this
+// costs one /proc scan; otherwise all get SIGTERM, grace, then SIGKILL.
+func endTree(pgid int, track *tracker, exited <-chan struct{}, grace time.Duration, logger *slog.Logger) {
+	gone := func() bool { return isClosed(exited) && !groupAlive(pgid) && !track.anyAlive() }
 	if gone() {
 		return
 	}
 	if isClosed(exited) {
 		logger.Warn("train command left processes behind, terminating them", "pgid", pgid)
 	}
-	signalGroup(pgid, syscall.SIGTERM)
+	signalTree(pgid, track, syscall.SIGTERM)
 	// A stopped (SIGTSTP) process would not act on SIGTERM until continued.
-	signalGroup(pgid, syscall.SIGCONT)
-	if waitUntil(gone, l.grace()) {
+	signalTree(pgid, track, syscall.SIGCONT)
+	if waitUntil(gone, grace) {
 		return
 	}
-	logger.Warn("train command still running after SIGTERM, sending SIGKILL", "pgid", pgid, "grace", l.grace())
-	signalGroup(pgid, syscall.SIGKILL)
+	logger.Warn("train command still running after SIGTERM, sending SIGKILL", "pgid", pgid, "grace", grace)
+	signalTree(pgid, track, syscall.SIGKILL)
 	if !waitUntil(gone, reapBound) {
 		logger.Error("processes of the train command survived SIGKILL", "pgid", pgid)
 	}
+}
+
+// signalTree signals the group and every tracked process outside it.
+func signalTree(pgid int, track *tracker, sig syscall.Signal) {
+	signalGroup(pgid, sig)
+	track.signal(sig)
 }
 
 func isClosed(c <-chan struct{}) bool {
@@ -237,6 +276,56 @@ func (l *Local) env() []string {
 		return filterEnv(os.Environ(), l.KeepEnv)
 	}
 	return ScrubEnv(os.Environ())
+}
+
+// buildCmd is the command line to start: the shim (this binary again,
+// see RunShimIfRequested) running the shell, or the shell itself when
+// there is no isolation. Either way it leads a process group of its own:
+// the kill must reach grandchildren (dataloader workers, torch.compile
+// helpers) and must not reach us.
+func (l *Local) buildCmd(mode Isolation, job research.TrainJob) (*exec.Cmd, error) {
+	env := append(l.env(), job.Env...)
+	// The shim would only report a missing shell as exit status 127.
+	if _, err := exec.LookPath(l.shell()); err != nil {
+		return nil, err
+	}
+	if mode == IsolationNone {
+		cmd := exec.Command(l.shell(), "-c", l.command())
+		cmd.Dir, cmd.Env = job.Dir, env
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		return cmd, nil
+	}
+	attr := shimAttr(mode)
+	if !shimHooked.Load() {
+		return nil, fmt.Errorf("isolation %q needs the trainer shim: call trainer.RunShimIfRequested first in main (and in TestMain)", mode)
+	}
+	if attr == nil {
+		return nil, fmt.Errorf("isolation %q is not available on this system", mode)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding our own executable for the trainer shim: %w", err)
+	}
+	cmd := exec.Command(exe)
+	cmd.Args = []string{shimArg0, l.shell(), "-c", l.command()}
+	cmd.Dir = job.Dir
+	cmd.Env = append(env, shimEnv+"="+string(mode))
+	cmd.SysProcAttr = attr
+	return cmd, nil
+}
+
+func (l *Local) isolation() Isolation {
+	if l.Isolation == "" {
+		return Probe().Mode
+	}
+	return l.Isolation
+}
+
+func (l *Local) stopGrace() time.Duration {
+	if l.StopGrace <= 0 {
+		return DefaultStopGrace
+	}
+	return l.StopGrace
 }
 
 func (l *Local) command() string {
