@@ -3,6 +3,7 @@ package research_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/gitrepo"
 	"github.com/autoresearch/autoresearch/research/researchtest"
+	"github.com/autoresearch/autoresearch/research/trainer"
 	"github.com/autoresearch/autoresearch/store"
 )
 
@@ -204,5 +206,40 @@ func TestOneSlotCrashesWhileTheOtherGoesOnAndStopDrainsBoth(t *testing.T) {
 	}
 	if head := researchtest.Git(t, dir, "rev-parse", "HEAD"); head != run.BestCommit {
 		t.Errorf("main worktree at %s, best %s", head, run.BestCommit)
+	}
+}
+
+// TestFirstProposalIsPreparedWhileTheBaselineTrains: pipelined, the model
+// is asked for the first change while the baseline trains (the baseline
+// here waits for that request), and the change trains after the baseline.
+func TestFirstProposalIsPreparedWhileTheBaselineTrains(t *testing.T) {
+	dir := researchtest.New(t)
+	hold := filepath.Join(t.TempDir(), "hold")
+	if err := os.WriteFile(hold, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A last guard: without early proposing the baseline would wait for
+	// ever; the assertion below then says why.
+	guard := time.AfterFunc(2*time.Minute, func() { os.Remove(hold) })
+	defer guard.Stop()
+	var h *harness
+	var duringBaseline bool
+	h = newHarness(t, dir, research.Config{MaxExperiments: 2, Pipeline: true},
+		func(req research.ProposalRequest) (string, error) {
+			st, _ := h.m.Status(context.Background())
+			duringBaseline = st.Current != nil && st.Current.Number == 1 && st.Best == nil
+			os.Remove(hold)
+			researchtest.SetConst(t, req.Dir, "VAL", "1.400000")
+			return "prepared during the baseline", nil
+		})
+	h.m.Trainer = &trainer.Local{Command: fmt.Sprintf("while [ -e '%s' ]; do sleep 0.02; done; python3 train.py", hold), Grace: time.Second}
+	withWorktrees(h)
+	run := h.runToEnd(t, research.StartRequest{Tag: "early"})
+	exps := h.experiments(t, run)
+	if !duringBaseline {
+		t.Error("the first proposal was not prepared while the baseline trained")
+	}
+	if got := statuses(exps); got != "keep,keep" || exps[1].Description != "prepared during the baseline" || exps[1].ParentCommit != exps[0].Commit {
+		t.Fatalf("experiments: %s; #2 %q on %s (baseline %s)", got, exps[1].Description, exps[1].ParentCommit, exps[0].Commit)
 	}
 }

@@ -24,12 +24,18 @@ func (s *session) proposerLoop() {
 		if !s.waitWhilePaused() {
 			return
 		}
-		if err := s.waitForBaseline(); err != nil {
-			return
+		// Pipelined, the first proposal is prepared while the baseline
+		// trains (its base, the start commit, is known); it is handed over
+		// only once the baseline has a result.
+		if early := m.Config.Pipeline && !s.proposedOnce; !early {
+			if err := s.waitForBaseline(); err != nil {
+				return
+			}
 		}
 		if !s.waitForRoom() {
 			return
 		}
+		s.proposedOnce = true
 		c, err := s.proposeOne()
 		if err == nil && c != nil && m.Reviewing() {
 			s.mu.Lock()
@@ -59,6 +65,10 @@ func (s *session) proposerLoop() {
 				}
 			}
 			continue
+		}
+		if err := s.waitForBaseline(); err != nil {
+			s.releaseIdeas(c.ideas)
+			return
 		}
 		s.mu.Lock()
 		s.handed++ // counted before the hand-off, so the slot's decrement never comes first

@@ -57,10 +57,13 @@ type session struct {
 	// reviewFeedback tells the next proposal why a reviewer did not let the
 	// last one train.
 	reviewFeedback string
-	budgetWarned   bool
-	reattach       []Experiment   // experiments whose jobs survived a restart
-	handed         int            // proposals handed to a slot that has not started them yet
-	heldIdeas      map[int64]bool // ideas given to proposals not started yet
+	// proposedOnce: the proposer made its first proposal of this session
+	// (read and written by the proposer goroutine only).
+	proposedOnce bool
+	budgetWarned bool
+	reattach     []Experiment   // experiments whose jobs survived a restart
+	handed       int            // proposals handed to a slot that has not started them yet
+	heldIdeas    map[int64]bool // ideas given to proposals not started yet
 }
 
 // pendingFix is a crashed attempt the next proposal should repair.
