@@ -65,7 +65,7 @@ func (s *Slack) handleMessage(ctx context.Context, ev messageEvent) {
 		s.log.Debug("slack: message outside the channel ignored", "channel", ev.Channel)
 		return
 	}
-	edited := false
+	edited, before := false, ""
 	switch ev.Subtype {
 	case "", "thread_broadcast", "file_share": // a reply with an attachment still has its text
 	case "message_changed":
@@ -73,6 +73,9 @@ func (s *Slack) handleMessage(ctx context.Context, ev messageEvent) {
 			return
 		}
 		edited = true
+		if ev.PreviousMessage != nil {
+			before = strings.TrimSpace(decodeSlackText(ev.PreviousMessage.Text))
+		}
 		inner := *ev.Message
 		inner.Channel = ev.Channel
 		// Slack also sends message_changed when it adds a link preview:
@@ -121,8 +124,19 @@ func (s *Slack) handleMessage(ctx context.Context, ev messageEvent) {
 		return
 	}
 	if edited {
-		if err := s.ctrl.EditIdea(ctx, ev.TS, text); err != nil {
+		if before == text {
+			return // an unfurl or attachment change, not the words
+		}
+		if err := s.ctrl.EditIdea(ctx, ev.TS, before, text); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return // the reply was not taken as an idea
+			}
 			log.Warn("slack: updating an idea from an edited reply", "err", err)
+			if perr := s.api.PostEphemeral(ctx, ev.Channel, ev.User, chatMessage{
+				Text: "⚠️ Your edit did not change the idea: " + escapeText(err.Error()), ThreadTS: ev.ThreadTS,
+			}); perr != nil {
+				log.Error("slack: telling a person their idea edit failed", "err", perr)
+			}
 			return
 		}
 		log.Info("slack: idea updated from an edited reply")

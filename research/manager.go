@@ -39,6 +39,8 @@ type Manager struct {
 	mu       sync.Mutex
 	sess     *session
 	reattach []Experiment // running when the bot died, on trainers that can follow them
+	// programMu serializes program.md edits (see program.go).
+	programMu sync.Mutex
 }
 
 // setup fills the config's defaults once, before any method reads it, so

@@ -174,6 +174,11 @@ func (s *session) runCandidate(sl *slot, c *candidate) bool {
 	best := run.BestCommit
 	e := Experiment{RunID: run.ID, ParentCommit: best, Description: c.description, GPU: sl.Name, Attempt: c.attempt,
 		ProposeSeconds: c.proposedIn.Seconds(), PromptTokens: c.usage.PromptTokens, CompletionTokens: c.usage.CompletionTokens}
+	if c.kind == kindBaseline && run.BestValBPB == 0 && c.commit != best {
+		// Before the first result only program.md edits move the best:
+		// measure on top of them, or the run would drop them.
+		c.commit = best
+	}
 	switch c.kind {
 	case kindBaseline, kindConfirm:
 		if err := sl.repo.ResetTo(c.commit); err != nil {
