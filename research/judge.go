@@ -17,6 +17,12 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 	m := s.m
 	ctx := context.Background()
 	s.mu.Lock()
+	locked := true
+	defer func() {
+		if locked { // a bug panicked in the locked part: never leave the run locked
+			s.mu.Unlock()
+		}
+	}()
 	run := s.run
 	var follow []*candidate
 	var fix *pendingFix
@@ -93,10 +99,12 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 	}
 	s.priority = append(s.priority, follow...)
 	s.inFlight--
+	c.judged = true
 	if s.inFlight == 0 && !s.stopAfter && !s.paused {
 		s.phase = PhaseProposing
 	}
 	s.cond.Broadcast()
+	locked = false
 	s.mu.Unlock()
 	if len(follow) > 0 {
 		select {

@@ -71,7 +71,8 @@ func (m *Manager) emit(e Event) {
 		e.Time = m.now()
 	}
 	if m.Observer != nil {
-		m.Observer.Event(e)
+		// A bug in a front end loses that one message, not the run.
+		_ = Catch(m.logger(), "showing a "+string(e.Kind)+" event", func() { m.Observer.Event(e) })
 	}
 }
 

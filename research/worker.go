@@ -13,7 +13,20 @@ import (
 )
 
 // slotLoop trains one candidate after another in sl until the run stops.
+// A panic (a bug) pauses the run with the reason; the slot carries on
+// after a resume.
 func (s *session) slotLoop(sl *slot) {
+	for {
+		err := Catch(s.m.logger(), "slot "+sl.Name, func() { s.trainLoop(sl) })
+		if err == nil {
+			return
+		}
+		s.pauseForBug(err)
+	}
+}
+
+// trainLoop is slotLoop's work, between panics.
+func (s *session) trainLoop(sl *slot) {
 	if e, ok := s.takeReattach(sl); ok {
 		s.followReattached(sl, e)
 	}
@@ -164,7 +177,7 @@ func (s *session) enqueue(c *candidate) {
 // runCandidate commits c in sl's working copy on top of the current best,
 // trains it and records the outcome. false: nothing was started (the
 // change no longer applies).
-func (s *session) runCandidate(sl *slot, c *candidate) bool {
+func (s *session) runCandidate(sl *slot, c *candidate) (started bool) {
 	m := s.m
 	// Started, the store has consumed its ideas; dropped, they are free
 	// for the next proposal.
@@ -172,7 +185,12 @@ func (s *session) runCandidate(sl *slot, c *candidate) bool {
 	start := time.Now().Add(-c.proposedIn)
 	run := s.snapshotRun()
 	best := run.BestCommit
-	e := Experiment{RunID: run.ID, ParentCommit: best, Description: c.description, GPU: sl.Name, Attempt: c.attempt,
+	var e Experiment
+	defer Recover(m.logger(), "experiment "+c.description, func(p *PanicError) {
+		started = s.bugInExperiment(sl, c, e, best, p)
+		s.pauseForBug(p)
+	})
+	e = Experiment{RunID: run.ID, ParentCommit: best, Description: c.description, GPU: sl.Name, Attempt: c.attempt,
 		ProposeSeconds: c.proposedIn.Seconds(), PromptTokens: c.usage.PromptTokens, CompletionTokens: c.usage.CompletionTokens}
 	if c.kind == kindBaseline && run.BestValBPB == 0 && c.commit != best {
 		// Before the first result only program.md edits move the best:
@@ -306,6 +324,7 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 		// recorded as running and the next start follows it again.
 		s.mu.Lock()
 		s.inFlight--
+		c.judged = true
 		s.mu.Unlock()
 		sl.set(nil, nil)
 		return
