@@ -231,6 +231,20 @@ type slackFakeCtrl struct {
 	logs      map[int]string
 	startErr  error
 	reviewing bool
+	// panicOn names controller methods that panic once each (a bug
+	// injected behind a handler): "status", "idea", "program".
+	panicOn map[string]bool
+}
+
+// maybePanic panics once for a method named in panicOn.
+func (c *slackFakeCtrl) maybePanic(method string) {
+	c.mu.Lock()
+	bug := c.panicOn[method]
+	delete(c.panicOn, method)
+	c.mu.Unlock()
+	if bug {
+		panic("injected bug in " + method)
+	}
 }
 
 func newSlackFakeCtrl() *slackFakeCtrl {
@@ -291,12 +305,14 @@ func (c *slackFakeCtrl) Resume(_ context.Context, by string) error {
 	return nil
 }
 func (c *slackFakeCtrl) Status(context.Context) (research.Status, error) {
+	c.maybePanic("status")
 	c.record("status")
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.status, nil
 }
 func (c *slackFakeCtrl) AddIdea(_ context.Context, i research.Idea) (research.Idea, error) {
+	c.maybePanic("idea")
 	c.mu.Lock()
 	i.ID = int64(len(c.ideas) + 1)
 	c.ideas = append(c.ideas, i)
@@ -337,6 +353,7 @@ func (c *slackFakeCtrl) Program(context.Context) (string, error) {
 	return c.program, nil
 }
 func (c *slackFakeCtrl) EditProgram(_ context.Context, e research.ProgramEdit) (research.ProgramEdit, error) {
+	c.maybePanic("program")
 	c.mu.Lock()
 	if now := research.ProgramVersion(c.program); e.Kind == "replace" && e.BaseVersion != now {
 		c.mu.Unlock() // as the Manager: a replace made on an older text is refused

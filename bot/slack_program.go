@@ -184,8 +184,13 @@ func viewErrors(errs map[string]string) json.RawMessage {
 // handleInteraction answers an interactive payload synchronously (the
 // answer is the acknowledgement: nil closes a submitted modal) and queues
 // slower work.
-func (s *Slack) handleInteraction(ctx context.Context, payload []byte) json.RawMessage {
+func (s *Slack) handleInteraction(ctx context.Context, payload []byte) (answer json.RawMessage) {
 	var in interaction
+	defer research.Recover(s.log, "interaction", func(p *research.PanicError) {
+		if in.Type == "view_submission" && in.View.CallbackID == programCallbackID {
+			answer = viewErrors(map[string]string{fmt.Sprintf(programBlockFmt, 0): bugText(p) + "; your text was not saved."})
+		}
+	})
 	if err := json.Unmarshal(payload, &in); err != nil {
 		s.log.Warn("slack: unreadable interactive payload", "err", err)
 		return nil

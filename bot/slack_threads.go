@@ -41,6 +41,7 @@ type messageEvent struct {
 // handleEvent handles one Events API event (already acknowledged and
 // de-duplicated).
 func (s *Slack) handleEvent(ctx context.Context, env eventEnvelope) {
+	defer research.Recover(s.log, "event "+env.EventID, nil) // handleMessage tells the person
 	var ev messageEvent
 	if err := json.Unmarshal(env.Event, &ev); err != nil {
 		s.log.Warn("slack: unreadable event", "event_id", env.EventID, "err", err)
@@ -65,6 +66,11 @@ func (s *Slack) handleMessage(ctx context.Context, ev messageEvent) {
 		s.log.Debug("slack: message outside the channel ignored", "channel", ev.Channel)
 		return
 	}
+	defer research.Recover(s.log, "message event", func(p *research.PanicError) {
+		if ev.User != "" && ev.Channel != "" {
+			_ = s.api.PostEphemeral(ctx, ev.Channel, ev.User, chatMessage{Text: "🐞 " + bugText(p), ThreadTS: ev.ThreadTS})
+		}
+	})
 	edited, before := false, ""
 	switch ev.Subtype {
 	case "", "thread_broadcast", "file_share": // a reply with an attachment still has its text

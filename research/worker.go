@@ -302,6 +302,9 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 	job.ProcsPath = filepath.Join(m.Config.StateDir, "trainer-"+sanitize(sl.Name)+".procs")
 	var lastProgress time.Time
 	job.OnProgress = func(p Progress) {
+		// Called on the trainer's own goroutine: a bug here must not end
+		// the process (the progress is only shown).
+		defer Recover(m.logger(), "showing training progress", nil)
 		sl.set(&e, &p)
 		if time.Since(lastProgress) < m.Config.ProgressEvery {
 			return
