@@ -35,6 +35,7 @@ type Manager struct {
 	Now      func() time.Time
 
 	once     sync.Once // applies the config's defaults before first use
+	logOnce  sync.Once // sets Logger's default
 	review   reviewSwitch
 	mu       sync.Mutex
 	sess     *session
@@ -52,10 +53,14 @@ func (m *Manager) setup() {
 	})
 }
 
+// logger is called from every goroutine of the loop (panics are logged
+// from all of them), so its default is set once.
 func (m *Manager) logger() *slog.Logger {
-	if m.Logger == nil {
-		m.Logger = slog.Default().With("component", "research")
-	}
+	m.logOnce.Do(func() {
+		if m.Logger == nil {
+			m.Logger = slog.Default().With("component", "research")
+		}
+	})
 	return m.Logger
 }
 
