@@ -219,6 +219,7 @@ func (s *session) judgeChange(c *candidate, e *Experiment, run *Run) []*candidat
 		return nil
 	}
 	// Stale base: this commit lacks what moved the best meanwhile.
+	s.carryProgram(oldBest, run)
 	e.Reason += " (adopted over a newer best; its missing change is retried on top)"
 	retry, err := s.lackingChange(e.ParentCommit, oldBest)
 	if err != nil {

@@ -54,15 +54,6 @@ func Catch(logger *slog.Logger, where string, f func()) (err error) {
 	return nil
 }
 
-// Go runs f in a new goroutine that recovers (and logs) a panic instead of
-// ending the process.
-func Go(logger *slog.Logger, where string, f func()) {
-	go func() {
-		defer Recover(logger, where, nil)
-		f()
-	}()
-}
-
 // LogPanic writes the one log record of a recovered panic.
 func LogPanic(logger *slog.Logger, p *PanicError) {
 	if logger == nil {

@@ -305,3 +305,39 @@ func (m *Manager) commitProgramEdit(path, rel string, edit *ProgramEdit) error {
 	edit.Commit = commit
 	return nil
 }
+
+// carryProgram keeps the program.md edits committed while a stale winner
+// trained: the winner was made on an older best, so its tree lacks them,
+// and adopting it would drop a person's words. program.md as the replaced
+// best had it is committed again on top of the winner, which becomes the
+// run's best commit. Called with the session's mu held, in the main
+// worktree (with several slots it never trains).
+func (s *session) carryProgram(replaced string, run *Run) {
+	m := s.m
+	rel := m.Config.Program
+	want, err := m.Repo.FileAt(replaced, rel)
+	if err != nil {
+		return
+	}
+	have, err := m.Repo.FileAt(run.BestCommit, rel)
+	if err != nil || string(have) == string(want) {
+		return
+	}
+	m.programMu.Lock()
+	defer m.programMu.Unlock()
+	if err := m.Repo.ResetTo(run.BestCommit); err != nil {
+		m.logger().Error("carrying program.md over to the adopted winner", "err", err)
+		return
+	}
+	if err := os.WriteFile(filepath.Join(m.Repo.Root(), rel), want, 0o644); err != nil {
+		m.logger().Error("carrying program.md over to the adopted winner", "err", err)
+		return
+	}
+	commit, err := m.Repo.Commit("program.md: edits carried over onto the adopted winner", []string{rel}, m.Config.Author)
+	if err != nil {
+		m.logger().Error("carrying program.md over to the adopted winner", "err", err)
+		_ = m.Repo.ResetTo(run.BestCommit)
+		return
+	}
+	run.BestCommit = commit
+}

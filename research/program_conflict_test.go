@@ -130,3 +130,60 @@ func TestStaleProgramReplaceAfterACommittedEditNamesIt(t *testing.T) {
 		t.Fatalf("err = %v, want a conflict saying it changed outside the bot", err)
 	}
 }
+
+// gateSlow holds the training of the change that sets VAL to 1.4 until a
+// program.md append, queued when it starts, has been committed by the other
+// slot: the slow experiment then wins over a best that holds the append.
+type gateSlow struct {
+	research.Trainer
+	t *testing.T
+	h *harness
+}
+
+func (g gateSlow) Train(ctx context.Context, job research.TrainJob) (research.TrainResult, error) {
+	if strings.Contains(researchtest.Read(g.t, job.Dir, "train.py"), "VAL = 1.400000") {
+		if _, err := g.h.m.EditProgram(ctx, research.ProgramEdit{Kind: "append", Text: "Carry me over.", Author: "UALICE"}); err != nil {
+			return research.TrainResult{}, err
+		}
+		for len(g.h.rec.kinds(research.EventProgramEdited)) == 0 {
+			if ctx.Err() != nil {
+				return research.TrainResult{}, ctx.Err()
+			}
+			time.Sleep(10 * time.Millisecond) // waiting for the other slot's commit, an event
+		}
+	}
+	return g.Trainer.Train(ctx, job)
+}
+
+// With several slots a program.md edit is committed while an experiment
+// trains on the older best; when that experiment wins and is adopted, the
+// edit is carried over onto it instead of being dropped from the branch.
+func TestAdoptedStaleWinnerKeepsProgramEditsMadeMeanwhile(t *testing.T) {
+	dir := researchtest.New(t)
+	h := newHarness(t, dir, research.Config{MaxExperiments: 4, Slots: []research.SlotSpec{
+		{Name: "gpu0", GPU: -1}, {Name: "gpu1", GPU: -1},
+	}},
+		setConst(t, "VAL", "1.400000", "slow win"),
+		setConst(t, "VAL", "1.600000", "worse"),
+		setConst(t, "STEPS", "5", "more steps"),
+	)
+	withWorktrees(h)
+	h.m.Trainer = gateSlow{Trainer: h.m.Trainer, t: t, h: h}
+	run := h.runToEnd(t, research.StartRequest{Tag: "carry"})
+	var slow research.Experiment
+	for _, e := range h.experiments(t, run) {
+		if e.Description == "slow win" {
+			slow = e
+		}
+	}
+	if slow.Status != research.StatusKeep || !strings.Contains(slow.Reason, "adopted") {
+		t.Fatalf("slow win: %s %q, want kept as a stale winner", slow.Status, slow.Reason)
+	}
+	tip := researchtest.Git(t, dir, "show", "autoresearch/carry:program.md")
+	if !strings.Contains(tip, "Carry me over.") {
+		t.Fatalf("the branch lost the program.md append:\n%s", tip)
+	}
+	if !strings.Contains(researchtest.Read(t, dir, "program.md"), "Carry me over.") {
+		t.Fatal("the main worktree lost the program.md append")
+	}
+}
