@@ -148,3 +148,21 @@ func TestTerminalCommandPanicIsReported(t *testing.T) {
 		t.Fatalf("the next command was not answered:\n%s", out.String())
 	}
 }
+
+// A bug behind a button is told to whoever pressed it; the next press works.
+func TestButtonPanicIsReportedAndTheNextPressWorks(t *testing.T) {
+	h := newActionHarness(t, "UALICE")
+	logs := logInto(h.s)
+	h.ctrl.panicOn = map[string]bool{"status": true}
+	h.press("UALICE", actionPause, "7")
+	if e := h.ephemerals("UALICE"); len(e) != 1 || !strings.Contains(e[0], research.BugMessage) {
+		t.Fatalf("the press that hit a bug was answered %q", e)
+	}
+	h.press("UALICE", actionPause, "7")
+	if !h.ctrl.has("pause by UALICE") {
+		t.Fatalf("the next press did not pause; calls %v", h.ctrl.calls)
+	}
+	if n := len(logs.panics()); n != 1 {
+		t.Fatalf("%d panic records, want 1", n)
+	}
+}
