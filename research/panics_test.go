@@ -3,6 +3,7 @@ package research_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/researchtest"
+	"github.com/autoresearch/autoresearch/store"
 )
 
 // logBuffer collects log records from several goroutines.
@@ -202,5 +204,58 @@ func TestObserverPanicDoesNotStopTheRun(t *testing.T) {
 	}
 	if n := len(logs.panicRecords()); n != 2 {
 		t.Errorf("%d panic records, want one per experiment started", n)
+	}
+}
+
+// panicOnceStore is the real store with a bug in queueing a program edit.
+type panicOnceStore struct {
+	*store.DB
+	mu     sync.Mutex
+	struck bool
+}
+
+func (p *panicOnceStore) AddProgramEdit(ctx context.Context, e research.ProgramEdit) (research.ProgramEdit, error) {
+	p.mu.Lock()
+	first := !p.struck
+	p.struck = true
+	p.mu.Unlock()
+	if first {
+		panic("store bug")
+	}
+	return p.DB.AddProgramEdit(ctx, e)
+}
+
+// A panic while program edits are serialized does not leave them locked:
+// the caller (a handler) recovers it, and the next read and edit work.
+func TestPanicInAProgramEditLeavesProgramUsable(t *testing.T) {
+	dir := researchtest.New(t)
+	h := newHarness(t, dir, research.Config{})
+	h.m.Store = &panicOnceStore{DB: h.db}
+	ctx := context.Background()
+	err := research.Catch(nil, "test handler", func() {
+		_, _ = h.m.EditProgram(ctx, research.ProgramEdit{Kind: "append", Text: "first", Author: "UALICE"})
+	})
+	var bug *research.PanicError
+	if !errors.As(err, &bug) || bug.Value != "store bug" {
+		t.Fatalf("Catch = %v, want the store's panic", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.m.EditProgram(ctx, research.ProgramEdit{Kind: "append", Text: "second", Author: "UALICE"})
+		if err == nil {
+			_, err = h.m.Program(ctx)
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second): // a last guard: a locked mutex never returns
+		t.Fatal("program.md edits stayed locked after the panic")
+	}
+	if !strings.Contains(researchtest.Read(t, dir, "program.md"), "second") {
+		t.Fatal("the edit after the panic was not committed")
 	}
 }

@@ -86,14 +86,16 @@ func (m *Manager) EditProgram(ctx context.Context, edit ProgramEdit) (ProgramEdi
 	if s != nil {
 		edit.RunID = s.snapshotRun().ID
 	}
-	m.programMu.Lock()
-	edit, err := m.queueProgramEdit(ctx, edit)
-	if err != nil || s != nil {
-		m.programMu.Unlock()
-		return edit, err // with a run, the next slot to go idle commits it
-	}
-	events, err := m.applyIdle(ctx)
-	m.programMu.Unlock()
+	edit, events, err := func() (ProgramEdit, []Event, error) {
+		m.programMu.Lock()
+		defer m.programMu.Unlock() // also when a bug panics in here
+		edit, err := m.queueProgramEdit(ctx, edit)
+		if err != nil || s != nil {
+			return edit, nil, err // with a run, the next slot to go idle commits it
+		}
+		events, err := m.applyIdle(ctx)
+		return edit, events, err
+	}()
 	for _, e := range events {
 		m.emit(e)
 	}
