@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -257,5 +259,66 @@ func TestPanicInAProgramEditLeavesProgramUsable(t *testing.T) {
 	}
 	if !strings.Contains(researchtest.Read(t, dir, "program.md"), "second") {
 		t.Fatal("the edit after the panic was not committed")
+	}
+}
+
+// startsThenPanics starts a real process group, reports it, then panics.
+type startsThenPanics struct {
+	mu  sync.Mutex
+	cmd *exec.Cmd
+}
+
+func (p *startsThenPanics) Train(ctx context.Context, job research.TrainJob) (research.TrainResult, error) {
+	cmd := exec.Command("sleep", "300")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return research.TrainResult{}, err
+	}
+	p.mu.Lock()
+	p.cmd = cmd
+	p.mu.Unlock()
+	job.OnStart(cmd.Process.Pid)
+	panic("trainer bug after the start")
+}
+
+// A bug that unwinds a training kills the trainer's process group: nothing
+// keeps running unwatched on the GPU. The baseline it hit runs again after
+// a resume.
+func TestTrainerPanicKillsTheTrainerItStarted(t *testing.T) {
+	dir := researchtest.New(t)
+	h := newHarness(t, dir, research.Config{MaxExperiments: 1})
+	h.m.Logger = (&logBuffer{}).logger()
+	tr := &startsThenPanics{}
+	h.m.Trainer = tr
+	ctx := context.Background()
+	if _, err := h.m.Start(ctx, research.StartRequest{Tag: "orphan"}); err != nil {
+		t.Fatal(err)
+	}
+	if reason := waitPaused(t, h, 1); !strings.Contains(reason, "trainer bug after the start") {
+		t.Fatalf("pause reason = %q", reason)
+	}
+	tr.mu.Lock()
+	cmd := tr.cmd
+	tr.mu.Unlock()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err == nil || !strings.Contains(err.Error(), "killed") {
+			t.Errorf("the trainer ended with %v, want killed", err)
+		}
+	case <-time.After(30 * time.Second): // a last guard; sleep 300 would outlive the test
+		_ = cmd.Process.Kill()
+		t.Fatal("the trainer a bug unwound is still running")
+	}
+	run, _ := h.db.RunByTag(ctx, "orphan")
+	if exps := h.experiments(t, run); len(exps) != 1 || exps[0].Status != research.StatusCrash {
+		t.Fatalf("experiments: %s, want the baseline recorded as crash", statuses(exps))
+	}
+	// --max-experiments 1 is spent on the crash: the run ends by itself.
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := h.m.Wait(wctx); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/autoresearch/autoresearch/research/patch"
@@ -290,7 +292,19 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 		job.RunLogPath = filepath.Join(sl.repo.Root(), "run.log")
 	}
 	pidFile := filepath.Join(m.Config.StateDir, "trainer-"+sanitize(sl.Name)+".pgid")
+	var group atomic.Int64 // the trainer's process group once it runs
+	trained := false
+	defer func() {
+		if pgid := group.Load(); !trained && pgid > 1 {
+			// A bug unwound the training: its processes must not run on
+			// unwatched, holding the GPU.
+			_ = syscall.Kill(-int(pgid), syscall.SIGKILL)
+		}
+	}()
 	job.OnStart = func(pgid int) {
+		group.Store(int64(pgid))
+		// A bug here must not leave the trainer running unwatched.
+		defer Recover(m.logger(), "recording the trainer's process group", nil)
 		if err := os.WriteFile(pidFile, []byte(strconv.Itoa(pgid)), 0o644); err != nil {
 			m.logger().Warn("recording the trainer's process group", "err", err)
 		}
@@ -320,6 +334,7 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 	} else {
 		stopWatch := s.watchGPU(sl)
 		res, err = sl.Trainer.Train(s.ctx, job)
+		trained = true
 		tel = stopWatch()
 	}
 	if detached(err) {
