@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/autoresearch/autoresearch/research"
 )
@@ -58,8 +59,9 @@ func TestHTTPHandlerPanicsAreReportedAndTheBotKeepsServing(t *testing.T) {
 	if txt, _ := ans["text"].(string); !strings.Contains(txt, research.BugMessage) || !strings.Contains(txt, "injected bug in status") {
 		t.Fatalf("answer to the panicking command = %v", ans)
 	}
-	// Still serving: the same command works now.
-	h.command("UBOB", slackTestChannel, "status", "secret", h.now)
+	// Still serving: the same command works now (signed anew: an identical
+	// request would be a replay).
+	h.command("UBOB", slackTestChannel, "status", "secret", h.now.Add(time.Second))
 	if txt, _ := h.f.waitCalls("response_url", 2)[1].JSON["text"].(string); !strings.Contains(txt, "no run yet") {
 		t.Fatalf("the next command got %q", txt)
 	}
