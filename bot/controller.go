@@ -22,13 +22,19 @@ type Controller interface {
 	Ideas(ctx context.Context) ([]research.Idea, error)
 	Unpin(ctx context.Context, id int64, by string) error
 	// EditIdea replaces the text of the open idea that came from the chat
-	// message messageTS (an edited thread reply); used ideas stay as they were.
-	EditIdea(ctx context.Context, messageTS, text string) error
+	// message messageTS (an edited thread reply) when it still reads before
+	// (the message before the edit); an idea someone else changed since, or
+	// a used one, stays as it is and the refusal says why.
+	EditIdea(ctx context.Context, messageTS, before, text string) error
 
-	// Program returns the research repo's program.md as the loop will use it.
+	// Program returns the research repo's program.md as the loop will use it
+	// (queued edits included); research.ProgramVersion of it is the
+	// BaseVersion a replace made on it carries.
 	Program(ctx context.Context) (string, error)
 	// EditProgram queues an edit ("append" or "replace"); it is committed
-	// between experiments and announced through an EventProgramEdited.
+	// between experiments and announced through an EventProgramEdited. A
+	// replace made against an older text is refused with a
+	// *research.ProgramConflictError.
 	EditProgram(ctx context.Context, edit research.ProgramEdit) (research.ProgramEdit, error)
 
 	// Results returns the last n experiments of the current (or latest) run,

@@ -337,7 +337,11 @@ func (s *DigestScheduler) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		if err := s.postWindow(ctx, from, to); err != nil {
+		var err2 error
+		if bug := research.Catch(log, "the digest", func() { err2 = s.postWindow(ctx, from, to) }); bug != nil {
+			err2 = bug // retried like any failure, after RetryAfter
+		}
+		if err := err2; err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}

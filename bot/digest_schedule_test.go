@@ -532,3 +532,33 @@ func TestDigestPreview(t *testing.T) {
 		t.Error("Preview recorded something")
 	}
 }
+
+// A bug while posting the digest is logged and retried like a failure; the
+// scheduler lives on.
+func TestDigestRunSurvivesAPanickingPost(t *testing.T) {
+	f := digestRunFixture()
+	digestSetLast(f, time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	start := time.Date(2026, 3, 3, 8, 0, 0, 0, time.UTC)
+	clock := &digestClock{now: start, until: start.Add(2 * time.Hour), cancel: cancel}
+	logs := &lockedLog{}
+	attempts := 0
+	s := &DigestScheduler{At: "08:00", Location: time.UTC, Now: clock.Now, Sleep: clock.Sleep, Records: f,
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)), RetryAfter: 3 * time.Minute,
+		Post: func(_ context.Context, d Digest) error {
+			if attempts++; attempts == 1 {
+				panic("digest bug")
+			}
+			return nil
+		}}
+	if err := s.Run(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v", err)
+	}
+	if attempts != 2 || !f.last(t).Equal(start) {
+		t.Fatalf("%d attempts, last = %v; want the retry to post the digest", attempts, f.last(t))
+	}
+	if recs := logs.panics(); len(recs) != 1 || !strings.Contains(recs[0], "digest bug") {
+		t.Fatalf("panic records = %q", recs)
+	}
+}

@@ -104,7 +104,7 @@ func (f *fakeController) Unpin(_ context.Context, id int64, by string) error {
 	return fmt.Errorf("idea %d: %w", id, store.ErrNotFound)
 }
 
-func (f *fakeController) EditIdea(_ context.Context, messageTS, text string) error {
+func (f *fakeController) EditIdea(_ context.Context, messageTS, before, text string) error {
 	f.record("EditIdea %s %q", messageTS, text)
 	return f.err
 }

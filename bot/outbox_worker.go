@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/store"
 )
 
@@ -46,13 +47,16 @@ type outboxWorker struct {
 	sleep func(ctx context.Context, d time.Duration) error
 
 	backoff time.Duration // current transient backoff, 0 after a success
+	// bugRetry is how long delivery waits after a panic before it tries again.
+	bugRetry time.Duration
 }
 
 func newOutboxWorker(api slackAPI, out Outbox, log *slog.Logger, channel string, teamURL func() string) *outboxWorker {
 	return &outboxWorker{
 		api: api, out: out, log: log, channel: channel, teamURL: teamURL,
-		wake: make(chan struct{}, 1),
-		now:  time.Now,
+		wake:     make(chan struct{}, 1),
+		now:      time.Now,
+		bugRetry: 30 * time.Second,
 		sleep: func(ctx context.Context, d time.Duration) error {
 			t := time.NewTimer(d)
 			defer t.Stop()
@@ -76,6 +80,25 @@ func (w *outboxWorker) nudge() {
 
 // run delivers until ctx is done, then makes one last pass with flushCtx
 // (which should expire a couple of seconds later).
+// runGuarded is run that survives a bug: a panic is logged and delivery
+// starts again after a pause, so one bad message cannot stop the others
+// for good.
+func (w *outboxWorker) runGuarded(ctx, flushCtx context.Context) {
+	for {
+		if research.Catch(w.log, "outbox delivery", func() { w.run(ctx, flushCtx) }) == nil || ctx.Err() != nil {
+			return
+		}
+		t := time.NewTimer(w.bugRetry)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			_ = research.Catch(w.log, "outbox flush", func() { w.flush(flushCtx) })
+			return
+		case <-t.C:
+		}
+	}
+}
+
 func (w *outboxWorker) run(ctx, flushCtx context.Context) {
 	for {
 		wait := w.pass(ctx)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -214,5 +215,52 @@ func TestOutboxFlushStopsAtDeadline(t *testing.T) {
 	w.flush(context.Background())
 	if out.backlog() != 0 {
 		t.Fatal("flush did not deliver")
+	}
+}
+
+// panicOnceAPI is a Slack client with a bug that strikes the first post.
+type panicOnceAPI struct {
+	slackAPI
+	mu     sync.Mutex
+	struck bool
+}
+
+func (p *panicOnceAPI) PostMessage(ctx context.Context, channel string, m chatMessage) (string, error) {
+	p.mu.Lock()
+	first := !p.struck
+	p.struck = true
+	p.mu.Unlock()
+	if first {
+		panic("delivery bug")
+	}
+	return p.slackAPI.PostMessage(ctx, channel, m)
+}
+
+// A bug while delivering is logged and delivery starts again: the message
+// stays queued and is sent on the next try.
+func TestOutboxDeliverySurvivesAPanic(t *testing.T) {
+	f := newFakeSlack(t)
+	out := newMemOutbox()
+	w, _ := outboxTestWorker(f, out)
+	w.api = &panicOnceAPI{slackAPI: w.api}
+	logs := &lockedLog{}
+	w.log = slog.New(slog.NewJSONHandler(logs, nil))
+	w.bugRetry = 10 * time.Millisecond
+	outboxEnqueueText(t, out, kindPost, "m1", "", "after the bug")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.runGuarded(ctx, ctx)
+	}()
+	f.waitCalls("chat.postMessage", 1)
+	cancel()
+	<-done
+	if got := slackPostedTexts(f, "chat.postMessage"); len(got) != 1 || got[0] != "after the bug" {
+		t.Fatalf("posted %q", got)
+	}
+	if recs := logs.panics(); len(recs) != 1 || !strings.Contains(recs[0], "delivery bug") {
+		t.Fatalf("panic records = %q", recs)
 	}
 }

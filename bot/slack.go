@@ -215,7 +215,7 @@ func (s *Slack) Run(ctx context.Context) error {
 	workerDone := make(chan struct{})
 	go func() {
 		defer close(workerDone)
-		s.worker.run(runCtx, bg)
+		s.worker.runGuarded(runCtx, bg)
 	}()
 
 	var err error
@@ -257,8 +257,14 @@ func (s *Slack) goTask(f func(ctx context.Context)) {
 		s.mu.Unlock()
 		ctx, cancel := context.WithTimeout(bg, 2*time.Minute)
 		defer cancel()
+		defer research.Recover(s.log, "a request", nil)
 		f(ctx)
 	}()
+}
+
+// bugText is what a person is told when their request hit a bug.
+func bugText(p *research.PanicError) string {
+	return "Sorry, " + research.BugMessage + " (" + p.Error() + "); nothing else was changed by this request."
 }
 
 // enqueue queues a message for the channel and nudges the worker. It only

@@ -69,8 +69,13 @@ type actionPayload struct {
 // routeInteraction answers every interactive payload: buttons and the
 // shortcut here, the program editor's submission in handleInteraction.
 // The return value is the synchronous answer (the acknowledgement).
-func (s *Slack) routeInteraction(ctx context.Context, payload []byte) json.RawMessage {
+func (s *Slack) routeInteraction(ctx context.Context, payload []byte) (answer json.RawMessage) {
 	var p actionPayload
+	defer research.Recover(s.log, "interaction", func(bug *research.PanicError) {
+		if p.Type == "view_submission" && p.View.CallbackID == pinIdeaCallbackID {
+			answer = viewErrors(map[string]string{pinIdeaBlock: bugText(bug) + " The idea was not pinned."})
+		}
+	})
 	if err := json.Unmarshal(payload, &p); err != nil {
 		s.log.Warn("slack: unreadable interactive payload", "err", err)
 		return nil
@@ -116,6 +121,7 @@ func actionTarget(value string) (run int64, number int, err error) {
 }
 
 func (s *Slack) handleActions(ctx context.Context, p actionPayload) {
+	defer research.Recover(s.log, "button", func(bug *research.PanicError) { s.tell(ctx, p, "🐞 "+bugText(bug)) })
 	for _, a := range p.Actions {
 		if !s.seen.first("action:" + a.ActionID + ":" + a.Value + ":" + a.ActionTS) {
 			continue // Slack delivered the same press twice

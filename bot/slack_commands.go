@@ -38,6 +38,9 @@ func (s *Slack) handleCommand(ctx context.Context, req slashRequest) {
 	// Slack sends the text entity-encoded; decode it once, here.
 	req.Text = decodeSlackText(req.Text)
 	log := s.log.With("user", req.UserID, "channel", req.ChannelID, "text", req.Text)
+	defer research.Recover(log, "slash command "+req.Text, func(p *research.PanicError) {
+		s.answer(ctx, req, "🐞 "+bugText(p))
+	})
 	if err := s.auth.inChannel(req.UserID, req.ChannelID); err != nil {
 		log.Warn("slack: command refused: wrong channel")
 		s.answer(ctx, req, "🚫 "+err.Error()) // a RefusalError: built with channelRef

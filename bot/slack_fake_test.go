@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/store"
 )
 
 // fakeSlack is an httptest server speaking the Slack Web API as slack-go
@@ -230,6 +231,20 @@ type slackFakeCtrl struct {
 	logs      map[int]string
 	startErr  error
 	reviewing bool
+	// panicOn names controller methods that panic once each (a bug
+	// injected behind a handler): "status", "idea", "program".
+	panicOn map[string]bool
+}
+
+// maybePanic panics once for a method named in panicOn.
+func (c *slackFakeCtrl) maybePanic(method string) {
+	c.mu.Lock()
+	bug := c.panicOn[method]
+	delete(c.panicOn, method)
+	c.mu.Unlock()
+	if bug {
+		panic("injected bug in " + method)
+	}
 }
 
 func newSlackFakeCtrl() *slackFakeCtrl {
@@ -290,12 +305,14 @@ func (c *slackFakeCtrl) Resume(_ context.Context, by string) error {
 	return nil
 }
 func (c *slackFakeCtrl) Status(context.Context) (research.Status, error) {
+	c.maybePanic("status")
 	c.record("status")
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.status, nil
 }
 func (c *slackFakeCtrl) AddIdea(_ context.Context, i research.Idea) (research.Idea, error) {
+	c.maybePanic("idea")
 	c.mu.Lock()
 	i.ID = int64(len(c.ideas) + 1)
 	c.ideas = append(c.ideas, i)
@@ -313,8 +330,18 @@ func (c *slackFakeCtrl) Unpin(_ context.Context, id int64, by string) error {
 	c.record(fmt.Sprintf("unpin %d by %s", id, by))
 	return nil
 }
-func (c *slackFakeCtrl) EditIdea(_ context.Context, ts, text string) error {
+func (c *slackFakeCtrl) EditIdea(_ context.Context, ts, before, text string) error {
 	c.mu.Lock()
+	current, ok := c.ideaEdits[ts]
+	for _, i := range c.ideas {
+		if !ok && i.MessageTS == ts {
+			current, ok = i.Text, true
+		}
+	}
+	if ok && current != before {
+		c.mu.Unlock() // as the Manager: an edit of a text changed since is refused
+		return &research.InputError{Msg: fmt.Sprintf("idea was changed by someone else since (it now reads %q)", current), Err: store.ErrIdeaChanged}
+	}
 	c.ideaEdits[ts] = text
 	c.mu.Unlock()
 	c.record("edit idea " + ts)
@@ -326,7 +353,12 @@ func (c *slackFakeCtrl) Program(context.Context) (string, error) {
 	return c.program, nil
 }
 func (c *slackFakeCtrl) EditProgram(_ context.Context, e research.ProgramEdit) (research.ProgramEdit, error) {
+	c.maybePanic("program")
 	c.mu.Lock()
+	if now := research.ProgramVersion(c.program); e.Kind == "replace" && e.BaseVersion != now {
+		c.mu.Unlock() // as the Manager: a replace made on an older text is refused
+		return research.ProgramEdit{}, &research.ProgramConflictError{BaseVersion: e.BaseVersion, CurrentVersion: now, CurrentText: c.program}
+	}
 	e.ID = int64(len(c.edits) + 1)
 	c.edits = append(c.edits, e)
 	c.mu.Unlock()

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/autoresearch/autoresearch/research"
 )
 
 // maxRequestBody bounds what the HTTP endpoints read; a modal submission
@@ -24,7 +26,18 @@ func (s *Slack) Handler() http.Handler {
 	mux.HandleFunc("POST /slack/commands", s.signed(s.serveCommand))
 	mux.HandleFunc("POST /slack/events", s.signed(s.serveEvents))
 	mux.HandleFunc("POST /slack/interactive", s.signed(s.serveInteractive))
-	return mux
+	return s.recovering(mux)
+}
+
+// recovering answers 500 to a request whose handler panicked (logged with
+// its stack) instead of letting net/http drop the connection.
+func (s *Slack) recovering(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer research.Recover(s.log, "HTTP "+r.URL.Path, func(*research.PanicError) {
+			w.WriteHeader(http.StatusInternalServerError)
+		})
+		next.ServeHTTP(w, r)
+	})
 }
 
 // signed reads the body and checks Slack's signature before next sees it.

@@ -199,6 +199,24 @@ func TestHTTPEventsDedupedAndThreadRules(t *testing.T) {
 	if edited != "use SwiGLU" {
 		t.Fatalf("edited idea text = %q", edited)
 	}
+
+	// An edit made against a text the idea no longer has (changed since by
+	// someone else) is refused and the person is told, in the thread.
+	h.event("Ev8", map[string]any{"type": "message", "subtype": "message_changed", "channel": slackTestChannel,
+		"message":          map[string]any{"type": "message", "user": "UBOB", "text": "use ReLU", "ts": "1700000001.000001", "thread_ts": "1700000000.000001"},
+		"previous_message": map[string]any{"type": "message", "user": "UBOB", "text": "use GELU", "ts": "1700000001.000001"}})
+	h.s.tasks.Wait()
+	h.ctrl.mu.Lock()
+	edited = h.ctrl.ideaEdits["1700000001.000001"]
+	h.ctrl.mu.Unlock()
+	if edited != "use SwiGLU" {
+		t.Fatalf("a stale edit overwrote the idea: %q", edited)
+	}
+	eph := h.f.waitCalls("chat.postEphemeral", 1)[0]
+	if eph.Form.Get("user") != "UBOB" || eph.Form.Get("thread_ts") != "1700000000.000001" ||
+		!strings.Contains(eph.Form.Get("text"), "changed by someone else") || !strings.Contains(eph.Form.Get("text"), "use SwiGLU") {
+		t.Fatalf("refusal = %v", eph.Form)
+	}
 }
 
 func TestThreadIdeaFromNonAdminRefused(t *testing.T) {

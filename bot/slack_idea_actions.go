@@ -71,6 +71,7 @@ func (s *Slack) pinIdeaSubmitted(ctx context.Context, p actionPayload) json.RawM
 // suggestIdea is the *Suggest as idea* message shortcut: the message's
 // text becomes a pinned idea credited to whoever wrote it.
 func (s *Slack) suggestIdea(ctx context.Context, p actionPayload) {
+	defer research.Recover(s.log, "suggest as idea", func(bug *research.PanicError) { s.tell(ctx, p, "🐞 "+bugText(bug)) })
 	if err := s.steer(p, "add ideas"); err != nil {
 		s.tell(ctx, p, "⚠️ "+err.Error())
 		return

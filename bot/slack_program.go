@@ -2,9 +2,8 @@ package bot
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -88,12 +87,9 @@ func normalizeProgram(s string) string {
 // inputs, and which program.md the editor was opened on.
 type programMeta struct {
 	Soft string `json:"soft"` // "s" for a soft cut after input i, "-" otherwise
-	Hash string `json:"hash"` // of program.md when the editor opened
-}
-
-func programHash(s string) string {
-	h := sha256.Sum256([]byte(normalizeProgram(s)))
-	return hex.EncodeToString(h[:8])
+	// Version is research.ProgramVersion of the text the editor opened on:
+	// a save made against an older text is refused, not applied over it.
+	Version string `json:"version"`
 }
 
 // programView builds the modal for program.md.
@@ -133,7 +129,7 @@ func programView(program string) (json.RawMessage, error) {
 			"element": el,
 		})
 	}
-	meta.Hash = programHash(program)
+	meta.Version = research.ProgramVersion(program)
 	metaJSON, _ := json.Marshal(meta)
 	view := slackBlock{
 		"type": "modal", "callback_id": programCallbackID,
@@ -188,8 +184,13 @@ func viewErrors(errs map[string]string) json.RawMessage {
 // handleInteraction answers an interactive payload synchronously (the
 // answer is the acknowledgement: nil closes a submitted modal) and queues
 // slower work.
-func (s *Slack) handleInteraction(ctx context.Context, payload []byte) json.RawMessage {
+func (s *Slack) handleInteraction(ctx context.Context, payload []byte) (answer json.RawMessage) {
 	var in interaction
+	defer research.Recover(s.log, "interaction", func(p *research.PanicError) {
+		if in.Type == "view_submission" && in.View.CallbackID == programCallbackID {
+			answer = viewErrors(map[string]string{fmt.Sprintf(programBlockFmt, 0): bugText(p) + "; your text was not saved."})
+		}
+	})
 	if err := json.Unmarshal(payload, &in); err != nil {
 		s.log.Warn("slack: unreadable interactive payload", "err", err)
 		return nil
@@ -221,31 +222,31 @@ func (s *Slack) handleInteraction(ctx context.Context, payload []byte) json.RawM
 		s.log.Warn("slack: program edit refused: too large", "user", user, "bytes", len(text), "max", max)
 		return viewErrors(map[string]string{first: (&research.ProgramTooLargeError{Kind: "replace", Bytes: len(text), Max: max}).Error()})
 	}
-	current, err := s.ctrl.Program(ctx)
-	if err != nil {
-		s.log.Error("slack: reading program.md for an edit", "err", err)
-		return viewErrors(map[string]string{first: "Could not read the current program.md: " + err.Error()})
+	if meta.Version == "" {
+		return viewErrors(map[string]string{first: "This editor does not say which program.md it was opened on, so saving could undo someone else's change. Copy your text, press Cancel and open the editor again."})
 	}
-	if meta.Hash != "" && meta.Hash != programHash(current) {
-		return viewErrors(map[string]string{first: "program.md changed since you opened the editor; copy your change, cancel and open the editor again."})
-	}
-	if text == normalizeProgram(current) {
+	if current, err := s.ctrl.Program(ctx); err == nil && research.ProgramVersion(current) == meta.Version && text == normalizeProgram(current) {
 		return viewErrors(map[string]string{first: "Nothing changed."})
 	}
+	// Checked and queued now, not after the acknowledgement: a refusal has
+	// to reach the open modal. Queueing is a store insert (and, with no run,
+	// one small commit).
+	edit, err := s.ctrl.EditProgram(ctx, research.ProgramEdit{Kind: "replace", Text: text, Author: user, BaseVersion: meta.Version})
+	var conflict *research.ProgramConflictError
+	switch {
+	case errors.As(err, &conflict):
+		s.log.Info("slack: stale program.md edit refused", "user", user, "opened_on", meta.Version, "now", conflict.CurrentVersion)
+		return viewErrors(map[string]string{first: programConflictMessage(conflict, s.cfg.CommandName)})
+	case research.IsInputError(err):
+		return viewErrors(map[string]string{first: err.Error()})
+	case err != nil:
+		s.log.Error("slack: program edit failed", "user", user, "err", err)
+		return viewErrors(map[string]string{first: "Your edit was not saved: " + err.Error()})
+	}
+	s.log.Info("slack: program.md edit queued", "user", user, "id", edit.ID, "bytes", len(text))
 	s.goTask(func(ctx context.Context) {
-		edit, err := s.ctrl.EditProgram(ctx, research.ProgramEdit{Kind: "replace", Text: text, Author: user})
-		if err != nil {
-			s.log.Warn("slack: program edit failed", "user", user, "err", err)
-			if perr := s.api.PostEphemeral(ctx, s.cfg.Channel, user, chatMessage{
-				Text: "⚠️ Your program.md edit was not saved: " + escapeText(err.Error()),
-			}); perr != nil {
-				s.log.Error("slack: telling a person their edit failed", "err", perr)
-			}
-			return
-		}
-		s.log.Info("slack: program.md edit queued", "user", user, "id", edit.ID, "bytes", len(text))
-		s.post(ctx, fmt.Sprintf("📝 %s replaced program.md (%s → %s characters); it is committed between experiments and the diff follows.",
-			mention(user), strconv.Itoa(len(current)), strconv.Itoa(len(text))), nil)
+		s.post(ctx, fmt.Sprintf("📝 %s replaced program.md (now %s characters); it is committed between experiments and the diff follows.",
+			mention(user), strconv.Itoa(len(text))), nil)
 	})
 	return nil
 }
@@ -255,4 +256,12 @@ func (s *Slack) programMaxBytes() int {
 		return s.cfg.ProgramMaxBytes
 	}
 	return research.DefaultProgramMaxBytes
+}
+
+// programConflictMessage tells the person under the modal's input what
+// changed and how to go on without losing their text. Slack shows these
+// errors as plain text, so no mentions.
+func programConflictMessage(c *research.ProgramConflictError, command string) string {
+	return "program.md changed since you opened the editor: " + c.Changed() + ". Your text was not saved, so nothing was lost: copy it, press Cancel and open the editor again (" +
+		command + " program) to edit the current text."
 }

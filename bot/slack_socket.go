@@ -10,6 +10,8 @@ import (
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
+
+	"github.com/autoresearch/autoresearch/research"
 )
 
 // runSocketMode receives Slack's requests over a Socket Mode websocket
@@ -32,7 +34,7 @@ func (s *Slack) runSocketMode(ctx context.Context) error {
 			}
 			return explainSocketError(err)
 		case evt := <-client.Events:
-			s.socketEvent(ctx, client, evt)
+			_ = research.Catch(s.log, "Socket Mode "+string(evt.Type), func() { s.socketEvent(ctx, client, evt) })
 		}
 	}
 }

@@ -41,6 +41,7 @@ type messageEvent struct {
 // handleEvent handles one Events API event (already acknowledged and
 // de-duplicated).
 func (s *Slack) handleEvent(ctx context.Context, env eventEnvelope) {
+	defer research.Recover(s.log, "event "+env.EventID, nil) // handleMessage tells the person
 	var ev messageEvent
 	if err := json.Unmarshal(env.Event, &ev); err != nil {
 		s.log.Warn("slack: unreadable event", "event_id", env.EventID, "err", err)
@@ -65,7 +66,12 @@ func (s *Slack) handleMessage(ctx context.Context, ev messageEvent) {
 		s.log.Debug("slack: message outside the channel ignored", "channel", ev.Channel)
 		return
 	}
-	edited := false
+	defer research.Recover(s.log, "message event", func(p *research.PanicError) {
+		if ev.User != "" && ev.Channel != "" {
+			_ = s.api.PostEphemeral(ctx, ev.Channel, ev.User, chatMessage{Text: "🐞 " + bugText(p), ThreadTS: ev.ThreadTS})
+		}
+	})
+	edited, before := false, ""
 	switch ev.Subtype {
 	case "", "thread_broadcast", "file_share": // a reply with an attachment still has its text
 	case "message_changed":
@@ -73,6 +79,9 @@ func (s *Slack) handleMessage(ctx context.Context, ev messageEvent) {
 			return
 		}
 		edited = true
+		if ev.PreviousMessage != nil {
+			before = strings.TrimSpace(decodeSlackText(ev.PreviousMessage.Text))
+		}
 		inner := *ev.Message
 		inner.Channel = ev.Channel
 		// Slack also sends message_changed when it adds a link preview:
@@ -121,8 +130,19 @@ func (s *Slack) handleMessage(ctx context.Context, ev messageEvent) {
 		return
 	}
 	if edited {
-		if err := s.ctrl.EditIdea(ctx, ev.TS, text); err != nil {
+		if before == text {
+			return // an unfurl or attachment change, not the words
+		}
+		if err := s.ctrl.EditIdea(ctx, ev.TS, before, text); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return // the reply was not taken as an idea
+			}
 			log.Warn("slack: updating an idea from an edited reply", "err", err)
+			if perr := s.api.PostEphemeral(ctx, ev.Channel, ev.User, chatMessage{
+				Text: "⚠️ Your edit did not change the idea: " + escapeText(err.Error()), ThreadTS: ev.ThreadTS,
+			}); perr != nil {
+				log.Error("slack: telling a person their idea edit failed", "err", perr)
+			}
 			return
 		}
 		log.Info("slack: idea updated from an edited reply")

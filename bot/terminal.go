@@ -314,6 +314,9 @@ func (t *Terminal) Handle(ctx context.Context, line, by string) {
 	if strings.TrimSpace(line) == "" {
 		return
 	}
+	defer research.Recover(t.logger(), "terminal command "+line, func(p *research.PanicError) {
+		t.answer(t.paint(ansiRed, "error:") + " " + research.BugMessage + " (" + p.Error() + ")")
+	})
 	cmd, err := ParseCommand(line)
 	if err != nil {
 		t.answer(t.paint(ansiRed, "error:") + " " + err.Error())

@@ -31,4 +31,5 @@ type candidate struct {
 	proposedIn  time.Duration
 	by          string // who asked (retry)
 	handed      bool   // came from the proposer through the hand-off channel
+	judged      bool   // its experiment's outcome is recorded (set under session.mu)
 }

@@ -2,6 +2,7 @@ package research_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/researchtest"
+	"github.com/autoresearch/autoresearch/store"
 )
 
 // Ideas go one per proposal, oldest first, also when the next proposal is
@@ -68,5 +70,30 @@ func TestIdeasOnePerProposalInOrder(t *testing.T) {
 	open, err := h.db.OpenIdeas(ctx)
 	if err != nil || len(open) != 1 || open[0].Text != "idea D" {
 		t.Errorf("open ideas after the run = %+v (%v), want idea D alone", open, err)
+	}
+}
+
+// An edit of an idea made against a text someone else changed since is
+// refused, quoting what it reads now; the other person's words stay.
+func TestEditIdeaRefusesAnEditOfAChangedIdea(t *testing.T) {
+	dir := researchtest.New(t)
+	h := newHarness(t, dir, research.Config{})
+	ctx := context.Background()
+	if _, err := h.m.AddIdea(ctx, research.Idea{Text: "use GELU", Author: "UBOB", MessageTS: "1.1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.m.EditIdea(ctx, "1.1", "use GELU", "use SwiGLU"); err != nil {
+		t.Fatal(err)
+	}
+	err := h.m.EditIdea(ctx, "1.1", "use GELU", "use ReLU")
+	if !errors.Is(err, store.ErrIdeaChanged) || !research.IsInputError(err) || !strings.Contains(err.Error(), "use SwiGLU") {
+		t.Fatalf("stale edit: err = %v, want an input error wrapping ErrIdeaChanged that quotes the current text", err)
+	}
+	ideas, _ := h.m.Ideas(ctx)
+	if len(ideas) != 1 || ideas[0].Text != "use SwiGLU" {
+		t.Fatalf("ideas = %+v", ideas)
+	}
+	if err := h.m.EditIdea(ctx, "1.1", "", "use ReLU"); !research.IsInputError(err) {
+		t.Fatalf("an edit that does not say what it replaces: %v", err)
 	}
 }

@@ -17,6 +17,12 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 	m := s.m
 	ctx := context.Background()
 	s.mu.Lock()
+	locked := true
+	defer func() {
+		if locked { // a bug panicked in the locked part: never leave the run locked
+			s.mu.Unlock()
+		}
+	}()
 	run := s.run
 	var follow []*candidate
 	var fix *pendingFix
@@ -93,10 +99,12 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 	}
 	s.priority = append(s.priority, follow...)
 	s.inFlight--
+	c.judged = true
 	if s.inFlight == 0 && !s.stopAfter && !s.paused {
 		s.phase = PhaseProposing
 	}
 	s.cond.Broadcast()
+	locked = false
 	s.mu.Unlock()
 	if len(follow) > 0 {
 		select {
@@ -211,6 +219,7 @@ func (s *session) judgeChange(c *candidate, e *Experiment, run *Run) []*candidat
 		return nil
 	}
 	// Stale base: this commit lacks what moved the best meanwhile.
+	s.carryProgram(oldBest, run)
 	e.Reason += " (adopted over a newer best; its missing change is retried on top)"
 	retry, err := s.lackingChange(e.ParentCommit, oldBest)
 	if err != nil {

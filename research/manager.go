@@ -35,10 +35,13 @@ type Manager struct {
 	Now      func() time.Time
 
 	once     sync.Once // applies the config's defaults before first use
+	logOnce  sync.Once // sets Logger's default
 	review   reviewSwitch
 	mu       sync.Mutex
 	sess     *session
 	reattach []Experiment // running when the bot died, on trainers that can follow them
+	// programMu serializes program.md edits (see program.go).
+	programMu sync.Mutex
 }
 
 // setup fills the config's defaults once, before any method reads it, so
@@ -50,10 +53,14 @@ func (m *Manager) setup() {
 	})
 }
 
+// logger is called from every goroutine of the loop (panics are logged
+// from all of them), so its default is set once.
 func (m *Manager) logger() *slog.Logger {
-	if m.Logger == nil {
-		m.Logger = slog.Default().With("component", "research")
-	}
+	m.logOnce.Do(func() {
+		if m.Logger == nil {
+			m.Logger = slog.Default().With("component", "research")
+		}
+	})
 	return m.Logger
 }
 
@@ -69,7 +76,8 @@ func (m *Manager) emit(e Event) {
 		e.Time = m.now()
 	}
 	if m.Observer != nil {
-		m.Observer.Event(e)
+		// A bug in a front end loses that one message, not the run.
+		_ = Catch(m.logger(), "showing a "+string(e.Kind)+" event", func() { m.Observer.Event(e) })
 	}
 }
 

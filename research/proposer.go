@@ -9,6 +9,26 @@ import (
 	"time"
 )
 
+// guardedProposerLoop is proposerLoop that survives a panic outside a
+// proposal (those are caught in the loop): the run pauses with the reason
+// and proposing carries on after a resume.
+func (s *session) guardedProposerLoop() {
+	for {
+		err := Catch(s.m.logger(), "the proposer loop", s.proposerLoop)
+		if err == nil {
+			return
+		}
+		s.pauseForBug(err)
+		if !s.m.Config.Pipeline {
+			// It may have taken a slot's request: owe the slot a proposal.
+			select {
+			case s.demand <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
 // proposerLoop prepares changes. Pipelined, it works on the next change
 // while the slots train; sequential, it waits until a slot asks.
 func (s *session) proposerLoop() {
@@ -36,7 +56,13 @@ func (s *session) proposerLoop() {
 			return
 		}
 		s.proposedOnce = true
-		c, err := s.proposeOne()
+		var c *candidate
+		var err error
+		if bug := Catch(m.logger(), "the proposer", func() { c, err = s.proposeOne() }); bug != nil {
+			c, err = nil, nil
+			s.restoreProposal()
+			s.pauseForBug(bug)
+		}
 		if err == nil && c != nil && m.Reviewing() {
 			s.mu.Lock()
 			number := s.started + s.handed + 1

@@ -119,18 +119,36 @@ func (m *Manager) Unpin(ctx context.Context, id int64, by string) error {
 	return err
 }
 
-// EditIdea follows an edited chat message to the idea it created.
-func (m *Manager) EditIdea(ctx context.Context, messageTS, text string) error {
+// EditIdea follows an edited chat message to the idea it created. before
+// is the text the edit was made against (the message before the edit): when
+// the idea no longer reads so, someone else changed it since and the edit
+// is refused with an *InputError wrapping store.ErrIdeaChanged that quotes
+// the current text. Used or unpinned ideas stay as they were.
+func (m *Manager) EditIdea(ctx context.Context, messageTS, before, text string) error {
 	m.setup()
 	text = strings.TrimSpace(text)
 	if text == "" {
 		return &InputError{Msg: "an idea cannot be empty"}
 	}
+	if strings.TrimSpace(before) == "" {
+		return &InputError{Msg: "this edit does not say which text it replaces, so it was not applied; pin the new text as a new idea"}
+	}
 	idea, err := m.Store.IdeaByMessageTS(ctx, messageTS)
 	if err != nil {
 		return err
 	}
-	return m.Store.UpdateIdeaText(ctx, idea.ID, text)
+	err = m.Store.ReplaceIdeaText(ctx, idea.ID, before, text)
+	switch {
+	case errors.Is(err, store.ErrIdeaChanged):
+		now := idea.Text
+		if fresh, ferr := m.Store.IdeaByID(ctx, idea.ID); ferr == nil {
+			now = fresh.Text
+		}
+		return &InputError{Msg: fmt.Sprintf("idea [%d] was changed by someone else since (it now reads %q); your edit was not applied", idea.ID, snippet(now, 200)), Err: err}
+	case errors.Is(err, store.ErrIdeaUsed):
+		return &InputError{Msg: fmt.Sprintf("idea [%d] was already used or unpinned; your edit was not applied", idea.ID), Err: err}
+	}
+	return err
 }
 
 // currentRun is the active run, else the latest one.

@@ -291,6 +291,7 @@ func (s *session) setRun(r Run) {
 func (s *session) loop() {
 	defer close(s.done)
 	defer s.cancel(context.Canceled)
+	defer Recover(s.m.logger(), "the run loop", nil) // the process lives on; the run is over
 	m := s.m
 	text := "started"
 	if s.resumed {
@@ -310,7 +311,7 @@ func (s *session) loop() {
 	go func() {
 		defer wg.Done()
 		defer close(proposerDone)
-		s.proposerLoop()
+		s.guardedProposerLoop()
 	}()
 	var slots sync.WaitGroup
 	for _, sl := range s.slots {

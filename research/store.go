@@ -24,6 +24,10 @@ type Store interface {
 	OpenIdeas(ctx context.Context) ([]Idea, error)
 	IdeaByMessageTS(ctx context.Context, ts string) (Idea, error)
 	UpdateIdeaText(ctx context.Context, id int64, text string) error
+	// ReplaceIdeaText changes the text only while it still reads before
+	// (else an error wrapping store.ErrIdeaChanged).
+	ReplaceIdeaText(ctx context.Context, id int64, before, after string) error
+	IdeaByID(ctx context.Context, id int64) (Idea, error)
 	UnpinIdea(ctx context.Context, id int64) error
 	IdeasConsumedBy(ctx context.Context, experimentID int64) ([]Idea, error)
 

@@ -7,13 +7,28 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/autoresearch/autoresearch/research/patch"
 )
 
 // slotLoop trains one candidate after another in sl until the run stops.
+// A panic (a bug) pauses the run with the reason; the slot carries on
+// after a resume.
 func (s *session) slotLoop(sl *slot) {
+	for {
+		err := Catch(s.m.logger(), "slot "+sl.Name, func() { s.trainLoop(sl) })
+		if err == nil {
+			return
+		}
+		s.pauseForBug(err)
+	}
+}
+
+// trainLoop is slotLoop's work, between panics.
+func (s *session) trainLoop(sl *slot) {
 	if e, ok := s.takeReattach(sl); ok {
 		s.followReattached(sl, e)
 	}
@@ -164,7 +179,7 @@ func (s *session) enqueue(c *candidate) {
 // runCandidate commits c in sl's working copy on top of the current best,
 // trains it and records the outcome. false: nothing was started (the
 // change no longer applies).
-func (s *session) runCandidate(sl *slot, c *candidate) bool {
+func (s *session) runCandidate(sl *slot, c *candidate) (started bool) {
 	m := s.m
 	// Started, the store has consumed its ideas; dropped, they are free
 	// for the next proposal.
@@ -172,8 +187,18 @@ func (s *session) runCandidate(sl *slot, c *candidate) bool {
 	start := time.Now().Add(-c.proposedIn)
 	run := s.snapshotRun()
 	best := run.BestCommit
-	e := Experiment{RunID: run.ID, ParentCommit: best, Description: c.description, GPU: sl.Name, Attempt: c.attempt,
+	var e Experiment
+	defer Recover(m.logger(), "experiment "+c.description, func(p *PanicError) {
+		started = s.bugInExperiment(sl, c, e, best, p)
+		s.pauseForBug(p)
+	})
+	e = Experiment{RunID: run.ID, ParentCommit: best, Description: c.description, GPU: sl.Name, Attempt: c.attempt,
 		ProposeSeconds: c.proposedIn.Seconds(), PromptTokens: c.usage.PromptTokens, CompletionTokens: c.usage.CompletionTokens}
+	if c.kind == kindBaseline && run.BestValBPB == 0 && c.commit != best {
+		// Before the first result only program.md edits move the best:
+		// measure on top of them, or the run would drop them.
+		c.commit = best
+	}
 	switch c.kind {
 	case kindBaseline, kindConfirm:
 		if err := sl.repo.ResetTo(c.commit); err != nil {
@@ -267,7 +292,19 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 		job.RunLogPath = filepath.Join(sl.repo.Root(), "run.log")
 	}
 	pidFile := filepath.Join(m.Config.StateDir, "trainer-"+sanitize(sl.Name)+".pgid")
+	var group atomic.Int64 // the trainer's process group once it runs
+	trained := false
+	defer func() {
+		if pgid := group.Load(); !trained && pgid > 1 {
+			// A bug unwound the training: its processes must not run on
+			// unwatched, holding the GPU.
+			_ = syscall.Kill(-int(pgid), syscall.SIGKILL)
+		}
+	}()
 	job.OnStart = func(pgid int) {
+		group.Store(int64(pgid))
+		// A bug here must not leave the trainer running unwatched.
+		defer Recover(m.logger(), "recording the trainer's process group", nil)
 		if err := os.WriteFile(pidFile, []byte(strconv.Itoa(pgid)), 0o644); err != nil {
 			m.logger().Warn("recording the trainer's process group", "err", err)
 		}
@@ -279,6 +316,9 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 	job.ProcsPath = filepath.Join(m.Config.StateDir, "trainer-"+sanitize(sl.Name)+".procs")
 	var lastProgress time.Time
 	job.OnProgress = func(p Progress) {
+		// Called on the trainer's own goroutine: a bug here must not end
+		// the process (the progress is only shown).
+		defer Recover(m.logger(), "showing training progress", nil)
 		sl.set(&e, &p)
 		if time.Since(lastProgress) < m.Config.ProgressEvery {
 			return
@@ -294,6 +334,7 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 	} else {
 		stopWatch := s.watchGPU(sl)
 		res, err = sl.Trainer.Train(s.ctx, job)
+		trained = true
 		tel = stopWatch()
 	}
 	if detached(err) {
@@ -301,6 +342,7 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 		// recorded as running and the next start follows it again.
 		s.mu.Lock()
 		s.inFlight--
+		c.judged = true
 		s.mu.Unlock()
 		sl.set(nil, nil)
 		return

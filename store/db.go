@@ -33,6 +33,10 @@ var ErrExists = errors.New("already exists")
 // because an experiment consumed it (or, for edits, it was unpinned).
 var ErrIdeaUsed = errors.New("idea already used")
 
+// ErrIdeaChanged is returned (wrapped) when an edit of an idea was made
+// against a text that someone else has changed since.
+var ErrIdeaChanged = errors.New("idea changed since")
+
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 

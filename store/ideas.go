@@ -84,13 +84,26 @@ func (db *DB) IdeaByMessageTS(ctx context.Context, ts string) (Idea, error) {
 // unknown ID; an error wrapping ErrIdeaUsed once the idea was consumed or
 // unpinned.
 func (db *DB) UpdateIdeaText(ctx context.Context, id int64, text string) error {
+	return db.changeIdeaText(ctx, id, nil, text)
+}
+
+// ReplaceIdeaText replaces the text of an open idea only when it still reads
+// before (both compared without surrounding space): an edit made against a
+// text someone else changed since is refused with an error wrapping
+// ErrIdeaChanged that quotes the current text. Otherwise as UpdateIdeaText.
+func (db *DB) ReplaceIdeaText(ctx context.Context, id int64, before, after string) error {
+	return db.changeIdeaText(ctx, id, &before, after)
+}
+
+func (db *DB) changeIdeaText(ctx context.Context, id int64, before *string, text string) error {
 	if strings.TrimSpace(text) == "" {
 		return errors.New("store: update idea: empty text")
 	}
 	return db.withTx(ctx, func(tx *sql.Tx) error {
 		var consumed sql.NullInt64
 		var unpinned bool
-		err := tx.QueryRowContext(ctx, `SELECT consumed_by, unpinned FROM ideas WHERE id = ?`, id).Scan(&consumed, &unpinned)
+		var current string
+		err := tx.QueryRowContext(ctx, `SELECT consumed_by, unpinned, text FROM ideas WHERE id = ?`, id).Scan(&consumed, &unpinned, &current)
 		if err != nil {
 			return notFound(err, "idea %d", id)
 		}
@@ -99,6 +112,9 @@ func (db *DB) UpdateIdeaText(ctx context.Context, id int64, text string) error {
 		}
 		if unpinned {
 			return fmt.Errorf("store: idea %d was unpinned: %w", id, ErrIdeaUsed)
+		}
+		if before != nil && strings.TrimSpace(*before) != strings.TrimSpace(current) {
+			return fmt.Errorf("store: idea %d now reads %q: %w", id, current, ErrIdeaChanged)
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE ideas SET text = ? WHERE id = ?`, text, id)
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -113,5 +114,35 @@ func TestUpdateIdeaTextAndUnpin(t *testing.T) {
 	}
 	if err := db.UnpinIdea(ctx, unpinned.ID); err != nil {
 		t.Errorf("unpin twice: %v", err)
+	}
+}
+
+func TestReplaceIdeaTextRefusesAStaleEdit(t *testing.T) {
+	db, _ := newTestDB(t)
+	ctx := context.Background()
+	idea := mustIdea(t, db, "try a wider MLP")
+	// Someone else changed it first.
+	if err := db.ReplaceIdeaText(ctx, idea.ID, "try a wider MLP", "try a 4x wider MLP"); err != nil {
+		t.Fatal(err)
+	}
+	err := db.ReplaceIdeaText(ctx, idea.ID, " try a wider MLP\n", "try a deeper MLP")
+	if !errors.Is(err, ErrIdeaChanged) {
+		t.Fatalf("stale edit: err = %v, want ErrIdeaChanged", err)
+	}
+	if !strings.Contains(err.Error(), "try a 4x wider MLP") {
+		t.Errorf("refusal does not quote the current text: %v", err)
+	}
+	if got, _ := db.IdeaByID(ctx, idea.ID); got.Text != "try a 4x wider MLP" {
+		t.Errorf("the other person's edit was lost: text = %q", got.Text)
+	}
+	// Against the current text (surrounding space aside) it applies.
+	if err := db.ReplaceIdeaText(ctx, idea.ID, "try a 4x wider MLP ", "try a deeper MLP"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.IdeaByID(ctx, idea.ID); got.Text != "try a deeper MLP" {
+		t.Errorf("text = %q", got.Text)
+	}
+	if err := db.ReplaceIdeaText(ctx, 999, "x", "y"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown idea: %v", err)
 	}
 }

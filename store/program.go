@@ -5,11 +5,11 @@ import (
 	"fmt"
 )
 
-const programEditColumns = `id, run_id, author, kind, text, commit_hash, diff, error, created_at, applied_at`
+const programEditColumns = `id, run_id, author, kind, text, base_version, commit_hash, diff, error, created_at, applied_at`
 
 func scanProgramEdit(s scanner) (ProgramEdit, error) {
 	var p ProgramEdit
-	err := s.Scan(&p.ID, idCol{&p.RunID}, &p.Author, &p.Kind, &p.Text, &p.Commit, &p.Diff, &p.Error,
+	err := s.Scan(&p.ID, idCol{&p.RunID}, &p.Author, &p.Kind, &p.Text, &p.BaseVersion, &p.Commit, &p.Diff, &p.Error,
 		timeCol{&p.CreatedAt}, timeCol{&p.AppliedAt})
 	return p, err
 }
@@ -22,9 +22,9 @@ func (db *DB) AddProgramEdit(ctx context.Context, p ProgramEdit) (ProgramEdit, e
 		return ProgramEdit{}, fmt.Errorf("store: add program edit: kind %q is not append or replace", p.Kind)
 	}
 	p.CreatedAt = db.now()
-	res, err := db.db.ExecContext(ctx, `INSERT INTO program_edits (run_id, author, kind, text, commit_hash, diff,
-		error, created_at, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		nullID(p.RunID), p.Author, p.Kind, p.Text, p.Commit, p.Diff, p.Error, p.CreatedAt, dbTime(p.AppliedAt))
+	res, err := db.db.ExecContext(ctx, `INSERT INTO program_edits (run_id, author, kind, text, base_version,
+		commit_hash, diff, error, created_at, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		nullID(p.RunID), p.Author, p.Kind, p.Text, p.BaseVersion, p.Commit, p.Diff, p.Error, p.CreatedAt, dbTime(p.AppliedAt))
 	if err != nil {
 		return ProgramEdit{}, fmt.Errorf("store: add program edit: %w", err)
 	}
@@ -39,6 +39,26 @@ func (db *DB) AddProgramEdit(ctx context.Context, p ProgramEdit) (ProgramEdit, e
 func (db *DB) PendingProgramEdits(ctx context.Context) ([]ProgramEdit, error) {
 	rows, err := db.db.QueryContext(ctx, `SELECT `+programEditColumns+` FROM program_edits
 		WHERE applied_at IS NULL AND error = '' ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []ProgramEdit
+	for rows.Next() {
+		p, err := scanProgramEdit(rows)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, p)
+	}
+	return list, rows.Err()
+}
+
+// RecentProgramEdits returns the last limit edits that were applied,
+// newest first: who changed program.md lately, for a refused stale edit.
+func (db *DB) RecentProgramEdits(ctx context.Context, limit int) ([]ProgramEdit, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT `+programEditColumns+` FROM program_edits
+		WHERE applied_at IS NOT NULL AND error = '' ORDER BY applied_at DESC, id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}

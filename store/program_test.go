@@ -77,3 +77,33 @@ func TestProgramEdits(t *testing.T) {
 		t.Errorf("unknown edit: %v", err)
 	}
 }
+
+func TestProgramEditKeepsItsBaseVersionAndRecentEditsNewestFirst(t *testing.T) {
+	db, _ := newTestDB(t)
+	ctx := context.Background()
+	a, _ := db.AddProgramEdit(ctx, ProgramEdit{Author: "U1", Kind: "append", Text: "one"})
+	r, err := db.AddProgramEdit(ctx, ProgramEdit{Author: "U2", Kind: "replace", Text: "# new", BaseVersion: "abc123"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.ProgramEditByID(ctx, r.ID)
+	if err != nil || got.BaseVersion != "abc123" {
+		t.Fatalf("BaseVersion = %q, %v", got.BaseVersion, err)
+	}
+	if recent, _ := db.RecentProgramEdits(ctx, 5); len(recent) != 0 {
+		t.Fatalf("pending edits listed as applied: %+v", recent)
+	}
+	for _, p := range []ProgramEdit{a, r} {
+		p.Commit = "c" + p.Author
+		if err := db.FinishProgramEdit(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recent, err := db.RecentProgramEdits(ctx, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recent) != 2 || recent[0].ID != r.ID || recent[1].ID != a.ID {
+		t.Fatalf("recent = %+v, want the replace, then the append", recent)
+	}
+}

@@ -102,16 +102,20 @@ type Idea struct {
 
 // ProgramEdit is a queued or applied change to the research repo's program.md.
 type ProgramEdit struct {
-	ID        int64
-	RunID     int64 // 0 when queued with no active run
-	Author    string
-	Kind      string // "append" or "replace"
-	Text      string // appended text, or the whole new program.md
-	Commit    string // set when applied
-	Diff      string // set when applied
-	Error     string // set when it could not be applied
-	CreatedAt time.Time
-	AppliedAt time.Time
+	ID     int64
+	RunID  int64 // 0 when queued with no active run
+	Author string
+	Kind   string // "append" or "replace"
+	Text   string // appended text, or the whole new program.md
+	// BaseVersion is the version of program.md (research.ProgramVersion)
+	// a replace was made against; it is refused when the text changed
+	// since. Empty for appends, which apply on top of whatever is there.
+	BaseVersion string
+	Commit      string // set when applied
+	Diff        string // set when applied
+	Error       string // set when it could not be applied
+	CreatedAt   time.Time
+	AppliedAt   time.Time
 }
 
 // Message is an outbound chat message kept until delivered (the outbox).

@@ -223,13 +223,20 @@ func serveBot(ctx context.Context, o *botOptions, streams IO) error {
 	slackCtx, stopSlack := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSlack()
 	slackDone := make(chan error, 1)
-	go func() { slackDone <- slack.Run(slackCtx) }()
+	go func() {
+		var err error
+		if bug := research.Catch(logger, "the Slack front end", func() { err = slack.Run(slackCtx) }); bug != nil {
+			err = bug // its handlers recover on their own; this is a last guard
+		}
+		slackDone <- err
+	}()
 
 	digestCtx, stopDigest := context.WithCancel(ctx)
 	defer stopDigest()
 	digestDone := make(chan struct{})
 	go func() {
 		defer close(digestDone)
+		defer research.Recover(logger, "the digest scheduler", nil)
 		if err := sched.Run(digestCtx); err != nil && !errors.Is(err, context.Canceled) {
 			logger.Error("digest scheduler stopped", "err", err)
 		}

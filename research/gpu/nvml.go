@@ -435,6 +435,7 @@ func (n *NVML) Watch(ctx context.Context, index int, every time.Duration) func()
 	go func() {
 		defer close(done)
 		defer stopTick()
+		defer research.Recover(n.log, "GPU telemetry", nil) // telemetry ends; training goes on
 		for {
 			agg.add(n.sample(dev))
 			if n.afterSample != nil {

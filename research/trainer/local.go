@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -142,7 +143,9 @@ func (l *Local) Train(ctx context.Context, job research.TrainJob) (research.Trai
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
-		out.consume(pr)
+		if research.Catch(logger, "reading the training output", func() { out.consume(pr) }) != nil {
+			_, _ = io.Copy(io.Discard, pr) // a bug must not block the trainer on a full pipe
+		}
 	}()
 	exited := make(chan struct{})
 	go func() {
