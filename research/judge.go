@@ -85,12 +85,14 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 	// The main worktree always shows the best commit; the slot that trained
 	// on the branch itself moves back when it did not win.
 	if run.BestCommit != oldBest && !sl.main {
-		if err := m.Repo.ResetTo(run.BestCommit); err != nil {
+		if err := checkBranch(m.Repo, run.Branch); err != nil {
+			m.logger().Error("moving the branch to the new best", "err", err)
+		} else if err := m.Repo.ResetTo(run.BestCommit); err != nil {
 			m.logger().Error("moving the branch to the new best", "err", err)
 		}
 	}
 	if e.Status != StatusKeep || sl.main && run.BestCommit != e.Commit {
-		if err := sl.repo.ResetTo(run.BestCommit); err != nil {
+		if err := s.resetSlot(sl, run, run.BestCommit); err != nil {
 			m.logger().Error("moving back to the best commit", "err", err)
 		}
 	}

@@ -201,8 +201,9 @@ func (s *session) runCandidate(sl *slot, c *candidate) (started bool) {
 	}
 	switch c.kind {
 	case kindBaseline, kindConfirm:
-		if err := sl.repo.ResetTo(c.commit); err != nil {
+		if err := s.resetSlot(sl, run, c.commit); err != nil {
 			m.logger().Error("checking out", "commit", c.commit, "err", err)
+			s.pauseOnWrongBranch(err)
 			return false
 		}
 		e.Commit = c.commit
@@ -211,15 +212,18 @@ func (s *session) runCandidate(sl *slot, c *candidate) (started bool) {
 			e.Diff, e.DiffStat = c.confirmOf.Diff, c.confirmOf.DiffStat
 		}
 	default:
-		commit, err := s.commitCandidate(sl, c, best)
+		commit, err := s.commitCandidate(sl, c, run)
 		if err != nil {
+			if s.pauseOnWrongBranch(err) {
+				return false
+			}
 			var conflict *patch.ConflictError
 			if errors.As(err, &conflict) {
 				m.emit(Event{Kind: EventNotice, Run: run, Text: fmt.Sprintf("%q no longer applies to the best commit (%v); dropped", c.description, err)})
 			} else {
 				m.logger().Error("committing a candidate", "err", err)
 			}
-			_ = sl.repo.ResetTo(best)
+			_ = s.resetSlot(sl, run, best)
 			return false
 		}
 		e.Commit = commit
@@ -234,7 +238,7 @@ func (s *session) runCandidate(sl *slot, c *candidate) (started bool) {
 	e, err := m.Store.StartExperiment(context.Background(), e, ideaIDs)
 	if err != nil {
 		m.logger().Error("recording the experiment start", "err", err)
-		_ = sl.repo.ResetTo(best)
+		_ = s.resetSlot(sl, run, best)
 		return false
 	}
 	s.train(sl, c, e, start)
@@ -243,8 +247,9 @@ func (s *session) runCandidate(sl *slot, c *candidate) (started bool) {
 
 // commitCandidate writes c's files, rebased onto best when it was made on
 // an older commit, and commits them in sl's working copy.
-func (s *session) commitCandidate(sl *slot, c *candidate, best string) (string, error) {
-	if err := sl.repo.ResetTo(best); err != nil {
+func (s *session) commitCandidate(sl *slot, c *candidate, run Run) (string, error) {
+	best := run.BestCommit
+	if err := s.resetSlot(sl, run, best); err != nil {
 		return "", err
 	}
 	files := c.files
@@ -271,6 +276,11 @@ func (s *session) commitCandidate(sl *slot, c *candidate, best string) (string, 
 	paths := make([]string, 0, len(files))
 	for p := range files {
 		paths = append(paths, p)
+	}
+	// Verified again right before the commit: it must land on the run's
+	// branch (or the slot's detached HEAD), never on a person's branch.
+	if err := checkBranch(sl.repo, slotBranch(sl, run)); err != nil {
+		return "", err
 	}
 	return sl.repo.Commit(OneLine(c.description), paths, s.m.Config.Author)
 }
@@ -333,9 +343,17 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 		err = verr
 	} else {
 		stopWatch := s.watchGPU(sl)
+		gitChanged := s.watchGit(sl, run)
 		res, err = sl.Trainer.Train(s.ctx, job)
 		trained = true
 		tel = stopWatch()
+		if !detached(err) {
+			// Checked whatever the run's outcome: a crashing train.py may
+			// have moved a branch too.
+			if gerr := gitChanged(); gerr != nil {
+				err = gerr
+			}
+		}
 	}
 	if detached(err) {
 		// The job runs on (SLURM, bot shutting down): the experiment stays
@@ -378,6 +396,18 @@ func measure(res TrainResult, trainErr error, timeout time.Duration) (Summary, s
 		return sum, perr.Error()
 	}
 	return sum, ""
+}
+
+// pauseOnWrongBranch pauses the run when err says the working copy is on
+// a branch the harness must not move; it reports whether it did.
+func (s *session) pauseOnWrongBranch(err error) bool {
+	var wb *WrongBranchError
+	if !errors.As(err, &wb) {
+		return false
+	}
+	s.m.logger().Error("not on the run's branch", "err", err)
+	_ = s.pause(err.Error() + "; check out the run's branch, then resume")
+	return true
 }
 
 func (s *session) ideasOf(e Experiment) []Idea {

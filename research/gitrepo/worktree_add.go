@@ -43,8 +43,10 @@ func RemoveWorktree(mainDir, dir string) error {
 	return err
 }
 
+// runGit runs the git CLI with hooks off: the harness never runs a hook
+// (train.py may have planted one; git worktree add would run post-checkout).
 func runGit(dir string, args ...string) (string, error) {
-	cmd := exec.Command("git", args...)
+	cmd := exec.Command("git", append([]string{"-c", "core.hooksPath=/dev/null"}, args...)...)
 	cmd.Dir = dir
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -115,7 +115,7 @@ func (r *Runner) writeScript(job research.TrainJob, spool string) (string, error
 // gitHead is the commit the working copy is at, "" when it is not a git
 // working copy (the script then skips its check).
 func gitHead(dir string) string {
-	out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
+	out, err := exec.Command("git", "-c", "core.hooksPath=/dev/null", "-C", dir, "rev-parse", "HEAD").Output()
 	if err != nil {
 		return ""
 	}
