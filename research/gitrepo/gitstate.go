@@ -176,7 +176,6 @@ func (r *Repo) restoreRefs(want map[string]string) error {
 	return errors.Join(errs...)
 }
 
-
 func restoreHooks(dir string, want map[string][]byte) error {
 	now, err := readHooks(dir)
 	if err != nil {
