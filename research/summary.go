@@ -1,6 +1,7 @@
 package research
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -35,71 +36,140 @@ const summarySeparator = "---"
 // On ErrSummaryRepeated the last block's figures are returned alongside the
 // error, for display only: the result must not be trusted.
 func ParseSummary(log []byte) (Summary, error) {
-	lines := splitLines(log)
-	var (
-		blocks []Summary
-		// sawBlockWithoutMetric remembers a "---" block that had key/value
-		// lines but no val_bpb, to explain ErrNoSummary better.
-		sawBlockWithoutMetric bool
-		badMetric             error
-	)
-	for i := 0; i < len(lines); i++ {
-		if strings.TrimRight(lines[i], " \t") != summarySeparator {
-			continue
+	var sc SummaryScanner
+	_, _ = sc.Write(log)
+	return sc.Result()
+}
+
+// maxSummaryLine bounds the partial line a SummaryScanner holds. Summary
+// lines are a few dozen bytes; a longer line is never part of a block (it
+// ends one), so padding cannot make the scanner's memory grow.
+const maxSummaryLine = 64 << 10
+
+// SummaryScanner finds every summary block in an output stream of any
+// length with bounded memory: it is fed the whole stream as it is written
+// (not only the tail a trainer keeps), so a fake summary printed after
+// megabytes of padding cannot hide the real one, nor the other way round.
+// Its zero value is ready; Result gives what ParseSummary would for the
+// whole stream.
+type SummaryScanner struct {
+	line     []byte
+	overlong bool
+
+	inBlock      bool
+	cur          Summary
+	curHasMetric bool
+	curLines     int
+	curErr       error
+
+	blocks                int     // blocks with val_bpb (or a bad one)
+	first, last           Summary // the first and the last of them
+	sawBlockWithoutMetric bool    // a "---" block with key/value lines but no val_bpb
+	badMetric             error   // the first unusable val_bpb
+}
+
+// Write scans p; it never fails.
+func (sc *SummaryScanner) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexAny(p, "\r\n")
+		if i < 0 {
+			sc.appendLine(p)
+			break
 		}
-		s, hasMetric, n, err := parseBlock(lines[i+1:])
-		i += n
-		switch {
-		case err != nil:
-			// Keep the first bad metric; a later good block would still make
-			// this a repeated summary, which is reported instead.
-			if badMetric == nil {
-				badMetric = err
+		sc.appendLine(p[:i])
+		sc.endLine()
+		p = p[i+1:]
+	}
+	return n, nil
+}
+
+func (sc *SummaryScanner) appendLine(p []byte) {
+	if sc.overlong || len(sc.line)+len(p) > maxSummaryLine {
+		sc.overlong = true
+		sc.line = sc.line[:0]
+		return
+	}
+	sc.line = append(sc.line, p...)
+}
+
+func (sc *SummaryScanner) endLine() {
+	switch {
+	case sc.overlong:
+		sc.takeLine("\x00overlong") // matches neither a separator nor key: value
+	case len(sc.line) > 0: // empty lines are skipped, as between blocks
+		sc.takeLine(string(sc.line))
+	}
+	sc.line = sc.line[:0]
+	sc.overlong = false
+}
+
+func (sc *SummaryScanner) takeLine(line string) {
+	if sc.inBlock {
+		if key, value, ok := splitKeyValue(line); ok {
+			sc.curLines++
+			if key == "val_bpb" {
+				sc.curHasMetric = true
+				sc.cur.ValBPB, sc.curErr = parseMetric(value)
+			} else {
+				setField(&sc.cur, key, value)
 			}
-			blocks = append(blocks, s)
-		case hasMetric:
-			blocks = append(blocks, s)
-		case n > 0:
-			sawBlockWithoutMetric = true
+			return
 		}
+		sc.endBlock()
+	}
+	if strings.TrimRight(line, " \t") == summarySeparator {
+		sc.inBlock = true
+		sc.cur, sc.curHasMetric, sc.curLines, sc.curErr = Summary{}, false, 0, nil
+	}
+}
+
+func (sc *SummaryScanner) endBlock() {
+	sc.inBlock = false
+	switch {
+	case sc.curErr != nil:
+		// Keep the first bad metric; a later good block would still make
+		// this a repeated summary, which is reported instead.
+		if sc.badMetric == nil {
+			sc.badMetric = sc.curErr
+		}
+		sc.addBlock()
+	case sc.curHasMetric:
+		sc.addBlock()
+	case sc.curLines > 0:
+		sc.sawBlockWithoutMetric = true
+	}
+}
+
+func (sc *SummaryScanner) addBlock() {
+	if sc.blocks == 0 {
+		sc.first = sc.cur
+	}
+	sc.last = sc.cur
+	sc.blocks++
+}
+
+// Result is the summary of everything written so far, as ParseSummary
+// reports it. The scanner itself is left as it is, so more may follow.
+func (sc *SummaryScanner) Result() (Summary, error) {
+	end := *sc
+	end.line = append([]byte(nil), sc.line...)
+	end.endLine()
+	if end.inBlock {
+		end.endBlock()
 	}
 	switch {
-	case len(blocks) > 1:
-		return blocks[len(blocks)-1], fmt.Errorf("%w: %d blocks with val_bpb", ErrSummaryRepeated, len(blocks))
-	case badMetric != nil:
-		return blocks[0], badMetric
-	case len(blocks) == 1:
-		return blocks[0], nil
-	case sawBlockWithoutMetric:
+	case end.blocks > 1:
+		return end.last, fmt.Errorf("%w: %d blocks with val_bpb", ErrSummaryRepeated, end.blocks)
+	case end.badMetric != nil:
+		return end.first, end.badMetric
+	case end.blocks == 1:
+		return end.first, nil
+	case end.sawBlockWithoutMetric:
 		return Summary{}, fmt.Errorf("%w: summary block has no val_bpb", ErrNoSummary)
 	default:
 		return Summary{}, fmt.Errorf("%w: no %q line followed by key: value lines", ErrNoSummary, summarySeparator)
 	}
-}
-
-// splitLines splits on '\n' and '\r' alike.
-func splitLines(b []byte) []string {
-	return strings.FieldsFunc(string(b), func(r rune) bool { return r == '\n' || r == '\r' })
-}
-
-// parseBlock reads key: value lines until the first line that is not one.
-// It reports how many lines it consumed, whether val_bpb was present, and an
-// error when val_bpb is present but unusable.
-func parseBlock(lines []string) (s Summary, hasMetric bool, consumed int, err error) {
-	for _, line := range lines {
-		key, value, ok := splitKeyValue(line)
-		if !ok {
-			break
-		}
-		consumed++
-		if key == "val_bpb" {
-			hasMetric = true
-			s.ValBPB, err = parseMetric(value)
-			continue
-		}
-		setField(&s, key, value)
-	}
-	return s, hasMetric, consumed, err
 }
 
 // splitKeyValue accepts "identifier: value". Requiring an identifier key

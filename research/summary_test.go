@@ -116,3 +116,57 @@ func summariesEqual(a, b Summary) bool {
 		near(a.MFUPercent, b.MFUPercent) && near(a.TotalTokensM, b.TotalTokensM) &&
 		a.NumSteps == b.NumSteps && near(a.NumParamsM, b.NumParamsM) && a.Depth == b.Depth
 }
+
+// The scanner reads a stream in any chunking exactly as ParseSummary reads
+// the whole text.
+func TestSummaryScannerChunkingIsInvisible(t *testing.T) {
+	logs := []string{
+		upstreamSummary,
+		"\rstep 1 (50.0%) | loss: 3\r---\r\nval_bpb: 1.5\n\n",
+		upstreamSummary + "noise\n" + upstreamSummary,
+		"---\nval_bpb: nan\n",
+		"---\nfoo: 1\n",
+		"no summary at all",
+		"---\n\nval_bpb: 1.25", // blank lines are skipped; no final newline
+	}
+	for _, log := range logs {
+		wantSum, wantErr := ParseSummary([]byte(log))
+		for _, size := range []int{1, 2, 3, 7} {
+			var sc SummaryScanner
+			for i := 0; i < len(log); i += size {
+				_, _ = sc.Write([]byte(log[i:min(i+size, len(log))]))
+			}
+			got, err := sc.Result()
+			same := got == wantSum || math.IsNaN(got.ValBPB) && math.IsNaN(wantSum.ValBPB)
+			if !same || (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
+				t.Errorf("%q in chunks of %d: %+v, %v; want %+v, %v", log, size, got, err, wantSum, wantErr)
+			}
+		}
+	}
+}
+
+// A fake summary printed after 9 MiB of padding (more than any trainer
+// keeps in memory) is still seen next to the real one: two summaries.
+func TestSummaryScannerSeesPastPadding(t *testing.T) {
+	var sc SummaryScanner
+	_, _ = sc.Write([]byte(upstreamSummary))
+	pad := []byte(strings.Repeat("x", 1<<20))
+	for range 9 {
+		_, _ = sc.Write(pad) // one 9 MiB line: the scanner keeps none of it
+		if cap(sc.line) > 2*maxSummaryLine {
+			t.Fatalf("scanner buffer grew to %d", cap(sc.line))
+		}
+	}
+	_, _ = sc.Write([]byte("\n---\nval_bpb: 0.123456\n"))
+	sum, err := sc.Result()
+	if !errors.Is(err, ErrSummaryRepeated) {
+		t.Fatalf("err = %v, want ErrSummaryRepeated (sum %+v)", err, sum)
+	}
+	// Padding glued to the fake block's lines makes them overlong, so they
+	// are no block at all rather than a trusted one.
+	var glued SummaryScanner
+	_, _ = glued.Write([]byte("---\nval_bpb: " + strings.Repeat(" ", 2*maxSummaryLine) + "0.5\n"))
+	if _, err := glued.Result(); !errors.Is(err, ErrNoSummary) {
+		t.Errorf("overlong val_bpb line: err = %v, want ErrNoSummary", err)
+	}
+}

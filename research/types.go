@@ -168,11 +168,27 @@ type TrainJob struct {
 
 // TrainResult is what a finished (or killed) training run left.
 type TrainResult struct {
-	Output   []byte // whole log
+	Output   []byte // the log's tail (trainers cap it)
 	ExitCode int    // -1 when killed by a signal (under the trainer shim, 128+N when signal N ended the command by itself)
 	TimedOut bool
 	Stopped  bool // killed because the run was stopped
 	Duration time.Duration
+	// Summary, when set, was read from the whole output stream as it was
+	// written; Output is only a tail, and a summary hidden behind padding
+	// must still count. nil: the loop parses Output.
+	Summary *ScannedSummary
+}
+
+// ScannedSummary is a SummaryScanner's result.
+type ScannedSummary struct {
+	Summary Summary
+	Err     error
+}
+
+// Scanned returns sc's result as a TrainResult carries it.
+func (sc *SummaryScanner) Scanned() *ScannedSummary {
+	sum, err := sc.Result()
+	return &ScannedSummary{Summary: sum, Err: err}
 }
 
 // Trainer runs the train command. ctx cancellation means "stop now": the

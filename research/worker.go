@@ -382,7 +382,13 @@ func (s *session) verifyReadOnly(sl *slot) error {
 
 // measure turns a training result into a summary, or a crash reason.
 func measure(res TrainResult, trainErr error, timeout time.Duration) (Summary, string) {
-	sum, perr := ParseSummary(res.Output)
+	var sum Summary
+	var perr error
+	if res.Summary != nil {
+		sum, perr = res.Summary.Summary, res.Summary.Err
+	} else {
+		sum, perr = ParseSummary(res.Output)
+	}
 	switch {
 	case trainErr != nil:
 		return sum, trainErr.Error()

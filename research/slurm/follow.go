@@ -351,7 +351,7 @@ func (f *follower) conclude(log *logCopy) (research.TrainResult, error) {
 // result gathers the output and the running time.
 func (f *follower) result(log *logCopy, exit int) research.TrainResult {
 	log.finish()
-	res := research.TrainResult{Output: log.output(), ExitCode: exit}
+	res := research.TrainResult{Output: log.output(), ExitCode: exit, Summary: log.summary.Scanned()}
 	switch {
 	case f.info.Elapsed > 0:
 		res.Duration = f.info.Elapsed

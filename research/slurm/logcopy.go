@@ -28,6 +28,8 @@ type logCopy struct {
 	segment    []byte
 	onProgress func(research.Progress)
 	finished   bool
+	// summary sees the whole output, not only the tail kept in memory.
+	summary research.SummaryScanner
 }
 
 func newLogCopy(path string, job research.TrainJob) *logCopy {
@@ -60,6 +62,7 @@ func (l *logCopy) read() {
 		l.off = 0
 		l.tail = l.tail[:0]
 		l.segment = l.segment[:0]
+		l.summary = research.SummaryScanner{}
 		for _, lf := range l.files {
 			_ = lf.Truncate(0)
 			_, _ = lf.Seek(0, io.SeekStart)
@@ -92,6 +95,7 @@ func (l *logCopy) write(p []byte) *research.Progress {
 	for _, f := range l.files {
 		_, _ = f.Write(p)
 	}
+	_, _ = l.summary.Write(p)
 	l.tail = append(l.tail, p...)
 	if len(l.tail) > maxOutput+maxOutput/4 {
 		l.tail = append(l.tail[:0], l.tail[len(l.tail)-maxOutput:]...)

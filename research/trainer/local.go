@@ -66,6 +66,10 @@ type Local struct {
 	// parent's variables the command gets (true = keep). job.Env is always
 	// added.
 	KeepEnv func(key string) bool
+	// LogHead is how many bytes of output the log files keep from the
+	// start; past it they keep only the last 8 MiB and say what was cut.
+	// Default DefaultLogHead.
+	LogHead int64
 	Logger  *slog.Logger // default slog.Default()
 }
 
@@ -73,8 +77,10 @@ var _ research.Trainer = (*Local)(nil)
 
 // Train runs the command in job.Dir in a process group of its own, with the
 // parent's environment minus secrets plus job.Env. Its stdout and stderr go
-// to job.LogPath and job.RunLogPath (both truncated) and to
-// TrainResult.Output (the last 8 MiB), and progress lines reach
+// to job.LogPath and job.RunLogPath (both truncated, capped at LogHead
+// bytes from the start plus the last 8 MiB with a line saying what was cut
+// between), to TrainResult.Output (the last 8 MiB) and through a summary
+// scanner that sees all of it (TrainResult.Summary), and progress lines reach
 // job.OnProgress at most ~4 times a second, from another goroutine, never
 // after Train returned.
 //
@@ -140,6 +146,9 @@ func (l *Local) Train(ctx context.Context, job research.TrainJob) (research.Trai
 	logger.Info("training started", "pid", pgid, "dir", job.Dir, "command", l.command(), "timeout", job.Timeout, "isolation", mode)
 
 	out := newOutput(files, job.OnProgress)
+	if l.LogHead > 0 {
+		out.logHead = l.LogHead
+	}
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
@@ -185,6 +194,7 @@ func (l *Local) Train(ctx context.Context, job research.TrainJob) (research.Trai
 	pr.Close()
 	out.finish()
 	res.Output = out.tail.bytes()
+	res.Summary = out.summary.Scanned()
 
 	res.ExitCode = -1
 	select {

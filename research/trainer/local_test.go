@@ -446,3 +446,47 @@ func TestTrainOnStartGetsProcessGroup(t *testing.T) {
 		}
 	}
 }
+
+// A fake summary printed after 9 MiB of padding is seen next to the real
+// one, although Output keeps only the last 8 MiB; the log on disk keeps its
+// head and tail and says how much it cut.
+func TestTrainSummaryScannedPastPaddingAndLogCapped(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "train.py", `
+import sys
+print("---")
+print("val_bpb: 1.5")
+for _ in range(9 * 1024):
+    sys.stdout.write("x" * 1023 + "\n")
+print("---")
+print("val_bpb: 0.123456")
+`)
+	logPath := filepath.Join(dir, "x.log")
+	l := &Local{Command: python(t) + " train.py", Logger: testLogger(t), LogHead: 1024}
+	res, err := l.Train(context.Background(), research.TrainJob{Dir: dir, LogPath: logPath})
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("%v %+v", err, res.ExitCode)
+	}
+	if s, err := research.ParseSummary(res.Output); err != nil || s.ValBPB != 0.123456 {
+		t.Fatalf("the tail alone holds only the fake summary: %+v %v", s, err)
+	}
+	if res.Summary == nil || !errors.Is(res.Summary.Err, research.ErrSummaryRepeated) {
+		t.Fatalf("scanned summary = %+v, want ErrSummaryRepeated", res.Summary)
+	}
+	data, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := len("---\nval_bpb: 1.5\n") + 9*1024*1024 + len("---\nval_bpb: 0.123456\n")
+	cut := total - 1024 - maxOutput
+	marker := fmt.Sprintf("[autoresearch: %d bytes of output cut here; this log keeps the first 1024 and the last %d bytes of %d]", cut, maxOutput, total)
+	if !bytes.HasPrefix(data, []byte("---\nval_bpb: 1.5\n")) || !bytes.HasSuffix(data, []byte("---\nval_bpb: 0.123456\n")) {
+		t.Errorf("log lost its head or tail: %q ... %q", data[:40], data[len(data)-40:])
+	}
+	if !bytes.Contains(data, []byte(marker)) {
+		t.Errorf("log does not say what was cut (want %q)", marker)
+	}
+	if len(data) > 1024+maxOutput+200 {
+		t.Errorf("log has %d bytes, over its cap", len(data))
+	}
+}

@@ -13,9 +13,14 @@ import (
 )
 
 const (
-	// maxOutput caps TrainResult.Output. The log file keeps everything; the
-	// tail is what the summary and crash reports need.
+	// maxOutput caps TrainResult.Output: the tail crash reports need (the
+	// summary is scanned from the whole stream as it passes). It is also
+	// the tail a capped log file keeps.
 	maxOutput = 8 << 20
+	// DefaultLogHead is how much of the output the log files keep from the
+	// start before they skip to the tail: a trainer printing gigabytes must
+	// not fill the disk.
+	DefaultLogHead = 8 << 20
 	// maxLine bounds the partial line kept for progress parsing. Progress
 	// lines are ~150 bytes; anything longer is not one.
 	maxLine = 4096
@@ -33,6 +38,10 @@ type output struct {
 	line     []byte
 	overlong bool // the current line passed maxLine
 	relay    *progressRelay
+	summary  research.SummaryScanner // the whole stream, not just the tail
+
+	logHead int64 // bytes the log files take from the start
+	total   int64 // bytes written so far
 }
 
 func newOutput(files []*os.File, onProgress func(research.Progress)) *output {
@@ -41,6 +50,7 @@ func newOutput(files []*os.File, onProgress func(research.Progress)) *output {
 		writeErr: make([]error, len(files)),
 		tail:     tailBuffer{max: maxOutput},
 		relay:    newProgressRelay(onProgress, progressInterval),
+		logHead:  DefaultLogHead,
 	}
 }
 
@@ -59,6 +69,16 @@ func (o *output) consume(r io.Reader) {
 }
 
 func (o *output) write(p []byte) {
+	if room := o.logHead - o.total; room > 0 {
+		o.writeLogs(p[:min(int64(len(p)), room)])
+	}
+	o.total += int64(len(p))
+	o.tail.write(p)
+	_, _ = o.summary.Write(p)
+	o.scan(p)
+}
+
+func (o *output) writeLogs(p []byte) {
 	for i, f := range o.files {
 		if o.writeErr[i] != nil {
 			continue
@@ -67,8 +87,24 @@ func (o *output) write(p []byte) {
 			o.writeErr[i] = fmt.Errorf("%w: %s: %w", ErrLog, f.Name(), err)
 		}
 	}
-	o.tail.write(p)
-	o.scan(p)
+}
+
+// finishLogs appends what the head left out: the rest when it fits in the
+// tail, else a line saying how much was cut and the tail.
+func (o *output) finishLogs() {
+	rest := o.total - o.logHead
+	if rest <= 0 {
+		return
+	}
+	tail := o.tail.bytes()
+	if int64(len(tail)) > rest {
+		tail = tail[int64(len(tail))-rest:]
+	}
+	if cut := rest - int64(len(tail)); cut > 0 {
+		o.writeLogs([]byte(fmt.Sprintf("\n[autoresearch: %d bytes of output cut here; this log keeps the first %d and the last %d bytes of %d]\n",
+			cut, o.logHead, len(tail), o.total)))
+	}
+	o.writeLogs(tail)
 }
 
 // scan splits on both '\r' and '\n': upstream joins progress lines with '\r'.
@@ -112,6 +148,7 @@ func (o *output) endLine() {
 func (o *output) finish() {
 	o.endLine()
 	o.relay.close()
+	o.finishLogs()
 }
 
 // err returns the write errors, if any (errors.Join skips nils).
