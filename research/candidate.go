@@ -27,6 +27,7 @@ type candidate struct {
 	ideas       []Idea
 	attempt     int         // crash-fix attempt number (0 = a new idea)
 	confirmOf   *Experiment // kindConfirm: the first run of the commit
+	implausible bool        // kindConfirm: the first run's result was implausible
 	repeat      int         // kindBaseline: 0 for the baseline, 1.. for repeats
 	proposedIn  time.Duration
 	by          string // who asked (retry)

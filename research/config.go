@@ -51,6 +51,15 @@ type Config struct {
 	// ProgramMaxBytes caps program.md after an edit or append (default
 	// DefaultProgramMaxBytes).
 	ProgramMaxBytes int
+	// A gain above ImplausibleSigma noise σ (when the noise is known) or
+	// above ImplausibleGain relative to the best (when it is not), or a
+	// val_bpb outside PlausibleMin..PlausibleMax, is not kept on one run:
+	// it is rerun and kept only if confirmed. Defaults 25, 0.02, 0.1..20;
+	// negative disables each.
+	ImplausibleSigma float64
+	ImplausibleGain  float64
+	PlausibleMin     float64
+	PlausibleMax     float64
 }
 
 // WithDefaults fills unset fields for a repository rooted at repoDir.
@@ -108,6 +117,18 @@ func (c Config) WithDefaults(repoDir string) Config {
 	}
 	if c.ProgramMaxBytes <= 0 {
 		c.ProgramMaxBytes = DefaultProgramMaxBytes
+	}
+	if c.ImplausibleSigma == 0 {
+		c.ImplausibleSigma = 25 // negative means never; WithDefaults may run twice
+	}
+	if c.ImplausibleGain == 0 {
+		c.ImplausibleGain = 0.02
+	}
+	if c.PlausibleMin == 0 {
+		c.PlausibleMin = 0.1
+	}
+	if c.PlausibleMax == 0 {
+		c.PlausibleMax = 20
 	}
 	if c.ProgressEvery == 0 {
 		c.ProgressEvery = time.Second

@@ -118,6 +118,10 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 	s.appendResult(sl, *e)
 	best, _ := m.bestExperiment(ctx, run)
 	m.emit(Event{Kind: EventExperimentFinished, Run: run, Number: e.Number, Experiment: ptr(*e), Best: best, Telemetry: tel, Verdict: verdict})
+	if WasImplausible(*e) {
+		m.emit(Event{Kind: EventNotice, Run: run, Number: e.Number, Experiment: ptr(*e),
+			Text: fmt.Sprintf("#%d %s", e.Number, e.Reason)})
+	}
 	if plateau {
 		m.emit(Event{Kind: EventPlateau, Run: run, Number: e.Number,
 			Text: fmt.Sprintf("%d experiments without an improvement; the next proposals look for a structurally different idea. Reply here with ideas.", m.Config.plateauAfter())})
@@ -178,6 +182,13 @@ func (s *session) baselineValues(runID int64) []float64 {
 func (s *session) judgeChange(c *candidate, e *Experiment, run *Run) []*candidate {
 	m := s.m
 	val := e.Summary.ValBPB
+	if c.kind == kindConfirm && c.implausible {
+		oldBest := run.BestCommit
+		if s.judgeImplausibleConfirm(c, e, run) && e.ParentCommit != oldBest {
+			return s.adoptStale(e, run, oldBest)
+		}
+		return nil
+	}
 	if c.kind == kindConfirm {
 		val = (c.confirmOf.Summary.ValBPB + e.Summary.ValBPB) / 2
 	}
@@ -194,6 +205,11 @@ func (s *session) judgeChange(c *candidate, e *Experiment, run *Run) []*candidat
 			e.Reason = fmt.Sprintf("not confirmed: mean of 2 runs %.6f vs best %.6f", val, run.BestValBPB)
 		}
 		return nil
+	}
+	if c.kind != kindConfirm {
+		if follow := s.judgeImplausible(c, e, run, gain); follow != nil {
+			return follow
+		}
 	}
 	noiseBar := m.Config.ConfirmSigma * run.Noise
 	seedOnly := seedOnlyChange(e.Diff)
@@ -220,7 +236,13 @@ func (s *session) judgeChange(c *candidate, e *Experiment, run *Run) []*candidat
 	if e.ParentCommit == oldBest {
 		return nil
 	}
-	// Stale base: this commit lacks what moved the best meanwhile.
+	return s.adoptStale(e, run, oldBest)
+}
+
+// adoptStale: a winner found on a stale base lacks what moved the best
+// meanwhile; that change is queued again on top of it.
+func (s *session) adoptStale(e *Experiment, run *Run, oldBest string) []*candidate {
+	m := s.m
 	s.carryProgram(oldBest, run)
 	e.Reason += " (adopted over a newer best; its missing change is retried on top)"
 	retry, err := s.lackingChange(e.ParentCommit, oldBest)

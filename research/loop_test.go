@@ -96,6 +96,14 @@ func newHarness(t *testing.T, dir string, cfg research.Config, steps ...func(res
 	if cfg.BaselineRepeats == 0 {
 		cfg.BaselineRepeats = -1 // one baseline run unless a test asks for the noise estimate
 	}
+	// The fake trainer's gains (1.5 -> 1.4) are far above the implausibility
+	// bounds; only the tests about those bounds set them.
+	if cfg.ImplausibleGain == 0 {
+		cfg.ImplausibleGain = -1
+	}
+	if cfg.ImplausibleSigma == 0 {
+		cfg.ImplausibleSigma = -1
+	}
 	cfg = cfg.WithDefaults(dir)
 	db, err := store.Open(filepath.Join(cfg.StateDir, "autoresearch.db"))
 	if err != nil {

@@ -2,7 +2,10 @@ package main
 
 import (
 	"flag"
+	"fmt"
+	"math"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/autoresearch/autoresearch/research"
@@ -19,6 +22,9 @@ type qualityFlags struct {
 	costBudget      float64
 	prices          string
 	ideasPer        int
+	implSigma       float64
+	implGain        float64
+	plausibleBPB    string
 }
 
 func (q *qualityFlags) register(fs *flag.FlagSet) {
@@ -29,6 +35,9 @@ func (q *qualityFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&q.protect, "protect", "", "extra regexps (comma-separated) of train.py lines that compute or print the metric and may not change")
 	fs.Int64Var(&q.tokenBudget, "token-budget", 0, "LLM tokens the run may spend; warns at 80%, pauses at 100% (0 = unlimited)")
 	fs.Float64Var(&q.costBudget, "cost-budget", 0, "USD the run may spend on the LLM; warns at 80%, pauses at 100% (0 = unlimited)")
+	fs.Float64Var(&q.implSigma, "implausible-sigma", 25, "a gain above this many standard deviations of the measured noise is implausible: rerun before it can be kept, and the channel told (0 = never)")
+	fs.Float64Var(&q.implGain, "implausible-gain", 0.02, "with no noise measured, a gain above this fraction of the best val_bpb is implausible (0 = never)")
+	fs.StringVar(&q.plausibleBPB, "plausible-bpb", "0.1..20", "val_bpb outside MIN..MAX is implausible: rerun and never kept unless the rerun is in range and improves")
 	fs.StringVar(&q.prices, "prices", "", "USD per million prompt,completion tokens by model, e.g. 'gpt-4.1=2,8;my-model=0.5,1.5'")
 }
 
@@ -47,6 +56,12 @@ func (q *qualityFlags) validate() error {
 	}
 	if q.tokenBudget < 0 || q.costBudget < 0 {
 		return usagef("budgets must be 0 (unlimited) or more")
+	}
+	if q.implSigma < 0 || q.implGain < 0 {
+		return usagef("--implausible-sigma and --implausible-gain must be 0 (never) or more")
+	}
+	if _, _, err := parseRange(q.plausibleBPB); err != nil {
+		return usagef("--plausible-bpb %q: %v", q.plausibleBPB, err)
 	}
 	if _, err := agent.ParsePrices(q.prices); q.prices != "" && err != nil {
 		return usagef("--prices: %v", err)
@@ -75,6 +90,35 @@ func (q *qualityFlags) apply(cfg *research.Config) {
 	}
 	cfg.TokenBudget = q.tokenBudget
 	cfg.CostBudget = q.costBudget
+	// Zero means "never" on the command line; the Config reads negative so.
+	cfg.ImplausibleSigma, cfg.ImplausibleGain = q.implSigma, q.implGain
+	if q.implSigma == 0 {
+		cfg.ImplausibleSigma = -1
+	}
+	if q.implGain == 0 {
+		cfg.ImplausibleGain = -1
+	}
+	if lo, hi, err := parseRange(q.plausibleBPB); err == nil {
+		cfg.PlausibleMin, cfg.PlausibleMax = lo, hi
+	}
+}
+
+// parseRange reads "MIN..MAX" with 0 <= MIN < MAX.
+func parseRange(s string) (lo, hi float64, err error) {
+	a, b, ok := strings.Cut(strings.TrimSpace(s), "..")
+	if !ok {
+		return 0, 0, fmt.Errorf("want MIN..MAX, e.g. 0.1..20")
+	}
+	if lo, err = strconv.ParseFloat(strings.TrimSpace(a), 64); err != nil {
+		return 0, 0, fmt.Errorf("MIN %q is not a number", a)
+	}
+	if hi, err = strconv.ParseFloat(strings.TrimSpace(b), 64); err != nil {
+		return 0, 0, fmt.Errorf("MAX %q is not a number", b)
+	}
+	if lo <= 0 || hi <= lo || math.IsInf(hi, 0) || math.IsNaN(lo) || math.IsNaN(hi) {
+		return 0, 0, fmt.Errorf("want 0 < MIN < MAX")
+	}
+	return lo, hi, nil
 }
 
 // costOf prices LLM usage for model, from the built-in table and --prices;
