@@ -191,6 +191,9 @@ func (v expView) render() (text string, blocks json.RawMessage) {
 
 	outcome := v.outcome()
 	bs = append(bs, contextBlock(outcome))
+	if line := implausibleLine(e); line != "" {
+		bs = append(bs, contextBlock(line))
+	}
 	// The fallback is what a phone notification shows: no bold markers.
 	text = fmt.Sprintf("#%d %s: %s — %s", e.Number, word, plainText(e.Description), strings.ReplaceAll(outcome, "*", ""))
 	if v.Telemetry != nil {
@@ -202,6 +205,19 @@ func (v expView) render() (text string, blocks json.RawMessage) {
 		bs = append(bs, experimentButtons(e))
 	}
 	return truncate(text, 3000), blocksJSON(bs...)
+}
+
+// implausibleLine asks a person to look at a result that was too good to
+// keep on one run ("" for others).
+func implausibleLine(e research.Experiment) string {
+	switch {
+	case !research.WasImplausible(e):
+		return ""
+	case e.Status == research.StatusKeep:
+		return "⚠️ *implausible* gain, confirmed by a rerun: worth a human look at this change"
+	default:
+		return "⚠️ *implausible* result, not kept on one run: worth a human look at this change"
+	}
 }
 
 func (v expView) outcome() string {

@@ -93,7 +93,13 @@ func (s *Slack) Event(e research.Event) {
 		}
 		_ = s.enqueue(ctx, kindPost, plateauKey(e.Run.ID, e.Number), "", outPayload{Text: text})
 	case research.EventNotice:
-		if strings.TrimSpace(e.Text) != "" {
+		switch {
+		case strings.TrimSpace(e.Text) == "":
+		case e.Experiment != nil && research.WasImplausible(*e.Experiment):
+			// Always in the channel, whatever the verbosity: a person
+			// should look at the change.
+			s.post(ctx, "⚠️ "+escapeText(e.Text), nil)
+		default:
 			s.notice(ctx, e.Run, "ℹ️ "+escapeText(e.Text))
 		}
 	case research.EventRefused, research.EventProposing:

@@ -449,3 +449,27 @@ func TestAQuietChannelThreadsRepeatsConfirmationsAndNotices(t *testing.T) {
 		t.Errorf("the new best is not broadcast: %v", b.Form)
 	}
 }
+
+// An implausible result is flagged in its message and in the channel, so a
+// person looks at the change.
+func TestImplausibleResultIsFlagged(t *testing.T) {
+	f := newFakeSlack(t)
+	s := newTestSlack(t, f, newSlackFakeCtrl(), newMemOutbox(), nil)
+	exp := slackTestExp(research.StatusRunning)
+	s.Event(research.Event{Kind: research.EventExperimentStarted, Experiment: &exp})
+	held := slackTestExp(research.StatusDiscard)
+	held.Summary.ValBPB = 1e-30
+	held.Reason = "implausible: val_bpb 1e-30 is below the plausible range 0.1..20; rerunning to confirm before it can be kept"
+	s.Event(research.Event{Kind: research.EventExperimentFinished, Experiment: &held})
+	s.Event(research.Event{Kind: research.EventNotice, Experiment: &held, Text: "#3 " + held.Reason})
+	deliver(t, s)
+
+	upd := f.waitCalls("chat.update", 1)[0]
+	if blocks := upd.Form.Get("blocks"); !strings.Contains(blocks, "*implausible* result, not kept on one run") {
+		t.Errorf("experiment message lacks the implausible line:\n%s", blocks)
+	}
+	posts := slackPostedTexts(f, "chat.postMessage")
+	if len(posts) != 2 || !strings.HasPrefix(posts[1], "⚠️ #3 implausible: val_bpb 1e-30") {
+		t.Errorf("posts = %q", posts)
+	}
+}
