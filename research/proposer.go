@@ -155,6 +155,13 @@ func (s *session) proposeOne() (*candidate, error) {
 		s.proposeCancel, s.proposing = nil, 0
 		s.mu.Unlock()
 	}()
+	propBranch := "" // a proposal worktree has a detached HEAD
+	if s.propRepo == m.Repo {
+		propBranch = run.Branch
+	}
+	if err := checkBranch(s.propRepo, propBranch); err != nil {
+		return nil, err
+	}
 	if err := s.propRepo.ResetTo(run.BestCommit); err != nil {
 		return nil, fmt.Errorf("moving the proposal workspace to the best commit: %w", err)
 	}

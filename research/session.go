@@ -338,7 +338,9 @@ func (s *session) finish() {
 		sl.set(nil, nil)
 	}
 	run := s.snapshotRun()
-	if err := m.Repo.ResetTo(run.BestCommit); err != nil {
+	if err := checkBranch(m.Repo, run.Branch); err != nil {
+		m.logger().Error("not resetting to the best commit", "err", err)
+	} else if err := m.Repo.ResetTo(run.BestCommit); err != nil {
 		m.logger().Error("resetting to the best commit", "err", err)
 	}
 	if s.propRepo != m.Repo {
