@@ -65,6 +65,9 @@ func TestRunRefusesBadInputWithStatus2AndChangesNothing(t *testing.T) {
 		{"bad proposer", nil, []string{"--tag", "t1", "--proposer", "magic"}, "--proposer must be llm, command or sweep"},
 		{"command without agent", nil, []string{"--tag", "t1", "--proposer", "command"}, "--proposer command needs --agent-cmd"},
 		{"unknown flag", nil, []string{"--tag", "t1", "--bogus"}, "flag provided but not defined: -bogus"},
+		{"bad plausible range", nil, []string{"--tag", "t1", "--plausible-bpb", "20..0.1"}, `--plausible-bpb "20..0.1": want 0 < MIN < MAX`},
+		{"plausible range not a range", nil, []string{"--tag", "t1", "--plausible-bpb", "5"}, `--plausible-bpb "5": want MIN..MAX, e.g. 0.1..20`},
+		{"negative implausible gain", nil, []string{"--tag", "t1", "--implausible-gain", "-1"}, "--implausible-sigma and --implausible-gain must be 0 (never) or more"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
