@@ -1,12 +1,10 @@
 package research_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/researchtest"
@@ -93,50 +91,39 @@ func TestTrainerThatChangesGitStateIsACrashAndUndone(t *testing.T) {
 }
 
 // A proposer that runs commands (--agent-cmd) can check out another branch
-// too: the harness verifies the branch before it resets or commits, and
-// pauses instead of moving the person's branch.
-func TestNoCommitLandsOnAnotherBranch(t *testing.T) {
+// too: the proposal is refused with the reason, git is put back, and the
+// next proposal trains on the run's branch; master never moves.
+func TestProposalThatChangesGitStateIsRefused(t *testing.T) {
 	dir := researchtest.New(t)
 	researchtest.Git(t, dir, "branch", "master")
 	initial := researchtest.Git(t, dir, "rev-parse", "main")
-	h := newHarness(t, dir, research.Config{MaxExperiments: 3, FixAttempts: -1},
+	h := newHarness(t, dir, research.Config{MaxExperiments: 2, FixAttempts: -1},
 		func(req research.ProposalRequest) (string, error) {
 			researchtest.Git(t, req.Dir, "checkout", "-q", "master")
 			researchtest.SetConst(t, req.Dir, "VAL", "1.490000")
 			return "checks out master", nil
 		},
+		setConst(t, "VAL", "1.480000", "honest"),
 	)
-	if _, err := h.m.Start(context.Background(), research.StartRequest{Tag: "wb"}); err != nil {
-		t.Fatal(err)
+	run := h.runToEnd(t, research.StartRequest{Tag: "wb"})
+	refused := h.rec.kinds(research.EventRefused)
+	if len(refused) != 1 || !strings.HasPrefix(refused[0].Text, "the proposal changed git state: checked out master (restored)") {
+		t.Fatalf("refusals: %v", refused)
 	}
-	waitFor(t, func() bool { return len(h.rec.kinds(research.EventPaused)) > 0 })
-	paused := h.rec.kinds(research.EventPaused)[0].Text
-	if !strings.Contains(paused, "refusing to move git: the working copy is on master, expected autoresearch/wb") {
-		t.Errorf("paused: %q", paused)
+	if reqs := h.prop.requests(); len(reqs) != 2 || !strings.Contains(reqs[1].Feedback, "never run git") {
+		t.Errorf("the model was not told: %+v", reqs)
+	}
+	exps := h.experiments(t, run)
+	if got := statuses(exps); got != "keep,keep" || exps[1].Description != "honest" {
+		t.Fatalf("statuses = %s", got)
 	}
 	if got := researchtest.Git(t, dir, "rev-parse", "master"); got != initial {
 		t.Errorf("master moved to %s", got)
 	}
-	run, err := h.db.RunByTag(context.Background(), "wb")
-	if err != nil {
-		t.Fatal(err)
+	if tip := researchtest.Git(t, dir, "rev-parse", "autoresearch/wb"); tip != exps[1].Commit {
+		t.Errorf("run branch at %s, want %s", tip, exps[1].Commit)
 	}
-	if tip := researchtest.Git(t, dir, "rev-parse", "autoresearch/wb"); tip != run.BestCommit {
-		t.Errorf("run branch at %s, best %s", tip, run.BestCommit)
-	}
-	if got := statuses(h.experiments(t, run)); got != "keep" {
-		t.Errorf("statuses = %s", got)
-	}
-	if err := h.m.Stop(context.Background(), "tester", false); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := h.m.Wait(ctx); err != nil {
-		t.Fatal(err)
-	}
-	// Stopping leaves it alone too.
-	if got := researchtest.Git(t, dir, "rev-parse", "master"); got != initial {
-		t.Errorf("after stop, master moved to %s", got)
+	if got := researchtest.Git(t, dir, "symbolic-ref", "HEAD"); got != "refs/heads/autoresearch/wb" {
+		t.Errorf("HEAD -> %s", got)
 	}
 }

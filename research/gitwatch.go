@@ -2,6 +2,7 @@ package research
 
 import (
 	"fmt"
+	"strings"
 )
 
 // WrongBranchError: the harness was about to commit or reset on a branch
@@ -113,5 +114,53 @@ func (s *session) watchGit(sl *slot, run Run) func() error {
 		}
 		s.m.logger().Error("train.py changed git state", "changes", changes, "restore_err", gerr.RestoreErr)
 		return gerr
+	}
+}
+
+// guardProposal snapshots the proposal workspace's git state before the
+// proposer runs (a command proposer runs arbitrary commands there); the
+// returned function restores it and returns a *RefusedError naming what
+// changed, or nil. With several working copies the run branch moves under
+// other slots' results and is not compared.
+func (s *session) guardProposal(run Run) func() error {
+	g, ok := s.propRepo.(GitGuard)
+	if !ok {
+		return func() error { return nil }
+	}
+	before, err := g.GitState()
+	if err != nil {
+		s.m.logger().Warn("reading git state before proposing; not guarded", "err", err)
+		return func() error { return nil }
+	}
+	var ignore []string
+	if s.propRepo != s.m.Repo {
+		ignore = append(ignore, "refs/heads/"+run.Branch)
+	}
+	return func() error {
+		after, err := g.GitState()
+		if err != nil {
+			return fmt.Errorf("reading git state after proposing: %w", err)
+		}
+		changes := GitStateChanges(before, after, ignore...)
+		if len(changes) == 0 {
+			return nil
+		}
+		restore := before
+		restore.Refs = make(map[string]string, len(before.Refs))
+		for k, v := range before.Refs {
+			restore.Refs[k] = v
+		}
+		for _, name := range ignore {
+			delete(restore.Refs, name)
+			if v, ok := after.Refs[name]; ok {
+				restore.Refs[name] = v
+			}
+		}
+		if err := g.RestoreGitState(restore); err != nil {
+			return fmt.Errorf("the proposer changed git state (%s) and restoring it failed: %w", strings.Join(changes, "; "), err)
+		}
+		s.m.logger().Error("the proposer changed git state", "changes", changes)
+		return &RefusedError{Reason: "the proposal changed git state: " + strings.Join(changes, "; ") +
+			" (restored); a proposal may only edit " + strings.Join(s.m.Config.Editable, ", ") + ", never run git"}
 	}
 }

@@ -204,7 +204,9 @@ func (s *session) proposeOne() (*candidate, error) {
 				return nil, err
 			}
 		}
+		gitChanged := s.guardProposal(run)
 		p, err := m.Proposer.Propose(pctx, req)
+		gitErr := gitChanged()
 		usage = usage.Add(p.Usage)
 		purpose := "propose"
 		if fix != nil {
@@ -215,7 +217,11 @@ func (s *session) proposeOne() (*candidate, error) {
 			s.restoreProposal()
 			return nil, s.proposerFailed(err, fix != nil)
 		}
-		err = s.checkProposal(run.BestCommit, history)
+		// A proposal that touched git is refused like any bad change, and
+		// the model is told why.
+		if err = gitErr; err == nil {
+			err = s.checkProposal(run.BestCommit, history)
+		}
 		if err == nil {
 			s.mu.Lock()
 			s.failures = 0 // only an accepted proposal ends a streak of failures
