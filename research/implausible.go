@@ -68,10 +68,7 @@ func (s *session) judgeImplausibleConfirm(c *candidate, e *Experiment, run *Run)
 		e.Status, e.Reason = StatusDiscard, ReasonImplausible+" and not confirmed: the rerun's "+why
 		return false
 	}
-	val := (first + again) / 2
-	if cfg.outOfRange(first) != "" {
-		val = again
-	}
+	val := s.confirmedValue(c, e)
 	if run.BestValBPB-again <= cfg.MinDelta || run.BestValBPB-val <= cfg.MinDelta {
 		e.Status = StatusDiscard
 		e.Reason = fmt.Sprintf("%s and not confirmed: the rerun gave %.6f (first run %.6f) vs best %.6f", ReasonImplausible, again, first, run.BestValBPB)
@@ -82,4 +79,14 @@ func (s *session) judgeImplausibleConfirm(c *candidate, e *Experiment, run *Run)
 	e.Reason = fmt.Sprintf("%s gain confirmed by a rerun: %.6f (runs %.6f and %.6f) improves by %.6f; a person may want to look at the change", ReasonImplausible, val, first, again, gain)
 	run.BestCommit, run.BestValBPB = e.Commit, val
 	return true
+}
+
+// confirmedValue is what a confirmation measures: the mean of both runs,
+// or the rerun alone when the first run's value was out of range (a mean
+// with it means nothing).
+func (s *session) confirmedValue(c *candidate, e *Experiment) float64 {
+	if c.implausible && s.m.Config.outOfRange(c.confirmOf.Summary.ValBPB) != "" {
+		return e.Summary.ValBPB
+	}
+	return (c.confirmOf.Summary.ValBPB + e.Summary.ValBPB) / 2
 }

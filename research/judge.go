@@ -64,11 +64,11 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 		verdict.NewBest = true
 		s.bestNumbers = []int{e.Number}
 		if c.kind == kindConfirm {
-			verdict.Value = (c.confirmOf.Summary.ValBPB + e.Summary.ValBPB) / 2
+			verdict.Value = s.confirmedValue(c, e)
 			s.bestNumbers = []int{c.confirmOf.Number, e.Number}
 		}
 	case c.kind == kindConfirm:
-		verdict.Value = (c.confirmOf.Summary.ValBPB + e.Summary.ValBPB) / 2
+		verdict.Value = s.confirmedValue(c, e)
 	}
 	if e.Status == StatusKeep {
 		s.sinceKeep = 0
