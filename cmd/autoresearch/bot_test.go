@@ -461,7 +461,7 @@ func botArgs(dir, hold string, extra ...string) []string {
 	return append([]string{"--repo", dir, "--proposer", "sweep", "--train-cmd", gatedTrainCmd(hold),
 		"--pipeline=false", "--baseline-repeats", "0", "--digest-at", "08:00", "--tz", "UTC",
 		// The sweep's fake gains are large on purpose: not implausible here.
-		"--implausible-gain", "0"}, extra...)
+		"--implausible-gain", "0", "--implausible-sigma", "0"}, extra...)
 }
 
 func openTestStore(t *testing.T, dir string) *store.DB {
