@@ -460,8 +460,9 @@ func touch(t *testing.T, path string) {
 func botArgs(dir, hold string, extra ...string) []string {
 	return append([]string{"--repo", dir, "--proposer", "sweep", "--train-cmd", gatedTrainCmd(hold),
 		"--pipeline=false", "--baseline-repeats", "0", "--digest-at", "08:00", "--tz", "UTC",
-		// The sweep's fake gains are large on purpose: not implausible here.
-		"--implausible-gain", "0", "--implausible-sigma", "0"}, extra...)
+		// The sweep's fake gains are large on purpose (it halves VAL, down
+		// past 0.1): not implausible here.
+		"--implausible-gain", "0", "--implausible-sigma", "0", "--plausible-bpb", "1e-9..1e9"}, extra...)
 }
 
 func openTestStore(t *testing.T, dir string) *store.DB {
