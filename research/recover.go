@@ -62,6 +62,7 @@ func (m *Manager) resumeRun(ctx context.Context, req StartRequest, run Run, foun
 	if run.State == store.RunStopped {
 		run.State = store.RunActive
 	}
+	run.RepoDir = m.Repo.Root() // the repo may have been moved or copied here
 	if req.By != "" {
 		run.StartedBy = req.By
 	}
