@@ -70,10 +70,13 @@ func TestSecondProcessOnTheSameRepoIsRefusedNamingTheOwner(t *testing.T) {
 		append(args, "--tag", "k9", "--resume"),
 		append(args, "--tag", "other"),
 		append(args, "--tag", "k9"),
+		{"bot", "--repo", dir, "--proposer", "sweep", "--http", "127.0.0.1:0"},
+		{"demo", "--dir", dir},
 	} {
 		start := time.Now()
 		cmd := exec.Command(os.Args[0], second...)
-		cmd.Env = append(os.Environ(), "AUTORESEARCH_TEST_MAIN=1")
+		cmd.Env = append(os.Environ(), "AUTORESEARCH_TEST_MAIN=1", "SLACK_BOT_TOKEN=xoxb-test",
+			"SLACK_SIGNING_SECRET=secret", "SLACK_CHANNEL=C0RESEARCH", "SLACK_APP_TOKEN=", "SLACK_API_URL=http://127.0.0.1:9/")
 		done := make(chan struct{})
 		var msg []byte
 		var err error
