@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -13,7 +14,7 @@ import (
 )
 
 // waitCLI waits for a command started by startCLI, with a last guard.
-func waitCLI(t *testing.T, cmd *exec.Cmd, out *strings.Builder, guard time.Duration) error {
+func waitCLI(t *testing.T, cmd *exec.Cmd, out fmt.Stringer, guard time.Duration) error {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()

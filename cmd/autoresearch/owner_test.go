@@ -54,7 +54,7 @@ func TestSecondProcessOnTheSameRepoIsRefusedNamingTheOwner(t *testing.T) {
 		first.Process.Signal(syscall.SIGTERM)
 		first.Wait()
 	}()
-	waitForExperiment(t, dbPath, 1)
+	waitForRunning(t, dbPath, 1, out)
 	waitForTrainer(t, dir) // the trainer has started: it counted its run
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if _, err := os.Stat(filepath.Join(dir, "runs.count")); err == nil {
