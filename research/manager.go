@@ -130,6 +130,9 @@ func (m *Manager) prepare(ctx context.Context, req StartRequest) (Run, bool, err
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return Run{}, false, err
 	}
+	if err := m.repair(ctx, branch, existing, found); err != nil {
+		return Run{}, false, err
+	}
 	resume, dirty, err := checkStart(m.Repo, m.Config, req, found, existing)
 	if err != nil {
 		return Run{}, false, err
@@ -214,15 +217,18 @@ func (m *Manager) createRun(ctx context.Context, req StartRequest, branch string
 	if err != nil {
 		return Run{}, false, &InputError{Msg: fmt.Sprintf("cannot start from %q: %v", from, err), Err: err}
 	}
-	if err := m.Repo.CreateBranch(branch, commit); err != nil {
-		return Run{}, false, err
-	}
+	// The record comes first: a start killed before the branch exists
+	// leaves a run without experiments whose branch the next start
+	// recreates (see repair), never a branch no record explains.
 	run, err := m.Store.CreateRun(ctx, Run{
 		Tag: req.Tag, Branch: branch, RepoDir: m.Repo.Root(),
 		BaseCommit: commit, BestCommit: commit, State: store.RunActive,
 		StartedBy: req.By, Proposer: m.Config.ProposerName, Model: m.Config.Model, GPU: m.Config.GPU,
 	})
 	if err != nil {
+		return Run{}, false, err
+	}
+	if err := m.Repo.CreateBranch(branch, commit); err != nil {
 		return Run{}, false, err
 	}
 	if err := m.prepareFiles(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -204,7 +205,7 @@ func (m *Manager) Log(ctx context.Context, number int) (string, error) {
 	if e.LogPath == "" {
 		return "", &InputError{Msg: fmt.Sprintf("experiment %d has no log yet", number)}
 	}
-	data, err := os.ReadFile(e.LogPath)
+	data, err := os.ReadFile(m.localLogPath(e.LogPath))
 	if err != nil {
 		if e.LogTail != "" {
 			return m.Config.Redactor.Redact(e.LogTail), nil
@@ -262,4 +263,20 @@ func (m *Manager) lastTelemetry(ctx context.Context, exps []Experiment) *Telemet
 		return &t
 	}
 	return nil
+}
+
+// localLogPath finds a stored log path in this state dir: a repo moved or
+// copied elsewhere keeps its logs at the same place relative to the state
+// dir, while the store still names the old absolute path.
+func (m *Manager) localLogPath(stored string) string {
+	sep := string(filepath.Separator)
+	i := strings.LastIndex(stored, sep+"logs"+sep)
+	if i < 0 {
+		return stored
+	}
+	local := filepath.Join(m.Config.StateDir, stored[i+1:])
+	if _, err := os.Stat(local); err == nil {
+		return local
+	}
+	return stored
 }

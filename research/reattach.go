@@ -36,7 +36,7 @@ func (s *session) followReattached(sl *slot, e Experiment) {
 		Dir:     sl.repo.Root(),
 		LogPath: filepath.Join(m.Config.StateDir, "logs", run.Tag, fmt.Sprintf("%04d.log", e.Number)),
 		Timeout: m.Config.TrainTimeout,
-		Env:     sl.Env,
+		Env:     m.trainerEnv(sl.Env),
 		OnProgress: func(p Progress) {
 			sl.set(&e, &p)
 		},

@@ -62,6 +62,7 @@ func (m *Manager) resumeRun(ctx context.Context, req StartRequest, run Run, foun
 	if run.State == store.RunStopped {
 		run.State = store.RunActive
 	}
+	run.RepoDir = m.Repo.Root() // the repo may have been moved or copied here
 	if req.By != "" {
 		run.StartedBy = req.By
 	}
@@ -151,16 +152,28 @@ func (m *Manager) killOrphanTrainer() {
 	files, _ := filepath.Glob(filepath.Join(m.Config.StateDir, "trainer-*.pgid"))
 	for _, pidFile := range files {
 		data, err := os.ReadFile(pidFile)
-		os.Remove(pidFile)
 		if err != nil {
 			continue
 		}
 		pgid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-		if err != nil || pgid <= 1 {
-			continue
+		if err == nil && pgid > 1 {
+			if err := syscall.Kill(-pgid, syscall.SIGKILL); err == nil {
+				m.logger().Warn("killed a trainer left over from before the restart", "pgid", pgid)
+			}
 		}
+		// Removed only after the kill: a restart killed in between finds
+		// the file again.
+		os.Remove(pidFile)
+	}
+	// Trainers whose group was never recorded: the harness died between
+	// starting one and writing its file. Not where jobs outlive the harness
+	// on purpose (a trainer that reattaches follows them).
+	if m.anyReattacher() {
+		return
+	}
+	for _, pgid := range m.markedProcessGroups() {
 		if err := syscall.Kill(-pgid, syscall.SIGKILL); err == nil {
-			m.logger().Warn("killed a trainer left over from before the restart", "pgid", pgid)
+			m.logger().Warn("killed an unrecorded trainer left over from before the restart", "pgid", pgid)
 		}
 	}
 }
@@ -175,4 +188,15 @@ func (m *Manager) canReattach(e Experiment) bool {
 		}
 	}
 	return false
+}
+
+// anyReattacher: some slot's trainer follows jobs across restarts.
+func (m *Manager) anyReattacher() bool {
+	for _, sp := range m.Config.Slots {
+		if _, ok := sp.Trainer.(Reattacher); ok {
+			return true
+		}
+	}
+	_, ok := m.Trainer.(Reattacher)
+	return ok
 }

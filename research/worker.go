@@ -296,7 +296,7 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 		Dir:     sl.repo.Root(),
 		LogPath: freshLogPath(filepath.Join(m.Config.StateDir, "logs", run.Tag), e.Number),
 		Timeout: m.Config.TrainTimeout,
-		Env:     sl.Env,
+		Env:     m.trainerEnv(sl.Env),
 	}
 	if m.Config.RunLog {
 		job.RunLogPath = filepath.Join(sl.repo.Root(), "run.log")

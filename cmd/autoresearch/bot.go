@@ -158,6 +158,11 @@ func parseAdmins(s string) ([]string, error) {
 // until `start TAG`, except that a run interrupted by the last shutdown
 // resumes (and says so in the channel).
 func serveBot(ctx context.Context, o *botOptions, streams IO) error {
+	lock, err := takeOwnership(&o.loop, "")
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	logFile, logger, err := openLog(&o.loop, streams.Err)
 	if err != nil {
 		return err
@@ -199,6 +204,9 @@ func serveBot(ctx context.Context, o *botOptions, streams IO) error {
 	}
 
 	m.Observer = parts.observe(research.ObserverFunc(func(e research.Event) {
+		if e.Kind == research.EventRunStarted {
+			_ = lock.SetTag(e.Run.Tag) // owner.json names the run a second process would meet
+		}
 		slack.Event(e)
 		logEvent(logger, e)
 	}))

@@ -41,6 +41,15 @@ func demoCmd(args []string, streams IO) error {
 	if *experiments < 1 {
 		return usagef("--experiments must be at least 1")
 	}
+	if *dir != "" {
+		probe := f
+		probe.repo = *dir
+		if _, err := probe.absRepo(); err == nil {
+			if err := probeOwner(&probe); err != nil {
+				return err
+			}
+		}
+	}
 	target := *dir
 	if target == "" {
 		tmp, err := os.MkdirTemp("", "autoresearch-demo-")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/gitrepo"
+	"github.com/autoresearch/autoresearch/research/statelock"
 	"github.com/autoresearch/autoresearch/research/trainer"
 )
 
@@ -99,6 +100,7 @@ func (d *doctor) run(ctx context.Context) []checkResult {
 		return out
 	}
 	d.checkGit(dir, add)
+	d.checkOwner(dir, add)
 	d.checkFiles(dir, add)
 	d.checkUV(add)
 	d.checkDataCache(dir, add)
@@ -137,6 +139,31 @@ func (d *doctor) checkGit(dir string, add addFunc) {
 		return
 	}
 	add(checkOK, "git", "on branch %s, tracked files clean", branch)
+}
+
+// checkOwner says which process, if any, owns the repo now (doctor only
+// looks, so it works while a run or the bot holds the lock).
+func (d *doctor) checkOwner(dir string, add addFunc) {
+	stateDir := d.flags.config(dir).StateDir
+	o, held, err := statelock.Holder(stateDir)
+	switch {
+	case err != nil:
+		add(checkWarn, "owner", "cannot read the owner lock in %s: %v", stateDir, err)
+	case !held:
+		add(checkOK, "owner", "no process owns %s: a run or the bot may start", dir)
+	case o.PID == 0:
+		add(checkOK, "owner", "another process holds %s (it is starting up)", filepath.Join(stateDir, statelock.LockFile))
+	default:
+		add(checkOK, "owner", "pid %d `%s`%s since %s on %s; a second run or bot on this repo is refused (stop it with `kill %d`)",
+			o.PID, o.Command, tagPart(o.Tag), o.Since.Local().Format("2006-01-02 15:04:05"), o.Hostname, o.PID)
+	}
+}
+
+func tagPart(tag string) string {
+	if tag == "" {
+		return ""
+	}
+	return ", run " + tag + ","
 }
 
 func (d *doctor) checkFiles(dir string, add addFunc) {

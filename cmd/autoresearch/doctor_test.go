@@ -185,6 +185,7 @@ func TestDoctorAllGood(t *testing.T) {
 	}
 	for _, want := range []string{
 		"ok    git        on branch main, tracked files clean",
+		"ok    owner      no process owns ",
 		"ok    files      train.py, prepare.py, program.md present",
 		"ok    uv         /usr/local/bin/uv",
 		"ok    data       ", ": 2 shards and the tokenizer",
@@ -194,7 +195,7 @@ func TestDoctorAllGood(t *testing.T) {
 		"ok    llm        " + fx.env["OPENAI_BASE_URL"] + " answers (model gpt-4.1)",
 		"ok    disk       ",
 		"ok    isolation  namespaces: the trainer runs in its own PID and mount namespaces",
-		"all 10 checks passed",
+		"all 11 checks passed",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())

@@ -49,9 +49,17 @@ func runLoop(f *loopFlags, req research.StartRequest, streams IO, onEnd func(*lo
 	if err := f.validate(); err != nil {
 		return err
 	}
+	if err := probeOwner(f); err != nil {
+		return err
+	}
 	if err := precheck(f, req); err != nil {
 		return err
 	}
+	lock, err := takeOwnership(f, req.Tag)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	logFile, logger, err := openLog(f, nil)
 	if err != nil {
 		return err

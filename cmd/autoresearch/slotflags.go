@@ -77,7 +77,7 @@ func slotSpecs(gpus []int) []research.SlotSpec {
 // shared through a symlink, so `uv run` finds the same environment.
 func worktrees(root, stateDir string) func(name, commit string) (research.Repo, error) {
 	return func(name, commit string) (research.Repo, error) {
-		dir := filepath.Join(stateDir, "worktrees", name)
+		dir := filepath.Join(research.Config{StateDir: stateDir}.WorktreesDir(), name)
 		repo, err := gitrepo.AddWorktree(root, dir, commit)
 		if err != nil {
 			return nil, err
@@ -85,6 +85,13 @@ func worktrees(root, stateDir string) func(name, commit string) (research.Repo, 
 		venv := filepath.Join(root, ".venv")
 		if _, err := os.Stat(venv); err == nil {
 			link := filepath.Join(dir, ".venv")
+			// A link made before the repo was moved or copied names the
+			// old place: point it here again (only our own symlink).
+			if target, err := os.Readlink(link); err == nil && target != venv {
+				if err := os.Remove(link); err != nil {
+					return nil, err
+				}
+			}
 			if _, err := os.Lstat(link); os.IsNotExist(err) {
 				if err := os.Symlink(venv, link); err != nil {
 					return nil, err

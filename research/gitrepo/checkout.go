@@ -174,7 +174,7 @@ func (r *Repo) CreateBranch(name, commit string) error {
 	if err := r.checkout(h, keepLocal, nil); err != nil {
 		return err
 	}
-	if err := r.repo.Storer.SetReference(plumbing.NewHashReference(ref, h)); err != nil {
+	if err := r.setHashRef(ref, h, "branch: Created from "+commit); err != nil {
 		return fmt.Errorf("create branch %s: %w", name, err)
 	}
 	return r.setHead(ref)
@@ -215,7 +215,7 @@ func (r *Repo) ResetTo(commit string) error {
 		return err
 	}
 	return r.checkout(h, discardLocal, func() error {
-		if err := r.repo.Storer.SetReference(plumbing.NewHashReference(target, h)); err != nil {
+		if err := r.setHashRef(target, h, "reset: moving to "+h.String()); err != nil {
 			return fmt.Errorf("move %s: %w", target.Short(), err)
 		}
 		return nil
@@ -256,7 +256,11 @@ func (r *Repo) checkout(commit plumbing.Hash, mode switchMode, before func() err
 
 // setHead points HEAD at a branch.
 func (r *Repo) setHead(ref plumbing.ReferenceName) error {
-	if err := r.repo.Storer.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, ref)); err != nil {
+	from := "HEAD"
+	if cur, err := r.headTarget(); err == nil && cur.IsBranch() {
+		from = cur.Short()
+	}
+	if err := r.setSymbolicHead(ref, "checkout: moving from "+from+" to "+ref.Short()); err != nil {
 		return fmt.Errorf("update HEAD: %w", err)
 	}
 	return nil

@@ -90,7 +90,7 @@ func (r *Repo) Commit(message string, files []string, author research.Signature)
 	if err != nil {
 		return "", err
 	}
-	if err := r.repo.Storer.SetReference(plumbing.NewHashReference(target, h)); err != nil {
+	if err := r.setHashRef(target, h, "commit: "+firstLine(message)); err != nil {
 		return "", fmt.Errorf("move %s: %w", target.Short(), err)
 	}
 	if err := r.commitIndex(lock, st); err != nil {
@@ -149,4 +149,9 @@ func (r *Repo) writeCommit(message string, tree, parent plumbing.Hash, author re
 		return plumbing.ZeroHash, err
 	}
 	return h, nil
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }

@@ -122,11 +122,6 @@ func TestRestoreFiles(t *testing.T) {
 	assertLeftovers(t, dir)
 }
 
-func fileExists(p string) bool {
-	_, err := os.Lstat(p)
-	return err == nil
-}
-
 // Symlinks are committed as links (mode 120000) and restored as links.
 func TestSymlinkRoundTrip(t *testing.T) {
 	dir, r := researchRepo(t)

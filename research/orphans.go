@@ -1,0 +1,77 @@
+package research
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// trainerMarkerVar is set in every trainer's environment to a token of the
+// state dir, so that a restart finds trainers a killed harness left behind
+// even when it died before recording their process group (the instant
+// between starting the trainer and writing trainer-SLOT.pgid). The token is
+// a hash: the trainer learns nothing from it.
+const trainerMarkerVar = "AUTORESEARCH_TRAINER"
+
+func (m *Manager) trainerMarker() string {
+	sum := sha256.Sum256([]byte(m.Config.StateDir))
+	return trainerMarkerVar + "=" + hex.EncodeToString(sum[:8])
+}
+
+// trainerEnv is a slot's environment plus the marker.
+func (m *Manager) trainerEnv(env []string) []string {
+	return append(append([]string(nil), env...), m.trainerMarker())
+}
+
+// markedProcessGroups lists the process groups of live processes whose
+// environment carries this state dir's marker (Linux /proc; none elsewhere).
+// The harness's own group is never listed.
+func (m *Manager) markedProcessGroups() []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	marker := []byte(m.trainerMarker())
+	own := syscall.Getpgrp()
+	seen := map[int]bool{}
+	var out []int
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err != nil || !hasEnvEntry(env, marker) {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp ...: comm may hold spaces, so split after ')'.
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(fields) < 3 {
+			continue
+		}
+		pgid, err := strconv.Atoi(fields[2])
+		if err != nil || pgid <= 1 || pgid == own || seen[pgid] {
+			continue
+		}
+		seen[pgid] = true
+		out = append(out, pgid)
+	}
+	return out
+}
+
+func hasEnvEntry(environ, entry []byte) bool {
+	for _, kv := range bytes.Split(environ, []byte{0}) {
+		if bytes.Equal(kv, entry) {
+			return true
+		}
+	}
+	return false
+}
