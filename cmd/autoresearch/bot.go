@@ -226,6 +226,36 @@ func serveBot(ctx context.Context, o *botOptions, streams IO) error {
 		return bot.NewDigestMessage(d, slack.ExperimentLink(ctx)), nil
 	}
 
+	mode := "Socket Mode"
+	if o.slack.AppToken == "" {
+		mode = "HTTP on " + o.slack.HTTPAddr
+	}
+	fmt.Fprintf(streams.Err, "autoresearch bot: %s, channel %s, command %s, digest at %s %s\n",
+		mode, o.slack.Channel, o.slack.CommandName, o.digestAt, o.loc)
+	// No process of ours outlives us, whatever the trainer does.
+	defer endTrainers(logger)
+	if o.loop.slurm.runner != "slurm" {
+		iso := o.loop.iso.describe()
+		fmt.Fprintf(streams.Err, "trainer isolation: %s\n", iso)
+		logger.Info("trainer isolation", "mode", iso.Mode, "why", iso.Why)
+		if iso.Mode != trainer.IsolationNamespaces {
+			slack.Event(research.Event{Kind: research.EventNotice, Time: time.Now(),
+				Text: "⚠️ Trainer isolation is weaker than it could be here: " + iso.String()})
+		}
+	}
+	// An interrupted run resumes before Slack takes commands: a `start`
+	// that came first would be taken for the run to resume.
+	if run, resumed, err := m.ResumeInterrupted(ctx, ""); err != nil {
+		logger.Error("resuming the interrupted run", "err", err)
+		fmt.Fprintf(streams.Err, "could not resume the interrupted run: %v\n", err)
+		slack.Event(research.Event{Kind: research.EventNotice, Time: time.Now(),
+			Text: "The interrupted run could not be resumed: " + err.Error()})
+	} else if resumed {
+		fmt.Fprintf(streams.Err, "resumed run %s (branch %s)\n", run.Tag, run.Branch)
+	} else {
+		fmt.Fprintf(streams.Err, "idle: start a run with `%s start TAG`\n", o.slack.CommandName)
+	}
+
 	// Slack serves (and delivers the outbox) on its own context: a signal
 	// first shuts the loop down, whose last events are still delivered.
 	slackCtx, stopSlack := context.WithCancel(context.WithoutCancel(ctx))
@@ -249,34 +279,6 @@ func serveBot(ctx context.Context, o *botOptions, streams IO) error {
 			logger.Error("digest scheduler stopped", "err", err)
 		}
 	}()
-
-	mode := "Socket Mode"
-	if o.slack.AppToken == "" {
-		mode = "HTTP on " + o.slack.HTTPAddr
-	}
-	fmt.Fprintf(streams.Err, "autoresearch bot: %s, channel %s, command %s, digest at %s %s\n",
-		mode, o.slack.Channel, o.slack.CommandName, o.digestAt, o.loc)
-	// No process of ours outlives us, whatever the trainer does.
-	defer endTrainers(logger)
-	if o.loop.slurm.runner != "slurm" {
-		iso := o.loop.iso.describe()
-		fmt.Fprintf(streams.Err, "trainer isolation: %s\n", iso)
-		logger.Info("trainer isolation", "mode", iso.Mode, "why", iso.Why)
-		if iso.Mode != trainer.IsolationNamespaces {
-			slack.Event(research.Event{Kind: research.EventNotice, Time: time.Now(),
-				Text: "⚠️ Trainer isolation is weaker than it could be here: " + iso.String()})
-		}
-	}
-	if run, resumed, err := m.ResumeInterrupted(ctx, ""); err != nil {
-		logger.Error("resuming the interrupted run", "err", err)
-		fmt.Fprintf(streams.Err, "could not resume the interrupted run: %v\n", err)
-		slack.Event(research.Event{Kind: research.EventNotice, Time: time.Now(),
-			Text: "The interrupted run could not be resumed: " + err.Error()})
-	} else if resumed {
-		fmt.Fprintf(streams.Err, "resumed run %s (branch %s)\n", run.Tag, run.Branch)
-	} else {
-		fmt.Fprintf(streams.Err, "idle: start a run with `%s start TAG`\n", o.slack.CommandName)
-	}
 
 	var slackErr error
 	slackEnded := false
