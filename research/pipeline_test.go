@@ -243,3 +243,53 @@ func TestFirstProposalIsPreparedWhileTheBaselineTrains(t *testing.T) {
 		t.Fatalf("experiments: %s; #2 %q on %s (baseline %s)", got, exps[1].Description, exps[1].ParentCommit, exps[0].Commit)
 	}
 }
+
+func TestPipelinedRepeatOfTheChangeInFlightIsRefused(t *testing.T) {
+	dir := researchtest.New(t)
+	t.Setenv("RESEARCHTEST_DIR", dir)
+	var h *harness
+	depth2 := func(req research.ProposalRequest) {
+		researchtest.SetConst(t, req.Dir, "VAL", "1.450000")
+		researchtest.SetConst(t, req.Dir, "WAIT_FOR", `"repeat.refused"`) // #2 trains until the repeat is refused
+	}
+	h = newHarness(t, dir, research.Config{MaxExperiments: 3, Pipeline: true},
+		func(req research.ProposalRequest) (string, error) {
+			depth2(req)
+			return "depth 8 to 2", nil
+		},
+		func(req research.ProposalRequest) (string, error) {
+			// Proposed while #2 is recorded as training, on the same best.
+			waitFor(t, func() bool {
+				for _, e := range h.rec.kinds(research.EventExperimentStarted) {
+					if e.Number == 2 {
+						return true
+					}
+				}
+				return false
+			})
+			depth2(req)
+			return "depth 8 to 2 again", nil
+		},
+		setConst(t, "BONUS", "0.01", "something else"),
+	)
+	h.m.Observer = research.ObserverFunc(func(e research.Event) {
+		h.rec.Event(e)
+		if e.Kind == research.EventRefused {
+			researchtest.Write(t, dir, "repeat.refused", "")
+		}
+	})
+	withWorktrees(h)
+	run := h.runToEnd(t, research.StartRequest{Tag: "again"})
+	exps := h.experiments(t, run)
+	if len(exps) != 3 || exps[1].Description != "depth 8 to 2" || exps[2].Description != "something else" {
+		t.Fatalf("experiments: %s (%s)", statuses(exps), reasons(exps))
+	}
+	refused := h.rec.kinds(research.EventRefused)
+	if len(refused) != 1 || !strings.Contains(refused[0].Text, "repeats experiment #2") || !strings.Contains(refused[0].Text, "training now") {
+		t.Fatalf("refusals: %+v", refused)
+	}
+	reqs := h.prop.requests()
+	if last := reqs[len(reqs)-1]; !strings.Contains(last.Feedback, "#2") {
+		t.Errorf("the model was not told which experiment it repeats: %q", last.Feedback)
+	}
+}

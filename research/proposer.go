@@ -191,7 +191,7 @@ func (s *session) proposeOne() (*candidate, error) {
 		f := fix.req
 		req.Fix = &f
 	}
-	req.Check = func() error { return s.checkProposal(run.BestCommit, history) }
+	req.Check = func() error { return s.checkProposal(run.BestCommit) }
 	req.Feedback = s.takeReviewFeedback()
 
 	if err := s.checker.Snapshot(); err != nil {
@@ -220,7 +220,7 @@ func (s *session) proposeOne() (*candidate, error) {
 		// A proposal that touched git is refused like any bad change, and
 		// the model is told why.
 		if err = gitErr; err == nil {
-			err = s.checkProposal(run.BestCommit, history)
+			err = s.checkProposal(run.BestCommit)
 		}
 		if err == nil {
 			s.mu.Lock()
@@ -229,6 +229,7 @@ func (s *session) proposeOne() (*candidate, error) {
 			c, err := s.capture(run.BestCommit, p, usage, ideas)
 			if err == nil {
 				s.holdIdeas(c.ideas)
+				s.holdPrepared(c, number)
 			}
 			s.restoreProposal()
 			if err != nil {
@@ -258,7 +259,7 @@ func (s *session) proposeOne() (*candidate, error) {
 }
 
 // checkProposal is the harness's whole verdict on the proposal workspace.
-func (s *session) checkProposal(base string, history []Experiment) error {
+func (s *session) checkProposal(base string) error {
 	changed, err := s.checker.Check(s.ctx)
 	if err != nil {
 		return err
@@ -267,7 +268,7 @@ func (s *session) checkProposal(base string, history []Experiment) error {
 	if err != nil {
 		return err
 	}
-	return s.checkRepeat(base, files, history)
+	return s.checkRepeat(base, files)
 }
 
 // capture turns the accepted worktree change into a candidate.

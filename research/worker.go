@@ -62,6 +62,7 @@ func (s *session) trainLoop(sl *slot) {
 			s.taken()
 		}
 		if !ok {
+			s.releasePrepared(c)
 			s.stopWith(fmt.Sprintf("reached --max-experiments %d", s.m.Config.MaxExperiments))
 			return
 		}
@@ -181,9 +182,10 @@ func (s *session) enqueue(c *candidate) {
 // change no longer applies).
 func (s *session) runCandidate(sl *slot, c *candidate) (started bool) {
 	m := s.m
-	// Started, the store has consumed its ideas; dropped, they are free
-	// for the next proposal.
+	// Started, the store has consumed its ideas and holds its change;
+	// dropped, they are free for the next proposal.
 	defer s.releaseIdeas(c.ideas)
+	defer s.releasePrepared(c)
 	start := time.Now().Add(-c.proposedIn)
 	run := s.snapshotRun()
 	best := run.BestCommit
