@@ -98,18 +98,36 @@ func TestPipelinedProposalThatNoLongerAppliesIsDroppedAndAskedAgain(t *testing.T
 
 func TestSeveralSlotsShareOneBestAndAdoptAStaleWinner(t *testing.T) {
 	dir := researchtest.New(t)
+	t.Setenv("RESEARCHTEST_DIR", dir) // the gates below, seen from the workers' worktrees
+	// The order is made by gates, not by sleeps: the quick win finishes
+	// only once the slow one trains, and the slow one only once the quick
+	// one is recorded, so the slow winner is always the stale one.
 	h := newHarness(t, dir, research.Config{MaxExperiments: 5, Slots: []research.SlotSpec{
 		{Name: "gpu0", GPU: -1, Env: []string{"CUDA_VISIBLE_DEVICES=0"}},
 		{Name: "gpu1", GPU: -1, Env: []string{"CUDA_VISIBLE_DEVICES=1"}},
 	}},
-		func(req research.ProposalRequest) (string, error) { // slow, better: finishes second
+		func(req research.ProposalRequest) (string, error) { // better, finishes second
 			researchtest.SetConst(t, req.Dir, "VAL", "1.400000")
-			researchtest.SetConst(t, req.Dir, "SLEEP", "2")
+			researchtest.SetConst(t, req.Dir, "WAIT_FOR", `"quick.done"`)
 			return "slow win", nil
 		},
-		setConst(t, "BONUS", "0.02", "quick small win"), // 1.48, finishes first
-		setConst(t, "SLEEP", "3", "slower, no gain"),    // keeps the free slot busy
+		func(req research.ProposalRequest) (string, error) { // 1.48, finishes first
+			researchtest.SetConst(t, req.Dir, "BONUS", "0.02")
+			researchtest.SetConst(t, req.Dir, "ALSO_WAIT_FOR", `"slow.started"`)
+			return "quick small win", nil
+		},
+		setConst(t, "STEPS", "5", "slower, no gain"), // a line no other change touches: applies on any best
 	)
+	h.m.Observer = research.ObserverFunc(func(e research.Event) {
+		h.rec.Event(e)
+		switch {
+		case e.Experiment == nil:
+		case e.Kind == research.EventExperimentStarted && e.Experiment.Description == "slow win":
+			researchtest.Write(t, dir, "slow.started", "")
+		case e.Kind == research.EventExperimentFinished && e.Experiment.Description == "quick small win":
+			researchtest.Write(t, dir, "quick.done", "")
+		}
+	})
 	withWorktrees(h)
 	run := h.runToEnd(t, research.StartRequest{Tag: "multi"})
 	exps := h.experiments(t, run)

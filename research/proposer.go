@@ -215,7 +215,7 @@ func (s *session) proposeOne() (*candidate, error) {
 		s.recordUsage(run, purpose, number, p.Usage, err != nil)
 		if err != nil {
 			s.restoreProposal()
-			return nil, s.proposerFailed(err, fix != nil)
+			return nil, s.proposerFailed(err, fix != nil, run.BestCommit)
 		}
 		// A proposal that touched git is refused like any bad change, and
 		// the model is told why.
@@ -255,7 +255,7 @@ func (s *session) proposeOne() (*candidate, error) {
 	// Rounds of refusals count as proposer failures: a model that keeps
 	// producing changes the harness refuses pauses the run instead of
 	// spending tokens all night.
-	return nil, s.proposerFailed(fmt.Errorf("the proposal was refused %d times (last: %s)", m.Config.ProposeTries, req.Feedback), fix != nil)
+	return nil, s.proposerFailed(fmt.Errorf("the proposal was refused %d times (last: %s)", m.Config.ProposeTries, req.Feedback), fix != nil, run.BestCommit)
 }
 
 // checkProposal is the harness's whole verdict on the proposal workspace.
@@ -317,8 +317,9 @@ func (s *session) restoreProposal() {
 }
 
 // proposerFailed turns a proposer error into the loop's reaction: stop,
-// move on, or pause the run with a clear reason.
-func (s *session) proposerFailed(err error, fixing bool) error {
+// move on, or pause the run with a clear reason. base is the best commit
+// the proposer worked on.
+func (s *session) proposerFailed(err error, fixing bool, base string) error {
 	m := s.m
 	if errors.Is(err, context.Canceled) && s.stopping() {
 		return nil
@@ -327,6 +328,9 @@ func (s *session) proposerFailed(err error, fixing bool) error {
 		return nil
 	}
 	if errors.Is(err, ErrExhausted) {
+		if s.awaitNewMaterial(base, err) {
+			return nil // a new best (or a stop): propose again, or end
+		}
 		return s.pause(fmt.Sprintf("the proposer has nothing left to try: %v", err))
 	}
 	s.mu.Lock()

@@ -62,7 +62,7 @@ func (m *Manager) resumeRun(ctx context.Context, req StartRequest, run Run, foun
 	if err := m.Repo.ResetTo(run.BestCommit); err != nil {
 		return Run{}, fmt.Errorf("moving %s back to the best commit: %w", branch, err)
 	}
-	if run.State == store.RunStopped {
+	if run.State == store.RunStopped || run.State == store.RunPaused && !req.KeepPaused {
 		run.State = store.RunActive
 	}
 	run.RepoDir = m.Repo.Root() // the repo may have been moved or copied here
@@ -115,7 +115,7 @@ func (m *Manager) ResumeInterrupted(ctx context.Context, by string) (Run, bool, 
 		return Run{}, false, nil
 	}
 	// A paused run stays paused: the session starts in that state.
-	r, err := m.Start(ctx, StartRequest{Tag: run.Tag, By: run.StartedBy, Resume: true})
+	r, err := m.Start(ctx, StartRequest{Tag: run.Tag, By: run.StartedBy, Resume: true, KeepPaused: true})
 	if err != nil {
 		return Run{}, false, err
 	}

@@ -105,6 +105,15 @@ func (s *session) next() *candidate {
 		case <-s.halt:
 			return nil
 		}
+		s.mu.Lock()
+		s.awaitingProposal++
+		s.cond.Broadcast() // a proposer waiting for outcomes counts this slot out
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.awaitingProposal--
+			s.mu.Unlock()
+		}()
 		select {
 		case c := <-s.ready:
 			c.handed = true
@@ -363,6 +372,7 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 		s.mu.Lock()
 		s.inFlight--
 		c.judged = true
+		s.cond.Broadcast()
 		s.mu.Unlock()
 		sl.set(nil, nil)
 		return
