@@ -173,6 +173,9 @@ func (t *Terminal) eventText(e research.Event) string {
 		case x.Status == research.StatusKeep && x.Summary.ValBPB > 0:
 			t.best = x.Summary.ValBPB
 		}
+		if x.Notes != "" {
+			line += "\n" + t.paint(ansiYellow, "warning") + ": " + oneLine(x.Notes)
+		}
 		return line
 
 	case research.EventRefused:

@@ -399,3 +399,14 @@ func TestPauseSaysHowToGoOnFromWhereTheRunIsDriven(t *testing.T) {
 		t.Errorf("got %q\nwant %q", out.String(), want)
 	}
 }
+
+func TestFinishedLineWarnsAboutDamagedUntrackedFiles(t *testing.T) {
+	var out bytes.Buffer
+	term := newTerminal(sampleController(), &out)
+	e := exp(4, research.StatusDiscard, 1.0, 45056, 300, "tidies up")
+	e.Notes = "train.py deleted .venv/ (3 paths)"
+	term.Event(research.Event{Kind: research.EventExperimentFinished, Experiment: &e})
+	if !strings.Contains(out.String(), "\n         warning: train.py deleted .venv/ (3 paths)\n") {
+		t.Fatalf("got %q", out.String())
+	}
+}

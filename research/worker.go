@@ -350,9 +350,12 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 	var res TrainResult
 	var err error
 	var tel *Telemetry
+	var before treePicture
+	guarded := false
 	if verr := s.verifyReadOnly(sl); verr != nil {
 		err = verr
 	} else {
+		before, guarded = s.pictureSlot(sl)
 		stopWatch := s.watchGPU(sl)
 		gitChanged := s.watchGit(sl, run)
 		res, err = sl.Trainer.Train(s.ctx, job)
@@ -376,6 +379,11 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 		s.mu.Unlock()
 		sl.set(nil, nil)
 		return
+	}
+	if guarded {
+		// Untracked and ignored files the training deleted or rewrote (a
+		// .venv, a person's notes) are reported with the experiment.
+		e.Notes = s.untrackedDamage(sl, before, e.Commit)
 	}
 	e.LogPath = job.LogPath
 	e.TrainSeconds = res.Duration.Seconds()
