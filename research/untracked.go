@@ -247,4 +247,3 @@ func (s *session) untrackedDamage(sl *slot, before treePicture, commit string) s
 	}
 	return note
 }
-
