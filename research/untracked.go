@@ -72,6 +72,13 @@ func pictureTree(root string, skip []string, max int) (treePicture, error) {
 			p.truncated = true
 			return errStop
 		}
+		p.last = rel
+		if d.IsDir() {
+			// A directory's own size and mtime change whenever a file is
+			// made in it; only its existence counts (and no lstat is spent).
+			p.files[rel] = fileStamp{mode: fs.ModeDir}
+			return nil
+		}
 		info, ierr := d.Info()
 		if ierr != nil {
 			if errors.Is(ierr, fs.ErrNotExist) {
@@ -79,14 +86,7 @@ func pictureTree(root string, skip []string, max int) (treePicture, error) {
 			}
 			return ierr
 		}
-		p.last = rel
-		st := fileStamp{mode: info.Mode()}
-		if !d.IsDir() {
-			// A directory's own size and mtime change whenever a file is
-			// made in it; only its existence counts.
-			st.size, st.mtime = info.Size(), info.ModTime().UnixNano()
-		}
-		p.files[rel] = st
+		p.files[rel] = fileStamp{size: info.Size(), mtime: info.ModTime().UnixNano(), mode: info.Mode()}
 		return nil
 	})
 	if err != nil && err != errStop {
