@@ -11,6 +11,7 @@ import "fmt"
 func (s *session) awaitNewMaterial(base string, cause error) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.proposing = 0 // nothing is being prepared while it waits
 	told := false
 	for s.pending() && s.run.BestCommit == base && !s.stopAfter {
 		if !told {

@@ -61,7 +61,7 @@ func TestDryProposerPausesOnlyWhenNothingCanGoOnAndRunResumeContinues(t *testing
 	var mu sync.Mutex
 	runningAtPause := -1
 	h.m.Observer = research.ObserverFunc(func(e research.Event) {
-		h.rec.Event(e)
+		defer h.rec.Event(e) // recorded last: the test reads runningAtPause once it sees the pause
 		if isWaitingNotice(e) {
 			researchtest.Write(t, dir, "gate", "")
 		}
