@@ -68,6 +68,7 @@ func (s *session) proposerLoop() {
 			number := s.started + s.handed + 1
 			s.mu.Unlock()
 			if !s.review(c, number) {
+				s.releasePrepared(c) // also when stopping: it never trains
 				if s.stopping() {
 					return
 				}
