@@ -7,13 +7,17 @@ import "fmt"
 // (confirmations, retries), their results may move the best and give the
 // proposer something new to work on, so it waits for them. true: the best
 // moved (propose again) or the run is stopping; false: nothing can go on,
-// pause.
-func (s *session) awaitNewMaterial(base string, cause error) bool {
+// pause. The best moves when its commit changes, or when its value does
+// with the same commit (the baseline's first result, a mean of repeats).
+func (s *session) awaitNewMaterial(base Run, cause error) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.proposing = 0 // nothing is being prepared while it waits
 	told := false
-	for s.pending() && s.run.BestCommit == base && !s.stopAfter {
+	moved := func() bool {
+		return s.run.BestCommit != base.BestCommit || s.run.BestValBPB != base.BestValBPB
+	}
+	for s.pending() && !moved() && !s.stopAfter {
 		if !told {
 			told = true
 			n := s.inFlight + s.handed + len(s.priority)
@@ -27,7 +31,7 @@ func (s *session) awaitNewMaterial(base string, cause error) bool {
 		}
 		s.cond.Wait()
 	}
-	return s.stopAfter || s.run.BestCommit != base
+	return s.stopAfter || moved()
 }
 
 // pending tells whether an experiment can still finish without the

@@ -216,7 +216,7 @@ func (s *session) proposeOne() (*candidate, error) {
 		s.recordUsage(run, purpose, number, p.Usage, err != nil)
 		if err != nil {
 			s.restoreProposal()
-			return nil, s.proposerFailed(err, fix != nil, run.BestCommit)
+			return nil, s.proposerFailed(err, fix != nil, run)
 		}
 		// A proposal that touched git is refused like any bad change, and
 		// the model is told why.
@@ -256,7 +256,7 @@ func (s *session) proposeOne() (*candidate, error) {
 	// Rounds of refusals count as proposer failures: a model that keeps
 	// producing changes the harness refuses pauses the run instead of
 	// spending tokens all night.
-	return nil, s.proposerFailed(fmt.Errorf("the proposal was refused %d times (last: %s)", m.Config.ProposeTries, req.Feedback), fix != nil, run.BestCommit)
+	return nil, s.proposerFailed(fmt.Errorf("the proposal was refused %d times (last: %s)", m.Config.ProposeTries, req.Feedback), fix != nil, run)
 }
 
 // checkProposal is the harness's whole verdict on the proposal workspace.
@@ -318,9 +318,9 @@ func (s *session) restoreProposal() {
 }
 
 // proposerFailed turns a proposer error into the loop's reaction: stop,
-// move on, or pause the run with a clear reason. base is the best commit
-// the proposer worked on.
-func (s *session) proposerFailed(err error, fixing bool, base string) error {
+// move on, or pause the run with a clear reason. base is the run as the
+// proposer saw it (its best commit and value).
+func (s *session) proposerFailed(err error, fixing bool, base Run) error {
 	m := s.m
 	if errors.Is(err, context.Canceled) && s.stopping() {
 		return nil
