@@ -244,8 +244,15 @@ func TestFirstProposalIsPreparedWhileTheBaselineTrains(t *testing.T) {
 	var duringBaseline bool
 	h = newHarness(t, dir, research.Config{MaxExperiments: 2, Pipeline: true},
 		func(req research.ProposalRequest) (string, error) {
-			st, _ := h.m.Status(context.Background())
-			duringBaseline = st.Current != nil && st.Current.Number == 1 && st.Best == nil
+			// The proposer may be asked before the slot has the baseline
+			// under way; the hold keeps the baseline from finishing, so
+			// wait for it to train, then look whether it has a result.
+			var st research.Status
+			waitFor(t, func() bool {
+				st, _ = h.m.Status(context.Background())
+				return st.Current != nil
+			})
+			duringBaseline = st.Current.Number == 1 && st.Best == nil
 			os.Remove(hold)
 			researchtest.SetConst(t, req.Dir, "VAL", "1.400000")
 			return "prepared during the baseline", nil
