@@ -80,6 +80,9 @@ func FormatExperiment(e research.Experiment) string {
 	if e.Reason != "" {
 		fmt.Fprintf(&b, "reason:  %s\n", oneLine(e.Reason))
 	}
+	if e.Notes != "" {
+		fmt.Fprintf(&b, "notes:   %s\n", oneLine(e.Notes))
+	}
 	if s := formatSummary(e.Summary); s != "" {
 		fmt.Fprintf(&b, "summary: %s\n", s)
 	}

@@ -194,8 +194,16 @@ func (v expView) render() (text string, blocks json.RawMessage) {
 	if line := implausibleLine(e); line != "" {
 		bs = append(bs, contextBlock(line))
 	}
+	if e.Notes != "" {
+		// What the training did to files outside git (a deleted .venv):
+		// one short line, the record has the same.
+		bs = append(bs, contextBlock("⚠️ "+escapeText(truncate(oneLine(e.Notes), 300))))
+	}
 	// The fallback is what a phone notification shows: no bold markers.
 	text = fmt.Sprintf("#%d %s: %s — %s", e.Number, word, plainText(e.Description), strings.ReplaceAll(outcome, "*", ""))
+	if e.Notes != "" {
+		text += " — ⚠️ " + plainText(truncate(e.Notes, 300))
+	}
 	if v.Telemetry != nil {
 		gpu := FormatTelemetry(*v.Telemetry)
 		bs = append(bs, contextBlock("🖥️ "+escapeText(gpu)))

@@ -69,7 +69,7 @@ func (s *Slack) Event(e research.Event) {
 		}
 
 	case research.EventPaused:
-		s.post(ctx, "⏸️ Paused"+byMention(e.By)+reasonSuffix(e.Text), nil)
+		s.post(ctx, "⏸️ Paused"+byMention(e.By)+reasonSuffix(e.Text)+"\nResume with `"+s.cfg.CommandName+" resume`.", nil)
 	case research.EventResumed:
 		s.post(ctx, "▶️ Resumed"+byMention(e.By)+reasonSuffix(e.Text), nil)
 	case research.EventRunStopped:

@@ -305,9 +305,9 @@ func TestPauseResumeAndStopNameThePersonAsAMention(t *testing.T) {
 	deliver(t, s)
 	posts := f.waitCalls("chat.postMessage", 4)
 	want := []string{
-		"⏸️ Paused by <@U0ADMIN>",
+		"⏸️ Paused by <@U0ADMIN>\nResume with `/autoresearch resume`.",
 		"▶️ Resumed by <@U0ADMIN>",
-		"⏸️ Paused: the proposer keeps failing &lt;3 times&gt;",
+		"⏸️ Paused: the proposer keeps failing &lt;3 times&gt;\nResume with `/autoresearch resume`.",
 		"⏹️ Run mar20 stopped by someone at the terminal",
 	}
 	for i, w := range want {
@@ -471,5 +471,21 @@ func TestImplausibleResultIsFlagged(t *testing.T) {
 	posts := slackPostedTexts(f, "chat.postMessage")
 	if len(posts) != 2 || !strings.HasPrefix(posts[1], "⚠️ #3 implausible: val_bpb 1e-30") {
 		t.Errorf("posts = %q", posts)
+	}
+}
+
+// What a training did to files outside git is one short warning line in
+// the experiment message (blocks and text), escaped like everything else.
+func TestExperimentMessageShowsWhatTheTrainingDamaged(t *testing.T) {
+	e := slackTestExp(research.StatusDiscard)
+	e.Notes = "train.py deleted .venv/ (3 paths); rewrote <!channel>.txt"
+	text, raw := expView{Exp: e}.render()
+	want := "⚠️ train.py deleted .venv/ (3 paths); rewrote &lt;!channel&gt;.txt"
+	if !strings.Contains(string(raw), want) || !strings.Contains(text, want) {
+		t.Fatalf("text %q\nblocks %s", text, raw)
+	}
+	e.Notes = ""
+	if text, raw := (expView{Exp: e}).render(); strings.Contains(text+string(raw), "⚠️") {
+		t.Errorf("a warning without notes: %q", text)
 	}
 }

@@ -119,3 +119,15 @@ func TestPlateauThreadReplyBecomesIdea(t *testing.T) {
 		t.Errorf("reaction = %v", r.Form)
 	}
 }
+
+// A pause in the channel says which command goes on.
+func TestPausePostSaysHowToResume(t *testing.T) {
+	f := newFakeSlack(t)
+	s := newTestSlack(t, f, newSlackFakeCtrl(), newMemOutbox(), nil)
+	s.Event(research.Event{Kind: research.EventPaused, Run: research.Run{ID: 7, Tag: "t1"}, Text: "the proposer has nothing left to try"})
+	deliver(t, s)
+	text := f.waitCalls("chat.postMessage", 1)[0].Form.Get("text")
+	if !strings.Contains(text, "nothing left to try") || !strings.Contains(text, "Resume with `/autoresearch resume`") {
+		t.Fatalf("pause post = %q", text)
+	}
+}

@@ -173,6 +173,9 @@ func (t *Terminal) eventText(e research.Event) string {
 		case x.Status == research.StatusKeep && x.Summary.ValBPB > 0:
 			t.best = x.Summary.ValBPB
 		}
+		if x.Notes != "" {
+			line += "\n" + t.paint(ansiYellow, "warning") + ": " + oneLine(x.Notes)
+		}
 		return line
 
 	case research.EventRefused:
@@ -204,7 +207,11 @@ func (t *Terminal) eventText(e research.Event) string {
 		return s
 
 	case research.EventPaused:
-		return t.paint(ansiYellow, "paused") + byWhom(e.By) + reasonAfter(e.Text)
+		line := t.paint(ansiYellow, "paused") + byWhom(e.By) + reasonAfter(e.Text)
+		if hint := t.resumeHint(e.Run); hint != "" {
+			line += "\n" + hint
+		}
+		return line
 
 	case research.EventResumed:
 		return "resumed" + byWhom(e.By) + reasonAfter(e.Text)
@@ -597,6 +604,29 @@ func byWhom(by string) string {
 func reasonAfter(text string) string {
 	if t := strings.TrimSpace(text); t != "" {
 		return ": " + t
+	}
+	return ""
+}
+
+// resumeHint says how to go on from a pause in this terminal: typing
+// `resume` when commands are read here, and always how to continue the run
+// from a fresh start, for a run nobody can type into.
+func (t *Terminal) resumeHint(run research.Run) string {
+	restart := ""
+	if run.Tag != "" {
+		repo := run.RepoDir
+		if repo == "" || strings.ContainsAny(repo, " \t'\"") {
+			repo = "DIR"
+		}
+		restart = fmt.Sprintf("autoresearch run --repo %s --tag %s --resume", repo, run.Tag)
+	}
+	switch {
+	case t.In != nil && restart != "":
+		return "to go on: type `resume`, or stop it and start again with `" + restart + "`"
+	case t.In != nil:
+		return "to go on: type `resume`"
+	case restart != "":
+		return "to go on: stop it (Ctrl-C or SIGTERM) and start again with `" + restart + "`"
 	}
 	return ""
 }

@@ -226,7 +226,8 @@ func TestEventLines(t *testing.T) {
 			"14:02:11 program.md append by U1 committed as abcdef1: Prefer small diffs.\n"},
 		{research.Event{Kind: research.EventProgramEdited, ProgramEdit: &research.ProgramEdit{Kind: "replace", Author: "U1", Error: "merge conflict"}},
 			"14:02:11 program.md replace by U1 could not be applied: merge conflict\n"},
-		{research.Event{Kind: research.EventPaused, Text: "GPU busy"}, "14:02:11 paused: GPU busy\n"},
+		{research.Event{Kind: research.EventPaused, Text: "GPU busy", Run: run},
+			"14:02:11 paused: GPU busy\n         to go on: stop it (Ctrl-C or SIGTERM) and start again with `autoresearch run --repo DIR --tag mar20 --resume`\n"},
 		{research.Event{Kind: research.EventResumed}, "14:02:11 resumed\n"},
 		{research.Event{Kind: research.EventPaused, By: "terminal"}, "14:02:11 paused by terminal\n"},
 		{research.Event{Kind: research.EventResumed, By: "U1"}, "14:02:11 resumed by U1\n"},
@@ -383,5 +384,29 @@ func TestTerminalConcurrentUse(t *testing.T) {
 				t.Fatalf("notice n%d-%d missing or torn", g, i)
 			}
 		}
+	}
+}
+
+func TestPauseSaysHowToGoOnFromWhereTheRunIsDriven(t *testing.T) {
+	run := research.Run{Tag: "mar20", RepoDir: "/srv/research"}
+	var out bytes.Buffer
+	term := newTerminal(sampleController(), &out)
+	term.In = strings.NewReader("")
+	term.Event(research.Event{Kind: research.EventPaused, Run: run, Text: "the proposer has nothing left to try"})
+	want := "14:02:11 paused: the proposer has nothing left to try\n" +
+		"         to go on: type `resume`, or stop it and start again with `autoresearch run --repo /srv/research --tag mar20 --resume`\n"
+	if out.String() != want {
+		t.Errorf("got %q\nwant %q", out.String(), want)
+	}
+}
+
+func TestFinishedLineWarnsAboutDamagedUntrackedFiles(t *testing.T) {
+	var out bytes.Buffer
+	term := newTerminal(sampleController(), &out)
+	e := exp(4, research.StatusDiscard, 1.0, 45056, 300, "tidies up")
+	e.Notes = "train.py deleted .venv/ (3 paths)"
+	term.Event(research.Event{Kind: research.EventExperimentFinished, Experiment: &e})
+	if !strings.Contains(out.String(), "\n         warning: train.py deleted .venv/ (3 paths)\n") {
+		t.Fatalf("got %q", out.String())
 	}
 }

@@ -115,7 +115,7 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 		}
 	}
 	s.saveTelemetry(*e, tel)
-	s.appendResult(sl, *e)
+	s.writeResults()
 	best, _ := m.bestExperiment(ctx, run)
 	m.emit(Event{Kind: EventExperimentFinished, Run: run, Number: e.Number, Experiment: ptr(*e), Best: best, Telemetry: tel, Verdict: verdict})
 	if WasImplausible(*e) {
@@ -322,22 +322,4 @@ func short(commit string) string {
 		return commit[:7]
 	}
 	return commit
-}
-
-// appendResult writes the results.tsv row; on several slots the
-// description says which one trained it.
-func (s *session) appendResult(sl *slot, e Experiment) {
-	s.tsvMu.Lock()
-	defer s.tsvMu.Unlock()
-	row := e
-	if len(s.slots) > 1 {
-		row.Description = e.Description + " [" + sl.Name + "]"
-	}
-	if err := AppendResult(s.m.resultsPath(), row); err != nil {
-		s.m.logger().Error("appending to results.tsv", "err", err)
-		return
-	}
-	if err := s.m.Store.MarkTSVWritten(context.Background(), e.ID); err != nil {
-		s.m.logger().Error("recording the results.tsv row", "err", err)
-	}
 }

@@ -137,10 +137,11 @@ func (m *Manager) prepare(ctx context.Context, req StartRequest) (Run, bool, err
 	if err != nil {
 		return Run{}, false, err
 	}
+	prev := m.previousRunTag(ctx, req.Tag)
 	if !resume {
-		return m.createRun(ctx, req, branch)
+		return m.createRun(ctx, req, branch, prev)
 	}
-	run, err := m.resumeRun(ctx, req, existing, found, branch, dirty)
+	run, err := m.resumeRun(ctx, req, existing, found, branch, dirty, prev)
 	return run, true, err
 }
 
@@ -208,7 +209,7 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func (m *Manager) createRun(ctx context.Context, req StartRequest, branch string) (Run, bool, error) {
+func (m *Manager) createRun(ctx context.Context, req StartRequest, branch, prev string) (Run, bool, error) {
 	from := req.From
 	if from == "" {
 		from = "HEAD"
@@ -234,23 +235,21 @@ func (m *Manager) createRun(ctx context.Context, req StartRequest, branch string
 	if err := m.prepareFiles(); err != nil {
 		return Run{}, false, err
 	}
+	if err := m.adoptResults(ctx, run, prev); err != nil {
+		return Run{}, false, err
+	}
 	return run, false, nil
 }
 
-// prepareFiles keeps results.tsv, run.log and the state dir out of git and
-// makes sure results.tsv has its header.
+// prepareFiles keeps results.tsv (and its temp file), run.log and the state
+// dir out of git.
 func (m *Manager) prepareFiles() error {
-	patterns := []string{"results.tsv", "run.log"}
+	patterns := []string{"results.tsv", resultsTemp, "run.log"}
 	if rel, err := filepath.Rel(m.Repo.Root(), m.Config.StateDir); err == nil && !strings.HasPrefix(rel, "..") && rel != "." {
 		patterns = append(patterns, "/"+filepath.ToSlash(rel)+"/")
 	}
-	if err := m.Repo.Exclude(patterns...); err != nil {
-		return err
-	}
-	return EnsureResultsHeader(m.resultsPath())
+	return m.Repo.Exclude(patterns...)
 }
-
-func (m *Manager) resultsPath() string { return filepath.Join(m.Repo.Root(), "results.tsv") }
 
 // Wait blocks until the active run's loop has ended (or ctx is done).
 func (m *Manager) Wait(ctx context.Context) error {

@@ -98,18 +98,36 @@ func TestPipelinedProposalThatNoLongerAppliesIsDroppedAndAskedAgain(t *testing.T
 
 func TestSeveralSlotsShareOneBestAndAdoptAStaleWinner(t *testing.T) {
 	dir := researchtest.New(t)
+	t.Setenv("RESEARCHTEST_DIR", dir) // the gates below, seen from the workers' worktrees
+	// The order is made by gates, not by sleeps: the quick win finishes
+	// only once the slow one trains, and the slow one only once the quick
+	// one is recorded, so the slow winner is always the stale one.
 	h := newHarness(t, dir, research.Config{MaxExperiments: 5, Slots: []research.SlotSpec{
 		{Name: "gpu0", GPU: -1, Env: []string{"CUDA_VISIBLE_DEVICES=0"}},
 		{Name: "gpu1", GPU: -1, Env: []string{"CUDA_VISIBLE_DEVICES=1"}},
 	}},
-		func(req research.ProposalRequest) (string, error) { // slow, better: finishes second
+		func(req research.ProposalRequest) (string, error) { // better, finishes second
 			researchtest.SetConst(t, req.Dir, "VAL", "1.400000")
-			researchtest.SetConst(t, req.Dir, "SLEEP", "2")
+			researchtest.SetConst(t, req.Dir, "WAIT_FOR", `"quick.done"`)
 			return "slow win", nil
 		},
-		setConst(t, "BONUS", "0.02", "quick small win"), // 1.48, finishes first
-		setConst(t, "SLEEP", "3", "slower, no gain"),    // keeps the free slot busy
+		func(req research.ProposalRequest) (string, error) { // 1.48, finishes first
+			researchtest.SetConst(t, req.Dir, "BONUS", "0.02")
+			researchtest.SetConst(t, req.Dir, "ALSO_WAIT_FOR", `"slow.started"`)
+			return "quick small win", nil
+		},
+		setConst(t, "STEPS", "5", "slower, no gain"), // a line no other change touches: applies on any best
 	)
+	h.m.Observer = research.ObserverFunc(func(e research.Event) {
+		h.rec.Event(e)
+		switch {
+		case e.Experiment == nil:
+		case e.Kind == research.EventExperimentStarted && e.Experiment.Description == "slow win":
+			researchtest.Write(t, dir, "slow.started", "")
+		case e.Kind == research.EventExperimentFinished && e.Experiment.Description == "quick small win":
+			researchtest.Write(t, dir, "quick.done", "")
+		}
+	})
 	withWorktrees(h)
 	run := h.runToEnd(t, research.StartRequest{Tag: "multi"})
 	exps := h.experiments(t, run)
@@ -226,8 +244,15 @@ func TestFirstProposalIsPreparedWhileTheBaselineTrains(t *testing.T) {
 	var duringBaseline bool
 	h = newHarness(t, dir, research.Config{MaxExperiments: 2, Pipeline: true},
 		func(req research.ProposalRequest) (string, error) {
-			st, _ := h.m.Status(context.Background())
-			duringBaseline = st.Current != nil && st.Current.Number == 1 && st.Best == nil
+			// The proposer may be asked before the slot has the baseline
+			// under way; the hold keeps the baseline from finishing, so
+			// wait for it to train, then look whether it has a result.
+			var st research.Status
+			waitFor(t, func() bool {
+				st, _ = h.m.Status(context.Background())
+				return st.Current != nil
+			})
+			duringBaseline = st.Current.Number == 1 && st.Best == nil
 			os.Remove(hold)
 			researchtest.SetConst(t, req.Dir, "VAL", "1.400000")
 			return "prepared during the baseline", nil
@@ -241,5 +266,55 @@ func TestFirstProposalIsPreparedWhileTheBaselineTrains(t *testing.T) {
 	}
 	if got := statuses(exps); got != "keep,keep" || exps[1].Description != "prepared during the baseline" || exps[1].ParentCommit != exps[0].Commit {
 		t.Fatalf("experiments: %s; #2 %q on %s (baseline %s)", got, exps[1].Description, exps[1].ParentCommit, exps[0].Commit)
+	}
+}
+
+func TestPipelinedRepeatOfTheChangeInFlightIsRefused(t *testing.T) {
+	dir := researchtest.New(t)
+	t.Setenv("RESEARCHTEST_DIR", dir)
+	var h *harness
+	depth2 := func(req research.ProposalRequest) {
+		researchtest.SetConst(t, req.Dir, "VAL", "1.450000")
+		researchtest.SetConst(t, req.Dir, "WAIT_FOR", `"repeat.refused"`) // #2 trains until the repeat is refused
+	}
+	h = newHarness(t, dir, research.Config{MaxExperiments: 3, Pipeline: true},
+		func(req research.ProposalRequest) (string, error) {
+			depth2(req)
+			return "depth 8 to 2", nil
+		},
+		func(req research.ProposalRequest) (string, error) {
+			// Proposed while #2 is recorded as training, on the same best.
+			waitFor(t, func() bool {
+				for _, e := range h.rec.kinds(research.EventExperimentStarted) {
+					if e.Number == 2 {
+						return true
+					}
+				}
+				return false
+			})
+			depth2(req)
+			return "depth 8 to 2 again", nil
+		},
+		setConst(t, "BONUS", "0.01", "something else"),
+	)
+	h.m.Observer = research.ObserverFunc(func(e research.Event) {
+		h.rec.Event(e)
+		if e.Kind == research.EventRefused {
+			researchtest.Write(t, dir, "repeat.refused", "")
+		}
+	})
+	withWorktrees(h)
+	run := h.runToEnd(t, research.StartRequest{Tag: "again"})
+	exps := h.experiments(t, run)
+	if len(exps) != 3 || exps[1].Description != "depth 8 to 2" || exps[2].Description != "something else" {
+		t.Fatalf("experiments: %s (%s)", statuses(exps), reasons(exps))
+	}
+	refused := h.rec.kinds(research.EventRefused)
+	if len(refused) != 1 || !strings.Contains(refused[0].Text, "repeats experiment #2") || !strings.Contains(refused[0].Text, "training now") {
+		t.Fatalf("refusals: %+v", refused)
+	}
+	reqs := h.prop.requests()
+	if last := reqs[len(reqs)-1]; !strings.Contains(last.Feedback, "#2") {
+		t.Errorf("the model was not told which experiment it repeats: %q", last.Feedback)
 	}
 }

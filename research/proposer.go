@@ -68,6 +68,7 @@ func (s *session) proposerLoop() {
 			number := s.started + s.handed + 1
 			s.mu.Unlock()
 			if !s.review(c, number) {
+				s.releasePrepared(c) // also when stopping: it never trains
 				if s.stopping() {
 					return
 				}
@@ -191,7 +192,7 @@ func (s *session) proposeOne() (*candidate, error) {
 		f := fix.req
 		req.Fix = &f
 	}
-	req.Check = func() error { return s.checkProposal(run.BestCommit, history) }
+	req.Check = func() error { return s.checkProposal(run.BestCommit) }
 	req.Feedback = s.takeReviewFeedback()
 
 	if err := s.checker.Snapshot(); err != nil {
@@ -215,12 +216,12 @@ func (s *session) proposeOne() (*candidate, error) {
 		s.recordUsage(run, purpose, number, p.Usage, err != nil)
 		if err != nil {
 			s.restoreProposal()
-			return nil, s.proposerFailed(err, fix != nil)
+			return nil, s.proposerFailed(err, fix != nil, run)
 		}
 		// A proposal that touched git is refused like any bad change, and
 		// the model is told why.
 		if err = gitErr; err == nil {
-			err = s.checkProposal(run.BestCommit, history)
+			err = s.checkProposal(run.BestCommit)
 		}
 		if err == nil {
 			s.mu.Lock()
@@ -229,6 +230,7 @@ func (s *session) proposeOne() (*candidate, error) {
 			c, err := s.capture(run.BestCommit, p, usage, ideas)
 			if err == nil {
 				s.holdIdeas(c.ideas)
+				s.holdPrepared(c, number)
 			}
 			s.restoreProposal()
 			if err != nil {
@@ -254,11 +256,11 @@ func (s *session) proposeOne() (*candidate, error) {
 	// Rounds of refusals count as proposer failures: a model that keeps
 	// producing changes the harness refuses pauses the run instead of
 	// spending tokens all night.
-	return nil, s.proposerFailed(fmt.Errorf("the proposal was refused %d times (last: %s)", m.Config.ProposeTries, req.Feedback), fix != nil)
+	return nil, s.proposerFailed(fmt.Errorf("the proposal was refused %d times (last: %s)", m.Config.ProposeTries, req.Feedback), fix != nil, run)
 }
 
 // checkProposal is the harness's whole verdict on the proposal workspace.
-func (s *session) checkProposal(base string, history []Experiment) error {
+func (s *session) checkProposal(base string) error {
 	changed, err := s.checker.Check(s.ctx)
 	if err != nil {
 		return err
@@ -267,7 +269,7 @@ func (s *session) checkProposal(base string, history []Experiment) error {
 	if err != nil {
 		return err
 	}
-	return s.checkRepeat(base, files, history)
+	return s.checkRepeat(base, files)
 }
 
 // capture turns the accepted worktree change into a candidate.
@@ -316,8 +318,9 @@ func (s *session) restoreProposal() {
 }
 
 // proposerFailed turns a proposer error into the loop's reaction: stop,
-// move on, or pause the run with a clear reason.
-func (s *session) proposerFailed(err error, fixing bool) error {
+// move on, or pause the run with a clear reason. base is the run as the
+// proposer saw it (its best commit and value).
+func (s *session) proposerFailed(err error, fixing bool, base Run) error {
 	m := s.m
 	if errors.Is(err, context.Canceled) && s.stopping() {
 		return nil
@@ -326,6 +329,9 @@ func (s *session) proposerFailed(err error, fixing bool) error {
 		return nil
 	}
 	if errors.Is(err, ErrExhausted) {
+		if s.awaitNewMaterial(base, err) {
+			return nil // a new best (or a stop): propose again, or end
+		}
 		return s.pause(fmt.Sprintf("the proposer has nothing left to try: %v", err))
 	}
 	s.mu.Lock()

@@ -18,7 +18,7 @@ import (
 // resumeRun brings an existing run back: the branch checked out at its best
 // commit, experiments that were running when the process died recorded as
 // crash "interrupted", results.tsv completed. Untracked files stay as they are.
-func (m *Manager) resumeRun(ctx context.Context, req StartRequest, run Run, found bool, branch string, dirty []string) (Run, error) {
+func (m *Manager) resumeRun(ctx context.Context, req StartRequest, run Run, found bool, branch string, dirty []string, prev string) (Run, error) {
 	// Half-written proposals (dirty editable files) are ours: undo them.
 	if len(dirty) > 0 {
 		m.logger().Warn("discarding an unfinished proposal left in the worktree", "files", dirty)
@@ -56,10 +56,13 @@ func (m *Manager) resumeRun(ctx context.Context, req StartRequest, run Run, foun
 	if err := m.recoverExperiments(ctx, &run); err != nil {
 		return Run{}, err
 	}
+	if err := m.adoptResults(ctx, run, prev); err != nil {
+		return Run{}, err
+	}
 	if err := m.Repo.ResetTo(run.BestCommit); err != nil {
 		return Run{}, fmt.Errorf("moving %s back to the best commit: %w", branch, err)
 	}
-	if run.State == store.RunStopped {
+	if run.State == store.RunStopped || run.State == store.RunPaused && !req.KeepPaused {
 		run.State = store.RunActive
 	}
 	run.RepoDir = m.Repo.Root() // the repo may have been moved or copied here
@@ -72,8 +75,8 @@ func (m *Manager) resumeRun(ctx context.Context, req StartRequest, run Run, foun
 	return run, nil
 }
 
-// recoverExperiments records experiments left running as crashes and appends
-// results.tsv rows that were not yet written.
+// recoverExperiments records experiments left running as crashes (the
+// caller then rewrites results.tsv from the store).
 func (m *Manager) recoverExperiments(ctx context.Context, run *Run) error {
 	m.killOrphanTrainer()
 	running, err := m.Store.RunningExperiments(ctx, run.ID)
@@ -94,21 +97,6 @@ func (m *Manager) recoverExperiments(ctx context.Context, run *Run) error {
 		}
 		m.logger().Warn("experiment was interrupted", "run", run.Tag, "number", e.Number)
 	}
-	exps, err := m.Store.Experiments(ctx, run.ID)
-	if err != nil {
-		return err
-	}
-	for _, e := range exps {
-		if e.Status == StatusRunning || e.TSVWritten {
-			continue
-		}
-		if err := AppendResult(m.resultsPath(), e); err != nil {
-			return err
-		}
-		if err := m.Store.MarkTSVWritten(ctx, e.ID); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
@@ -127,7 +115,7 @@ func (m *Manager) ResumeInterrupted(ctx context.Context, by string) (Run, bool, 
 		return Run{}, false, nil
 	}
 	// A paused run stays paused: the session starts in that state.
-	r, err := m.Start(ctx, StartRequest{Tag: run.Tag, By: run.StartedBy, Resume: true})
+	r, err := m.Start(ctx, StartRequest{Tag: run.Tag, By: run.StartedBy, Resume: true, KeepPaused: true})
 	if err != nil {
 		return Run{}, false, err
 	}

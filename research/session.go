@@ -61,9 +61,13 @@ type session struct {
 	// (read and written by the proposer goroutine only).
 	proposedOnce bool
 	budgetWarned bool
-	reattach     []Experiment   // experiments whose jobs survived a restart
-	handed       int            // proposals handed to a slot that has not started them yet
-	heldIdeas    map[int64]bool // ideas given to proposals not started yet
+	reattach     []Experiment     // experiments whose jobs survived a restart
+	handed       int              // proposals handed to a slot that has not started them yet
+	heldIdeas    map[int64]bool   // ideas given to proposals not started yet
+	prepared     []preparedChange // accepted proposals not recorded as experiments yet
+	// slots blocked on a proposal they asked for (sequential mode): they do
+	// not take queued candidates until it comes.
+	awaitingProposal int
 }
 
 // pendingFix is a crashed attempt the next proposal should repair.

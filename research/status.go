@@ -51,4 +51,8 @@ type StartRequest struct {
 	From   string // git ref to branch from; "" = HEAD
 	By     string // who asked ("terminal" or a Slack user ID)
 	Resume bool   // continue an existing run of this tag
+	// KeepPaused leaves a paused run paused when it is resumed (the bot
+	// coming back after a restart); otherwise resuming a paused run is a
+	// person asking it to go on, e.g. `run --resume` without a terminal.
+	KeepPaused bool
 }

@@ -1,10 +1,12 @@
 package research
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -38,83 +40,103 @@ func OneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// EnsureResultsHeader creates path with the header when it is missing or empty.
-func EnsureResultsHeader(path string) error {
-	info, err := os.Stat(path)
-	if err == nil && info.Size() > 0 {
-		return nil
-	}
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	return os.WriteFile(path, []byte(ResultsHeader), 0o644)
-}
-
-// AppendResult appends e's row to results.tsv unless the file already ends
-// with exactly that row: a crash between appending and recording that we
-// appended must not produce a duplicate when recovery appends again.
-func AppendResult(path string, e Experiment) error {
-	if err := EnsureResultsHeader(path); err != nil {
-		return err
-	}
-	row := TSVRow(e)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	last, err := lastLine(f)
-	if err != nil {
-		return err
-	}
-	if last == row {
-		return nil
-	}
-	if last != "" && !strings.HasSuffix(last, "\n") {
-		row = "\n" + row
-	}
-	if _, err := f.WriteString(row); err != nil {
-		return err
-	}
-	return f.Sync()
-}
-
-// lastLine returns the file's last line including its newline, if any.
-func lastLine(f *os.File) (string, error) {
-	info, err := f.Stat()
-	if err != nil {
-		return "", err
-	}
-	size := info.Size()
-	const window = 4096
-	start := size - window
-	if start < 0 {
-		start = 0
-	}
-	buf := make([]byte, size-start)
-	if _, err := f.ReadAt(buf, start); err != nil && err != io.EOF {
-		return "", err
-	}
-	trimmed := bytes.TrimSuffix(buf, []byte("\n"))
-	if i := bytes.LastIndexByte(trimmed, '\n'); i >= 0 {
-		return string(buf[i+1:]), nil
-	}
-	return string(buf), nil
-}
-
-// WriteResults rebuilds a whole results.tsv from experiments (oldest first),
-// skipping those still running.
+// WriteResults writes a whole results.tsv for one run's experiments (oldest
+// first), one row per finished experiment, identical rows included. Running
+// experiments have no row yet. When the run trained on more than one slot,
+// each description says which slot trained it, so the rows of parallel
+// experiments can be told apart.
 func WriteResults(w io.Writer, exps []Experiment) error {
 	if _, err := io.WriteString(w, ResultsHeader); err != nil {
 		return err
 	}
+	slots := map[string]bool{}
+	for _, e := range exps {
+		if e.GPU != "" {
+			slots[e.GPU] = true
+		}
+	}
 	for _, e := range exps {
 		if e.Status == StatusRunning {
 			continue
+		}
+		if len(slots) > 1 && e.GPU != "" {
+			e.Description = e.Description + " [" + e.GPU + "]"
 		}
 		if _, err := io.WriteString(w, TSVRow(e)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// resultsTemp is the name results.tsv is written under before it replaces
+// the file; a kill -9 can leave it behind, and the next write reuses it.
+const resultsTemp = "results.tsv.tmp"
+
+// WriteResultsFile replaces path with the run's results.tsv atomically
+// (temp file, fsync, rename): a reader or a kill -9 sees the old file or the
+// new one, never half of one. Whatever else the file held (a row forged by
+// train.py, say) is gone: the store is the source of truth.
+func WriteResultsFile(path string, exps []Experiment) error {
+	var b bytes.Buffer
+	if err := WriteResults(&b, exps); err != nil {
+		return err
+	}
+	return writeFileAtomic(path, filepath.Join(filepath.Dir(path), resultsTemp), b.Bytes())
+}
+
+// writeFileAtomic writes data to tmp, syncs it and renames it over path,
+// then syncs the directory so the rename itself survives a power cut.
+func writeFileAtomic(path, tmp string, data []byte) error {
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// resultRows reads the data rows of a results.tsv (header and blank lines
+// left out); a missing file has none.
+func resultRows(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var rows []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.TrimSpace(line) == "" || line+"\n" == ResultsHeader {
+			continue
+		}
+		rows = append(rows, line)
+	}
+	return rows, sc.Err()
 }

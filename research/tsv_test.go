@@ -20,35 +20,47 @@ func TestTSVRowMatchesUpstreamFormat(t *testing.T) {
 	}
 }
 
-func TestAppendResultWritesHeaderOnceAndSkipsRepeatOfLastRow(t *testing.T) {
+func TestResultsFileKeepsIdenticalRowsAndDropsForgedOnes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "results.tsv")
-	e1 := Experiment{Commit: "1111111aaaa", Status: StatusKeep, Description: "baseline", Summary: Summary{ValBPB: 1.5, PeakVRAMMB: 1024}}
-	e2 := Experiment{Commit: "2222222bbbb", Status: StatusDiscard, Description: "lr up", Summary: Summary{ValBPB: 1.6, PeakVRAMMB: 2048}}
-	for _, e := range []Experiment{e1, e2, e2} {
-		if err := AppendResult(path, e); err != nil {
-			t.Fatal(err)
-		}
+	// Two experiments of the same change on the same parent: same commit,
+	// same figures, same description. Both are experiments, both get a row.
+	same := Experiment{Commit: "2222222bbbb", Status: StatusDiscard, Description: "lr up", Summary: Summary{ValBPB: 1.6, PeakVRAMMB: 2048}}
+	exps := []Experiment{
+		{Commit: "1111111aaaa", Status: StatusKeep, Description: "baseline", Summary: Summary{ValBPB: 1.5, PeakVRAMMB: 1024}},
+		same, same,
+	}
+	if err := os.WriteFile(path, []byte(ResultsHeader+"fffffff\t0.100000\t1.0\tkeep\tforged by train.py\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteResultsFile(path, exps); err != nil {
+		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(path)
-	want := ResultsHeader + "1111111\t1.500000\t1.0\tkeep\tbaseline\n" + "2222222\t1.600000\t2.0\tdiscard\tlr up\n"
+	want := ResultsHeader + "1111111\t1.500000\t1.0\tkeep\tbaseline\n" + strings.Repeat("2222222\t1.600000\t2.0\tdiscard\tlr up\n", 2)
 	if string(got) != want {
 		t.Fatalf("results.tsv =\n%s\nwant\n%s", got, want)
 	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(path), resultsTemp)); !os.IsNotExist(err) {
+		t.Errorf("the temp file was left behind: %v", err)
+	}
 }
 
-func TestAppendResultKeepsExistingRowsAndMendsMissingNewline(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "results.tsv")
-	old := ResultsHeader + "0000000\t2.000000\t0.0\tkeep\tby hand"
-	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+func TestWriteResultsNamesTheSlotOnlyWhenSeveralTrained(t *testing.T) {
+	one := []Experiment{{Commit: "aaaaaaa", Status: StatusKeep, Description: "baseline", GPU: "main", Summary: Summary{ValBPB: 1}}}
+	var b strings.Builder
+	if err := WriteResults(&b, one); err != nil {
 		t.Fatal(err)
 	}
-	e := Experiment{Commit: "3333333", Status: StatusCrash, Description: "oom"}
-	if err := AppendResult(path, e); err != nil {
+	if strings.Contains(b.String(), "[main]") {
+		t.Errorf("one slot, yet named: %q", b.String())
+	}
+	two := append(one, Experiment{Commit: "bbbbbbb", Status: StatusDiscard, Description: "x", GPU: "gpu1", Summary: Summary{ValBPB: 2}})
+	b.Reset()
+	if err := WriteResults(&b, two); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := os.ReadFile(path)
-	if want := old + "\n3333333\t0.000000\t0.0\tcrash\toom\n"; string(got) != want {
-		t.Fatalf("got %q want %q", got, want)
+	if !strings.Contains(b.String(), "baseline [main]\n") || !strings.Contains(b.String(), "x [gpu1]\n") {
+		t.Errorf("two slots, rows do not say which: %q", b.String())
 	}
 }
 

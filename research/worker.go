@@ -62,6 +62,7 @@ func (s *session) trainLoop(sl *slot) {
 			s.taken()
 		}
 		if !ok {
+			s.releasePrepared(c)
 			s.stopWith(fmt.Sprintf("reached --max-experiments %d", s.m.Config.MaxExperiments))
 			return
 		}
@@ -104,6 +105,15 @@ func (s *session) next() *candidate {
 		case <-s.halt:
 			return nil
 		}
+		s.mu.Lock()
+		s.awaitingProposal++
+		s.cond.Broadcast() // a proposer waiting for outcomes counts this slot out
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.awaitingProposal--
+			s.mu.Unlock()
+		}()
 		select {
 		case c := <-s.ready:
 			c.handed = true
@@ -181,9 +191,10 @@ func (s *session) enqueue(c *candidate) {
 // change no longer applies).
 func (s *session) runCandidate(sl *slot, c *candidate) (started bool) {
 	m := s.m
-	// Started, the store has consumed its ideas; dropped, they are free
-	// for the next proposal.
+	// Started, the store has consumed its ideas and holds its change;
+	// dropped, they are free for the next proposal.
 	defer s.releaseIdeas(c.ideas)
+	defer s.releasePrepared(c)
 	start := time.Now().Add(-c.proposedIn)
 	run := s.snapshotRun()
 	best := run.BestCommit
@@ -339,9 +350,12 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 	var res TrainResult
 	var err error
 	var tel *Telemetry
+	var before treePicture
+	guarded := false
 	if verr := s.verifyReadOnly(sl); verr != nil {
 		err = verr
 	} else {
+		before, guarded = s.pictureSlot(sl)
 		stopWatch := s.watchGPU(sl)
 		gitChanged := s.watchGit(sl, run)
 		res, err = sl.Trainer.Train(s.ctx, job)
@@ -361,9 +375,15 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 		s.mu.Lock()
 		s.inFlight--
 		c.judged = true
+		s.cond.Broadcast()
 		s.mu.Unlock()
 		sl.set(nil, nil)
 		return
+	}
+	if guarded {
+		// Untracked and ignored files the training deleted or rewrote (a
+		// .venv, a person's notes) are reported with the experiment.
+		e.Notes = s.untrackedDamage(sl, before, e.Commit)
 	}
 	e.LogPath = job.LogPath
 	e.TrainSeconds = res.Duration.Seconds()

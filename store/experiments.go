@@ -12,7 +12,7 @@ const experimentColumns = `id, run_id, number, attempt, parent_commit, commit_ha
 	num_steps, num_params_m, depth,
 	diff, diff_stat, log_path, log_tail, gpu,
 	propose_seconds, train_seconds, total_seconds, prompt_tokens, completion_tokens,
-	tsv_written, started_at, finished_at`
+	tsv_written, started_at, finished_at, notes`
 
 func scanExperiment(s scanner) (Experiment, error) {
 	var e Experiment
@@ -22,7 +22,7 @@ func scanExperiment(s scanner) (Experiment, error) {
 		&m.NumSteps, &m.NumParamsM, &m.Depth,
 		&e.Diff, &e.DiffStat, &e.LogPath, &e.LogTail, &e.GPU,
 		&e.ProposeSeconds, &e.TrainSeconds, &e.TotalSeconds, &e.PromptTokens, &e.CompletionTokens,
-		&e.TSVWritten, timeCol{&e.StartedAt}, timeCol{&e.FinishedAt})
+		&e.TSVWritten, timeCol{&e.StartedAt}, timeCol{&e.FinishedAt}, &e.Notes)
 	return e, err
 }
 
@@ -73,14 +73,14 @@ func (db *DB) StartExperiment(ctx context.Context, e Experiment, ideaIDs []int64
 			num_steps, num_params_m, depth,
 			diff, diff_stat, log_path, log_tail, gpu,
 			propose_seconds, train_seconds, total_seconds, prompt_tokens, completion_tokens,
-			tsv_written, started_at, finished_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, NULL)`,
+			tsv_written, started_at, finished_at, notes)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, NULL, ?)`,
 			e.RunID, e.Number, e.Attempt, e.ParentCommit, e.Commit, e.Description, e.Status, e.Reason,
 			num(m.ValBPB), num(m.TrainingSeconds), num(m.TotalSeconds), num(m.PeakVRAMMB), num(m.MFUPercent),
 			num(m.TotalTokensM), m.NumSteps, num(m.NumParamsM), m.Depth,
 			e.Diff, e.DiffStat, e.LogPath, e.LogTail, e.GPU,
 			num(e.ProposeSeconds), num(e.TrainSeconds), num(e.TotalSeconds), e.PromptTokens, e.CompletionTokens,
-			e.StartedAt)
+			e.StartedAt, e.Notes)
 		if err != nil {
 			return fmt.Errorf("store: start experiment: %w", err)
 		}
@@ -140,14 +140,14 @@ func (db *DB) updateExperiment(ctx context.Context, q queryer, e Experiment) err
 		total_tokens_m = ?, num_steps = ?, num_params_m = ?, depth = ?,
 		diff = ?, diff_stat = ?, log_path = ?, log_tail = ?, gpu = ?,
 		propose_seconds = ?, train_seconds = ?, total_seconds = ?, prompt_tokens = ?, completion_tokens = ?,
-		tsv_written = (tsv_written OR ?), started_at = COALESCE(?, started_at), finished_at = ?
+		tsv_written = (tsv_written OR ?), started_at = COALESCE(?, started_at), finished_at = ?, notes = ?
 		WHERE id = ?`,
 		e.Attempt, e.ParentCommit, e.Commit, e.Description, e.Status, e.Reason,
 		num(m.ValBPB), num(m.TrainingSeconds), num(m.TotalSeconds), num(m.PeakVRAMMB), num(m.MFUPercent),
 		num(m.TotalTokensM), m.NumSteps, num(m.NumParamsM), m.Depth,
 		e.Diff, e.DiffStat, e.LogPath, e.LogTail, e.GPU,
 		num(e.ProposeSeconds), num(e.TrainSeconds), num(e.TotalSeconds), e.PromptTokens, e.CompletionTokens,
-		e.TSVWritten, dbTime(e.StartedAt), dbTime(e.FinishedAt), e.ID)
+		e.TSVWritten, dbTime(e.StartedAt), dbTime(e.FinishedAt), e.Notes, e.ID)
 	if err != nil {
 		return fmt.Errorf("store: update experiment %d: %w", e.ID, err)
 	}

@@ -73,6 +73,7 @@ func fullExperiment(base Experiment) Experiment {
 	e.Diff = "--- a/train.py\n+++ b/train.py\n@@\n-lr=1\n+lr=2\n"
 	e.DiffStat = " train.py | 2 +-"
 	e.LogPath = "/logs/3.log"
+	e.Notes = "train.py deleted .venv/ (3 paths)"
 	e.LogTail = "step 953\n---\nval_bpb: 0.9979"
 	e.GPU = "0"
 	e.ProposeSeconds, e.TrainSeconds, e.TotalSeconds = 12.5, 301, 330

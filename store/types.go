@@ -82,6 +82,9 @@ type Experiment struct {
 	CompletionTokens int64
 
 	TSVWritten bool // appended to results.tsv
+	// Notes is what the harness noticed beyond the result, e.g. "train.py
+	// deleted .venv/ (3 paths)"; empty when there is nothing to say.
+	Notes      string
 	StartedAt  time.Time
 	FinishedAt time.Time // zero while running
 }

@@ -256,7 +256,7 @@ func TestKillDashNineWithSeveralWorkersThenRestartRecovers(t *testing.T) {
 		}
 	}
 	if len(exps) != 5 || interrupted != 2 {
-		t.Fatalf("%d experiments, %d interrupted; want 5 and 2", len(exps), interrupted)
+		t.Fatalf("%d experiments, %d interrupted; want 5 and 2\n%s", len(exps), interrupted, out)
 	}
 	tsv := researchtest.Read(t, dir, "results.tsv")
 	if rows := strings.Count(tsv, "\n") - 1; rows != len(exps) {

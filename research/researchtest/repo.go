@@ -16,9 +16,11 @@ import (
 // TrainPy is a fake trainer: it prints \r-joined progress and the summary
 // with val_bpb = VAL - BONUS (plus the Nth number of a file OFFSETS on its
 // Nth run, for seeded noise); CRASH != 0 makes it fail; SLEEP seconds slow it down;
-// NAN != 0 prints nan; a file BROKEN makes every run fail (a broken setup); a file HANG_ON_RUN holding N makes the Nth and later runs hang for 2 minutes, after writing their pid to HANGING. It writes its environment to $ENV_DUMP when set.
+// NAN != 0 prints nan; WAIT_FOR and ALSO_WAIT_FOR name files (in the control dir) it waits for
+// before printing its result, so tests order trainings by events, not sleeps; a file BROKEN makes every run fail (a broken setup); a file HANG_ON_RUN holding N makes the Nth and later runs hang for 2 minutes, after writing their pid to HANGING. It writes its environment to $ENV_DUMP when set.
 const TrainPy = `import os, sys, time
 from prepare import EVAL_TOKENS
+WAIT_FOR = ""
 VAL = 1.500000
 BONUS = 0.0
 SEED = 0
@@ -30,6 +32,7 @@ if os.environ.get("ENV_DUMP"):
     with open(os.environ["ENV_DUMP"], "w") as f:
         for k in sorted(os.environ):
             f.write(k + "\n")
+ALSO_WAIT_FOR = ""
 # Control files live in the repo, or in $RESEARCHTEST_DIR when the trainer
 # runs in a worker's worktree.
 ctl = os.environ.get("RESEARCHTEST_DIR", ".")
@@ -53,6 +56,11 @@ for i in range(1, STEPS + 1):
     print("step %05d (%.1f%%) | loss: %.6f | remaining: %ds" % (i, 100.0 * i / STEPS, VAL + 1, STEPS - i), end="\r", flush=True)
     time.sleep(SLEEP / STEPS)
 print()
+for gate in (WAIT_FOR, ALSO_WAIT_FOR):
+    waited = 0
+    while gate and not os.path.exists(os.path.join(ctl, gate)) and waited < 6000:
+        time.sleep(0.02)
+        waited += 1
 if CRASH:
     print("Traceback (most recent call last):\nRuntimeError: CUDA out of memory (fake)", file=sys.stderr)
     sys.exit(1)
