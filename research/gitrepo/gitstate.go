@@ -48,7 +48,10 @@ func (r *Repo) GitState() (research.GitState, error) {
 		return st, fmt.Errorf("list refs: %w", err)
 	}
 	err = iter.ForEach(func(ref *plumbing.Reference) error {
-		if ref.Name() == plumbing.HEAD {
+		// A name ending in .lock is git's (or our) lock file for a ref
+		// update in progress, not a ref: recorded, it would be "restored"
+		// as a lock that blocks the branch for good.
+		if ref.Name() == plumbing.HEAD || strings.HasSuffix(ref.Name().String(), ".lock") {
 			return nil
 		}
 		if ref.Type() == plumbing.SymbolicReference {
@@ -145,6 +148,9 @@ func (r *Repo) restoreRefs(want map[string]string) error {
 		return fmt.Errorf("list refs: %w", err)
 	}
 	_ = iter.ForEach(func(ref *plumbing.Reference) error {
+		if strings.HasSuffix(ref.Name().String(), ".lock") {
+			return nil // a ref update in progress: never touched
+		}
 		if ref.Type() == plumbing.SymbolicReference {
 			now[ref.Name().String()] = "ref: " + ref.Target().String()
 		} else {
