@@ -121,6 +121,23 @@ func diffSummary(diff string, maxLines int) (files []fileStat, lines []string, m
 	return files, lines, more
 }
 
+// diffSection shows a diff's file stats and its first changed lines (up to
+// max), saying how many more there are; nil for an empty diff.
+func diffSection(diff string, max int, moreNote string) slackBlock {
+	files, lines, more := diffSummary(diff, max)
+	if len(files) == 0 {
+		return nil
+	}
+	d := formatFileStats(files)
+	if len(lines) > 0 {
+		d += "\n" + codeBlock(strings.Join(lines, "\n"))
+		if more > 0 {
+			d += fmt.Sprintf("\n_…and %d more changed lines%s_", more, moreNote)
+		}
+	}
+	return sectionBlock(d)
+}
+
 func formatFileStats(files []fileStat) string {
 	var parts []string
 	for _, f := range files {
@@ -170,16 +187,8 @@ func (v expView) render() (text string, blocks json.RawMessage) {
 	}
 	bs := []slackBlock{sectionBlock(title)}
 
-	files, lines, more := diffSummary(e.Diff, diffLinesShown)
-	if len(files) > 0 {
-		d := formatFileStats(files)
-		if len(lines) > 0 {
-			d += "\n" + codeBlock(strings.Join(lines, "\n"))
-			if more > 0 {
-				d += fmt.Sprintf("\n_…and %d more changed lines_", more)
-			}
-		}
-		bs = append(bs, sectionBlock(d))
+	if d := diffSection(e.Diff, diffLinesShown, ""); d != nil {
+		bs = append(bs, d)
 	}
 	for n, i := range v.Ideas {
 		if n == ideaLinesShown {

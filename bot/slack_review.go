@@ -94,16 +94,8 @@ func (s *Slack) closeReview(ctx context.Context, req research.ReviewRequest, out
 func reviewMessage(req research.ReviewRequest, open bool) (string, []slackBlock) {
 	title := fmt.Sprintf("🔎 *Review* #%d %s", req.Number, escapeText(truncate(oneLine(req.Description), 200)))
 	bs := []slackBlock{sectionBlock(title)}
-	files, lines, more := diffSummary(req.Diff, reviewDiffLines)
-	if len(files) > 0 {
-		d := formatFileStats(files)
-		if len(lines) > 0 {
-			d += "\n" + codeBlock(strings.Join(lines, "\n"))
-			if more > 0 {
-				d += fmt.Sprintf("\n_…and %d more changed lines (the whole diff is in the thread)_", more)
-			}
-		}
-		bs = append(bs, sectionBlock(d))
+	if d := diffSection(req.Diff, reviewDiffLines, " (the whole diff is in the thread)"); d != nil {
+		bs = append(bs, d)
 	}
 	for i, idea := range req.Ideas {
 		if i == ideaLinesShown {

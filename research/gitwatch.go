@@ -94,17 +94,7 @@ func (s *session) watchGit(sl *slot, run Run) func() error {
 		if len(changes) == 0 {
 			return nil
 		}
-		restore := before
-		restore.Refs = make(map[string]string, len(before.Refs))
-		for k, v := range before.Refs {
-			restore.Refs[k] = v
-		}
-		for _, name := range ignore {
-			delete(restore.Refs, name)
-			if v, ok := after.Refs[name]; ok {
-				restore.Refs[name] = v
-			}
-		}
+		restore := restoreTarget(before, after, ignore)
 		gerr := &GitStateError{Changes: changes, RestoreErr: g.RestoreGitState(restore)}
 		if mainGuard != nil && mainAfter.HeadTarget != mainBefore.HeadTarget {
 			mainAfter.HeadRaw = mainBefore.HeadRaw
@@ -145,17 +135,7 @@ func (s *session) guardProposal(run Run) func() error {
 		if len(changes) == 0 {
 			return nil
 		}
-		restore := before
-		restore.Refs = make(map[string]string, len(before.Refs))
-		for k, v := range before.Refs {
-			restore.Refs[k] = v
-		}
-		for _, name := range ignore {
-			delete(restore.Refs, name)
-			if v, ok := after.Refs[name]; ok {
-				restore.Refs[name] = v
-			}
-		}
+		restore := restoreTarget(before, after, ignore)
 		if err := g.RestoreGitState(restore); err != nil {
 			return fmt.Errorf("the proposer changed git state (%s) and restoring it failed: %w", strings.Join(changes, "; "), err)
 		}
@@ -163,4 +143,21 @@ func (s *session) guardProposal(run Run) func() error {
 		return &RefusedError{Reason: "the proposal changed git state: " + strings.Join(changes, "; ") +
 			" (restored); a proposal may only edit " + strings.Join(s.m.Config.Editable, ", ") + ", never run git"}
 	}
+}
+
+// restoreTarget is the state to restore: before, except the ignored refs,
+// which stay as they are now (other slots moved them legitimately).
+func restoreTarget(before, after GitState, ignore []string) GitState {
+	restore := before
+	restore.Refs = make(map[string]string, len(before.Refs))
+	for k, v := range before.Refs {
+		restore.Refs[k] = v
+	}
+	for _, name := range ignore {
+		delete(restore.Refs, name)
+		if v, ok := after.Refs[name]; ok {
+			restore.Refs[name] = v
+		}
+	}
+	return restore
 }

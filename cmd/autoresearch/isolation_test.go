@@ -17,7 +17,8 @@ import (
 // its ancestors': the bot's secrets reach neither the experiment's log nor
 // its stored log tail.
 func TestHostileTrainerFindsNoSecretOfRun(t *testing.T) {
-	script, err := filepath.Abs("testdata/read_parent_environ.py")
+	// The same hostile script the trainer package tests with.
+	script, err := filepath.Abs("../../research/trainer/testdata/read_parent_environ.py")
 	if err != nil {
 		t.Fatal(err)
 	}
