@@ -65,7 +65,7 @@ func (s *session) proposerLoop() {
 		}
 		if err == nil && c != nil && m.Reviewing() {
 			s.mu.Lock()
-			number := s.started + s.handed + 1
+			number := s.nextNumberLocked()
 			s.mu.Unlock()
 			if !s.review(c, number) {
 				s.releasePrepared(c) // also when stopping: it never trains
@@ -143,7 +143,7 @@ func (s *session) proposeOne() (*candidate, error) {
 	fix := s.fix
 	s.fix = nil
 	run := s.run
-	number := s.started + s.handed + 1
+	number := s.nextNumberLocked()
 	sinceKeep := s.sinceKeep
 	s.phase = PhaseProposing
 	s.proposing = number
@@ -411,4 +411,12 @@ func (s *session) condense(ctx context.Context, run Run, history []Experiment) {
 			s.m.logger().Warn("storing a lesson", "err", err)
 		}
 	}
+}
+
+// nextNumberLocked is the number the proposal being made will most likely
+// get: after what started, what was handed to a slot and what is queued to
+// go first (a baseline the first proposal is prepared beside, a
+// confirmation, a retry). Callers hold s.mu.
+func (s *session) nextNumberLocked() int {
+	return s.started + s.handed + len(s.priority) + 1
 }
