@@ -81,6 +81,7 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 	if err := m.Store.FinishExperiment(ctx, *e, run); err != nil {
 		m.logger().Error("recording the experiment", "number", e.Number, "err", err)
 	}
+	s.hist.Record(*e, run.Noise)
 	s.run = run
 	// The main worktree always shows the best commit; the slot that trained
 	// on the branch itself moves back when it did not win.
@@ -116,7 +117,7 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 	}
 	s.saveTelemetry(*e, tel)
 	s.writeResults()
-	best, _ := m.bestExperiment(ctx, run)
+	best := s.hist.Best()
 	m.emit(Event{Kind: EventExperimentFinished, Run: run, Number: e.Number, Experiment: ptr(*e), Best: best, Telemetry: tel, Verdict: verdict})
 	if WasImplausible(*e) {
 		m.emit(Event{Kind: EventNotice, Run: run, Number: e.Number, Experiment: ptr(*e),
@@ -150,7 +151,7 @@ func (s *session) judgeBaseline(e *Experiment, run *Run) {
 	}
 	e.Status = StatusDiscard
 	e.Reason = "baseline repeat, for the noise estimate"
-	vals := s.baselineValues(run.ID)
+	vals := s.hist.BaselineValues()
 	vals = append(vals, e.Summary.ValBPB)
 	mean, sd := meanStd(vals)
 	if len(vals) >= 2 {
@@ -158,21 +159,6 @@ func (s *session) judgeBaseline(e *Experiment, run *Run) {
 		run.BestValBPB = mean
 		e.Reason = fmt.Sprintf("baseline repeat: mean %.6f, noise %.6f over %d runs", mean, sd, len(vals))
 	}
-}
-
-// baselineValues are the successful baseline runs recorded so far.
-func (s *session) baselineValues(runID int64) []float64 {
-	exps, err := s.m.Store.Experiments(context.Background(), runID)
-	if err != nil {
-		return nil
-	}
-	var vals []float64
-	for _, x := range exps {
-		if isBaseline(x) && x.Status != StatusCrash && x.Status != StatusRunning {
-			vals = append(vals, x.Summary.ValBPB)
-		}
-	}
-	return vals
 }
 
 // judgeChange compares a change (or a confirmation rerun) with the best of

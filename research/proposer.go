@@ -169,12 +169,10 @@ func (s *session) proposeOne() (*candidate, error) {
 	m.emit(Event{Kind: EventProposing, Run: run, Number: number})
 
 	ctx := context.Background()
-	history, err := m.Store.Experiments(ctx, run.ID)
-	if err != nil {
-		return nil, err
-	}
-	s.condense(pctx, run, history)
+	history, omitted := s.hist.ForProposal(run.BestCommit)
+	s.condense(pctx, run)
 	var ideas []Idea
+	var err error
 	if fix == nil {
 		if ideas, err = s.nextIdeas(ctx); err != nil {
 			return nil, err
@@ -183,8 +181,8 @@ func (s *session) proposeOne() (*candidate, error) {
 	program, _ := os.ReadFile(filepath.Join(s.propRepo.Root(), m.Config.Program))
 	req := ProposalRequest{
 		Dir: s.propRepo.Root(), Editable: m.Config.Editable, ReadOnly: m.Config.ReadOnly,
-		BaseCommit: run.BestCommit, Program: string(program), History: history,
-		Best: bestOf(history), Ideas: ideas, Noise: run.Noise,
+		BaseCommit: run.BestCommit, Program: string(program), History: history, HistoryOmitted: omitted,
+		Best: s.hist.Best(), Ideas: ideas, Noise: run.Noise,
 		SinceKeep: sinceKeep, PlateauAfter: m.Config.plateauAfter(),
 		Lessons: s.lessons(run),
 	}
@@ -389,13 +387,15 @@ type Condenser interface {
 
 // condense stores a new lesson when the proposer can make one and the
 // history asks for it. Failures only cost the lesson: the prompt builder
-// still fits the budget by aggregating.
-func (s *session) condense(ctx context.Context, run Run, history []Experiment) {
+// still fits the budget by aggregating. Only a condensing proposer gets
+// (a copy of) the whole history.
+func (s *session) condense(ctx context.Context, run Run) {
 	c, ok := s.m.Proposer.(Condenser)
 	ls, stores := s.m.Store.(lessonStore)
 	if !ok || !stores {
 		return
 	}
+	history := s.hist.Snapshot()
 	lessons, err := ls.Lessons(ctx, run.ID)
 	if err != nil {
 		return

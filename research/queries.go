@@ -16,7 +16,9 @@ import (
 func (m *Manager) Status(ctx context.Context) (Status, error) {
 	m.setup()
 	st := Status{Phase: PhaseIdle}
+	var hist *runHistory
 	if s := m.active(); s != nil {
+		hist = s.hist
 		s.mu.Lock()
 		run := s.run
 		st.Run, st.Active, st.Phase = &run, true, s.phase
@@ -39,32 +41,17 @@ func (m *Manager) Status(ctx context.Context) (Status, error) {
 		}
 	}
 	if st.Run != nil {
-		exps, err := m.Store.Experiments(ctx, st.Run.ID)
-		if err != nil {
-			return st, err
+		if hist == nil {
+			// No session: the lean rows of the run, read once.
+			var err error
+			if hist, err = loadHistory(ctx, m.Store, st.Run.ID, st.Run.Noise); err != nil {
+				return st, err
+			}
 		}
-		st.Best = bestOf(exps)
-		st.LastTelemetry = m.lastTelemetry(ctx, exps)
+		var last *Experiment
+		st.Best, st.Baseline, st.Counts, last = hist.statusFacts()
+		st.LastTelemetry = m.lastTelemetry(ctx, last)
 		var used Usage
-		for i, e := range exps {
-			switch e.Status {
-			case StatusKeep:
-				st.Counts.Keep++
-			case StatusDiscard:
-				if RoleOf(e) == RoleBaselineRepeat {
-					st.Counts.Repeats++
-				} else {
-					st.Counts.Discard++
-				}
-			case StatusCrash:
-				st.Counts.Crash++
-			case StatusRunning:
-				st.Counts.Running++
-			}
-			if e.Description == "baseline" && st.Baseline == nil && e.Status == StatusKeep {
-				st.Baseline = &exps[i]
-			}
-		}
 		if p, c, err := m.Store.LLMTokens(ctx, st.Run.ID, time.Time{}, time.Time{}); err == nil {
 			used = Usage{p, c}
 		}
@@ -171,7 +158,14 @@ func (m *Manager) Results(ctx context.Context, n int) ([]Experiment, error) {
 	if err != nil {
 		return nil, err
 	}
-	exps, err := m.Store.Experiments(ctx, run.ID)
+	var exps []Experiment
+	if ls, ok := m.Store.(interface {
+		LastExperiments(ctx context.Context, runID int64, n int) ([]Experiment, error)
+	}); ok && n > 0 {
+		exps, err = ls.LastExperiments(ctx, run.ID, n) // the last n by the (run_id, number) index
+	} else {
+		exps, err = m.Store.Experiments(ctx, run.ID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -215,15 +209,6 @@ func (m *Manager) Log(ctx context.Context, number int) (string, error) {
 	return m.Config.Redactor.Redact(string(data)), nil
 }
 
-// bestExperiment returns the kept experiment holding the run's best value.
-func (m *Manager) bestExperiment(ctx context.Context, run Run) (*Experiment, error) {
-	exps, err := m.Store.Experiments(ctx, run.ID)
-	if err != nil {
-		return nil, err
-	}
-	return bestOf(exps), nil
-}
-
 // bestOf returns the kept experiment with the lowest val_bpb, or nil.
 func bestOf(exps []Experiment) *Experiment {
 	var best *Experiment
@@ -245,24 +230,18 @@ func bestOf(exps []Experiment) *Experiment {
 
 // lastTelemetry is the GPU record of the latest finished experiment, when
 // the store keeps them.
-func (m *Manager) lastTelemetry(ctx context.Context, exps []Experiment) *Telemetry {
+func (m *Manager) lastTelemetry(ctx context.Context, last *Experiment) *Telemetry {
 	ts, ok := m.Store.(interface {
 		Telemetry(ctx context.Context, experimentID int64) (Telemetry, error)
 	})
-	if !ok {
+	if !ok || last == nil {
 		return nil
 	}
-	for i := len(exps) - 1; i >= 0; i-- {
-		if exps[i].Status == StatusRunning {
-			continue
-		}
-		t, err := ts.Telemetry(ctx, exps[i].ID)
-		if err != nil {
-			return nil
-		}
-		return &t
+	t, err := ts.Telemetry(ctx, last.ID)
+	if err != nil {
+		return nil
 	}
-	return nil
+	return &t
 }
 
 // localLogPath finds a stored log path in this state dir: a repo moved or

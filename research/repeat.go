@@ -26,27 +26,19 @@ func (s *session) checkRepeat(base string, files map[string]string) error {
 	if err != nil || fp == "" {
 		return err
 	}
-	// The prepared list first, the store second: a change leaves the list
-	// only after its experiment is recorded, so it is seen in one of them.
+	// The prepared list first, the history second: a change leaves the
+	// list only after its experiment is recorded (and filed in the
+	// session's history), so it is seen in one of them. The history
+	// indexes changes by base and fingerprint: the check costs the same
+	// however long the run.
 	s.mu.Lock()
 	prepared := append([]preparedChange(nil), s.prepared...)
-	run := s.run
 	s.mu.Unlock()
-	history, err := s.m.Store.Experiments(context.Background(), run.ID)
+	e, err := s.hist.Repeat(context.Background(), base, fp)
 	if err != nil {
 		return err
 	}
-	for _, e := range history {
-		if e.ParentCommit != base || e.Diff == "" || e.Attempt > 0 {
-			continue
-		}
-		patches, err := patch.Parse(e.Diff)
-		if err != nil {
-			continue
-		}
-		if patch.Fingerprint(patches) != fp {
-			continue
-		}
+	if e != nil {
 		if e.Status == StatusRunning {
 			return &RefusedError{Reason: fmt.Sprintf("this change repeats experiment #%d (%s), which is training now on the same best commit; try something else", e.Number, e.Description)}
 		}

@@ -68,6 +68,7 @@ type session struct {
 	// slots blocked on a proposal they asked for (sequential mode): they do
 	// not take queued candidates until it comes.
 	awaitingProposal int
+	hist             *runHistory // the run's experiments, loaded once and kept up to date
 }
 
 // pendingFix is a crashed attempt the next proposal should repair.
@@ -116,10 +117,12 @@ func newSession(m *Manager, run Run, hashes map[string]string, resumed bool) (*s
 // experiments, whether the baseline (and its repeats) are done, the streak
 // without a keep.
 func (s *session) restoreCounters() error {
-	exps, err := s.m.Store.Experiments(context.Background(), s.run.ID)
+	hist, err := loadHistory(context.Background(), s.m.Store, s.run.ID, s.run.Noise)
 	if err != nil {
 		return err
 	}
+	s.hist = hist
+	exps := hist.Snapshot()
 	s.started = len(exps)
 	for _, e := range exps {
 		if e.Status == StatusKeep {

@@ -102,6 +102,11 @@ type ProposalRequest struct {
 	// budget (oldest first); History then holds only what is not condensed
 	// plus every kept experiment and near miss.
 	Lessons []Lesson
+	// HistoryOmitted counts the run's experiments left out of History: a
+	// long run's History is its most recent experiments plus the latest
+	// kept experiments and near misses and every experiment made on
+	// BaseCommit (0: nothing left out, the whole run is there).
+	HistoryOmitted int
 	// Noise is the run-to-run standard deviation of val_bpb (0 = unknown):
 	// results within it of the best are near misses, not failures.
 	Noise float64

@@ -252,6 +252,7 @@ func (s *session) runCandidate(sl *slot, c *candidate) (started bool) {
 		_ = s.resetSlot(sl, run, best)
 		return false
 	}
+	s.hist.Record(e, run.Noise)
 	s.train(sl, c, e, start)
 	return true
 }

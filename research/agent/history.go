@@ -202,7 +202,7 @@ func FormatHistory(req research.ProposalRequest, b HistoryBudget) string {
 	recentFrom := max(0, len(entries)-b.KeepRecent)
 	recent := linesWithin(entries[recentFrom:], budget/recentShare, "(%d earlier of the recent experiments omitted for space)\n")
 	recentText := recent
-	if recentFrom > 0 || len(lessons) > 0 {
+	if recentFrom > 0 || len(lessons) > 0 || req.HistoryOmitted > 0 {
 		recentText = "Most recent experiments:\n" + recent
 	}
 	used += len(recentText) + slack
@@ -230,10 +230,16 @@ func FormatHistory(req research.ProposalRequest, b HistoryBudget) string {
 		}
 	}
 	olderText := ""
-	if len(older) > 0 {
+	// A long run's history comes windowed (req.HistoryOmitted): say how
+	// many earlier experiments the harness left out.
+	omitted := ""
+	if req.HistoryOmitted > 0 {
+		omitted = fmt.Sprintf("(%d more earlier experiments, neither kept nor near misses, not listed)\n", req.HistoryOmitted)
+	}
+	if len(older) > 0 || omitted != "" {
 		const head = "Other earlier experiments:\n"
-		if body := fitOlder(older, budget-used-len(head)-slack); body != "" {
-			olderText = head + body
+		if body := fitOlder(older, budget-used-len(head)-len(omitted)-slack); body != "" || omitted != "" {
+			olderText = head + omitted + body
 		}
 	}
 

@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// The queries here serve the research loop's per-experiment work and the
+// status commands on long runs: they leave out the diff and the log tail
+// (kilobytes per row) wherever those are not needed, and they use the
+// indexes of 008_history_indexes.sql and UNIQUE (run_id, number).
+
+// briefColumns are experimentColumns with the diff and the log tail read as
+// empty strings: same scan, a fraction of the bytes.
+var briefColumns = strings.NewReplacer("diff, diff_stat,", "'', diff_stat,", "log_tail,", "'',").Replace(experimentColumns)
+
+// ExperimentsBrief returns the experiments of a run ordered by Number, like
+// Experiments, but with Diff and LogTail left empty.
+func (db *DB) ExperimentsBrief(ctx context.Context, runID int64) ([]Experiment, error) {
+	return db.queryExperiments(ctx, `SELECT `+briefColumns+` FROM experiments WHERE run_id = ? ORDER BY number`, runID)
+}
+
+// LastExperiments returns the last n experiments of a run (by Number),
+// oldest first, with their diffs and log tails.
+func (db *DB) LastExperiments(ctx context.Context, runID int64, n int) ([]Experiment, error) {
+	if n <= 0 {
+		return db.Experiments(ctx, runID)
+	}
+	return db.queryExperiments(ctx, `SELECT * FROM (SELECT `+experimentColumns+` FROM experiments
+		WHERE run_id = ? ORDER BY number DESC LIMIT ?) ORDER BY number`, runID, n)
+}
+
+// ExperimentDiff is what the repeat check needs of an experiment made on a
+// given parent commit.
+type ExperimentDiff struct {
+	Number      int
+	Attempt     int
+	Status      string
+	Description string
+	Diff        string
+}
+
+// ExperimentDiffsOn returns the experiments of a run made on parent (their
+// ParentCommit), ordered by Number, with only the fields the repeat check
+// reads.
+func (db *DB) ExperimentDiffsOn(ctx context.Context, runID int64, parent string) ([]ExperimentDiff, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT number, attempt, status, description, diff FROM experiments
+		WHERE run_id = ? AND parent_commit = ? ORDER BY number`, runID, parent)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ExperimentDiff
+	for rows.Next() {
+		var d ExperimentDiff
+		if err := rows.Scan(&d.Number, &d.Attempt, &d.Status, &d.Description, &d.Diff); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// ImportExperiments inserts finished experiments of run runID as given
+// (Number included, which must be new to the run), in one transaction:
+// for benchmarks that need a long history quickly and for imports.
+func (db *DB) ImportExperiments(ctx context.Context, runID int64, exps []Experiment) error {
+	return db.withTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO experiments (run_id, number, attempt, parent_commit, commit_hash,
+			description, status, reason,
+			val_bpb, training_seconds, summary_total_seconds, peak_vram_mb, mfu_percent, total_tokens_m,
+			num_steps, num_params_m, depth,
+			diff, diff_stat, log_path, log_tail, gpu,
+			propose_seconds, train_seconds, total_seconds, prompt_tokens, completion_tokens,
+			tsv_written, started_at, finished_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, e := range exps {
+			m := e.Summary
+			if e.StartedAt.IsZero() {
+				e.StartedAt = db.now()
+			}
+			if _, err := stmt.ExecContext(ctx, runID, e.Number, e.Attempt, e.ParentCommit, e.Commit, e.Description, e.Status, e.Reason,
+				num(m.ValBPB), num(m.TrainingSeconds), num(m.TotalSeconds), num(m.PeakVRAMMB), num(m.MFUPercent),
+				num(m.TotalTokensM), m.NumSteps, num(m.NumParamsM), m.Depth,
+				e.Diff, e.DiffStat, e.LogPath, e.LogTail, e.GPU,
+				num(e.ProposeSeconds), num(e.TrainSeconds), num(e.TotalSeconds), e.PromptTokens, e.CompletionTokens,
+				e.TSVWritten, e.StartedAt.UTC(), dbTime(e.FinishedAt)); err != nil {
+				return fmt.Errorf("store: import experiment #%d: %w", e.Number, err)
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestHistoryQueries: the lean queries give the same rows as Experiments
+// (less the diffs and log tails), the last n in order, and the rows made on
+// one parent; ImportExperiments writes rows as given; the repeat check's
+// lookup is served by an index.
+func TestHistoryQueries(t *testing.T) {
+	db, _ := newTestDB(t)
+	ctx := context.Background()
+	run := mustRun(t, db, "hist")
+	other := mustRun(t, db, "other")
+	finished := time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
+	var rows []Experiment
+	for n := 1; n <= 12; n++ {
+		parent := "p1"
+		if n > 6 {
+			parent = "p2"
+		}
+		rows = append(rows, Experiment{Number: n, Attempt: n % 3 / 2, ParentCommit: parent, Commit: fmt.Sprintf("c%02d", n),
+			Description: fmt.Sprintf("change %d", n), Status: StatusDiscard, Reason: "no improvement",
+			Summary: Summary{ValBPB: 1 + float64(n)/1000, NumSteps: int64(n)}, Diff: strings.Repeat("+x\n", n), DiffStat: "train.py | 1 +",
+			LogPath: "/logs/x.log", LogTail: strings.Repeat("step\n", n), GPU: "gpu0", TSVWritten: true,
+			StartedAt: finished.Add(-time.Minute), FinishedAt: finished})
+	}
+	if err := db.ImportExperiments(ctx, run.ID, rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ImportExperiments(ctx, other.ID, rows[:2]); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ImportExperiments(ctx, run.ID, rows[:1]); err == nil {
+		t.Error("importing a number the run already has was accepted")
+	}
+	full, err := db.Experiments(ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full) != len(rows) || full[4].Diff != rows[4].Diff || full[4].LogTail != rows[4].LogTail ||
+		full[4].Summary.ValBPB != rows[4].Summary.ValBPB || !full[4].FinishedAt.Equal(finished) || !full[4].TSVWritten {
+		t.Fatalf("imported rows read back differently: %+v", full[4])
+	}
+	lean, err := db.ExperimentsBrief(ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range full {
+		want := full[i]
+		want.Diff, want.LogTail = "", ""
+		if !reflect.DeepEqual(lean[i], want) {
+			t.Fatalf("brief row %d:\n got %+v\nwant %+v", i, lean[i], want)
+		}
+	}
+	last, err := db.LastExperiments(ctx, run.ID, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(last) != 3 || last[0].Number != 10 || last[2].Number != 12 || last[2].Diff != rows[11].Diff {
+		t.Errorf("last 3: %v", numbers(last))
+	}
+	if all, _ := db.LastExperiments(ctx, run.ID, 0); len(all) != len(rows) {
+		t.Errorf("LastExperiments(0) gave %d rows, want all %d", len(all), len(rows))
+	}
+	diffs, err := db.ExperimentDiffsOn(ctx, run.ID, "p2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(diffs) != 6 || diffs[0].Number != 7 || diffs[0].Diff != rows[6].Diff || diffs[0].Description != "change 7" ||
+		diffs[0].Attempt != rows[6].Attempt || diffs[0].Status != StatusDiscard {
+		t.Errorf("diffs on p2: %+v", diffs)
+	}
+	var plan string
+	rowsPlan, err := db.db.QueryContext(ctx, `EXPLAIN QUERY PLAN SELECT number FROM experiments WHERE run_id = ? AND parent_commit = ?`, 1, "p2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rowsPlan.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rowsPlan.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan += detail + "\n"
+	}
+	rowsPlan.Close()
+	if !strings.Contains(plan, "experiments_run_parent") {
+		t.Errorf("the lookup by parent does not use its index:\n%s", plan)
+	}
+}
+
+func numbers(es []Experiment) []int {
+	var out []int
+	for _, e := range es {
+		out = append(out, e.Number)
+	}
+	return out
+}
