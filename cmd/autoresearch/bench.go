@@ -40,6 +40,9 @@ type benchParams struct {
 	VenvFiles    int           `json:"venv_files"`       // files in each repository's ignored .venv
 	Seed         uint64        `json:"seed"`
 	Python       string        `json:"python"` // the interpreter that runs train.py and the syntax check
+	HistorySizes []int         `json:"history_sizes"`       // the history scenario's sizes (none: skipped)
+	HistoryRuns  int           `json:"history_experiments"` // experiments per size of the history scenario
+	HistoryOnly  bool          `json:"history_only"`
 }
 
 // benchRun is one scenario's outcome.
@@ -75,6 +78,7 @@ type benchReport struct {
 	Memory  bench.Memory  `json:"memory"`
 	Figures []benchFigure `json:"figures"`
 	Misses  int           `json:"misses"`
+	History historyReport `json:"history"`
 }
 
 func benchCmd(args []string, streams IO) error {
@@ -91,11 +95,24 @@ func benchCmd(args []string, streams IO) error {
 	keep := fs.String("dir", "", "create the repositories here and keep them (default a temporary directory, removed afterwards)")
 	verbose := fs.Bool("verbose", false, "print the loops' events and warnings on stderr")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole bench to this file (go tool pprof)")
+	sizes := fs.String("history-sizes", "10,1000,10000", "experiment counts the history scenario resumes a run at (\"\" or 0: skip it)")
+	fs.IntVar(&p.HistoryRuns, "history-experiments", 30, "experiments the history scenario runs at each size")
+	fs.BoolVar(&p.HistoryOnly, "history-only", false, "run only the history scenario")
 	fs.StringVar(&p.Python, "python", "", "Python interpreter for train.py and the syntax check (default: python3's real executable, past pyenv/asdf shims)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	p.Seed = *seed
+	var err error
+	if p.HistorySizes, err = parseSizes(*sizes); err != nil {
+		return err
+	}
+	if p.HistoryOnly && len(p.HistorySizes) == 0 {
+		return usagef("--history-only needs --history-sizes")
+	}
+	if p.HistoryRuns < 3 {
+		return usagef("--history-experiments must be at least 3 (two gaps make a median)")
+	}
 	if p.SlotsLatency == 0 {
 		p.SlotsLatency = (p.Train / 30).Round(time.Millisecond)
 	}
@@ -180,6 +197,9 @@ func runBench(p benchParams, base string, events io.Writer, logger *slog.Logger,
 		{"pipelined", 1, true, p.Latency, p.Experiments},
 		{fmt.Sprintf("%d-slots", p.Slots), p.Slots, true, p.SlotsLatency, 1 + p.Slots*(p.Experiments-1)},
 	}
+	if p.HistoryOnly {
+		scenarios = nil
+	}
 	for i, sc := range scenarios {
 		fmt.Fprintf(progress, "bench: %s: %d slot(s), pipeline %v, LLM latency %s, %d experiments of %s...\n",
 			sc.name, sc.slots, sc.pipeline, sc.latency, sc.max, p.Train)
@@ -191,7 +211,26 @@ func runBench(p benchParams, base string, events io.Writer, logger *slog.Logger,
 		rep.Runs = append(rep.Runs, r)
 	}
 	rep.Memory = bench.ReadMemory()
-	rep.Figures = benchFigures(p, rep)
+	if len(rep.Runs) == len(scenarios) && len(scenarios) > 0 {
+		rep.Figures = benchFigures(p, rep)
+	}
+	if len(p.HistorySizes) > 0 {
+		h, err := benchHistory(p, filepath.Join(base, "history"), p.HistorySizes, p.HistoryRuns, logger, progress)
+		if err != nil {
+			return rep, fmt.Errorf("bench history: %w", err)
+		}
+		rep.History = h
+		historyFigures(h, func(name string, v float64, unit, shown, target string, pass *bool) {
+			res := "info"
+			if pass != nil {
+				res = "MISS"
+				if *pass {
+					res = "PASS"
+				}
+			}
+			rep.Figures = append(rep.Figures, benchFigure{Name: name, Value: v, Unit: unit, Shown: shown, Target: target, Result: res})
+		})
+	}
 	for _, f := range rep.Figures {
 		if f.Result == "MISS" {
 			rep.Misses++
@@ -401,6 +440,9 @@ func printBench(w io.Writer, rep benchReport) {
 	fmt.Fprintf(w, "\nautoresearch bench: T=%s per training run, LLM latency %s (%s on %d slots), %d experiments per 1-slot run, .venv of %d files, %s\n\n",
 		p.Train, p.Latency, p.SlotsLatency, p.Slots, p.Experiments, p.VenvFiles, p.Python)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if len(rep.Runs) == 0 {
+		tw = tabwriter.NewWriter(io.Discard, 0, 0, 2, ' ', 0)
+	}
 	fmt.Fprintln(tw, "run\tslots\tpipeline\tLLM latency\texperiments\tkeep/discard/crash\twall\toccupancy (whole run)\texp/hour\tgap p50 / p95\tLLM requests")
 	for _, r := range rep.Runs {
 		f := r.Figures
@@ -410,6 +452,7 @@ func printBench(w io.Writer, rep benchReport) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
+	printHistory(w, rep.History)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "figure\tmeasured\ttarget\tresult")
 	for _, f := range rep.Figures {
