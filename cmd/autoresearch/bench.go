@@ -39,7 +39,7 @@ type benchParams struct {
 	Slots        int           `json:"slots"`            // slots of the several-slot run
 	VenvFiles    int           `json:"venv_files"`       // files in each repository's ignored .venv
 	Seed         uint64        `json:"seed"`
-	Python       string        `json:"python"` // the interpreter that runs train.py and the syntax check
+	Python       string        `json:"python"`              // the interpreter that runs train.py and the syntax check
 	HistorySizes []int         `json:"history_sizes"`       // the history scenario's sizes (none: skipped)
 	HistoryRuns  int           `json:"history_experiments"` // experiments per size of the history scenario
 	HistoryOnly  bool          `json:"history_only"`

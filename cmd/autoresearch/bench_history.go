@@ -25,14 +25,14 @@ const (
 // historyStage is the history scenario at one size: a run holding N
 // experiments is resumed and does a few more.
 type historyStage struct {
-	N       int             `json:"n"`      // experiments stored before the resume
-	Ran     int             `json:"ran"`    // experiments run after it
-	Resume  time.Duration   `json:"resume"` // Start called -> first experiment trains
-	Cycle   bench.Dist      `json:"cycle"`  // per-experiment harness time
-	Status  time.Duration   `json:"status"` // Manager.Status with the session active
-	Results time.Duration   `json:"results_cmd"`
-	Digest  time.Duration   `json:"digest_cmd"`
-	Memory  bench.Memory    `json:"memory"` // after the stage
+	N       int           `json:"n"`      // experiments stored before the resume
+	Ran     int           `json:"ran"`    // experiments run after it
+	Resume  time.Duration `json:"resume"` // Start called -> first experiment trains
+	Cycle   bench.Dist    `json:"cycle"`  // per-experiment harness time
+	Status  time.Duration `json:"status"` // Manager.Status with the session active
+	Results time.Duration `json:"results_cmd"`
+	Digest  time.Duration `json:"digest_cmd"`
+	Memory  bench.Memory  `json:"memory"` // after the stage
 }
 
 // historyReport is the history scenario's outcome.
