@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -191,36 +192,78 @@ func (s *DigestScheduler) Due(ctx context.Context) (due bool, from, to time.Time
 	return true, last, s.prev(now), nil
 }
 
-// Build gathers the digest of [from, to): the experiments finished in it,
-// the history of their runs (the latest run gives the baseline, the best and
-// the chart), the open ideas and the latest run's tag and noise floor.
-func (s *DigestScheduler) Build(ctx context.Context, from, to time.Time) (Digest, error) {
-	loc := s.loc()
-	from, to = from.In(loc), to.In(loc)
-	night, err := s.Records.ExperimentsFinishedBetween(ctx, from, to)
-	if err != nil {
-		return Digest{}, fmt.Errorf("digest: experiments: %w", err)
-	}
-	ideas, err := s.Records.OpenIdeas(ctx)
-	if err != nil {
-		return Digest{}, fmt.Errorf("digest: ideas: %w", err)
-	}
-	var history []research.Experiment
-	seen := map[int64]bool{}
-	latest := int64(0)
-	for _, e := range night {
-		if !e.FinishedAt.IsZero() {
-			latest = e.RunID
+// leanRecords are the store's reads that skip diffs and log tails: the
+// digest of a long run then reads each row once.
+type leanRecords interface {
+	RunsFinishedBetween(ctx context.Context, from, to time.Time) ([]int64, error)
+	ExperimentsBrief(ctx context.Context, runID int64) ([]research.Experiment, error)
+}
+
+// nightAndHistory reads the experiments finished in [from, to), ordered by
+// FinishedAt, and the whole history of their runs.
+func (s *DigestScheduler) nightAndHistory(ctx context.Context, from, to time.Time) (night, history []research.Experiment, err error) {
+	if lr, ok := s.Records.(leanRecords); ok {
+		runs, err := lr.RunsFinishedBetween(ctx, from, to)
+		if err != nil {
+			return nil, nil, fmt.Errorf("digest: experiments: %w", err)
 		}
+		for _, id := range runs {
+			exps, err := lr.ExperimentsBrief(ctx, id)
+			if err != nil {
+				return nil, nil, fmt.Errorf("digest: experiments of run %d: %w", id, err)
+			}
+			history = append(history, exps...)
+			for _, e := range exps {
+				if !e.FinishedAt.IsZero() && !e.FinishedAt.Before(from) && e.FinishedAt.Before(to) {
+					night = append(night, e)
+				}
+			}
+		}
+		sort.SliceStable(night, func(i, j int) bool {
+			if !night[i].FinishedAt.Equal(night[j].FinishedAt) {
+				return night[i].FinishedAt.Before(night[j].FinishedAt)
+			}
+			return night[i].ID < night[j].ID
+		})
+		return night, history, nil
+	}
+	if night, err = s.Records.ExperimentsFinishedBetween(ctx, from, to); err != nil {
+		return nil, nil, fmt.Errorf("digest: experiments: %w", err)
+	}
+	seen := map[int64]bool{}
+	for _, e := range night {
 		if seen[e.RunID] {
 			continue
 		}
 		seen[e.RunID] = true
 		exps, err := s.Records.Experiments(ctx, e.RunID)
 		if err != nil {
-			return Digest{}, fmt.Errorf("digest: experiments of run %d: %w", e.RunID, err)
+			return nil, nil, fmt.Errorf("digest: experiments of run %d: %w", e.RunID, err)
 		}
 		history = append(history, exps...)
+	}
+	return night, history, nil
+}
+
+// Build gathers the digest of [from, to): the experiments finished in it,
+// the history of their runs (the latest run gives the baseline, the best and
+// the chart), the open ideas and the latest run's tag and noise floor.
+func (s *DigestScheduler) Build(ctx context.Context, from, to time.Time) (Digest, error) {
+	loc := s.loc()
+	from, to = from.In(loc), to.In(loc)
+	night, history, err := s.nightAndHistory(ctx, from, to)
+	if err != nil {
+		return Digest{}, err
+	}
+	ideas, err := s.Records.OpenIdeas(ctx)
+	if err != nil {
+		return Digest{}, fmt.Errorf("digest: ideas: %w", err)
+	}
+	latest := int64(0)
+	for _, e := range night {
+		if !e.FinishedAt.IsZero() {
+			latest = e.RunID
+		}
 	}
 	d := BuildDigest(history, night, ideas, 0, from, to)
 	// What the night's LLM calls spent, not only the proposals that became

@@ -195,12 +195,14 @@ func (db *DB) RunningExperiments(ctx context.Context, runID int64) ([]Experiment
 }
 
 // ExperimentsFinishedBetween returns the experiments of any run with
-// from <= FinishedAt < to, ordered by FinishedAt (then ID).
+// from <= FinishedAt < to, ordered by FinishedAt (then ID), without their
+// diffs and log tails (the digest, its reader, needs neither; a busy night
+// of a long run would otherwise read megabytes).
 func (db *DB) ExperimentsFinishedBetween(ctx context.Context, from, to time.Time) ([]Experiment, error) {
 	if !to.After(from) {
 		return nil, nil
 	}
-	return db.queryExperiments(ctx, `SELECT `+experimentColumns+` FROM experiments
+	return db.queryExperiments(ctx, `SELECT `+briefColumns+` FROM experiments
 		WHERE finished_at IS NOT NULL AND finished_at >= ? AND finished_at < ?
 		ORDER BY finished_at, id`, from.UTC(), to.UTC())
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // The queries here serve the research loop's per-experiment work and the
@@ -30,6 +31,37 @@ func (db *DB) LastExperiments(ctx context.Context, runID int64, n int) ([]Experi
 	}
 	return db.queryExperiments(ctx, `SELECT * FROM (SELECT `+experimentColumns+` FROM experiments
 		WHERE run_id = ? ORDER BY number DESC LIMIT ?) ORDER BY number`, runID, n)
+}
+
+// UnwrittenExperiments returns the finished experiments of a run whose
+// results.tsv row is not written yet (recovery after a crash), ordered by
+// Number, without diffs and log tails.
+func (db *DB) UnwrittenExperiments(ctx context.Context, runID int64) ([]Experiment, error) {
+	return db.queryExperiments(ctx, `SELECT `+briefColumns+` FROM experiments
+		WHERE run_id = ? AND tsv_written = 0 AND status <> ? ORDER BY number`, runID, StatusRunning)
+}
+
+// RunsFinishedBetween returns the IDs of the runs with an experiment
+// finished in [from, to), ascending (by the finished_at index).
+func (db *DB) RunsFinishedBetween(ctx context.Context, from, to time.Time) ([]int64, error) {
+	if !to.After(from) {
+		return nil, nil
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT DISTINCT run_id FROM experiments
+		WHERE finished_at IS NOT NULL AND finished_at >= ? AND finished_at < ? ORDER BY run_id`, from.UTC(), to.UTC())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // ExperimentDiff is what the repeat check needs of an experiment made on a

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -29,10 +31,10 @@ type historyStage struct {
 	Ran     int           `json:"ran"`    // experiments run after it
 	Resume  time.Duration `json:"resume"` // Start called -> first experiment trains
 	Cycle   bench.Dist    `json:"cycle"`  // per-experiment harness time
-	Status  time.Duration `json:"status"` // Manager.Status with the session active
+	Status  time.Duration `json:"status"` // Manager.Status after the run ended (lean rows read from the store)
 	Results time.Duration `json:"results_cmd"`
 	Digest  time.Duration `json:"digest_cmd"`
-	Memory  bench.Memory  `json:"memory"` // after the stage
+	Memory  bench.Memory  `json:"memory"` // after the stage's experiments (before status, results and digest)
 }
 
 // historyReport is the history scenario's outcome.
@@ -111,15 +113,20 @@ func benchHistory(p benchParams, dir string, sizes []int, per int, logger *slog.
 		if err != nil {
 			return rep, err
 		}
-		if fill := n - len(have); fill > 0 {
-			t0 := time.Now()
-			last := have[len(have)-1]
-			if err := db.ImportExperiments(ctx, run.ID, bench.FakeHistory(run.ID, last.Number+1, fill, run.BestValBPB, time.Now())); err != nil {
+		build := time.Now()
+		count, next := len(have), have[len(have)-1].Number+1
+		for count < n {
+			// In chunks, so that building the filler does not set the
+			// process's peak memory.
+			chunk := min(500, n-count)
+			if err := db.ImportExperiments(ctx, run.ID, bench.FakeHistory(run.ID, next, chunk, run.BestValBPB, time.Now())); err != nil {
 				return rep, err
 			}
-			rep.Build += time.Since(t0)
+			next, count = next+chunk, count+chunk
 		}
-		n = max(n, len(have)) // a stage's own experiments may pass the next size
+		rep.Build += time.Since(build)
+		have = nil
+		n = max(n, count) // a stage's own experiments may pass the next size
 		st.N = n
 		fmt.Fprintf(progress, "bench: history: resuming at %d experiments, %d more with the sweep proposer and an instant trainer...\n", n, per)
 		trainer := &bench.Instant{}
@@ -139,27 +146,38 @@ func benchHistory(p benchParams, dir string, sizes []int, per int, logger *slog.
 		}
 		st.Ran = len(calls)
 		st.Cycle = bench.Summarize(bench.Cycles(calls, 0))
+		runtime.GC()
+		st.Memory = bench.ReadMemory()
 		t1 := time.Now()
 		if _, err := m.Status(ctx); err != nil {
 			return rep, err
 		}
 		st.Status = time.Since(t1)
-		quiet := IO{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard}
-		t1 = time.Now()
-		if err := resultsCmd([]string{"--repo", dir}, quiet); err != nil {
-			return rep, fmt.Errorf("results: %w", err)
+		// The commands as people run them: a process each, start-up included
+		// (and their memory is not the harness's).
+		if st.Results, err = timeCommand("results", "--repo", dir); err != nil {
+			return rep, err
 		}
-		st.Results = time.Since(t1)
-		t1 = time.Now()
-		if err := digestCmd([]string{"--repo", dir}, quiet); err != nil {
-			return rep, fmt.Errorf("digest: %w", err)
+		if st.Digest, err = timeCommand("digest", "--repo", dir); err != nil {
+			return rep, err
 		}
-		st.Digest = time.Since(t1)
-		runtime.GC()
-		st.Memory = bench.ReadMemory()
 		rep.Stages = append(rep.Stages, st)
 	}
 	return rep, nil
+}
+
+// timeCommand runs this binary's subcommand and times it.
+func timeCommand(args ...string) (time.Duration, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	t0 := time.Now()
+	out, err := exec.Command(self, args...).CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w: %s", strings.Join(args, " "), err, out)
+	}
+	return time.Since(t0), nil
 }
 
 // waitRun waits for m's run to end (its experiment budget reached).

@@ -38,7 +38,14 @@ func resultsCmd(args []string, streams IO) error {
 	if err != nil {
 		return err
 	}
-	exps, err := db.Experiments(ctx, run.ID)
+	// The table and results.tsv need no diffs or log tails; the JSON keeps them.
+	var exps []research.Experiment
+	switch {
+	case *asJSON:
+		exps, err = db.LastExperiments(ctx, run.ID, *last)
+	default:
+		exps, err = db.ExperimentsBrief(ctx, run.ID)
+	}
 	if err != nil {
 		return err
 	}
