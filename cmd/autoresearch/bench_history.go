@@ -172,8 +172,12 @@ func timeCommand(args ...string) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
+	cmd := exec.Command(self, args...)
+	// Under `go test` this binary is the test binary: the variable makes
+	// its TestMain run the command (the real binary ignores it).
+	cmd.Env = append(os.Environ(), "AUTORESEARCH_TEST_MAIN=1")
 	t0 := time.Now()
-	out, err := exec.Command(self, args...).CombinedOutput()
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w: %s", strings.Join(args, " "), err, out)
 	}

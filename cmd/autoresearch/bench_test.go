@@ -16,7 +16,8 @@ func TestBenchTiny(t *testing.T) {
 		t.Skip("runs three small research loops")
 	}
 	var out, errOut bytes.Buffer
-	code := Main([]string{"bench", "--train", "300ms", "--latency", "100ms", "--experiments", "4", "--venv-files", "200", "--json"},
+	code := Main([]string{"bench", "--train", "300ms", "--latency", "100ms", "--experiments", "4", "--venv-files", "200", "--json",
+		"--history-sizes", "5,40", "--history-experiments", "3"},
 		strings.NewReader(""), &out, &errOut)
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
@@ -27,6 +28,17 @@ func TestBenchTiny(t *testing.T) {
 	}
 	if rep.Params.Train != 300*time.Millisecond || rep.Params.SlotsLatency != 10*time.Millisecond || rep.Params.Slots != 4 {
 		t.Errorf("params = %+v", rep.Params)
+	}
+	// The history scenario: a run resumed at 5 and at 40 experiments.
+	if h := rep.History; len(h.Stages) != 2 || h.Stages[0].N != 5 || h.Stages[1].N != 40 {
+		t.Errorf("history stages: %+v", h.Stages)
+	} else {
+		for _, st := range h.Stages {
+			if st.Ran != 3 || st.Cycle.N != 2 || st.Cycle.P50 <= 0 || st.Resume <= 0 || st.Results <= 0 || st.Digest <= 0 ||
+				(st.Memory.ProcAvailable && st.Memory.RSSBytes == 0) {
+				t.Errorf("history at %d: %+v", st.N, st)
+			}
+		}
 	}
 	wantRuns := []struct {
 		name     string
@@ -101,9 +113,10 @@ func TestBenchTiny(t *testing.T) {
 			t.Errorf("figure %q: result %q", f.Name, f.Result)
 		}
 	}
-	// Occupancy is judged only at L <= T/3, which holds here: four targets.
-	if targets != 4 {
-		t.Errorf("%d figures with a target, want 4: %+v", targets, rep.Figures)
+	// Occupancy is judged only at L <= T/3, which holds here: four targets,
+	// and three of the history scenario (scaling, memory, commands).
+	if targets != 4+3 {
+		t.Errorf("%d figures with a target, want 7: %+v", targets, rep.Figures)
 	}
 
 	// The table shows every figure and says MISS plainly.
@@ -131,6 +144,10 @@ func TestBenchRefusesBadFlags(t *testing.T) {
 		{"--train", "0s"},
 		{"--slots", "1"},
 		{"--latency", "-1s"},
+		{"--history-sizes", "1000,10"},
+		{"--history-sizes", "1"},
+		{"--history-only", "--history-sizes", "0"},
+		{"--history-experiments", "2"},
 		{"stray"},
 	} {
 		var out, errOut bytes.Buffer
