@@ -352,3 +352,13 @@ func (h *runHistory) statusFacts() (best, baseline *Experiment, counts Counts, l
 	}
 	return best, baseline, h.counts, lastFinished
 }
+
+// leanExperiments are the run's experiments without diffs and log tails,
+// for readers that need neither (results.tsv, counts): on a long run they
+// are a fraction of the bytes.
+func (m *Manager) leanExperiments(ctx context.Context, runID int64) ([]Experiment, error) {
+	if ds, ok := m.Store.(diffStore); ok {
+		return ds.ExperimentsBrief(ctx, runID)
+	}
+	return m.Store.Experiments(ctx, runID)
+}

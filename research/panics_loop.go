@@ -58,6 +58,7 @@ func (s *session) bugInExperiment(sl *slot, c *candidate, e Experiment, best str
 		if err := m.Store.FinishExperiment(context.Background(), e, run); err != nil {
 			m.logger().Error("recording the experiment a bug ended", "number", e.Number, "err", err)
 		}
+		s.hist.Record(e, run.Noise)
 		s.writeResults()
 		m.emit(Event{Kind: EventExperimentFinished, Run: run, Number: e.Number, Experiment: ptr(e)})
 	}

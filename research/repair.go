@@ -44,7 +44,7 @@ func (m *Manager) repair(ctx context.Context, branch string, existing Run, found
 	req := RepairRequest{Branch: branch, WorktreesDir: m.Config.WorktreesDir()}
 	if found {
 		req.Known = []string{existing.BestCommit, existing.BaseCommit}
-		exps, err := m.Store.Experiments(ctx, existing.ID)
+		exps, err := m.leanExperiments(ctx, existing.ID)
 		if err != nil {
 			return err
 		}

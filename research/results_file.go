@@ -51,7 +51,7 @@ func (m *Manager) adoptResults(ctx context.Context, run Run, prev string) error 
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	exps, err := m.Store.Experiments(ctx, run.ID)
+	exps, err := m.leanExperiments(ctx, run.ID)
 	if err != nil {
 		return err
 	}
@@ -128,11 +128,10 @@ func (m *Manager) archiveResults(path, name string) (string, error) {
 func (s *session) writeResults() {
 	s.tsvMu.Lock()
 	defer s.tsvMu.Unlock()
-	run := s.snapshotRun()
-	exps, err := s.m.Store.Experiments(context.Background(), run.ID)
-	if err == nil {
-		err = WriteResultsFile(s.m.resultsPath(), exps)
-	}
+	// The session's history holds every row of the run as the store has
+	// it (each start and finish is filed there right after the store
+	// write), so the rewrite reads no database; writing the file stays O(N).
+	err := WriteResultsFile(s.m.resultsPath(), s.hist.Snapshot())
 	if err != nil {
 		s.m.logger().Error("rewriting results.tsv", "err", err)
 	}
