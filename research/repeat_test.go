@@ -40,6 +40,9 @@ func TestRepeatOfAPreparedChangeIsRefusedUntilItIsReleased(t *testing.T) {
 	}
 	s := &session{m: &Manager{Store: db}, run: run,
 		propRepo: baseFiles{files: map[string]string{"train.py": "DEPTH = 8\nLR = 0.1\n"}}}
+	if s.hist, err = loadHistory(ctx, db, run.ID, 0); err != nil { // as newSession does
+		t.Fatal(err)
+	}
 	c := &candidate{kind: kindProposal, base: "base", files: map[string]string{"train.py": "DEPTH = 2\nLR = 0.1\n"}, description: "depth 8 to 2"}
 	s.holdPrepared(c, 7)
 
