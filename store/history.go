@@ -33,14 +33,6 @@ func (db *DB) LastExperiments(ctx context.Context, runID int64, n int) ([]Experi
 		WHERE run_id = ? ORDER BY number DESC LIMIT ?) ORDER BY number`, runID, n)
 }
 
-// UnwrittenExperiments returns the finished experiments of a run whose
-// results.tsv row is not written yet (recovery after a crash), ordered by
-// Number, without diffs and log tails.
-func (db *DB) UnwrittenExperiments(ctx context.Context, runID int64) ([]Experiment, error) {
-	return db.queryExperiments(ctx, `SELECT `+briefColumns+` FROM experiments
-		WHERE run_id = ? AND tsv_written = 0 AND status <> ? ORDER BY number`, runID, StatusRunning)
-}
-
 // RunsFinishedBetween returns the IDs of the runs with an experiment
 // finished in [from, to), ascending (by the finished_at index).
 func (db *DB) RunsFinishedBetween(ctx context.Context, from, to time.Time) ([]int64, error) {

@@ -77,16 +77,6 @@ func TestHistoryQueries(t *testing.T) {
 		diffs[0].Attempt != rows[6].Attempt || diffs[0].Status != StatusDiscard {
 		t.Errorf("diffs on p2: %+v", diffs)
 	}
-	if err := db.UpdateExperiment(ctx, Experiment{ID: full[2].ID, Number: 3, ParentCommit: "p1", Status: StatusKeep,
-		StartedAt: finished, FinishedAt: finished}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.db.ExecContext(ctx, `UPDATE experiments SET tsv_written = 0 WHERE id IN (?, ?)`, full[2].ID, full[5].ID); err != nil {
-		t.Fatal(err)
-	}
-	if un, err := db.UnwrittenExperiments(ctx, run.ID); err != nil || fmt.Sprint(numbers(un)) != "[3 6]" || un[0].Diff != "" {
-		t.Errorf("unwritten: %v %v", numbers(un), err)
-	}
 	if ids, err := db.RunsFinishedBetween(ctx, finished, finished.Add(time.Second)); err != nil || fmt.Sprint(ids) != fmt.Sprint([]int64{run.ID, other.ID}) {
 		t.Errorf("runs finished then: %v %v", ids, err)
 	}
