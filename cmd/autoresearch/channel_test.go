@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/researchtest"
@@ -21,7 +22,26 @@ func TestAQuietChannelPostsOneMessagePerExperiment(t *testing.T) {
 	p := startBotInProcess(t, f, f.env("UALICE"), botArgs(dir, noHold, "--max-experiments", "20", "--baseline-repeats", "2")...)
 
 	f.slash("s1", "UALICE", "start q20")
-	f.waitPost("Run q20 stopped")
+	// Twenty trainings take minutes on a loaded machine: wait for the end,
+	// failing at once if the run pauses instead.
+	deadline := time.Now().Add(10 * time.Minute)
+	for done := false; !done; {
+		for _, c := range f.snapshot() {
+			switch {
+			case c.Method != "chat.postMessage":
+			case strings.Contains(c.text(), "Run q20 stopped"):
+				done = true
+			case strings.Contains(c.text(), "Paused"):
+				t.Fatalf("the run paused: %s\n%s", c.text(), p.stderr)
+			}
+		}
+		if !done && time.Now().After(deadline) {
+			t.Fatalf("the run did not end within 10 minutes\n%s", p.stderr)
+		}
+		if !done {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 	if err := p.stop(); err != nil { // delivers what is still queued
 		t.Fatalf("bot: %v\n%s", err, p.stderr)
 	}
