@@ -188,6 +188,10 @@ func TestGoldenExperimentMessages(t *testing.T) {
 		}
 		golden(t, c.name, phoneRender(t, text, blocks))
 	}
+	review := research.ReviewRequest{ID: "7-13-1", Number: 13, Description: "depth 8 → 12 & warmup 200", Diff: running.Diff,
+		Ideas: []research.Idea{{ID: 3, Author: "UALICE", Text: "a deeper model"}}, Deadline: time.Date(2026, 3, 20, 3, 12, 0, 0, time.UTC), OnTimeout: research.ReviewApprove}
+	rtext, rbs := reviewMessage(review, true)
+	golden(t, "review.txt", phoneRender(t, rtext, blocksJSON(rbs...)))
 	golden(t, "new-best.txt", "notification: "+asShown(newBestText(kept, keptVerdict, &best, ideas))+"\n")
 }
 

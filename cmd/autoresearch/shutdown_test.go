@@ -191,17 +191,19 @@ func restartAfterKill9(t *testing.T, iso string) {
 		t.Fatal(err)
 	}
 	// The record lists the child once the trainer's next scan ran.
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+	recorded := false
+	for end := time.Now().Add(3 * time.Minute); !recorded; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("the trainer's child %d was never recorded\n%s", old, out)
+		}
 		recs, _ := filepath.Glob(filepath.Join(dir, ".autoresearch", "trainer-*.procs"))
 		if len(recs) == 1 {
-			if data, _ := os.ReadFile(recs[0]); strings.Contains(string(data), fmt.Sprintf("\n%d ", old)) {
-				break
-			}
+			data, _ := os.ReadFile(recs[0])
+			recorded = strings.Contains(string(data), fmt.Sprintf("\n%d ", old))
 		}
 	}
 	_ = first.Process.Kill()
-	_ = first.Wait()
-	time.Sleep(200 * time.Millisecond) // what a kill -9 leaves behind is still there
+	_ = first.Wait() // the harness is gone; what it left behind is checked at once
 	if !proctree.Alive(oldChild) {
 		t.Fatalf("the child died with the harness: this test proves nothing here\n%s", out)
 	}
