@@ -298,8 +298,7 @@ func TestAProposerWhoseChangesKeepBeingRefusedPausesTheRun(t *testing.T) {
 // status (also after the run ended) counts it, not only the experiments'.
 func TestFailedProposalsCountInTheRunsUsage(t *testing.T) {
 	dir := researchtest.New(t)
-	var h *harness
-	h = newHarness(t, dir, research.Config{MaxExperiments: 2, MaxProposerFailures: 1},
+	h := newHarness(t, dir, research.Config{MaxExperiments: 2, MaxProposerFailures: 1},
 		func(req research.ProposalRequest) (string, error) { return "", errors.New("model overloaded") },
 		setConst(t, "VAL", "1.400000", "after the resume"),
 	)

@@ -197,6 +197,7 @@ func serveBot(ctx context.Context, o *botOptions, streams IO) error {
 		if errors.As(err, &ce) {
 			return &research.InputError{Msg: "Slack check failed: " + err.Error(), Err: err}
 		}
+		//lint:ignore ST1005 "Slack" is a proper noun and this line is shown to the user as is
 		return fmt.Errorf("Slack check failed: %w", err)
 	}
 	if len(o.slack.Admins) == 0 {

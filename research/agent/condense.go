@@ -235,6 +235,7 @@ func (l *LLM) complete(ctx context.Context, what, prompt string) (string, resear
 	if isReasoningModel(l.Model) {
 		req.MaxCompletionTokens = CondenseMaxTokens + condenseReasoningAllowance
 	} else {
+		//lint:ignore SA1019 OpenAI-compatible servers (vLLM, llama.cpp, older gateways) only know max_tokens
 		req.MaxTokens = CondenseMaxTokens
 	}
 	req.Messages = l.redacted(req.Messages)

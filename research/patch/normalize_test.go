@@ -141,6 +141,7 @@ func TestFingerprint(t *testing.T) {
 			}
 		})
 	}
+	//lint:ignore SA4000 two calls must agree: this checks determinism
 	if Fingerprint([]FilePatch{a}) != Fingerprint([]FilePatch{a}) {
 		t.Fatal("Fingerprint is not deterministic")
 	}
