@@ -276,7 +276,11 @@ func (m *Manager) Stop(ctx context.Context, by string, now bool) error {
 	if s == nil {
 		return &InputError{Msg: "no run is active", Err: ErrNoRun}
 	}
-	s.requestStop(by, now, false)
+	mode := stopAfterRunning
+	if now {
+		mode = stopNow
+	}
+	s.requestStop(by, mode)
 	return nil
 }
 
@@ -289,7 +293,7 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	if s == nil {
 		return nil
 	}
-	s.requestStop("shutdown", true, true)
+	s.requestStop("shutdown", stopForShutdown)
 	select {
 	case <-s.done:
 		return nil

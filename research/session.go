@@ -179,7 +179,22 @@ func (s *session) isDone() bool {
 	}
 }
 
-func (s *session) requestStop(by string, now, shutdown bool) {
+// stopMode says what a stop does to the experiments in flight.
+type stopMode int
+
+const (
+	// stopAfterRunning lets the running experiments finish and be judged.
+	stopAfterRunning stopMode = iota
+	// stopNow kills them (recorded as crash "stopped"); the run ends stopped.
+	stopNow
+	// stopForShutdown kills them but leaves the run to resume: the process
+	// is going away, not the run (trainers whose jobs outlive the bot may
+	// keep them).
+	stopForShutdown
+)
+
+func (s *session) requestStop(by string, mode stopMode) {
+	now, shutdown := mode != stopAfterRunning, mode == stopForShutdown
 	s.mu.Lock()
 	first := !s.stopAfter
 	s.stopAfter = true
@@ -214,7 +229,7 @@ func (s *session) stopWith(reason string) {
 		s.stopReason = reason
 	}
 	s.mu.Unlock()
-	s.requestStop("", false, false)
+	s.requestStop("", stopAfterRunning)
 }
 
 func (s *session) stopping() bool {
@@ -329,7 +344,7 @@ func (s *session) loop() {
 		}()
 	}
 	slots.Wait()
-	s.requestStop("", false, false) // the slots are done: so is the proposer
+	s.requestStop("", stopAfterRunning) // the slots are done: so is the proposer
 	wg.Wait()
 	s.finish()
 }
