@@ -7,6 +7,7 @@ import (
 
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/gpu"
+	"github.com/autoresearch/autoresearch/research/metrics"
 )
 
 // gpuFlags are the loop flags about the GPU and the metrics endpoint; they
@@ -84,13 +85,13 @@ func (p *loopParts) wireGPU(f *loopFlags, logger *slog.Logger) error {
 	if f.gpu.metricsAddr == "" {
 		return nil
 	}
-	c := &metricsCollector{status: m, backlog: p.db, gpuIndex: m.Config.GPUIndex, logger: logger.With("component", "metrics")}
+	c := &metrics.Collector{Status: m, Backlog: p.db, GPUIndex: m.Config.GPUIndex, Logger: logger.With("component", "metrics")}
 	if r, ok := m.GPU.(gpu.Reader); ok {
-		c.gpu = r
+		c.GPU = r
 	}
-	stop, _, err := serveMetrics(f.gpu.metricsAddr, c, c.logger)
+	stop, _, err := metrics.Serve(f.gpu.metricsAddr, c)
 	if err != nil {
-		return err
+		return &research.InputError{Msg: fmt.Sprintf("--metrics-addr %s: %v", f.gpu.metricsAddr, err), Err: err}
 	}
 	p.metrics, p.stopMetrics = c, stop
 	return nil

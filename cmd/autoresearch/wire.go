@@ -11,6 +11,7 @@ import (
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/agent"
 	"github.com/autoresearch/autoresearch/research/gitrepo"
+	"github.com/autoresearch/autoresearch/research/metrics"
 	"github.com/autoresearch/autoresearch/research/sweep"
 	"github.com/autoresearch/autoresearch/research/trainer"
 	"github.com/autoresearch/autoresearch/store"
@@ -68,7 +69,7 @@ type loopParts struct {
 	db      *store.DB
 	manager *research.Manager
 
-	metrics     *metricsCollector // --metrics-addr (gpuflags.go); nil when off
+	metrics     *metrics.Collector // --metrics-addr (gpuflags.go); nil when off
 	stopMetrics func()
 }
 

@@ -1,4 +1,7 @@
-package main
+// Package metrics serves the loop's state in the Prometheus text format:
+// experiment counts, the best val_bpb, the running experiment's progress,
+// LLM tokens, GPU gauges and the chat outbox's backlog.
+package metrics
 
 import (
 	"context"
@@ -21,24 +24,24 @@ import (
 
 // The sources a scrape pulls from; each may be nil.
 type (
-	statusSource interface {
+	StatusSource interface {
 		Status(ctx context.Context) (research.Status, error)
 	}
-	backlogSource interface {
+	BacklogSource interface {
 		OutboxBacklog(ctx context.Context) (int, error)
 	}
 )
 
-// metricsCollector serves /metrics in the Prometheus text format. It is a
+// Collector serves /metrics in the Prometheus text format. It is a
 // research.Observer (it remembers the latest progress and GPU telemetry) and
 // pulls the loop's status, a live GPU reading and the outbox backlog at
 // scrape time.
-type metricsCollector struct {
-	status   statusSource
-	backlog  backlogSource
-	gpu      gpu.Reader // nil: GPU gauges from the last experiment's telemetry
-	gpuIndex int
-	logger   *slog.Logger
+type Collector struct {
+	Status   StatusSource
+	Backlog  BacklogSource
+	GPU      gpu.Reader // nil: GPU gauges from the last experiment's telemetry
+	GPUIndex int
+	Logger   *slog.Logger // default slog.Default()
 
 	mu        sync.Mutex
 	progress  float64 // 0..1 of the running experiment
@@ -47,7 +50,7 @@ type metricsCollector struct {
 }
 
 // Event remembers what a scrape cannot pull.
-func (c *metricsCollector) Event(e research.Event) {
+func (c *Collector) Event(e research.Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch e.Kind {
@@ -79,7 +82,7 @@ type metricSample struct {
 	value  float64
 }
 
-func (c *metricsCollector) gather(ctx context.Context) []metricFamily {
+func (c *Collector) gather(ctx context.Context) []metricFamily {
 	var fams []metricFamily
 	add := func(name, kind, help string, samples ...metricSample) {
 		fams = append(fams, metricFamily{name: name, help: help, kind: kind, samples: samples})
@@ -90,12 +93,12 @@ func (c *metricsCollector) gather(ctx context.Context) []metricFamily {
 
 	var st research.Status
 	haveStatus := false
-	if c.status != nil {
+	if c.Status != nil {
 		var err error
-		if st, err = c.status.Status(ctx); err == nil {
+		if st, err = c.Status.Status(ctx); err == nil {
 			haveStatus = true
 		} else {
-			c.logger.Debug("metrics: status", "err", err)
+			c.logger().Debug("metrics: status", "err", err)
 		}
 	}
 	if haveStatus {
@@ -121,10 +124,10 @@ func (c *metricsCollector) gather(ctx context.Context) []metricFamily {
 	add("autoresearch_experiment_progress_ratio", "gauge", "Progress of the experiment training now, 0 to 1 (0 when none).",
 		metricSample{"", progress})
 
-	label := fmt.Sprintf(`gpu="%d"`, c.gpuIndex)
+	label := fmt.Sprintf(`gpu="%d"`, c.GPUIndex)
 	util, mem, temp, power := math.NaN(), math.NaN(), math.NaN(), math.NaN()
-	if c.gpu != nil {
-		if r, err := c.gpu.Read(c.gpuIndex); err == nil {
+	if c.GPU != nil {
+		if r, err := c.GPU.Read(c.GPUIndex); err == nil {
 			util, mem, temp, power = r.UtilPct, r.MemoryUsedMB, r.TempC, r.PowerW
 		}
 	} else if tel != nil {
@@ -140,8 +143,8 @@ func (c *metricsCollector) gather(ctx context.Context) []metricFamily {
 	gauge("autoresearch_gpu_temperature_celsius", "GPU temperature.", temp)
 	gauge("autoresearch_gpu_power_watts", "GPU power draw.", power)
 
-	if c.backlog != nil {
-		if n, err := c.backlog.OutboxBacklog(ctx); err == nil {
+	if c.Backlog != nil {
+		if n, err := c.Backlog.OutboxBacklog(ctx); err == nil {
 			add("autoresearch_outbox_backlog", "gauge", "Chat messages waiting to be delivered.", metricSample{"", float64(n)})
 		}
 	}
@@ -178,7 +181,7 @@ func formatValue(v float64) string {
 	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
-func (c *metricsCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (c *Collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		http.Error(w, "use GET", http.StatusMethodNotAllowed)
 		return
@@ -189,12 +192,21 @@ func (c *metricsCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = writeExposition(w, c.gather(ctx))
 }
 
-// serveMetrics listens on addr and serves c at /metrics until stop is called.
-func serveMetrics(addr string, c *metricsCollector, logger *slog.Logger) (stop func(), bound string, err error) {
+func (c *Collector) logger() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.Default().With("component", "metrics")
+}
+
+// Serve listens on addr and serves c at /metrics until stop is called; bound
+// is the address it listens on (addr with port 0 picks one).
+func Serve(addr string, c *Collector) (stop func(), bound string, err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, "", &research.InputError{Msg: fmt.Sprintf("--metrics-addr %s: %v", addr, err), Err: err}
+		return nil, "", err
 	}
+	logger := c.logger()
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", c)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}

@@ -1,4 +1,4 @@
-package main
+package metrics
 
 import (
 	"bufio"
@@ -39,9 +39,9 @@ func (f fixedReader) Read(index int) (gpu.Reading, error) {
 // scrape serves c on a real listener and parses the exposition: it checks
 // that every sample line belongs to a family announced by # HELP and # TYPE
 // and returns "name{labels}" -> value.
-func scrape(t *testing.T, c *metricsCollector) map[string]float64 {
+func scrape(t *testing.T, c *Collector) map[string]float64 {
 	t.Helper()
-	stop, addr, err := serveMetrics("127.0.0.1:0", c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	stop, addr, err := Serve("127.0.0.1:0", c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,9 +104,9 @@ func TestMetricsFromStatusGPUAndOutbox(t *testing.T) {
 		Counts: research.Counts{Keep: 2, Discard: 3, Crash: 1, Running: 1},
 		Usage:  research.Usage{PromptTokens: 12000, CompletionTokens: 800},
 	}}
-	c := &metricsCollector{status: st, backlog: fixedBacklog(4),
-		gpu:    fixedReader{gpu.Reading{UtilPct: 97, MemoryUsedMB: 45060, TempC: 71, PowerW: 612.5, SMClockMHz: 1980}},
-		logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	c := &Collector{Status: st, Backlog: fixedBacklog(4),
+		GPU:    fixedReader{gpu.Reading{UtilPct: 97, MemoryUsedMB: 45060, TempC: 71, PowerW: 612.5, SMClockMHz: 1980}},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	got := scrape(t, c)
 	want := map[string]float64{
 		`autoresearch_experiments_total{status="keep"}`:    2,
@@ -133,7 +133,7 @@ func TestMetricsFromStatusGPUAndOutbox(t *testing.T) {
 
 	// Between experiments: no progress; a GPU figure the driver lacks is left out.
 	st.st.Current, st.st.Progress = nil, nil
-	c.gpu = fixedReader{gpu.Reading{UtilPct: 0, MemoryUsedMB: 1, TempC: 40, PowerW: math.NaN()}}
+	c.GPU = fixedReader{gpu.Reading{UtilPct: 0, MemoryUsedMB: 1, TempC: 40, PowerW: math.NaN()}}
 	got = scrape(t, c)
 	if got["autoresearch_experiment_progress_ratio"] != 0 {
 		t.Errorf("progress between experiments = %v", got["autoresearch_experiment_progress_ratio"])
@@ -146,7 +146,7 @@ func TestMetricsFromStatusGPUAndOutbox(t *testing.T) {
 // Without a status source or a live GPU, the collector serves what the
 // events told it: progress and the last experiment's telemetry.
 func TestMetricsFromEvents(t *testing.T) {
-	c := &metricsCollector{logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	c := &Collector{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	c.Event(research.Event{Kind: research.EventExperimentStarted})
 	c.Event(research.Event{Kind: research.EventProgress, Progress: &research.Progress{Percent: 25}})
 	got := scrape(t, c)
@@ -167,13 +167,13 @@ func TestMetricsFromEvents(t *testing.T) {
 }
 
 func TestMetricsAddrInUseIsRefused(t *testing.T) {
-	c := &metricsCollector{logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	stop, addr, err := serveMetrics("127.0.0.1:0", c, c.logger)
+	c := &Collector{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	stop, addr, err := Serve("127.0.0.1:0", c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stop()
-	if _, _, err := serveMetrics(addr, c, c.logger); err == nil || !research.IsInputError(err) || !strings.Contains(err.Error(), "--metrics-addr "+addr) {
+	if _, _, err := Serve(addr, c); err == nil || !strings.Contains(err.Error(), addr) {
 		t.Errorf("second listener on %s: %v", addr, err)
 	}
 }
