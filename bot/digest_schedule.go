@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/autoresearch/autoresearch/research"
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // DigestRecords is what the digest reads from (and writes to) the store.
@@ -24,7 +23,7 @@ type DigestRecords interface {
 	RunByID(ctx context.Context, id int64) (research.Run, error)
 	// Experiments returns a run's experiments ordered by number.
 	Experiments(ctx context.Context, runID int64) ([]research.Experiment, error)
-	// Setting returns a stored setting, or store.ErrNotFound.
+	// Setting returns a stored setting, or research.ErrNotFound.
 	Setting(ctx context.Context, key string) (string, error)
 	// LLMTokens sums the tokens of the LLM calls of run runID (0: every
 	// run) made in [from, to), failed calls and condensing included.
@@ -156,7 +155,7 @@ func (s *DigestScheduler) prev(t time.Time) time.Time {
 // digest was ever posted.
 func (s *DigestScheduler) last(ctx context.Context) (t time.Time, ok bool, err error) {
 	v, err := s.Records.Setting(ctx, DigestLastSetting)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, research.ErrNotFound) {
 		return time.Time{}, false, nil
 	}
 	if err != nil {

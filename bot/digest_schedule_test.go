@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/autoresearch/autoresearch/research"
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // digestFakeRecords is an in-memory DigestRecords.
@@ -49,7 +48,7 @@ func (f *digestFakeRecords) OpenIdeas(context.Context) ([]research.Idea, error) 
 func (f *digestFakeRecords) RunByID(_ context.Context, id int64) (research.Run, error) {
 	r, ok := f.runs[id]
 	if !ok {
-		return research.Run{}, fmt.Errorf("run %d: %w", id, store.ErrNotFound)
+		return research.Run{}, fmt.Errorf("run %d: %w", id, research.ErrNotFound)
 	}
 	return r, nil
 }
@@ -67,7 +66,7 @@ func (f *digestFakeRecords) Experiments(_ context.Context, runID int64) ([]resea
 func (f *digestFakeRecords) Setting(_ context.Context, key string) (string, error) {
 	v, ok := f.settings[key]
 	if !ok {
-		return "", fmt.Errorf("setting %s: %w", key, store.ErrNotFound)
+		return "", fmt.Errorf("setting %s: %w", key, research.ErrNotFound)
 	}
 	return v, nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/store"
 )
 
@@ -25,39 +26,39 @@ func TestDigestWithRealStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	run, err := db.CreateRun(ctx, store.Run{Tag: "mar5", Branch: "autoresearch/mar5", Noise: 0.001})
+	run, err := db.CreateRun(ctx, research.Run{Tag: "mar5", Branch: "autoresearch/mar5", Noise: 0.001})
 	if err != nil {
 		t.Fatal(err)
 	}
 	add := func(status string, bpb float64, desc string, finished time.Time) {
 		t.Helper()
 		db.Now = func() time.Time { return finished.Add(-5 * time.Minute) }
-		e, err := db.StartExperiment(ctx, store.Experiment{RunID: run.ID, Description: desc}, nil)
+		e, err := db.StartExperiment(ctx, research.Experiment{RunID: run.ID, Description: desc}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		e.Status, e.Summary.ValBPB, e.FinishedAt = status, bpb, finished
 		e.TrainSeconds, e.PromptTokens, e.CompletionTokens = 300, 1200, 80
-		if status == store.StatusCrash {
+		if status == research.StatusCrash {
 			e.Reason = "timeout after 10m0s"
 		}
 		if err := db.FinishExperiment(ctx, e, run); err != nil {
 			t.Fatal(err)
 		}
-		call := store.LLMCall{RunID: run.ID, Purpose: "propose", Number: e.Number, PromptTokens: e.PromptTokens, CompletionTokens: e.CompletionTokens}
+		call := research.LLMCall{RunID: run.ID, Purpose: "propose", Number: e.Number, PromptTokens: e.PromptTokens, CompletionTokens: e.CompletionTokens}
 		if err := db.AddLLMCall(ctx, call); err != nil {
 			t.Fatal(err)
 		}
 	}
 	local := func(day, h, m int) time.Time { return time.Date(2026, 3, day, h, m, 0, 0, ny) }
-	add(store.StatusKeep, 1.000, "baseline", local(4, 21, 0))
-	add(store.StatusDiscard, 1.003, "wider MLP", local(4, 23, 30))
-	add(store.StatusKeep, 0.992, "rotary base 50000", local(5, 2, 15))
-	add(store.StatusCrash, 0, "depth 16", local(5, 7, 59))
+	add(research.StatusKeep, 1.000, "baseline", local(4, 21, 0))
+	add(research.StatusDiscard, 1.003, "wider MLP", local(4, 23, 30))
+	add(research.StatusKeep, 0.992, "rotary base 50000", local(5, 2, 15))
+	add(research.StatusCrash, 0, "depth 16", local(5, 7, 59))
 	// A proposal that failed after 205k tokens, and a condensation: no
 	// experiment of theirs, but the night spent them.
 	db.Now = func() time.Time { return local(5, 3, 0) }
-	for _, c := range []store.LLMCall{
+	for _, c := range []research.LLMCall{
 		{RunID: run.ID, Purpose: "propose", Number: 4, PromptTokens: 205_000, CompletionTokens: 2000, Failed: true},
 		{RunID: run.ID, Purpose: "condense", PromptTokens: 30_000, CompletionTokens: 500},
 	} {
@@ -65,8 +66,8 @@ func TestDigestWithRealStore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	add(store.StatusKeep, 0.950, "after the digest", local(5, 8, 0))
-	if _, err := db.AddIdea(ctx, store.Idea{Text: "try muon", Author: "U42", Source: "slash"}); err != nil {
+	add(research.StatusKeep, 0.950, "after the digest", local(5, 8, 0))
+	if _, err := db.AddIdea(ctx, research.Idea{Text: "try muon", Author: "U42", Source: "slash"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.SetSetting(ctx, DigestLastSetting, local(4, 22, 0).UTC().Format(time.RFC3339Nano)); err != nil {

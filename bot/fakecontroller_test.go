@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/autoresearch/autoresearch/research"
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // fakeController records every call (as "Method arg arg") and answers from
@@ -101,7 +100,7 @@ func (f *fakeController) Unpin(_ context.Context, id int64, by string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("idea %d: %w", id, store.ErrNotFound)
+	return fmt.Errorf("idea %d: %w", id, research.ErrNotFound)
 }
 
 func (f *fakeController) EditIdea(_ context.Context, messageTS, before, text string) error {
@@ -145,7 +144,7 @@ func (f *fakeController) Experiment(_ context.Context, number int) (research.Exp
 			return e, nil
 		}
 	}
-	return research.Experiment{}, fmt.Errorf("experiment %d: %w", number, store.ErrNotFound)
+	return research.Experiment{}, fmt.Errorf("experiment %d: %w", number, research.ErrNotFound)
 }
 
 func (f *fakeController) Log(_ context.Context, number int) (string, error) {
@@ -155,7 +154,7 @@ func (f *fakeController) Log(_ context.Context, number int) (string, error) {
 	}
 	l, ok := f.logs[number]
 	if !ok {
-		return "", fmt.Errorf("log %d: %w", number, store.ErrNotFound)
+		return "", fmt.Errorf("log %d: %w", number, research.ErrNotFound)
 	}
 	return l, nil
 }

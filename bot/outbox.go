@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/autoresearch/autoresearch/research"
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // Outbox is the persistent queue every channel message goes through, so
@@ -16,23 +15,23 @@ import (
 // in order, also after a restart. The store implements it.
 type Outbox interface {
 	// Enqueue adds m and returns it with its ID set.
-	Enqueue(ctx context.Context, m store.Message) (store.Message, error)
+	Enqueue(ctx context.Context, m research.OutboxMessage) (research.OutboxMessage, error)
 	// PendingMessages returns up to limit unsent messages that are due, by ID.
-	PendingMessages(ctx context.Context, limit int) ([]store.Message, error)
+	PendingMessages(ctx context.Context, limit int) ([]research.OutboxMessage, error)
 	MarkSent(ctx context.Context, id int64, ts string) error
 	MarkFailed(ctx context.Context, id int64, errText string, nextTry time.Time) error
 	// SentTS returns the Slack ts of the sent message with that Key, or
-	// store.ErrNotFound.
+	// research.ErrNotFound.
 	SentTS(ctx context.Context, key string) (string, error)
 	// KeyForTS is the reverse of SentTS: the Key of the sent message whose
-	// ts is ts, or store.ErrNotFound. It maps a thread reply to the
+	// ts is ts, or research.ErrNotFound. It maps a thread reply to the
 	// experiment message it answers.
 	KeyForTS(ctx context.Context, ts string) (string, error)
 	// OutboxBacklog counts the unsent messages, due or not.
 	OutboxBacklog(ctx context.Context) (int, error)
 }
 
-// Outbox message kinds (store.Message.Kind).
+// Outbox message kinds (research.OutboxMessage.Kind).
 const (
 	kindPost     = "post"     // a channel message; in the thread of ThreadKey when set
 	kindUpdate   = "update"   // replaces the message whose Key is ThreadKey
@@ -40,7 +39,7 @@ const (
 	kindReaction = "reaction" // a reaction to a person's message
 )
 
-// outPayload is the adapter-specific JSON kept in store.Message.Payload.
+// outPayload is the adapter-specific JSON kept in research.OutboxMessage.Payload.
 type outPayload struct {
 	Text   string          `json:"text,omitempty"`
 	Blocks json.RawMessage `json:"blocks,omitempty"`

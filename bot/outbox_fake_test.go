@@ -8,21 +8,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoresearch/autoresearch/store"
+	"github.com/autoresearch/autoresearch/research"
 )
 
 // memOutbox is an in-memory Outbox with the store's semantics: pending =
 // unsent and due, by ID; SentTS = lowest sent ID with the key.
 type memOutbox struct {
 	mu   sync.Mutex
-	msgs []store.Message
+	msgs []research.OutboxMessage
 	next int64
 	now  func() time.Time
 }
 
 func newMemOutbox() *memOutbox { return &memOutbox{now: time.Now} }
 
-func (o *memOutbox) Enqueue(_ context.Context, m store.Message) (store.Message, error) {
+func (o *memOutbox) Enqueue(_ context.Context, m research.OutboxMessage) (research.OutboxMessage, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.next++
@@ -35,10 +35,10 @@ func (o *memOutbox) Enqueue(_ context.Context, m store.Message) (store.Message, 
 	return m, nil
 }
 
-func (o *memOutbox) PendingMessages(_ context.Context, limit int) ([]store.Message, error) {
+func (o *memOutbox) PendingMessages(_ context.Context, limit int) ([]research.OutboxMessage, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	var out []store.Message
+	var out []research.OutboxMessage
 	now := o.now()
 	for _, m := range o.msgs {
 		if m.SentAt.IsZero() && !m.NextTry.After(now) {
@@ -52,7 +52,7 @@ func (o *memOutbox) PendingMessages(_ context.Context, limit int) ([]store.Messa
 	return out, nil
 }
 
-func (o *memOutbox) find(id int64) *store.Message {
+func (o *memOutbox) find(id int64) *research.OutboxMessage {
 	for i := range o.msgs {
 		if o.msgs[i].ID == id {
 			return &o.msgs[i]
@@ -66,7 +66,7 @@ func (o *memOutbox) MarkSent(_ context.Context, id int64, ts string) error {
 	defer o.mu.Unlock()
 	m := o.find(id)
 	if m == nil {
-		return store.ErrNotFound
+		return research.ErrNotFound
 	}
 	m.TS, m.SentAt, m.LastError = ts, o.now(), ""
 	return nil
@@ -77,7 +77,7 @@ func (o *memOutbox) MarkFailed(_ context.Context, id int64, errText string, next
 	defer o.mu.Unlock()
 	m := o.find(id)
 	if m == nil {
-		return store.ErrNotFound
+		return research.ErrNotFound
 	}
 	m.Attempts++
 	m.LastError = errText
@@ -96,7 +96,7 @@ func (o *memOutbox) SentTS(_ context.Context, key string) (string, error) {
 			return m.TS, nil
 		}
 	}
-	return "", store.ErrNotFound
+	return "", research.ErrNotFound
 }
 
 func (o *memOutbox) KeyForTS(_ context.Context, ts string) (string, error) {
@@ -107,7 +107,7 @@ func (o *memOutbox) KeyForTS(_ context.Context, ts string) (string, error) {
 			return m.Key, nil
 		}
 	}
-	return "", store.ErrNotFound
+	return "", research.ErrNotFound
 }
 
 func (o *memOutbox) OutboxBacklog(context.Context) (int, error) {
@@ -122,13 +122,13 @@ func (o *memOutbox) OutboxBacklog(context.Context) (int, error) {
 	return n, nil
 }
 
-func (o *memOutbox) all() []store.Message {
+func (o *memOutbox) all() []research.OutboxMessage {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return append([]store.Message(nil), o.msgs...)
+	return append([]research.OutboxMessage(nil), o.msgs...)
 }
 
-func (o *memOutbox) get(id int64) store.Message {
+func (o *memOutbox) get(id int64) research.OutboxMessage {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return *o.find(id)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/autoresearch/autoresearch/research"
-	"github.com/autoresearch/autoresearch/store"
 )
 
 const (
@@ -202,7 +201,7 @@ func (w *outboxWorker) passOnce(ctx context.Context) (wait time.Duration, progre
 
 // failed records a delivery failure and says how long to wait before the
 // next pass (0: go on with the next message).
-func (w *outboxWorker) failed(ctx context.Context, m store.Message, err error) time.Duration {
+func (w *outboxWorker) failed(ctx context.Context, m research.OutboxMessage, err error) time.Duration {
 	var rl *RateLimitError
 	var api *APIError
 	switch {
@@ -228,7 +227,7 @@ func (w *outboxWorker) failed(ctx context.Context, m store.Message, err error) t
 	}
 }
 
-func supersededUpdate(m store.Message, later []store.Message) bool {
+func supersededUpdate(m research.OutboxMessage, later []research.OutboxMessage) bool {
 	for _, l := range later {
 		if l.Kind == kindUpdate && l.ThreadKey == m.ThreadKey && l.Channel == m.Channel {
 			return true
@@ -244,7 +243,7 @@ const inFlightGrace = 2 * time.Second
 
 // deliverThroughShutdown delivers m; a request in flight when ctx ends gets
 // inFlightGrace to finish.
-func (w *outboxWorker) deliverThroughShutdown(ctx context.Context, m store.Message) (string, error) {
+func (w *outboxWorker) deliverThroughShutdown(ctx context.Context, m research.OutboxMessage) (string, error) {
 	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() {
@@ -260,7 +259,7 @@ type blockedError struct{ key string }
 
 func (e *blockedError) Error() string { return "waiting for message " + e.key }
 
-func (w *outboxWorker) deliver(ctx context.Context, m store.Message) (string, error) {
+func (w *outboxWorker) deliver(ctx context.Context, m research.OutboxMessage) (string, error) {
 	var p outPayload
 	if err := json.Unmarshal(m.Payload, &p); err != nil {
 		return "", &APIError{Method: "outbox", Code: "bad_payload"}
@@ -272,7 +271,7 @@ func (w *outboxWorker) deliver(ctx context.Context, m store.Message) (string, er
 	var parentTS string
 	if m.ThreadKey != "" {
 		ts, err := w.out.SentTS(ctx, m.ThreadKey)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, research.ErrNotFound) {
 			return "", &blockedError{m.ThreadKey}
 		}
 		if err != nil {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoresearch/autoresearch/store"
+	"github.com/autoresearch/autoresearch/research"
 )
 
 // outboxTestWorker delivers to the fake Slack through the real slack-go adapter;
@@ -25,10 +25,10 @@ func outboxTestWorker(f *fakeSlack, out Outbox) (*outboxWorker, *[]time.Duration
 	return w, &waits
 }
 
-func outboxEnqueueText(t *testing.T, out Outbox, kind, key, threadKey, text string) store.Message {
+func outboxEnqueueText(t *testing.T, out Outbox, kind, key, threadKey, text string) research.OutboxMessage {
 	t.Helper()
 	raw, _ := json.Marshal(outPayload{Text: text})
-	m, err := out.Enqueue(context.Background(), store.Message{Kind: kind, Key: key, ThreadKey: threadKey, Channel: slackTestChannel, Payload: raw})
+	m, err := out.Enqueue(context.Background(), research.OutboxMessage{Kind: kind, Key: key, ThreadKey: threadKey, Channel: slackTestChannel, Payload: raw})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestOutboxRateLimitWaitsRetryAfterAndKeepsOrder(t *testing.T) {
 	if len(*waits) != 1 || (*waits)[0] != 7*time.Second {
 		t.Fatalf("waits = %v, want exactly Retry-After (7s)", *waits)
 	}
-	for _, m := range []store.Message{a, b} {
+	for _, m := range []research.OutboxMessage{a, b} {
 		if got := out.get(m.ID); got.SentAt.IsZero() || got.TS == "" {
 			t.Fatalf("message %d not recorded as sent: %+v", m.ID, got)
 		}
@@ -189,7 +189,7 @@ func TestOutboxReactionAlreadyReactedCountsAsSent(t *testing.T) {
 	f.on("reactions.add", 200, `{"ok":false,"error":"already_reacted"}`)
 	out := newMemOutbox()
 	raw, _ := json.Marshal(outPayload{Reaction: "bulb", TargetTS: "1.2"})
-	m, _ := out.Enqueue(context.Background(), store.Message{Kind: kindReaction, Channel: slackTestChannel, Payload: raw})
+	m, _ := out.Enqueue(context.Background(), research.OutboxMessage{Kind: kindReaction, Channel: slackTestChannel, Payload: raw})
 	w, _ := outboxTestWorker(f, out)
 	w.pass(context.Background())
 	c := f.waitCalls("reactions.add", 1)[0]

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/autoresearch/autoresearch/research"
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // SlackConfig configures the Slack front end (see DESIGN.md: SLACK_* and
@@ -281,7 +280,7 @@ func (s *Slack) enqueue(ctx context.Context, kind, key, threadKey string, p outP
 		s.log.Error("slack: encoding a message", "err", err)
 		return err
 	}
-	_, err = s.out.Enqueue(ctx, store.Message{
+	_, err = s.out.Enqueue(ctx, research.OutboxMessage{
 		Key: key, Kind: kind, Channel: s.cfg.Channel, ThreadKey: threadKey, Payload: raw,
 	})
 	if err != nil {

@@ -17,7 +17,6 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/autoresearch/autoresearch/research"
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // fakeSlack is an httptest server speaking the Slack Web API as slack-go
@@ -340,7 +339,7 @@ func (c *slackFakeCtrl) EditIdea(_ context.Context, ts, before, text string) err
 	}
 	if ok && current != before {
 		c.mu.Unlock() // as the Manager: an edit of a text changed since is refused
-		return &research.InputError{Msg: fmt.Sprintf("idea was changed by someone else since (it now reads %q)", current), Err: store.ErrIdeaChanged}
+		return &research.InputError{Msg: fmt.Sprintf("idea was changed by someone else since (it now reads %q)", current), Err: research.ErrIdeaChanged}
 	}
 	c.ideaEdits[ts] = text
 	c.mu.Unlock()

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoresearch/autoresearch/store"
+	"github.com/autoresearch/autoresearch/research"
 )
 
 // httpHarness serves the bot's HTTP mode handler.
@@ -143,7 +143,7 @@ func TestHTTPURLVerification(t *testing.T) {
 // sentExpPost records an experiment message as posted with ts.
 func sentExpPost(t *testing.T, out *memOutbox, key, ts string) {
 	t.Helper()
-	m, _ := out.Enqueue(context.Background(), store.Message{Key: key, Kind: kindPost, Channel: slackTestChannel, Payload: []byte(`{}`)})
+	m, _ := out.Enqueue(context.Background(), research.OutboxMessage{Key: key, Kind: kindPost, Channel: slackTestChannel, Payload: []byte(`{}`)})
 	if err := out.MarkSent(context.Background(), m.ID, ts); err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/autoresearch/autoresearch/research"
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // socketHarness is a Slack running in Socket Mode against the fake server,
@@ -143,7 +142,7 @@ func TestSocketModeCommandsEndToEnd(t *testing.T) {
 func TestSocketModeThreadReplyBecomesIdeaOnce(t *testing.T) {
 	h := newSocketHarness(t)
 	// The experiment's message was posted before (its ts is in the outbox).
-	m, _ := h.out.Enqueue(context.Background(), store.Message{Key: "exp:7:3", Kind: kindPost, Channel: slackTestChannel, Payload: []byte(`{}`)})
+	m, _ := h.out.Enqueue(context.Background(), research.OutboxMessage{Key: "exp:7:3", Kind: kindPost, Channel: slackTestChannel, Payload: []byte(`{}`)})
 	_ = h.out.MarkSent(context.Background(), m.ID, "1700000000.000001")
 
 	event := map[string]any{

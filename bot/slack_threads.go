@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/autoresearch/autoresearch/research"
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // ideaReaction acknowledges a thread reply that became an idea.
@@ -109,7 +108,7 @@ func (s *Slack) handleMessage(ctx context.Context, ev messageEvent) {
 	}
 	key, err := s.out.KeyForTS(ctx, ev.ThreadTS)
 	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) {
+		if !errors.Is(err, research.ErrNotFound) {
 			s.log.Error("slack: looking up a thread", "ts", ev.ThreadTS, "err", err)
 		}
 		return
@@ -134,7 +133,7 @@ func (s *Slack) handleMessage(ctx context.Context, ev messageEvent) {
 			return // an unfurl or attachment change, not the words
 		}
 		if err := s.ctrl.EditIdea(ctx, ev.TS, before, text); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, research.ErrNotFound) {
 				return // the reply was not taken as an idea
 			}
 			log.Warn("slack: updating an idea from an edited reply", "err", err)

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/autoresearch/autoresearch/research"
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // DefaultResults is how many experiments `results` lists when no N is given.
@@ -350,7 +349,7 @@ func (t *Terminal) answer(s string) {
 // explain words controller errors for people: a missing experiment or idea
 // gets a sentence, anything else its own message.
 func explain(cmd Command, err error) string {
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, research.ErrNotFound) {
 		switch cmd.Name {
 		case CmdShow, CmdLog, CmdRetry:
 			return fmt.Sprintf("there is no experiment #%d (see \"results\")", cmd.N)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/researchtest"
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // gatedStep sets a train.py constant and makes that training wait for the
@@ -49,7 +48,7 @@ func TestDryProposerWaitsForTheResultInFlightAndGoesOnFromANewBest(t *testing.T)
 	if got := statuses(exps); got != "keep,keep,keep" || exps[2].Description != "made from the new best" || exps[2].ParentCommit != exps[1].Commit {
 		t.Fatalf("experiments: %s (%s)", got, reasons(exps))
 	}
-	if run.State != store.RunStopped {
+	if run.State != research.RunStopped {
 		t.Errorf("state %s", run.State)
 	}
 }
@@ -118,7 +117,7 @@ func TestDryProposerPausesOnlyWhenNothingCanGoOnAndRunResumeContinues(t *testing
 	if got := statuses(exps); got != "keep,discard,keep" || exps[2].Description != "after the resume" {
 		t.Fatalf("experiments: %s (%s)", got, reasons(exps))
 	}
-	if run.State != store.RunStopped {
+	if run.State != research.RunStopped {
 		t.Errorf("state %s", run.State)
 	}
 }

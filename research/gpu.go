@@ -5,7 +5,6 @@ import (
 
 	"errors"
 	"fmt"
-	"github.com/autoresearch/autoresearch/store"
 	"time"
 )
 
@@ -37,8 +36,23 @@ func (inv Inventory) String() string {
 	return fmt.Sprintf("%dx %s (driver %s, CUDA %s)", len(inv.GPUs), inv.GPUs[0].Name, inv.DriverVersion, inv.CUDAVersion)
 }
 
-// Telemetry aggregates the GPU samples of one experiment (a store row).
-type Telemetry = store.Telemetry
+// Telemetry aggregates the GPU samples taken while one experiment trained.
+type Telemetry struct {
+	Samples        int
+	MeanUtilPct    float64
+	PeakMemoryMB   float64
+	MaxTempC       float64
+	MeanPowerW     float64
+	MaxSMClockMHz  float64
+	Throttled      bool     // a thermal or power cap slowed the GPU
+	ThrottleReason []string // e.g. "hw_slowdown", "sw_thermal", "sw_power_cap"
+	Shared         bool     // another process used the GPU meanwhile
+	SharedBy       []string // "pid 4242 (python3)"
+}
+
+// Comparable tells whether a result measured under this telemetry can be
+// compared with others: a throttled or shared GPU trains less in 5 minutes.
+func (t Telemetry) Comparable() bool { return !t.Throttled && !t.Shared }
 
 // ErrGPUBusy marks a preflight refusal: the GPU is missing, short of free
 // memory, or used by a foreign compute process. The run pauses.

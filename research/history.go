@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/autoresearch/autoresearch/research/patch"
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // promptWindow is how many of the most recent experiments a proposal's
@@ -48,24 +47,11 @@ type runHistory struct {
 	running float64 // best of kept values so far, in row order (for notable)
 }
 
-// diffStore is the part of the store that serves the lean queries of long
-// runs; stores without it are read through Experiments.
-type diffStore interface {
-	ExperimentsBrief(ctx context.Context, runID int64) ([]Experiment, error)
-	ExperimentDiffsOn(ctx context.Context, runID int64, parent string) ([]store.ExperimentDiff, error)
-}
-
 // loadHistory reads the run's experiments once.
 func loadHistory(ctx context.Context, st Store, runID int64, noise float64) (*runHistory, error) {
 	h := &runHistory{runID: runID, store: st, pos: map[int]int{}, best: -1,
 		onBase: map[string][]int{}, repeats: map[string]map[string]int{}}
-	var exps []Experiment
-	var err error
-	if ds, ok := st.(diffStore); ok {
-		exps, err = ds.ExperimentsBrief(ctx, runID)
-	} else {
-		exps, err = st.Experiments(ctx, runID)
-	}
+	exps, err := st.ExperimentsBrief(ctx, runID)
 	if err != nil {
 		return nil, err
 	}
@@ -289,24 +275,12 @@ func (h *runHistory) Repeat(ctx context.Context, base, fp string) (*Experiment, 
 // query of that base's rows, diffs included, read once per base.
 func (h *runHistory) loadRepeats(ctx context.Context, base string) (map[string]int, error) {
 	fps := map[string]int{}
-	if ds, ok := h.store.(diffStore); ok {
-		diffs, err := ds.ExperimentDiffsOn(ctx, h.runID, base)
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range diffs {
-			indexRepeat(fps, d.Number, d.Attempt, d.Diff)
-		}
-		return fps, nil
-	}
-	exps, err := h.store.Experiments(ctx, h.runID)
+	diffs, err := h.store.ExperimentDiffsOn(ctx, h.runID, base)
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range exps {
-		if e.ParentCommit == base {
-			indexRepeat(fps, e.Number, e.Attempt, e.Diff)
-		}
+	for _, d := range diffs {
+		indexRepeat(fps, d.Number, d.Attempt, d.Diff)
 	}
 	return fps, nil
 }
@@ -357,8 +331,5 @@ func (h *runHistory) statusFacts() (best, baseline *Experiment, counts Counts, l
 // for readers that need neither (results.tsv, counts): on a long run they
 // are a fraction of the bytes.
 func (m *Manager) leanExperiments(ctx context.Context, runID int64) ([]Experiment, error) {
-	if ds, ok := m.Store.(diffStore); ok {
-		return ds.ExperimentsBrief(ctx, runID)
-	}
-	return m.Store.Experiments(ctx, runID)
+	return m.Store.ExperimentsBrief(ctx, runID)
 }

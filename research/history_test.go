@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/autoresearch/autoresearch/research/patch"
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // The reference verdicts: what the loop computed from every stored row
@@ -88,12 +87,8 @@ type histStep struct {
 // the repeat check, for bases indexed before and after their rows arrive.
 func TestRunHistoryMatchesRecomputing(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(t.TempDir(), "state", "autoresearch.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	run, err := db.CreateRun(ctx, Run{Tag: "hist", Branch: "autoresearch/hist", State: store.RunActive})
+	db := openTestStore(t, filepath.Join(t.TempDir(), "state", "autoresearch.db"))
+	run, err := db.CreateRun(ctx, Run{Tag: "hist", Branch: "autoresearch/hist", State: RunActive})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/researchtest"
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // Ideas go one per proposal, oldest first, also when the next proposal is
@@ -86,7 +85,7 @@ func TestEditIdeaRefusesAnEditOfAChangedIdea(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := h.m.EditIdea(ctx, "1.1", "use GELU", "use ReLU")
-	if !errors.Is(err, store.ErrIdeaChanged) || !research.IsInputError(err) || !strings.Contains(err.Error(), "use SwiGLU") {
+	if !errors.Is(err, research.ErrIdeaChanged) || !research.IsInputError(err) || !strings.Contains(err.Error(), "use SwiGLU") {
 		t.Fatalf("stale edit: err = %v, want an input error wrapping ErrIdeaChanged that quotes the current text", err)
 	}
 	ideas, _ := h.m.Ideas(ctx)

@@ -192,7 +192,7 @@ func TestLoopKeepsDiscardsAndCrashes(t *testing.T) {
 	if run.BestValBPB != 1.4 || run.BestCommit != exps[1].Commit {
 		t.Errorf("best = %v %s, want 1.4 at %s", run.BestValBPB, run.BestCommit, exps[1].Commit)
 	}
-	if run.State != store.RunStopped {
+	if run.State != research.RunStopped {
 		t.Errorf("run state = %s", run.State)
 	}
 	// The branch sits at the best commit with its train.py in the worktree.
@@ -386,7 +386,7 @@ func TestStopNowRecordsStoppedCrashAndResets(t *testing.T) {
 	if got := statuses(exps); got != "keep,crash" || exps[1].Reason != "stopped" {
 		t.Fatalf("statuses = %s, reason %q", got, exps[1].Reason)
 	}
-	if run.State != store.RunStopped {
+	if run.State != research.RunStopped {
 		t.Errorf("state = %s", run.State)
 	}
 	if head := researchtest.Git(t, dir, "rev-parse", "HEAD"); head != exps[0].Commit {

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // Manager owns the research repository and at most one active run. It is
@@ -127,7 +125,7 @@ func (m *Manager) prepare(ctx context.Context, req StartRequest) (Run, bool, err
 	branch := BranchName(req.Tag)
 	existing, err := m.Store.RunByTag(ctx, req.Tag)
 	found := err == nil
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Run{}, false, err
 	}
 	if err := m.repair(ctx, branch, existing, found); err != nil {
@@ -171,7 +169,7 @@ func checkStart(repo Repo, cfg Config, req StartRequest, found bool, existing Ru
 	}
 	// A run that was never stopped by a person was interrupted (kill -9,
 	// SIGTERM, a crash): starting it again resumes it.
-	interrupted := found && existing.State != store.RunStopped && branchExists
+	interrupted := found && existing.State != RunStopped && branchExists
 	resume = req.Resume || interrupted
 	switch {
 	case branchExists && !resume:
@@ -223,7 +221,7 @@ func (m *Manager) createRun(ctx context.Context, req StartRequest, branch, prev 
 	// recreates (see repair), never a branch no record explains.
 	run, err := m.Store.CreateRun(ctx, Run{
 		Tag: req.Tag, Branch: branch, RepoDir: m.Repo.Root(),
-		BaseCommit: commit, BestCommit: commit, State: store.RunActive,
+		BaseCommit: commit, BestCommit: commit, State: RunActive,
 		StartedBy: req.By, Proposer: m.Config.ProposerName, Model: m.Config.Model, GPU: m.Config.GPU,
 	})
 	if err != nil {

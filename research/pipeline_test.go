@@ -13,7 +13,6 @@ import (
 	"github.com/autoresearch/autoresearch/research/gitrepo"
 	"github.com/autoresearch/autoresearch/research/researchtest"
 	"github.com/autoresearch/autoresearch/research/trainer"
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // withWorktrees gives the manager linked worktrees under the state dir, as
@@ -219,7 +218,7 @@ func TestOneSlotCrashesWhileTheOtherGoesOnAndStopDrainsBoth(t *testing.T) {
 	if stopped != 2 {
 		t.Errorf("%d experiments recorded as stopped, want the 2 in flight", stopped)
 	}
-	if run.State != store.RunStopped {
+	if run.State != research.RunStopped {
 		t.Errorf("state %s", run.State)
 	}
 	if head := researchtest.Git(t, dir, "rev-parse", "HEAD"); head != run.BestCommit {

@@ -158,13 +158,7 @@ func (m *Manager) programConflict(ctx context.Context, base string, chain []stri
 // base, oldest first, looking a few edits back; nil when base is not among
 // them (the text was changed outside the bot).
 func (m *Manager) committedSince(ctx context.Context, base string) []ProgramEdit {
-	recent, ok := m.Store.(interface {
-		RecentProgramEdits(ctx context.Context, limit int) ([]ProgramEdit, error)
-	})
-	if !ok {
-		return nil
-	}
-	edits, err := recent.RecentProgramEdits(ctx, 20)
+	edits, err := m.Store.RecentProgramEdits(ctx, 20)
 	if err != nil {
 		m.logger().Warn("reading recent program.md edits", "err", err)
 		return nil

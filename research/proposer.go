@@ -360,23 +360,13 @@ func (s *session) recordUsage(run Run, purpose string, number int, u Usage, fail
 	}
 }
 
-// lessons returns the stored lessons of the run, when the store keeps them.
+// lessons returns the stored lessons of the run.
 func (s *session) lessons(run Run) []Lesson {
-	ls, ok := s.m.Store.(lessonStore)
-	if !ok {
-		return nil
-	}
-	lessons, err := ls.Lessons(context.Background(), run.ID)
+	lessons, err := s.m.Store.Lessons(context.Background(), run.ID)
 	if err != nil {
 		s.m.logger().Warn("reading lessons", "err", err)
 	}
 	return lessons
-}
-
-// lessonStore is the part of the store that keeps condensed history.
-type lessonStore interface {
-	Lessons(ctx context.Context, runID int64) ([]Lesson, error)
-	AddLesson(ctx context.Context, l Lesson) (Lesson, error)
 }
 
 // Condenser turns old history into lessons so long runs keep fitting the
@@ -391,12 +381,11 @@ type Condenser interface {
 // (a copy of) the whole history.
 func (s *session) condense(ctx context.Context, run Run) {
 	c, ok := s.m.Proposer.(Condenser)
-	ls, stores := s.m.Store.(lessonStore)
-	if !ok || !stores {
+	if !ok {
 		return
 	}
 	history := s.hist.Snapshot()
-	lessons, err := ls.Lessons(ctx, run.ID)
+	lessons, err := s.m.Store.Lessons(ctx, run.ID)
 	if err != nil {
 		return
 	}
@@ -407,7 +396,7 @@ func (s *session) condense(ctx context.Context, run Run) {
 		return
 	}
 	if made {
-		if _, err := ls.AddLesson(ctx, lesson); err != nil {
+		if _, err := s.m.Store.AddLesson(ctx, lesson); err != nil {
 			s.m.logger().Warn("storing a lesson", "err", err)
 		}
 	}

@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // Status is a snapshot of the loop and the current (or latest) run.
@@ -33,7 +31,7 @@ func (m *Manager) Status(ctx context.Context) (Status, error) {
 		}
 	} else {
 		run, err := m.Store.LatestRun(ctx)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err != nil && !errors.Is(err, ErrNotFound) {
 			return st, err
 		}
 		if err == nil {
@@ -99,9 +97,9 @@ func (m *Manager) Unpin(ctx context.Context, id int64, by string) error {
 	m.setup()
 	err := m.Store.UnpinIdea(ctx, id)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, ErrNotFound):
 		return &InputError{Msg: fmt.Sprintf("there is no idea %d; `ideas` lists them", id), Err: err}
-	case errors.Is(err, store.ErrIdeaUsed):
+	case errors.Is(err, ErrIdeaUsed):
 		return &InputError{Msg: fmt.Sprintf("idea %d was already used by an experiment", id), Err: err}
 	}
 	return err
@@ -110,7 +108,7 @@ func (m *Manager) Unpin(ctx context.Context, id int64, by string) error {
 // EditIdea follows an edited chat message to the idea it created. before
 // is the text the edit was made against (the message before the edit): when
 // the idea no longer reads so, someone else changed it since and the edit
-// is refused with an *InputError wrapping store.ErrIdeaChanged that quotes
+// is refused with an *InputError wrapping ErrIdeaChanged that quotes
 // the current text. Used or unpinned ideas stay as they were.
 func (m *Manager) EditIdea(ctx context.Context, messageTS, before, text string) error {
 	m.setup()
@@ -127,13 +125,13 @@ func (m *Manager) EditIdea(ctx context.Context, messageTS, before, text string) 
 	}
 	err = m.Store.ReplaceIdeaText(ctx, idea.ID, before, text)
 	switch {
-	case errors.Is(err, store.ErrIdeaChanged):
+	case errors.Is(err, ErrIdeaChanged):
 		now := idea.Text
 		if fresh, ferr := m.Store.IdeaByID(ctx, idea.ID); ferr == nil {
 			now = fresh.Text
 		}
 		return &InputError{Msg: fmt.Sprintf("idea [%d] was changed by someone else since (it now reads %q); your edit was not applied", idea.ID, snippet(now, 200)), Err: err}
-	case errors.Is(err, store.ErrIdeaUsed):
+	case errors.Is(err, ErrIdeaUsed):
 		return &InputError{Msg: fmt.Sprintf("idea [%d] was already used or unpinned; your edit was not applied", idea.ID), Err: err}
 	}
 	return err
@@ -145,7 +143,7 @@ func (m *Manager) currentRun(ctx context.Context) (Run, error) {
 		return s.snapshotRun(), nil
 	}
 	run, err := m.Store.LatestRun(ctx)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return Run{}, &InputError{Msg: "no run yet; start one with `start TAG`", Err: ErrNoRun}
 	}
 	return run, err
@@ -159,10 +157,8 @@ func (m *Manager) Results(ctx context.Context, n int) ([]Experiment, error) {
 		return nil, err
 	}
 	var exps []Experiment
-	if ls, ok := m.Store.(interface {
-		LastExperiments(ctx context.Context, runID int64, n int) ([]Experiment, error)
-	}); ok && n > 0 {
-		exps, err = ls.LastExperiments(ctx, run.ID, n) // the last n by the (run_id, number) index
+	if n > 0 {
+		exps, err = m.Store.LastExperiments(ctx, run.ID, n) // the last n by the (run_id, number) index
 	} else {
 		exps, err = m.Store.Experiments(ctx, run.ID)
 	}
@@ -183,7 +179,7 @@ func (m *Manager) Experiment(ctx context.Context, number int) (Experiment, error
 		return Experiment{}, err
 	}
 	e, err := m.Store.ExperimentByNumber(ctx, run.ID, number)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return Experiment{}, &InputError{Msg: fmt.Sprintf("run %s has no experiment %d", run.Tag, number), Err: err}
 	}
 	return e, err
@@ -228,16 +224,13 @@ func bestOf(exps []Experiment) *Experiment {
 	return &b
 }
 
-// lastTelemetry is the GPU record of the latest finished experiment, when
-// the store keeps them.
+// lastTelemetry is the GPU record of the latest finished experiment (nil:
+// none recorded).
 func (m *Manager) lastTelemetry(ctx context.Context, last *Experiment) *Telemetry {
-	ts, ok := m.Store.(interface {
-		Telemetry(ctx context.Context, experimentID int64) (Telemetry, error)
-	})
-	if !ok || last == nil {
+	if last == nil {
 		return nil
 	}
-	t, err := ts.Telemetry(ctx, last.ID)
+	t, err := m.Store.Telemetry(ctx, last.ID)
 	if err != nil {
 		return nil
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/autoresearch/autoresearch/research/proctree"
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // resumeRun brings an existing run back: the branch checked out at its best
@@ -44,7 +43,7 @@ func (m *Manager) resumeRun(ctx context.Context, req StartRequest, run Run, foun
 		}
 		run, err = m.Store.CreateRun(ctx, Run{
 			Tag: req.Tag, Branch: branch, RepoDir: m.Repo.Root(), BaseCommit: tip, BestCommit: tip,
-			State: store.RunActive, StartedBy: req.By, Proposer: m.Config.ProposerName, Model: m.Config.Model, GPU: m.Config.GPU,
+			State: RunActive, StartedBy: req.By, Proposer: m.Config.ProposerName, Model: m.Config.Model, GPU: m.Config.GPU,
 		})
 		if err != nil {
 			return Run{}, err
@@ -62,8 +61,8 @@ func (m *Manager) resumeRun(ctx context.Context, req StartRequest, run Run, foun
 	if err := m.Repo.ResetTo(run.BestCommit); err != nil {
 		return Run{}, fmt.Errorf("moving %s back to the best commit: %w", branch, err)
 	}
-	if run.State == store.RunStopped || run.State == store.RunPaused && !req.KeepPaused {
-		run.State = store.RunActive
+	if run.State == RunStopped || run.State == RunPaused && !req.KeepPaused {
+		run.State = RunActive
 	}
 	run.RepoDir = m.Repo.Root() // the repo may have been moved or copied here
 	if req.By != "" {
@@ -105,13 +104,13 @@ func (m *Manager) recoverExperiments(ctx context.Context, run *Run) error {
 func (m *Manager) ResumeInterrupted(ctx context.Context, by string) (Run, bool, error) {
 	m.setup()
 	run, err := m.Store.LatestRun(ctx)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return Run{}, false, nil
 	}
 	if err != nil {
 		return Run{}, false, err
 	}
-	if run.State == store.RunStopped {
+	if run.State == RunStopped {
 		return Run{}, false, nil
 	}
 	// A paused run stays paused: the session starts in that state.

@@ -3,8 +3,6 @@ package research
 import (
 	"context"
 	"path/filepath"
-
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // Repairer is a Repo that can undo what a process killed at any instant
@@ -48,7 +46,7 @@ func (m *Manager) repair(ctx context.Context, branch string, existing Run, found
 		if err != nil {
 			return err
 		}
-		req.Recreate = len(exps) == 0 && existing.State != store.RunStopped
+		req.Recreate = len(exps) == 0 && existing.State != RunStopped
 	}
 	done, err := rp.Repair(req)
 	for _, d := range done {

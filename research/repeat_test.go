@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // baseFiles is a Repo that only knows the base commit's files: all the
@@ -28,13 +26,9 @@ func (r baseFiles) FileAt(commit, path string) ([]byte, error) {
 // A change handed to a slot but not yet recorded as an experiment is a
 // repeat too (the window the store cannot see), on the same base only.
 func TestRepeatOfAPreparedChangeIsRefusedUntilItIsReleased(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "autoresearch.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTestStore(t, filepath.Join(t.TempDir(), "autoresearch.db"))
 	ctx := context.Background()
-	run, err := db.CreateRun(ctx, Run{Tag: "t", Branch: "autoresearch/t", State: store.RunActive})
+	run, err := db.CreateRun(ctx, Run{Tag: "t", Branch: "autoresearch/t", State: RunActive})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // session is one active run inside this process: a proposer goroutine that
@@ -102,7 +100,7 @@ func newSession(m *Manager, run Run, hashes map[string]string, resumed bool) (*s
 	}
 	s.checker = &Checker{Repo: s.propRepo, Editable: m.Config.Editable, ReadOnly: m.Config.ReadOnly,
 		Python: m.Config.Python, Hashes: hashes, Protected: m.Config.protectedPatterns()}
-	if run.State == store.RunPaused {
+	if run.State == RunPaused {
 		s.paused, s.pauseReason, s.phase = true, "paused before the restart; resume to continue", PhasePaused
 	}
 	if err := s.restoreCounters(); err != nil {
@@ -257,7 +255,7 @@ func (s *session) pauseAs(reason, by string) error {
 	if s.inFlight == 0 {
 		s.phase = PhasePaused
 	}
-	s.run.State = store.RunPaused
+	s.run.State = RunPaused
 	run := s.run
 	s.cond.Broadcast()
 	s.mu.Unlock()
@@ -276,7 +274,7 @@ func (s *session) resume(by string) error {
 	}
 	s.paused, s.pauseReason, s.failures = false, "", 0
 	s.phase = PhaseProposing
-	s.run.State = store.RunActive
+	s.run.State = RunActive
 	run := s.run
 	s.cond.Broadcast()
 	s.mu.Unlock()
@@ -378,7 +376,7 @@ func (s *session) finish() {
 		reason = "stopped"
 	}
 	if !shutdown {
-		run.State = store.RunStopped
+		run.State = RunStopped
 	}
 	if err := m.Store.UpdateRun(context.Background(), run); err != nil {
 		m.logger().Error("recording the end of the run", "err", err)

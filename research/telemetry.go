@@ -6,11 +6,6 @@ import (
 	"fmt"
 )
 
-// telemetryStore is the part of the store that keeps GPU aggregates.
-type telemetryStore interface {
-	SaveTelemetry(ctx context.Context, experimentID int64, t Telemetry) error
-}
-
 // preflight checks the GPU before an experiment. A refusal pauses the run
 // with the reason (a foreign process would make the result incomparable);
 // a warn-only finding is told and the experiment goes ahead.
@@ -57,11 +52,7 @@ func (s *session) saveTelemetry(e Experiment, t *Telemetry) {
 	if t == nil {
 		return
 	}
-	ts, ok := s.m.Store.(telemetryStore)
-	if !ok {
-		return
-	}
-	if err := ts.SaveTelemetry(context.Background(), e.ID, *t); err != nil {
+	if err := s.m.Store.SaveTelemetry(context.Background(), e.ID, *t); err != nil {
 		s.m.logger().Error("recording GPU telemetry", "number", e.Number, "err", err)
 	}
 }

@@ -8,27 +8,6 @@ import (
 	"context"
 	"errors"
 	"time"
-
-	"github.com/autoresearch/autoresearch/store"
-)
-
-// Domain types are the store's rows: the store is the single source of truth.
-type (
-	Run         = store.Run
-	Experiment  = store.Experiment
-	Summary     = store.Summary
-	Idea        = store.Idea
-	ProgramEdit = store.ProgramEdit
-	Lesson      = store.Lesson
-	LLMCall     = store.LLMCall
-)
-
-// Experiment statuses.
-const (
-	StatusRunning = store.StatusRunning
-	StatusKeep    = store.StatusKeep
-	StatusDiscard = store.StatusDiscard
-	StatusCrash   = store.StatusCrash
 )
 
 // Usage counts the LLM tokens a proposal spent.

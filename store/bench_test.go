@@ -4,6 +4,8 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+
+	"github.com/autoresearch/autoresearch/research"
 )
 
 // BenchmarkStartFinishExperiment measures one experiment's bookkeeping: the
@@ -21,7 +23,7 @@ func BenchmarkStartFinishExperiment(b *testing.B) {
 			ideas = []int64{mustIdea(b, db, "idea").ID}
 			b.StartTimer()
 		}
-		e, err := db.StartExperiment(ctx, Experiment{RunID: run.ID, ParentCommit: run.BestCommit}, ideas)
+		e, err := db.StartExperiment(ctx, research.Experiment{RunID: run.ID, ParentCommit: run.BestCommit}, ideas)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -21,21 +21,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/autoresearch/autoresearch/research"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
-
-// ErrExists is returned (wrapped) when a row with the same unique key exists,
-// e.g. CreateRun with a tag that is already taken.
-var ErrExists = errors.New("already exists")
-
-// ErrIdeaUsed is returned (wrapped) when an idea can no longer be changed
-// because an experiment consumed it (or, for edits, it was unpinned).
-var ErrIdeaUsed = errors.New("idea already used")
-
-// ErrIdeaChanged is returned (wrapped) when an edit of an idea was made
-// against a text that someone else has changed since.
-var ErrIdeaChanged = errors.New("idea changed since")
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
@@ -347,7 +336,7 @@ func affected(res sql.Result, what string, id int64) error {
 		return err
 	}
 	if n == 0 {
-		return fmt.Errorf("store: %s %d: %w", what, id, ErrNotFound)
+		return fmt.Errorf("store: %s %d: %w", what, id, research.ErrNotFound)
 	}
 	return nil
 }
@@ -355,7 +344,7 @@ func affected(res sql.Result, what string, id int64) error {
 // notFound maps sql.ErrNoRows to a wrapped ErrNotFound.
 func notFound(err error, format string, args ...any) error {
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("store: "+format+": %w", append(args, ErrNotFound)...)
+		return fmt.Errorf("store: "+format+": %w", append(args, research.ErrNotFound)...)
 	}
 	return err
 }

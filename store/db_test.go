@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/autoresearch/autoresearch/research"
 )
 
 func TestOpenCreatesDirectoryAndMigrates(t *testing.T) {
@@ -74,11 +76,11 @@ func TestReopenKeepsDataAndDoesNotReapplyMigrations(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Now = c.Now
-	run, err := db.CreateRun(ctx, Run{Tag: "mar14"})
+	run, err := db.CreateRun(ctx, research.Run{Tag: "mar14"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	exp, err := db.StartExperiment(ctx, Experiment{RunID: run.ID}, nil)
+	exp, err := db.StartExperiment(ctx, research.Experiment{RunID: run.ID}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +104,7 @@ func TestReopenKeepsDataAndDoesNotReapplyMigrations(t *testing.T) {
 			t.Errorf("reopen %d: run = %+v, want %+v", i, got, run)
 		}
 		e, err := db2.ExperimentByID(ctx, exp.ID)
-		if err != nil || e.Number != 1 || e.Status != StatusRunning {
+		if err != nil || e.Number != 1 || e.Status != research.StatusRunning {
 			t.Errorf("reopen %d: experiment = %+v, %v", i, e, err)
 		}
 		if v, err := db2.Setting(ctx, "digest.last"); err != nil || v != "x" {
@@ -117,7 +119,7 @@ func TestReopenKeepsDataAndDoesNotReapplyMigrations(t *testing.T) {
 			t.Errorf("reopen %d: %d migration rows, want %d", i, n, len(want))
 		}
 		// A new experiment continues the numbering.
-		e2, err := db2.StartExperiment(ctx, Experiment{RunID: run.ID}, nil)
+		e2, err := db2.StartExperiment(ctx, research.Experiment{RunID: run.ID}, nil)
 		if err != nil || e2.Number != 2+i {
 			t.Errorf("reopen %d: next experiment = %d, %v", i, e2.Number, err)
 		}
@@ -158,7 +160,7 @@ func TestCloseTwice(t *testing.T) {
 func TestTimesAreWrittenInUTC(t *testing.T) {
 	db, _ := newTestDB(t)
 	ctx := context.Background()
-	if _, err := db.CreateRun(ctx, Run{Tag: "t"}); err != nil {
+	if _, err := db.CreateRun(ctx, research.Run{Tag: "t"}); err != nil {
 		t.Fatal(err)
 	}
 	var raw string
@@ -178,9 +180,9 @@ func TestNotFoundErrors(t *testing.T) {
 	_, checks["RunByTag"] = db.RunByTag(ctx, "nope")
 	_, checks["RunByID"] = db.RunByID(ctx, 99)
 	_, checks["LatestRun"] = db.LatestRun(ctx)
-	checks["UpdateRun"] = db.UpdateRun(ctx, Run{ID: 99, Tag: "x"})
-	_, checks["StartExperiment"] = db.StartExperiment(ctx, Experiment{RunID: 99}, nil)
-	checks["UpdateExperiment"] = db.UpdateExperiment(ctx, Experiment{ID: 99})
+	checks["UpdateRun"] = db.UpdateRun(ctx, research.Run{ID: 99, Tag: "x"})
+	_, checks["StartExperiment"] = db.StartExperiment(ctx, research.Experiment{RunID: 99}, nil)
+	checks["UpdateExperiment"] = db.UpdateExperiment(ctx, research.Experiment{ID: 99})
 	checks["MarkTSVWritten"] = db.MarkTSVWritten(ctx, 99)
 	_, checks["ExperimentByID"] = db.ExperimentByID(ctx, 99)
 	_, checks["ExperimentByNumber"] = db.ExperimentByNumber(ctx, 1, 1)
@@ -189,7 +191,7 @@ func TestNotFoundErrors(t *testing.T) {
 	_, checks["IdeaByMessageTS empty"] = db.IdeaByMessageTS(ctx, "")
 	checks["UpdateIdeaText"] = db.UpdateIdeaText(ctx, 99, "x")
 	checks["UnpinIdea"] = db.UnpinIdea(ctx, 99)
-	checks["FinishProgramEdit"] = db.FinishProgramEdit(ctx, ProgramEdit{ID: 99})
+	checks["FinishProgramEdit"] = db.FinishProgramEdit(ctx, research.ProgramEdit{ID: 99})
 	_, checks["ProgramEditByID"] = db.ProgramEditByID(ctx, 99)
 	checks["MarkSent"] = db.MarkSent(ctx, 99, "1.2")
 	checks["MarkFailed"] = db.MarkFailed(ctx, 99, "boom", db.now())
@@ -197,8 +199,8 @@ func TestNotFoundErrors(t *testing.T) {
 	_, checks["SentTS"] = db.SentTS(ctx, "exp:1")
 	_, checks["Setting"] = db.Setting(ctx, "nope")
 	for name, err := range checks {
-		if !errors.Is(err, ErrNotFound) {
-			t.Errorf("%s: err = %v, want ErrNotFound", name, err)
+		if !errors.Is(err, research.ErrNotFound) {
+			t.Errorf("%s: err = %v, want research.ErrNotFound", name, err)
 		}
 	}
 }

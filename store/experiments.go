@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/autoresearch/autoresearch/research"
 )
 
 const experimentColumns = `id, run_id, number, attempt, parent_commit, commit_hash, description, status, reason,
@@ -14,8 +16,8 @@ const experimentColumns = `id, run_id, number, attempt, parent_commit, commit_ha
 	propose_seconds, train_seconds, total_seconds, prompt_tokens, completion_tokens,
 	tsv_written, started_at, finished_at, notes`
 
-func scanExperiment(s scanner) (Experiment, error) {
-	var e Experiment
+func scanExperiment(s scanner) (research.Experiment, error) {
+	var e research.Experiment
 	m := &e.Summary
 	err := s.Scan(&e.ID, &e.RunID, &e.Number, &e.Attempt, &e.ParentCommit, &e.Commit, &e.Description, &e.Status, &e.Reason,
 		&m.ValBPB, &m.TrainingSeconds, &m.TotalSeconds, &m.PeakVRAMMB, &m.MFUPercent, &m.TotalTokensM,
@@ -26,13 +28,13 @@ func scanExperiment(s scanner) (Experiment, error) {
 	return e, err
 }
 
-func (db *DB) queryExperiments(ctx context.Context, query string, args ...any) ([]Experiment, error) {
+func (db *DB) queryExperiments(ctx context.Context, query string, args ...any) ([]research.Experiment, error) {
 	rows, err := db.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var list []Experiment
+	var list []research.Experiment
 	for rows.Next() {
 		e, err := scanExperiment(rows)
 		if err != nil {
@@ -49,8 +51,8 @@ func (db *DB) queryExperiments(ctx context.Context, query string, args ...any) (
 // fields of e as given and marks those of ideaIDs that are still open (not
 // consumed, not unpinned) as consumed by the new experiment; the others are
 // left alone (see IdeasConsumedBy). ErrNotFound when the run does not exist.
-func (db *DB) StartExperiment(ctx context.Context, e Experiment, ideaIDs []int64) (Experiment, error) {
-	e.Status = StatusRunning
+func (db *DB) StartExperiment(ctx context.Context, e research.Experiment, ideaIDs []int64) (research.Experiment, error) {
+	e.Status = research.StatusRunning
 	e.StartedAt = db.now()
 	e.FinishedAt = time.Time{}
 	e.TSVWritten = false
@@ -60,7 +62,7 @@ func (db *DB) StartExperiment(ctx context.Context, e Experiment, ideaIDs []int64
 			return err
 		}
 		if n == 0 {
-			return fmt.Errorf("store: start experiment: run %d: %w", e.RunID, ErrNotFound)
+			return fmt.Errorf("store: start experiment: run %d: %w", e.RunID, research.ErrNotFound)
 		}
 		if err := tx.QueryRowContext(ctx,
 			`SELECT COALESCE(MAX(number), 0) + 1 FROM experiments WHERE run_id = ?`, e.RunID).Scan(&e.Number); err != nil {
@@ -97,14 +99,14 @@ func (db *DB) StartExperiment(ctx context.Context, e Experiment, ideaIDs []int64
 		return nil
 	})
 	if err != nil {
-		return Experiment{}, err
+		return research.Experiment{}, err
 	}
 	e.Summary = cleanSummary(e.Summary)
 	e.ProposeSeconds, e.TrainSeconds, e.TotalSeconds = num(e.ProposeSeconds), num(e.TrainSeconds), num(e.TotalSeconds)
 	return e, nil
 }
 
-func cleanSummary(m Summary) Summary {
+func cleanSummary(m research.Summary) research.Summary {
 	m.ValBPB, m.TrainingSeconds, m.TotalSeconds = num(m.ValBPB), num(m.TrainingSeconds), num(m.TotalSeconds)
 	m.PeakVRAMMB, m.MFUPercent, m.TotalTokensM, m.NumParamsM = num(m.PeakVRAMMB), num(m.MFUPercent), num(m.TotalTokensM), num(m.NumParamsM)
 	return m
@@ -112,7 +114,7 @@ func cleanSummary(m Summary) Summary {
 
 // FinishExperiment writes e (see UpdateExperiment; FinishedAt becomes Now()
 // when zero) and UpdateRun(r), in one transaction: both or neither.
-func (db *DB) FinishExperiment(ctx context.Context, e Experiment, r Run) error {
+func (db *DB) FinishExperiment(ctx context.Context, e research.Experiment, r research.Run) error {
 	if e.FinishedAt.IsZero() {
 		e.FinishedAt = db.now()
 	}
@@ -128,11 +130,11 @@ func (db *DB) FinishExperiment(ctx context.Context, e Experiment, r Run) error {
 // and Number. FinishedAt is written as given (zero = still running);
 // StartedAt only when non-zero. TSVWritten is never cleared once set (only
 // MarkTSVWritten or a true value sets it). ErrNotFound for an unknown ID.
-func (db *DB) UpdateExperiment(ctx context.Context, e Experiment) error {
+func (db *DB) UpdateExperiment(ctx context.Context, e research.Experiment) error {
 	return db.updateExperiment(ctx, db.db, e)
 }
 
-func (db *DB) updateExperiment(ctx context.Context, q queryer, e Experiment) error {
+func (db *DB) updateExperiment(ctx context.Context, q queryer, e research.Experiment) error {
 	m := e.Summary
 	res, err := q.ExecContext(ctx, `UPDATE experiments SET attempt = ?, parent_commit = ?, commit_hash = ?,
 		description = ?, status = ?, reason = ?,
@@ -164,19 +166,19 @@ func (db *DB) MarkTSVWritten(ctx context.Context, id int64) error {
 }
 
 // Experiments returns the experiments of a run ordered by Number.
-func (db *DB) Experiments(ctx context.Context, runID int64) ([]Experiment, error) {
+func (db *DB) Experiments(ctx context.Context, runID int64) ([]research.Experiment, error) {
 	return db.queryExperiments(ctx, `SELECT `+experimentColumns+` FROM experiments WHERE run_id = ? ORDER BY number`, runID)
 }
 
 // ExperimentByNumber returns experiment n of a run, or ErrNotFound.
-func (db *DB) ExperimentByNumber(ctx context.Context, runID int64, n int) (Experiment, error) {
+func (db *DB) ExperimentByNumber(ctx context.Context, runID int64, n int) (research.Experiment, error) {
 	e, err := scanExperiment(db.db.QueryRowContext(ctx,
 		`SELECT `+experimentColumns+` FROM experiments WHERE run_id = ? AND number = ?`, runID, n))
 	return e, notFound(err, "experiment #%d of run %d", n, runID)
 }
 
 // ExperimentByID returns the experiment with that ID, or ErrNotFound.
-func (db *DB) ExperimentByID(ctx context.Context, id int64) (Experiment, error) {
+func (db *DB) ExperimentByID(ctx context.Context, id int64) (research.Experiment, error) {
 	e, err := scanExperiment(db.db.QueryRowContext(ctx,
 		`SELECT `+experimentColumns+` FROM experiments WHERE id = ?`, id))
 	return e, notFound(err, "experiment %d", id)
@@ -185,20 +187,20 @@ func (db *DB) ExperimentByID(ctx context.Context, id int64) (Experiment, error) 
 // RunningExperiments returns the experiments of a run whose status is still
 // running, ordered by Number. runID <= 0 means every run (for recovery at
 // startup), then ordered by ID.
-func (db *DB) RunningExperiments(ctx context.Context, runID int64) ([]Experiment, error) {
+func (db *DB) RunningExperiments(ctx context.Context, runID int64) ([]research.Experiment, error) {
 	if runID <= 0 {
 		return db.queryExperiments(ctx, `SELECT `+experimentColumns+` FROM experiments WHERE status = ? ORDER BY id`,
-			StatusRunning)
+			research.StatusRunning)
 	}
 	return db.queryExperiments(ctx, `SELECT `+experimentColumns+` FROM experiments
-		WHERE run_id = ? AND status = ? ORDER BY number`, runID, StatusRunning)
+		WHERE run_id = ? AND status = ? ORDER BY number`, runID, research.StatusRunning)
 }
 
 // ExperimentsFinishedBetween returns the experiments of any run with
 // from <= FinishedAt < to, ordered by FinishedAt (then ID), without their
 // diffs and log tails (the digest, its reader, needs neither; a busy night
 // of a long run would otherwise read megabytes).
-func (db *DB) ExperimentsFinishedBetween(ctx context.Context, from, to time.Time) ([]Experiment, error) {
+func (db *DB) ExperimentsFinishedBetween(ctx context.Context, from, to time.Time) ([]research.Experiment, error) {
 	if !to.After(from) {
 		return nil, nil
 	}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/autoresearch/autoresearch/research"
 )
 
 func TestStartExperimentNumbersPerRun(t *testing.T) {
@@ -16,7 +18,7 @@ func TestStartExperimentNumbersPerRun(t *testing.T) {
 	ctx := context.Background()
 	a, b := mustRun(t, db, "a"), mustRun(t, db, "b")
 	for i := 1; i <= 3; i++ {
-		e, err := db.StartExperiment(ctx, Experiment{RunID: a.ID, Status: StatusKeep, Description: "d",
+		e, err := db.StartExperiment(ctx, research.Experiment{RunID: a.ID, Status: research.StatusKeep, Description: "d",
 			FinishedAt: time.Now(), TSVWritten: true}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -24,7 +26,7 @@ func TestStartExperimentNumbersPerRun(t *testing.T) {
 		if e.Number != i || e.ID == 0 {
 			t.Errorf("run a experiment %d: Number=%d ID=%d", i, e.Number, e.ID)
 		}
-		if e.Status != StatusRunning || !e.FinishedAt.IsZero() || e.TSVWritten {
+		if e.Status != research.StatusRunning || !e.FinishedAt.IsZero() || e.TSVWritten {
 			t.Errorf("start did not reset status/finish/tsv: %+v", e)
 		}
 		sameTime(t, "StartedAt", e.StartedAt, c.Peek())
@@ -55,20 +57,20 @@ func TestStartExperimentNumbersPerRun(t *testing.T) {
 	if err != nil || e2.ID != list[1].ID {
 		t.Errorf("ExperimentByNumber(a,2) = %d, %v; want %d", e2.ID, err, list[1].ID)
 	}
-	if _, err := db.ExperimentByNumber(ctx, b.ID, 2); !errors.Is(err, ErrNotFound) {
+	if _, err := db.ExperimentByNumber(ctx, b.ID, 2); !errors.Is(err, research.ErrNotFound) {
 		t.Errorf("ExperimentByNumber(b,2): %v", err)
 	}
 }
 
-func fullExperiment(base Experiment) Experiment {
+func fullExperiment(base research.Experiment) research.Experiment {
 	e := base
 	e.Attempt = 2
 	e.ParentCommit = "parent"
 	e.Commit = "0123456789abcdef"
 	e.Description = "increase lr"
-	e.Status = StatusKeep
+	e.Status = research.StatusKeep
 	e.Reason = "improved by 0.0012"
-	e.Summary = Summary{ValBPB: 0.997900, TrainingSeconds: 300.1, TotalSeconds: 325.9, PeakVRAMMB: 45060.2,
+	e.Summary = research.Summary{ValBPB: 0.997900, TrainingSeconds: 300.1, TotalSeconds: 325.9, PeakVRAMMB: 45060.2,
 		MFUPercent: 39.8, TotalTokensM: 499.6, NumSteps: 953, NumParamsM: 50.3, Depth: 8}
 	e.Diff = "--- a/train.py\n+++ b/train.py\n@@\n-lr=1\n+lr=2\n"
 	e.DiffStat = " train.py | 2 +-"
@@ -116,7 +118,7 @@ func TestFinishExperimentWritesEverythingAndTheRun(t *testing.T) {
 	// An explicit FinishedAt is kept.
 	e2 := mustStart(t, db, run.ID)
 	when := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
-	e2.Status, e2.FinishedAt = StatusCrash, when
+	e2.Status, e2.FinishedAt = research.StatusCrash, when
 	if err := db.FinishExperiment(ctx, e2, run); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +137,7 @@ func TestFinishExperimentIsAtomic(t *testing.T) {
 	bad := run
 	bad.ID = 999
 	err := db.FinishExperiment(ctx, fullExperiment(e), bad)
-	if !errors.Is(err, ErrNotFound) {
+	if !errors.Is(err, research.ErrNotFound) {
 		t.Fatalf("FinishExperiment with unknown run: %v", err)
 	}
 	after, _ := db.ExperimentByID(ctx, e.ID)
@@ -149,7 +151,7 @@ func TestFinishExperimentIsAtomic(t *testing.T) {
 	changed.BestCommit = "should-not-stick"
 	ghost := fullExperiment(e)
 	ghost.ID = 999
-	if err := db.FinishExperiment(ctx, ghost, changed); !errors.Is(err, ErrNotFound) {
+	if err := db.FinishExperiment(ctx, ghost, changed); !errors.Is(err, research.ErrNotFound) {
 		t.Fatalf("FinishExperiment with unknown experiment: %v", err)
 	}
 	runAfter, _ := db.RunByID(ctx, run.ID)
@@ -169,7 +171,7 @@ func TestUpdateExperimentAndTSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := db.ExperimentByID(ctx, e.ID)
-	if got.Commit != "c1" || got.Diff != "diff" || got.Status != StatusRunning || !got.FinishedAt.IsZero() {
+	if got.Commit != "c1" || got.Diff != "diff" || got.Status != research.StatusRunning || !got.FinishedAt.IsZero() {
 		t.Errorf("after UpdateExperiment: %+v", got)
 	}
 	sameTime(t, "StartedAt kept", got.StartedAt, e.StartedAt)
@@ -203,7 +205,7 @@ func TestNaNAndInfAreStoredAsZero(t *testing.T) {
 	ctx := context.Background()
 	run := mustRun(t, db, "r")
 	e := mustStart(t, db, run.ID)
-	e.Status = StatusCrash
+	e.Status = research.StatusCrash
 	e.Summary.ValBPB = math.NaN()
 	e.Summary.MFUPercent = math.Inf(1)
 	e.TrainSeconds = math.NaN()
@@ -228,7 +230,7 @@ func TestNaNAndInfAreStoredAsZero(t *testing.T) {
 	if nulls != 0 {
 		t.Errorf("%d experiments with a non-real val_bpb", nulls)
 	}
-	n, err := db.CreateRun(ctx, Run{Tag: "nan", BestValBPB: math.NaN()})
+	n, err := db.CreateRun(ctx, research.Run{Tag: "nan", BestValBPB: math.NaN()})
 	if err != nil || n.BestValBPB != 0 {
 		t.Errorf("CreateRun NaN: %v %v", n.BestValBPB, err)
 	}
@@ -239,7 +241,7 @@ func TestRunningExperiments(t *testing.T) {
 	ctx := context.Background()
 	a, b := mustRun(t, db, "a"), mustRun(t, db, "b")
 	a1, a2, b1 := mustStart(t, db, a.ID), mustStart(t, db, a.ID), mustStart(t, db, b.ID)
-	a1.Status = StatusDiscard
+	a1.Status = research.StatusDiscard
 	if err := db.FinishExperiment(ctx, a1, a); err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +255,7 @@ func TestRunningExperiments(t *testing.T) {
 	}
 }
 
-func ids(list []Experiment) []int64 {
+func ids(list []research.Experiment) []int64 {
 	var out []int64
 	for _, e := range list {
 		out = append(out, e.ID)
@@ -269,7 +271,7 @@ func TestExperimentsFinishedBetween(t *testing.T) {
 	// Finished out of ID order, in two runs, with fractional seconds that
 	// would sort wrongly as naive text if the format were inconsistent.
 	plan := []struct {
-		run    Run
+		run    research.Run
 		finish time.Time
 	}{
 		{a, base.Add(3 * time.Hour)},
@@ -279,10 +281,10 @@ func TestExperimentsFinishedBetween(t *testing.T) {
 		{a, base.Add(24 * time.Hour)}, // exactly at the end: excluded
 		{b, base},                     // exactly at the start: included
 	}
-	var exps []Experiment
+	var exps []research.Experiment
 	for _, p := range plan {
 		e := mustStart(t, db, p.run.ID)
-		e.Status, e.FinishedAt = StatusDiscard, p.finish
+		e.Status, e.FinishedAt = research.StatusDiscard, p.finish
 		if err := db.FinishExperiment(ctx, e, p.run); err != nil {
 			t.Fatal(err)
 		}
@@ -331,7 +333,7 @@ func TestStartExperimentConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
-				e, err := db.StartExperiment(ctx, Experiment{RunID: run.ID}, ideaIDs)
+				e, err := db.StartExperiment(ctx, research.Experiment{RunID: run.ID}, ideaIDs)
 				if err != nil {
 					t.Error(err)
 					return

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/autoresearch/autoresearch/research"
 )
 
 // clock is a deterministic Now: every call returns a time one second after
@@ -59,27 +61,27 @@ func newTestDB(t testing.TB) (*DB, *clock) {
 	return openAt(t, filepath.Join(t.TempDir(), "state", "autoresearch.db"), c), c
 }
 
-func mustRun(t testing.TB, db *DB, tag string) Run {
+func mustRun(t testing.TB, db *DB, tag string) research.Run {
 	t.Helper()
-	r, err := db.CreateRun(context.Background(), Run{Tag: tag, Branch: "autoresearch/" + tag, RepoDir: "/repo"})
+	r, err := db.CreateRun(context.Background(), research.Run{Tag: tag, Branch: "autoresearch/" + tag, RepoDir: "/repo"})
 	if err != nil {
 		t.Fatalf("CreateRun(%s): %v", tag, err)
 	}
 	return r
 }
 
-func mustStart(t testing.TB, db *DB, runID int64, ideas ...int64) Experiment {
+func mustStart(t testing.TB, db *DB, runID int64, ideas ...int64) research.Experiment {
 	t.Helper()
-	e, err := db.StartExperiment(context.Background(), Experiment{RunID: runID, ParentCommit: "abc"}, ideas)
+	e, err := db.StartExperiment(context.Background(), research.Experiment{RunID: runID, ParentCommit: "abc"}, ideas)
 	if err != nil {
 		t.Fatalf("StartExperiment: %v", err)
 	}
 	return e
 }
 
-func mustIdea(t testing.TB, db *DB, text string) Idea {
+func mustIdea(t testing.TB, db *DB, text string) research.Idea {
 	t.Helper()
-	i, err := db.AddIdea(context.Background(), Idea{Text: text, Author: "U1", Source: "terminal"})
+	i, err := db.AddIdea(context.Background(), research.Idea{Text: text, Author: "U1", Source: "terminal"})
 	if err != nil {
 		t.Fatalf("AddIdea: %v", err)
 	}

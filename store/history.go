@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/autoresearch/autoresearch/research"
 )
 
 // The queries here serve the research loop's per-experiment work and the
@@ -19,13 +21,13 @@ var briefColumns = strings.NewReplacer("diff, diff_stat,", "'', diff_stat,", "lo
 
 // ExperimentsBrief returns the experiments of a run ordered by Number, like
 // Experiments, but with Diff and LogTail left empty.
-func (db *DB) ExperimentsBrief(ctx context.Context, runID int64) ([]Experiment, error) {
+func (db *DB) ExperimentsBrief(ctx context.Context, runID int64) ([]research.Experiment, error) {
 	return db.queryExperiments(ctx, `SELECT `+briefColumns+` FROM experiments WHERE run_id = ? ORDER BY number`, runID)
 }
 
 // LastExperiments returns the last n experiments of a run (by Number),
 // oldest first, with their diffs and log tails.
-func (db *DB) LastExperiments(ctx context.Context, runID int64, n int) ([]Experiment, error) {
+func (db *DB) LastExperiments(ctx context.Context, runID int64, n int) ([]research.Experiment, error) {
 	if n <= 0 {
 		return db.Experiments(ctx, runID)
 	}
@@ -56,29 +58,19 @@ func (db *DB) RunsFinishedBetween(ctx context.Context, from, to time.Time) ([]in
 	return ids, rows.Err()
 }
 
-// ExperimentDiff is what the repeat check needs of an experiment made on a
-// given parent commit.
-type ExperimentDiff struct {
-	Number      int
-	Attempt     int
-	Status      string
-	Description string
-	Diff        string
-}
-
 // ExperimentDiffsOn returns the experiments of a run made on parent (their
 // ParentCommit), ordered by Number, with only the fields the repeat check
 // reads.
-func (db *DB) ExperimentDiffsOn(ctx context.Context, runID int64, parent string) ([]ExperimentDiff, error) {
+func (db *DB) ExperimentDiffsOn(ctx context.Context, runID int64, parent string) ([]research.ExperimentDiff, error) {
 	rows, err := db.db.QueryContext(ctx, `SELECT number, attempt, status, description, diff FROM experiments
 		WHERE run_id = ? AND parent_commit = ? ORDER BY number`, runID, parent)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []ExperimentDiff
+	var out []research.ExperimentDiff
 	for rows.Next() {
-		var d ExperimentDiff
+		var d research.ExperimentDiff
 		if err := rows.Scan(&d.Number, &d.Attempt, &d.Status, &d.Description, &d.Diff); err != nil {
 			return nil, err
 		}
@@ -90,7 +82,7 @@ func (db *DB) ExperimentDiffsOn(ctx context.Context, runID int64, parent string)
 // ImportExperiments inserts finished experiments of run runID as given
 // (Number included, which must be new to the run), in one transaction:
 // for benchmarks that need a long history quickly and for imports.
-func (db *DB) ImportExperiments(ctx context.Context, runID int64, exps []Experiment) error {
+func (db *DB) ImportExperiments(ctx context.Context, runID int64, exps []research.Experiment) error {
 	return db.withTx(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO experiments (run_id, number, attempt, parent_commit, commit_hash,
 			description, status, reason,

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/autoresearch/autoresearch/research"
 )
 
 // TestHistoryQueries: the lean queries give the same rows as Experiments
@@ -19,15 +21,15 @@ func TestHistoryQueries(t *testing.T) {
 	run := mustRun(t, db, "hist")
 	other := mustRun(t, db, "other")
 	finished := time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
-	var rows []Experiment
+	var rows []research.Experiment
 	for n := 1; n <= 12; n++ {
 		parent := "p1"
 		if n > 6 {
 			parent = "p2"
 		}
-		rows = append(rows, Experiment{Number: n, Attempt: n % 3 / 2, ParentCommit: parent, Commit: fmt.Sprintf("c%02d", n),
-			Description: fmt.Sprintf("change %d", n), Status: StatusDiscard, Reason: "no improvement",
-			Summary: Summary{ValBPB: 1 + float64(n)/1000, NumSteps: int64(n)}, Diff: strings.Repeat("+x\n", n), DiffStat: "train.py | 1 +",
+		rows = append(rows, research.Experiment{Number: n, Attempt: n % 3 / 2, ParentCommit: parent, Commit: fmt.Sprintf("c%02d", n),
+			Description: fmt.Sprintf("change %d", n), Status: research.StatusDiscard, Reason: "no improvement",
+			Summary: research.Summary{ValBPB: 1 + float64(n)/1000, NumSteps: int64(n)}, Diff: strings.Repeat("+x\n", n), DiffStat: "train.py | 1 +",
 			LogPath: "/logs/x.log", LogTail: strings.Repeat("step\n", n), GPU: "gpu0", TSVWritten: true,
 			StartedAt: finished.Add(-time.Minute), FinishedAt: finished})
 	}
@@ -74,7 +76,7 @@ func TestHistoryQueries(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(diffs) != 6 || diffs[0].Number != 7 || diffs[0].Diff != rows[6].Diff || diffs[0].Description != "change 7" ||
-		diffs[0].Attempt != rows[6].Attempt || diffs[0].Status != StatusDiscard {
+		diffs[0].Attempt != rows[6].Attempt || diffs[0].Status != research.StatusDiscard {
 		t.Errorf("diffs on p2: %+v", diffs)
 	}
 	if ids, err := db.RunsFinishedBetween(ctx, finished, finished.Add(time.Second)); err != nil || fmt.Sprint(ids) != fmt.Sprint([]int64{run.ID, other.ID}) {
@@ -102,7 +104,7 @@ func TestHistoryQueries(t *testing.T) {
 	}
 }
 
-func numbers(es []Experiment) []int {
+func numbers(es []research.Experiment) []int {
 	var out []int
 	for _, e := range es {
 		out = append(out, e.Number)

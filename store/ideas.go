@@ -6,24 +6,26 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/autoresearch/autoresearch/research"
 )
 
 const ideaColumns = `id, text, author, source, thread_ts, message_ts, from_exp, consumed_by, unpinned, created_at`
 
-func scanIdea(s scanner) (Idea, error) {
-	var i Idea
+func scanIdea(s scanner) (research.Idea, error) {
+	var i research.Idea
 	err := s.Scan(&i.ID, &i.Text, &i.Author, &i.Source, &i.ThreadTS, &i.MessageTS, &i.FromExp,
 		idCol{&i.ConsumedBy}, &i.Unpinned, timeCol{&i.CreatedAt})
 	return i, err
 }
 
-func (db *DB) queryIdeas(ctx context.Context, query string, args ...any) ([]Idea, error) {
+func (db *DB) queryIdeas(ctx context.Context, query string, args ...any) ([]research.Idea, error) {
 	rows, err := db.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var list []Idea
+	var list []research.Idea
 	for rows.Next() {
 		i, err := scanIdea(rows)
 		if err != nil {
@@ -37,9 +39,9 @@ func (db *DB) queryIdeas(ctx context.Context, query string, args ...any) ([]Idea
 // AddIdea stores a new idea and returns it with ID (and CreatedAt = Now()
 // when zero) set. Ideas belong to no run: an open idea waits for whichever
 // experiment comes next. Empty text is refused.
-func (db *DB) AddIdea(ctx context.Context, i Idea) (Idea, error) {
+func (db *DB) AddIdea(ctx context.Context, i research.Idea) (research.Idea, error) {
 	if strings.TrimSpace(i.Text) == "" {
-		return Idea{}, errors.New("store: add idea: empty text")
+		return research.Idea{}, errors.New("store: add idea: empty text")
 	}
 	if i.CreatedAt.IsZero() {
 		i.CreatedAt = db.now()
@@ -49,31 +51,31 @@ func (db *DB) AddIdea(ctx context.Context, i Idea) (Idea, error) {
 		consumed_by, unpinned, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		i.Text, i.Author, i.Source, i.ThreadTS, i.MessageTS, i.FromExp, nullID(i.ConsumedBy), i.Unpinned, i.CreatedAt)
 	if err != nil {
-		return Idea{}, fmt.Errorf("store: add idea: %w", err)
+		return research.Idea{}, fmt.Errorf("store: add idea: %w", err)
 	}
 	if i.ID, err = res.LastInsertId(); err != nil {
-		return Idea{}, err
+		return research.Idea{}, err
 	}
 	return i, nil
 }
 
 // OpenIdeas returns the ideas not consumed and not unpinned, oldest first.
-func (db *DB) OpenIdeas(ctx context.Context) ([]Idea, error) {
+func (db *DB) OpenIdeas(ctx context.Context) ([]research.Idea, error) {
 	return db.queryIdeas(ctx, `SELECT `+ideaColumns+` FROM ideas
 		WHERE consumed_by IS NULL AND unpinned = 0 ORDER BY id`)
 }
 
 // IdeaByID returns the idea with that ID, or ErrNotFound.
-func (db *DB) IdeaByID(ctx context.Context, id int64) (Idea, error) {
+func (db *DB) IdeaByID(ctx context.Context, id int64) (research.Idea, error) {
 	i, err := scanIdea(db.db.QueryRowContext(ctx, `SELECT `+ideaColumns+` FROM ideas WHERE id = ?`, id))
 	return i, notFound(err, "idea %d", id)
 }
 
 // IdeaByMessageTS returns the (first) idea posted as the Slack message ts,
 // or ErrNotFound. An empty ts finds nothing.
-func (db *DB) IdeaByMessageTS(ctx context.Context, ts string) (Idea, error) {
+func (db *DB) IdeaByMessageTS(ctx context.Context, ts string) (research.Idea, error) {
 	if ts == "" {
-		return Idea{}, fmt.Errorf("store: idea with empty message ts: %w", ErrNotFound)
+		return research.Idea{}, fmt.Errorf("store: idea with empty message ts: %w", research.ErrNotFound)
 	}
 	i, err := scanIdea(db.db.QueryRowContext(ctx,
 		`SELECT `+ideaColumns+` FROM ideas WHERE message_ts = ? ORDER BY id LIMIT 1`, ts))
@@ -108,13 +110,13 @@ func (db *DB) changeIdeaText(ctx context.Context, id int64, before *string, text
 			return notFound(err, "idea %d", id)
 		}
 		if consumed.Valid {
-			return fmt.Errorf("store: idea %d was used by experiment %d: %w", id, consumed.Int64, ErrIdeaUsed)
+			return fmt.Errorf("store: idea %d was used by experiment %d: %w", id, consumed.Int64, research.ErrIdeaUsed)
 		}
 		if unpinned {
-			return fmt.Errorf("store: idea %d was unpinned: %w", id, ErrIdeaUsed)
+			return fmt.Errorf("store: idea %d was unpinned: %w", id, research.ErrIdeaUsed)
 		}
 		if before != nil && strings.TrimSpace(*before) != strings.TrimSpace(current) {
-			return fmt.Errorf("store: idea %d now reads %q: %w", id, current, ErrIdeaChanged)
+			return fmt.Errorf("store: idea %d now reads %q: %w", id, current, research.ErrIdeaChanged)
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE ideas SET text = ? WHERE id = ?`, text, id)
 		return err
@@ -132,7 +134,7 @@ func (db *DB) UnpinIdea(ctx context.Context, id int64) error {
 			return notFound(err, "idea %d", id)
 		}
 		if consumed.Valid {
-			return fmt.Errorf("store: idea %d was used by experiment %d: %w", id, consumed.Int64, ErrIdeaUsed)
+			return fmt.Errorf("store: idea %d was used by experiment %d: %w", id, consumed.Int64, research.ErrIdeaUsed)
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE ideas SET unpinned = 1 WHERE id = ?`, id)
 		return err
@@ -140,6 +142,6 @@ func (db *DB) UnpinIdea(ctx context.Context, id int64) error {
 }
 
 // IdeasConsumedBy returns the ideas an experiment consumed, oldest first.
-func (db *DB) IdeasConsumedBy(ctx context.Context, experimentID int64) ([]Idea, error) {
+func (db *DB) IdeasConsumedBy(ctx context.Context, experimentID int64) ([]research.Idea, error) {
 	return db.queryIdeas(ctx, `SELECT `+ideaColumns+` FROM ideas WHERE consumed_by = ? ORDER BY id`, experimentID)
 }

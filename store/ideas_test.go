@@ -6,12 +6,14 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/autoresearch/autoresearch/research"
 )
 
 func TestAddIdeaAndLookups(t *testing.T) {
 	db, c := newTestDB(t)
 	ctx := context.Background()
-	in := Idea{Text: "try RoPE base 50k", Author: "U1", Source: "thread", ThreadTS: "100.1", MessageTS: "100.2", FromExp: 7}
+	in := research.Idea{Text: "try RoPE base 50k", Author: "U1", Source: "thread", ThreadTS: "100.1", MessageTS: "100.2", FromExp: 7}
 	i, err := db.AddIdea(ctx, in)
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +33,7 @@ func TestAddIdeaAndLookups(t *testing.T) {
 	if err != nil || byTS.ID != i.ID {
 		t.Errorf("IdeaByMessageTS = %d, %v", byTS.ID, err)
 	}
-	if _, err := db.AddIdea(ctx, Idea{Text: " \n"}); err == nil {
+	if _, err := db.AddIdea(ctx, research.Idea{Text: " \n"}); err == nil {
 		t.Error("empty idea accepted")
 	}
 }
@@ -93,10 +95,10 @@ func TestUpdateIdeaTextAndUnpin(t *testing.T) {
 	if got, _ := db.IdeaByID(ctx, open.ID); got.Text != "a, edited" {
 		t.Errorf("text = %q", got.Text)
 	}
-	if err := db.UpdateIdeaText(ctx, used.ID, "late edit"); !errors.Is(err, ErrIdeaUsed) {
+	if err := db.UpdateIdeaText(ctx, used.ID, "late edit"); !errors.Is(err, research.ErrIdeaUsed) {
 		t.Errorf("edit consumed idea: %v", err)
 	}
-	if err := db.UpdateIdeaText(ctx, unpinned.ID, "late edit"); !errors.Is(err, ErrIdeaUsed) {
+	if err := db.UpdateIdeaText(ctx, unpinned.ID, "late edit"); !errors.Is(err, research.ErrIdeaUsed) {
 		t.Errorf("edit unpinned idea: %v", err)
 	}
 	if got, _ := db.IdeaByID(ctx, used.ID); got.Text != "b" {
@@ -106,7 +108,7 @@ func TestUpdateIdeaTextAndUnpin(t *testing.T) {
 		t.Error("empty text accepted")
 	}
 
-	if err := db.UnpinIdea(ctx, used.ID); !errors.Is(err, ErrIdeaUsed) {
+	if err := db.UnpinIdea(ctx, used.ID); !errors.Is(err, research.ErrIdeaUsed) {
 		t.Errorf("unpin consumed idea: %v", err)
 	}
 	if got, _ := db.IdeaByID(ctx, used.ID); got.Unpinned {
@@ -126,8 +128,8 @@ func TestReplaceIdeaTextRefusesAStaleEdit(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := db.ReplaceIdeaText(ctx, idea.ID, " try a wider MLP\n", "try a deeper MLP")
-	if !errors.Is(err, ErrIdeaChanged) {
-		t.Fatalf("stale edit: err = %v, want ErrIdeaChanged", err)
+	if !errors.Is(err, research.ErrIdeaChanged) {
+		t.Fatalf("stale edit: err = %v, want research.ErrIdeaChanged", err)
 	}
 	if !strings.Contains(err.Error(), "try a 4x wider MLP") {
 		t.Errorf("refusal does not quote the current text: %v", err)
@@ -142,7 +144,7 @@ func TestReplaceIdeaTextRefusesAStaleEdit(t *testing.T) {
 	if got, _ := db.IdeaByID(ctx, idea.ID); got.Text != "try a deeper MLP" {
 		t.Errorf("text = %q", got.Text)
 	}
-	if err := db.ReplaceIdeaText(ctx, 999, "x", "y"); !errors.Is(err, ErrNotFound) {
+	if err := db.ReplaceIdeaText(ctx, 999, "x", "y"); !errors.Is(err, research.ErrNotFound) {
 		t.Errorf("unknown idea: %v", err)
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/autoresearch/autoresearch/research"
 )
 
 // AddLLMCall records what one LLM call (or one proposal's conversation)
 // spent. At defaults to Now().
-func (db *DB) AddLLMCall(ctx context.Context, c LLMCall) error {
+func (db *DB) AddLLMCall(ctx context.Context, c research.LLMCall) error {
 	switch {
 	case c.RunID == 0:
 		return fmt.Errorf("store: add LLM call: no run")

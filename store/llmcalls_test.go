@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/autoresearch/autoresearch/research"
 )
 
 func TestLLMTokensSumByRunAndWindow(t *testing.T) {
@@ -12,7 +14,7 @@ func TestLLMTokensSumByRunAndWindow(t *testing.T) {
 	ctx := context.Background()
 	r1, r2 := mustRun(t, db, "mar20"), mustRun(t, db, "mar21")
 	t0 := c.Peek().Add(time.Hour).UTC()
-	calls := []LLMCall{
+	calls := []research.LLMCall{
 		{RunID: r1.ID, At: t0, Purpose: "propose", Number: 2, PromptTokens: 1000, CompletionTokens: 100},
 		{RunID: r1.ID, At: t0.Add(time.Minute), Purpose: "propose", Number: 3, PromptTokens: 205_000, CompletionTokens: 900, Failed: true},
 		{RunID: r1.ID, At: t0.Add(2 * time.Minute), Purpose: "condense", PromptTokens: 30_000, CompletionTokens: 400, Failed: true},
@@ -46,7 +48,7 @@ func TestAddLLMCallRefusesBadInput(t *testing.T) {
 	db, _ := newTestDB(t)
 	ctx := context.Background()
 	r := mustRun(t, db, "mar20")
-	for _, bad := range []LLMCall{
+	for _, bad := range []research.LLMCall{
 		{Purpose: "propose", PromptTokens: 1},
 		{RunID: r.ID, PromptTokens: 1},
 		{RunID: r.ID, Purpose: "propose", PromptTokens: -1},
@@ -70,7 +72,7 @@ func TestLLMCallsMigrationBackfillsFromExperiments(t *testing.T) {
 	ctx := context.Background()
 	r := mustRun(t, db, "mar20")
 	e := mustStart(t, db, r.ID)
-	e.Status, e.PromptTokens, e.CompletionTokens = StatusDiscard, 4000, 300
+	e.Status, e.PromptTokens, e.CompletionTokens = research.StatusDiscard, 4000, 300
 	if err := db.FinishExperiment(ctx, e, r); err != nil {
 		t.Fatal(err)
 	}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/autoresearch/autoresearch/research"
 )
 
 const messageColumns = `id, key, kind, channel, thread_key, payload, ts, attempts, last_error, next_try, created_at, sent_at`
 
-func scanMessage(s scanner) (Message, error) {
-	var m Message
+func scanMessage(s scanner) (research.OutboxMessage, error) {
+	var m research.OutboxMessage
 	err := s.Scan(&m.ID, &m.Key, &m.Kind, &m.Channel, &m.ThreadKey, &m.Payload, &m.TS, &m.Attempts, &m.LastError,
 		timeCol{&m.NextTry}, timeCol{&m.CreatedAt}, timeCol{&m.SentAt})
 	return m, err
@@ -17,7 +19,7 @@ func scanMessage(s scanner) (Message, error) {
 
 // Enqueue adds a message to the outbox and returns it with ID, CreatedAt
 // (= Now()) and NextTry (Now() when zero) set.
-func (db *DB) Enqueue(ctx context.Context, m Message) (Message, error) {
+func (db *DB) Enqueue(ctx context.Context, m research.OutboxMessage) (research.OutboxMessage, error) {
 	m.CreatedAt = db.now()
 	if m.NextTry.IsZero() {
 		m.NextTry = m.CreatedAt
@@ -32,17 +34,17 @@ func (db *DB) Enqueue(ctx context.Context, m Message) (Message, error) {
 		m.Key, m.Kind, m.Channel, m.ThreadKey, payload, m.TS, m.Attempts, m.LastError, m.NextTry, m.CreatedAt,
 		dbTime(m.SentAt))
 	if err != nil {
-		return Message{}, fmt.Errorf("store: enqueue: %w", err)
+		return research.OutboxMessage{}, fmt.Errorf("store: enqueue: %w", err)
 	}
 	if m.ID, err = res.LastInsertId(); err != nil {
-		return Message{}, err
+		return research.OutboxMessage{}, err
 	}
 	return m, nil
 }
 
 // PendingMessages returns up to limit unsent messages whose NextTry is not
 // after Now(), by ID (the order they were enqueued). limit <= 0 means all.
-func (db *DB) PendingMessages(ctx context.Context, limit int) ([]Message, error) {
+func (db *DB) PendingMessages(ctx context.Context, limit int) ([]research.OutboxMessage, error) {
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
@@ -52,7 +54,7 @@ func (db *DB) PendingMessages(ctx context.Context, limit int) ([]Message, error)
 		return nil, err
 	}
 	defer rows.Close()
-	var list []Message
+	var list []research.OutboxMessage
 	for rows.Next() {
 		m, err := scanMessage(rows)
 		if err != nil {
@@ -64,7 +66,7 @@ func (db *DB) PendingMessages(ctx context.Context, limit int) ([]Message, error)
 }
 
 // MessageByID returns the outbox message with that ID, or ErrNotFound.
-func (db *DB) MessageByID(ctx context.Context, id int64) (Message, error) {
+func (db *DB) MessageByID(ctx context.Context, id int64) (research.OutboxMessage, error) {
 	m, err := scanMessage(db.db.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM outbox WHERE id = ?`, id))
 	return m, notFound(err, "message %d", id)
 }

@@ -6,9 +6,11 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/autoresearch/autoresearch/research"
 )
 
-func msgIDs(list []Message) []int64 {
+func msgIDs(list []research.OutboxMessage) []int64 {
 	var out []int64
 	for _, m := range list {
 		out = append(out, m.ID)
@@ -19,9 +21,9 @@ func msgIDs(list []Message) []int64 {
 func TestOutboxOrderRetryAndSent(t *testing.T) {
 	db, c := newTestDB(t)
 	ctx := context.Background()
-	var ms []Message
+	var ms []research.OutboxMessage
 	for _, k := range []string{"exp:1", "exp:1:reply", "exp:2"} {
-		m, err := db.Enqueue(ctx, Message{Key: k, Kind: "post", Channel: "C1", Payload: []byte(`{"text":"` + k + `"}`)})
+		m, err := db.Enqueue(ctx, research.OutboxMessage{Key: k, Kind: "post", Channel: "C1", Payload: []byte(`{"text":"` + k + `"}`)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,7 +82,7 @@ func TestOutboxOrderRetryAndSent(t *testing.T) {
 	}
 	sentAt := c.Peek()
 	// A later message with the same key (an update) is sent too: SentTS keeps the first.
-	upd, _ := db.Enqueue(ctx, Message{Key: "exp:1", Kind: "update", ThreadKey: "exp:1"})
+	upd, _ := db.Enqueue(ctx, research.OutboxMessage{Key: "exp:1", Kind: "update", ThreadKey: "exp:1"})
 	if err := db.MarkSent(ctx, upd.ID, "1700000000.999999"); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +114,7 @@ func TestOutboxSurvivesReopen(t *testing.T) {
 	db.Now = c.Now
 	var want []int64
 	for i := 0; i < 3; i++ {
-		m, err := db.Enqueue(ctx, Message{Key: "k", Kind: "post", Payload: []byte{byte(i)}})
+		m, err := db.Enqueue(ctx, research.OutboxMessage{Key: "k", Kind: "post", Payload: []byte{byte(i)}})
 		if err != nil {
 			t.Fatal(err)
 		}

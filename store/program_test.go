@@ -6,13 +6,15 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/autoresearch/autoresearch/research"
 )
 
 func TestProgramEdits(t *testing.T) {
 	db, c := newTestDB(t)
 	ctx := context.Background()
 	run := mustRun(t, db, "r")
-	p1, err := db.AddProgramEdit(ctx, ProgramEdit{Author: "U1", Kind: "append", Text: "prefer small models"})
+	p1, err := db.AddProgramEdit(ctx, research.ProgramEdit{Author: "U1", Kind: "append", Text: "prefer small models"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,12 +22,12 @@ func TestProgramEdits(t *testing.T) {
 		t.Fatal("ID not set")
 	}
 	sameTime(t, "CreatedAt", p1.CreatedAt, c.Peek())
-	p2, err := db.AddProgramEdit(ctx, ProgramEdit{RunID: run.ID, Author: "U2", Kind: "replace", Text: "# program"})
+	p2, err := db.AddProgramEdit(ctx, research.ProgramEdit{RunID: run.ID, Author: "U2", Kind: "replace", Text: "# program"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p3, _ := db.AddProgramEdit(ctx, ProgramEdit{Kind: "append", Text: "third"})
-	if _, err := db.AddProgramEdit(ctx, ProgramEdit{Kind: "delete"}); err == nil {
+	p3, _ := db.AddProgramEdit(ctx, research.ProgramEdit{Kind: "append", Text: "third"})
+	if _, err := db.AddProgramEdit(ctx, research.ProgramEdit{Kind: "delete"}); err == nil {
 		t.Error("unknown kind accepted")
 	}
 
@@ -73,7 +75,7 @@ func TestProgramEdits(t *testing.T) {
 	if pending, _ := db.PendingProgramEdits(ctx); len(pending) != 0 {
 		t.Errorf("still pending: %+v", pending)
 	}
-	if err := db.FinishProgramEdit(ctx, ProgramEdit{ID: 42}); !errors.Is(err, ErrNotFound) {
+	if err := db.FinishProgramEdit(ctx, research.ProgramEdit{ID: 42}); !errors.Is(err, research.ErrNotFound) {
 		t.Errorf("unknown edit: %v", err)
 	}
 }
@@ -81,8 +83,8 @@ func TestProgramEdits(t *testing.T) {
 func TestProgramEditKeepsItsBaseVersionAndRecentEditsNewestFirst(t *testing.T) {
 	db, _ := newTestDB(t)
 	ctx := context.Background()
-	a, _ := db.AddProgramEdit(ctx, ProgramEdit{Author: "U1", Kind: "append", Text: "one"})
-	r, err := db.AddProgramEdit(ctx, ProgramEdit{Author: "U2", Kind: "replace", Text: "# new", BaseVersion: "abc123"})
+	a, _ := db.AddProgramEdit(ctx, research.ProgramEdit{Author: "U1", Kind: "append", Text: "one"})
+	r, err := db.AddProgramEdit(ctx, research.ProgramEdit{Author: "U2", Kind: "replace", Text: "# new", BaseVersion: "abc123"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +95,7 @@ func TestProgramEditKeepsItsBaseVersionAndRecentEditsNewestFirst(t *testing.T) {
 	if recent, _ := db.RecentProgramEdits(ctx, 5); len(recent) != 0 {
 		t.Fatalf("pending edits listed as applied: %+v", recent)
 	}
-	for _, p := range []ProgramEdit{a, r} {
+	for _, p := range []research.ProgramEdit{a, r} {
 		p.Commit = "c" + p.Author
 		if err := db.FinishProgramEdit(ctx, p); err != nil {
 			t.Fatal(err)

@@ -7,12 +7,14 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+
+	"github.com/autoresearch/autoresearch/research"
 )
 
 func TestCreateRunAndLookups(t *testing.T) {
 	db, c := newTestDB(t)
 	ctx := context.Background()
-	in := Run{Tag: "mar14", Branch: "autoresearch/mar14", RepoDir: "/r", BaseCommit: "base", BestCommit: "base",
+	in := research.Run{Tag: "mar14", Branch: "autoresearch/mar14", RepoDir: "/r", BaseCommit: "base", BestCommit: "base",
 		StartedBy: "U1", Proposer: "llm", Model: "gpt", GPU: "H100", Noise: 0.002}
 	r, err := db.CreateRun(ctx, in)
 	if err != nil {
@@ -21,8 +23,8 @@ func TestCreateRunAndLookups(t *testing.T) {
 	if r.ID == 0 {
 		t.Fatal("ID not set")
 	}
-	if r.State != RunActive {
-		t.Errorf("State = %q, want %q", r.State, RunActive)
+	if r.State != research.RunActive {
+		t.Errorf("State = %q, want %q", r.State, research.RunActive)
 	}
 	sameTime(t, "CreatedAt", r.CreatedAt, c.Peek())
 	sameTime(t, "UpdatedAt", r.UpdatedAt, c.Peek())
@@ -42,11 +44,11 @@ func TestCreateRunAndLookups(t *testing.T) {
 		t.Errorf("RunByID = %+v\nwant %+v", byID, r)
 	}
 
-	_, err = db.CreateRun(ctx, Run{Tag: "mar14"})
-	if !errors.Is(err, ErrExists) {
-		t.Errorf("duplicate tag: err = %v, want ErrExists", err)
+	_, err = db.CreateRun(ctx, research.Run{Tag: "mar14"})
+	if !errors.Is(err, research.ErrExists) {
+		t.Errorf("duplicate tag: err = %v, want research.ErrExists", err)
 	}
-	if _, err := db.CreateRun(ctx, Run{Tag: "  "}); err == nil {
+	if _, err := db.CreateRun(ctx, research.Run{Tag: "  "}); err == nil {
 		t.Error("empty tag accepted")
 	}
 	runs, _ := db.ListRuns(ctx)
@@ -58,7 +60,7 @@ func TestCreateRunAndLookups(t *testing.T) {
 func TestLatestRunAndListRuns(t *testing.T) {
 	db, _ := newTestDB(t)
 	ctx := context.Background()
-	if _, err := db.LatestRun(ctx); !errors.Is(err, ErrNotFound) {
+	if _, err := db.LatestRun(ctx); !errors.Is(err, research.ErrNotFound) {
 		t.Fatalf("LatestRun on empty store: %v", err)
 	}
 	if runs, err := db.ListRuns(ctx); err != nil || len(runs) != 0 {
@@ -94,7 +96,7 @@ func TestUpdateRun(t *testing.T) {
 	created := r.CreatedAt
 
 	r.Tag = "ignored"
-	r.BestCommit, r.BestValBPB, r.State = "beef", 0.9876, RunPaused
+	r.BestCommit, r.BestValBPB, r.State = "beef", 0.9876, research.RunPaused
 	r.Proposer, r.Model, r.GPU, r.Noise, r.StartedBy = "sweep", "m2", "A100", 0.001, "U2"
 	r.Branch, r.RepoDir, r.BaseCommit = "b2", "/r2", "base2"
 	if err := db.UpdateRun(ctx, r); err != nil {
@@ -128,7 +130,7 @@ func TestCreateRunConcurrentSameTag(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = db.CreateRun(ctx, Run{Tag: "same"})
+			_, errs[i] = db.CreateRun(ctx, research.Run{Tag: "same"})
 		}()
 	}
 	wg.Wait()
@@ -137,7 +139,7 @@ func TestCreateRunConcurrentSameTag(t *testing.T) {
 		switch {
 		case err == nil:
 			ok++
-		case !errors.Is(err, ErrExists):
+		case !errors.Is(err, research.ErrExists):
 			t.Errorf("unexpected error: %v", err)
 		}
 	}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"testing"
+
+	"github.com/autoresearch/autoresearch/research"
 )
 
 func TestSettings(t *testing.T) {
 	db, _ := newTestDB(t)
 	ctx := context.Background()
-	if _, err := db.Setting(ctx, "digest.last"); !errors.Is(err, ErrNotFound) {
+	if _, err := db.Setting(ctx, "digest.last"); !errors.Is(err, research.ErrNotFound) {
 		t.Fatalf("missing setting: %v", err)
 	}
 	for _, v := range []string{"2026-03-14T09:00:00Z", "2026-03-15T09:00:00Z", ""} {

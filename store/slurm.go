@@ -6,35 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"time"
-)
 
-// SlurmJob is one SLURM batch job an experiment trained in (research/slurm).
-type SlurmJob struct {
-	JobID        string
-	ExperimentID int64  // 0 while the job is not yet tied to its experiment
-	Slot         string // slot name, e.g. slurm1
-	LogPath      string // the experiment's log, unique per experiment
-	OutPath      string // the job's --output file on the shared filesystem
-	Dir          string // working copy the job trains in
-	State        string // PENDING, RUNNING, COMPLETED, FAILED, TIMEOUT, ...
-	Reason       string // squeue's reason while pending, or why it ended
-	ExitCode     string // "exit:signal", as scontrol prints it
-	Node         string
-	GPUType      string // h100, a100, ...; "gpu" when the GRES has no type; "" without GPU
-	Pending      time.Duration
-	Elapsed      time.Duration
-	MaxRSSMB     float64 // peak memory from sacct, 0 when not reported
-	SubmittedAt  time.Time
-	StartedAt    time.Time
-	FinishedAt   time.Time // zero while pending or running
-	UpdatedAt    time.Time // set by SaveSlurmJob
-}
+	"github.com/autoresearch/autoresearch/research"
+)
 
 // SaveSlurmJob records (or updates) a job by its id. experimentID ties it
 // to its experiment; 0 keeps the tie already recorded (if any). Fields left
 // empty or zero keep their recorded values, so a caller may save what it
 // has just learned (the node once the job runs, the state once it ends).
-func (db *DB) SaveSlurmJob(ctx context.Context, experimentID int64, j SlurmJob) error {
+func (db *DB) SaveSlurmJob(ctx context.Context, experimentID int64, j research.SlurmJob) error {
 	if j.JobID == "" {
 		return errors.New("store: save slurm job: empty job id")
 	}
@@ -76,8 +56,8 @@ func (db *DB) SaveSlurmJob(ctx context.Context, experimentID int64, j SlurmJob) 
 const slurmColumns = `job_id, COALESCE(experiment_id, 0), slot, log_path, out_path, dir, state, reason, exit_code,
 	node, gpu_type, pending_seconds, elapsed_seconds, max_rss_mb, submitted_at, started_at, finished_at, updated_at`
 
-func scanSlurmJob(s scanner) (SlurmJob, error) {
-	var j SlurmJob
+func scanSlurmJob(s scanner) (research.SlurmJob, error) {
+	var j research.SlurmJob
 	var pending, elapsed float64
 	err := s.Scan(&j.JobID, &j.ExperimentID, &j.Slot, &j.LogPath, &j.OutPath, &j.Dir, &j.State, &j.Reason, &j.ExitCode,
 		&j.Node, &j.GPUType, &pending, &elapsed, &j.MaxRSSMB,
@@ -88,10 +68,10 @@ func scanSlurmJob(s scanner) (SlurmJob, error) {
 }
 
 // SlurmJob returns the job with this id, or ErrNotFound.
-func (db *DB) SlurmJob(ctx context.Context, jobID string) (SlurmJob, error) {
+func (db *DB) SlurmJob(ctx context.Context, jobID string) (research.SlurmJob, error) {
 	j, err := scanSlurmJob(db.db.QueryRowContext(ctx, `SELECT `+slurmColumns+` FROM slurm_jobs WHERE job_id = ?`, jobID))
 	if err != nil {
-		return SlurmJob{}, slurmNotFound(err, "slurm job "+jobID)
+		return research.SlurmJob{}, slurmNotFound(err, "slurm job "+jobID)
 	}
 	return j, nil
 }
@@ -99,40 +79,40 @@ func (db *DB) SlurmJob(ctx context.Context, jobID string) (SlurmJob, error) {
 // SlurmJobOf returns the latest job of an experiment: the one tied to it by
 // id, else the one that wrote the experiment's log (experiments record their
 // log path when they finish), or ErrNotFound.
-func (db *DB) SlurmJobOf(ctx context.Context, experimentID int64) (SlurmJob, error) {
+func (db *DB) SlurmJobOf(ctx context.Context, experimentID int64) (research.SlurmJob, error) {
 	j, err := scanSlurmJob(db.db.QueryRowContext(ctx, `SELECT `+slurmColumns+` FROM slurm_jobs
 		WHERE experiment_id = ?
 		   OR (log_path <> '' AND log_path = (SELECT log_path FROM experiments WHERE id = ?))
 		ORDER BY submitted_at DESC, updated_at DESC LIMIT 1`, experimentID, experimentID))
 	if err != nil {
-		return SlurmJob{}, slurmNotFound(err, fmt.Sprintf("slurm job of experiment %d", experimentID))
+		return research.SlurmJob{}, slurmNotFound(err, fmt.Sprintf("slurm job of experiment %d", experimentID))
 	}
 	return j, nil
 }
 
 // SlurmJobByLogPath returns the latest job that wrote logPath, or ErrNotFound.
-func (db *DB) SlurmJobByLogPath(ctx context.Context, logPath string) (SlurmJob, error) {
+func (db *DB) SlurmJobByLogPath(ctx context.Context, logPath string) (research.SlurmJob, error) {
 	if logPath == "" {
-		return SlurmJob{}, fmt.Errorf("store: slurm job by log path: empty path: %w", ErrNotFound)
+		return research.SlurmJob{}, fmt.Errorf("store: slurm job by log path: empty path: %w", research.ErrNotFound)
 	}
 	j, err := scanSlurmJob(db.db.QueryRowContext(ctx, `SELECT `+slurmColumns+` FROM slurm_jobs
 		WHERE log_path = ? ORDER BY submitted_at DESC, updated_at DESC LIMIT 1`, logPath))
 	if err != nil {
-		return SlurmJob{}, slurmNotFound(err, "slurm job writing "+logPath)
+		return research.SlurmJob{}, slurmNotFound(err, "slurm job writing "+logPath)
 	}
 	return j, nil
 }
 
 // UnfinishedSlurmJobs lists the jobs not known to have ended, oldest first:
 // what a restarted bot may still have pending or running on the cluster.
-func (db *DB) UnfinishedSlurmJobs(ctx context.Context) ([]SlurmJob, error) {
+func (db *DB) UnfinishedSlurmJobs(ctx context.Context) ([]research.SlurmJob, error) {
 	rows, err := db.db.QueryContext(ctx, `SELECT `+slurmColumns+` FROM slurm_jobs
 		WHERE finished_at IS NULL ORDER BY submitted_at, job_id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: unfinished slurm jobs: %w", err)
 	}
 	defer rows.Close()
-	var list []SlurmJob
+	var list []research.SlurmJob
 	for rows.Next() {
 		j, err := scanSlurmJob(rows)
 		if err != nil {
@@ -145,7 +125,7 @@ func (db *DB) UnfinishedSlurmJobs(ctx context.Context) ([]SlurmJob, error) {
 
 func slurmNotFound(err error, what string) error {
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("store: %s: %w", what, ErrNotFound)
+		return fmt.Errorf("store: %s: %w", what, research.ErrNotFound)
 	}
 	return fmt.Errorf("store: %s: %w", what, err)
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/autoresearch/autoresearch/research"
 )
 
 // SaveTelemetry records (or replaces) the GPU aggregates of an experiment.
 // An unknown experiment ID is refused by the foreign key.
-func (db *DB) SaveTelemetry(ctx context.Context, experimentID int64, t Telemetry) error {
+func (db *DB) SaveTelemetry(ctx context.Context, experimentID int64, t research.Telemetry) error {
 	_, err := db.db.ExecContext(ctx, `INSERT INTO experiment_telemetry (experiment_id, samples, mean_util_pct,
 		peak_memory_mb, max_temp_c, mean_power_w, max_sm_clock_mhz, throttled, throttle_reasons, shared, shared_by, recorded_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -27,8 +29,8 @@ func (db *DB) SaveTelemetry(ctx context.Context, experimentID int64, t Telemetry
 
 // Telemetry returns the GPU aggregates of an experiment, or ErrNotFound when
 // it was not watched.
-func (db *DB) Telemetry(ctx context.Context, experimentID int64) (Telemetry, error) {
-	var t Telemetry
+func (db *DB) Telemetry(ctx context.Context, experimentID int64) (research.Telemetry, error) {
+	var t research.Telemetry
 	var reasons, sharedBy string
 	err := db.db.QueryRowContext(ctx, `SELECT samples, mean_util_pct, peak_memory_mb, max_temp_c, mean_power_w,
 		max_sm_clock_mhz, throttled, throttle_reasons, shared, shared_by
@@ -36,7 +38,7 @@ func (db *DB) Telemetry(ctx context.Context, experimentID int64) (Telemetry, err
 		&t.Samples, &t.MeanUtilPct, &t.PeakMemoryMB, &t.MaxTempC, &t.MeanPowerW,
 		&t.MaxSMClockMHz, &t.Throttled, &reasons, &t.Shared, &sharedBy)
 	if err != nil {
-		return Telemetry{}, notFound(err, "telemetry of experiment %d", experimentID)
+		return research.Telemetry{}, notFound(err, "telemetry of experiment %d", experimentID)
 	}
 	t.ThrottleReason = splitList(reasons, ",")
 	t.SharedBy = splitList(sharedBy, "\n")

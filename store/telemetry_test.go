@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/autoresearch/autoresearch/research"
 )
 
 func TestTelemetryRoundTripAndUpsert(t *testing.T) {
@@ -18,10 +20,10 @@ func TestTelemetryRoundTripAndUpsert(t *testing.T) {
 	e := mustStart(t, db, run.ID)
 	other := mustStart(t, db, run.ID)
 
-	if _, err := db.Telemetry(ctx, e.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("Telemetry before save: %v, want ErrNotFound", err)
+	if _, err := db.Telemetry(ctx, e.ID); !errors.Is(err, research.ErrNotFound) {
+		t.Fatalf("Telemetry before save: %v, want research.ErrNotFound", err)
 	}
-	first := Telemetry{Samples: 150, MeanUtilPct: 97.5, PeakMemoryMB: 45060.25, MaxTempC: 71, MeanPowerW: 612.4,
+	first := research.Telemetry{Samples: 150, MeanUtilPct: 97.5, PeakMemoryMB: 45060.25, MaxTempC: 71, MeanPowerW: 612.4,
 		MaxSMClockMHz: 1980, Throttled: true, ThrottleReason: []string{"sw_power_cap", "hw_slowdown"},
 		Shared: true, SharedBy: []string{"pid 4242 (python3)", "pid 7 (jupyter, lab)"}}
 	if err := db.SaveTelemetry(ctx, e.ID, first); err != nil {
@@ -37,12 +39,12 @@ func TestTelemetryRoundTripAndUpsert(t *testing.T) {
 	if !reflect.DeepEqual(got, first) {
 		t.Errorf("Telemetry = %+v\nwant %+v", got, first)
 	}
-	if _, err := db.Telemetry(ctx, other.ID); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Telemetry of an unwatched experiment: %v, want ErrNotFound", err)
+	if _, err := db.Telemetry(ctx, other.ID); !errors.Is(err, research.ErrNotFound) {
+		t.Errorf("Telemetry of an unwatched experiment: %v, want research.ErrNotFound", err)
 	}
 
 	// Saving again replaces the row; NaN becomes 0 and empty lists stay nil.
-	second := Telemetry{Samples: 3, MeanUtilPct: math.NaN(), PeakMemoryMB: 10, MaxTempC: 40, MeanPowerW: 80}
+	second := research.Telemetry{Samples: 3, MeanUtilPct: math.NaN(), PeakMemoryMB: 10, MaxTempC: 40, MeanPowerW: 80}
 	if err := db.SaveTelemetry(ctx, e.ID, second); err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +55,7 @@ func TestTelemetryRoundTripAndUpsert(t *testing.T) {
 	want := second
 	want.MeanUtilPct = 0
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("after upsert Telemetry = %+v\nwant %+v", got, want)
+		t.Errorf("after upsert research.Telemetry = %+v\nwant %+v", got, want)
 	}
 	if !got.Comparable() {
 		t.Errorf("upserted telemetry kept the old throttled/shared flags: %+v", got)
@@ -63,12 +65,12 @@ func TestTelemetryRoundTripAndUpsert(t *testing.T) {
 func TestTelemetryRefusesUnknownExperimentAndCascades(t *testing.T) {
 	db, _ := newTestDB(t)
 	ctx := context.Background()
-	if err := db.SaveTelemetry(ctx, 999, Telemetry{Samples: 1}); err == nil {
+	if err := db.SaveTelemetry(ctx, 999, research.Telemetry{Samples: 1}); err == nil {
 		t.Error("SaveTelemetry for a missing experiment succeeded; want a foreign key error")
 	}
 	run := mustRun(t, db, "gone")
 	e := mustStart(t, db, run.ID)
-	if err := db.SaveTelemetry(ctx, e.ID, Telemetry{Samples: 1, MaxTempC: 50}); err != nil {
+	if err := db.SaveTelemetry(ctx, e.ID, research.Telemetry{Samples: 1, MaxTempC: 50}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.db.ExecContext(ctx, `DELETE FROM runs WHERE id = ?`, run.ID); err != nil {

@@ -605,7 +605,7 @@ func TestBotEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.State != store.RunStopped || run.StartedBy != "UALICE" {
+	if run.State != research.RunStopped || run.StartedBy != "UALICE" {
 		t.Errorf("run = %+v", run)
 	}
 	exps, _ := db.Experiments(ctx, run.ID)
@@ -730,7 +730,7 @@ func TestBotKill9ResumesAndSIGTERMStopsCleanly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.State == store.RunStopped {
+	if run.State == research.RunStopped {
 		t.Error("SIGTERM marked the run stopped: it would not resume")
 	}
 	exps, _ := db.Experiments(ctx, run.ID)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/researchtest"
 	"github.com/autoresearch/autoresearch/store"
 )
@@ -29,7 +30,7 @@ func waitCLI(t *testing.T, cmd *exec.Cmd, out fmt.Stringer, guard time.Duration)
 	}
 }
 
-func experimentsOf(t *testing.T, stateDir, tag string) (store.Run, []store.Experiment) {
+func experimentsOf(t *testing.T, stateDir, tag string) (research.Run, []research.Experiment) {
 	t.Helper()
 	db, err := store.Open(filepath.Join(stateDir, "autoresearch.db"))
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/researchtest"
 	"github.com/autoresearch/autoresearch/store"
 )
@@ -203,7 +204,7 @@ func (h *faultHarness) kill(r *faultRun, aim string) {
 	h.log = append(h.log, fmt.Sprintf("%2d %-28s running at death: %d (at %s)", h.kills, aim, running, time.Since(h.began).Round(time.Millisecond)))
 }
 
-func (h *faultHarness) store() (store.Run, []store.Experiment) {
+func (h *faultHarness) store() (research.Run, []research.Experiment) {
 	h.t.Helper()
 	db, err := store.Open(filepath.Join(h.dir, ".autoresearch", "autoresearch.db"))
 	if err != nil {
@@ -212,7 +213,7 @@ func (h *faultHarness) store() (store.Run, []store.Experiment) {
 	defer db.Close()
 	run, err := db.RunByTag(context.Background(), "fault")
 	if err != nil {
-		return store.Run{}, nil
+		return research.Run{}, nil
 	}
 	exps, err := db.Experiments(context.Background(), run.ID)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/researchtest"
 	"github.com/autoresearch/autoresearch/store"
 )
@@ -54,15 +55,15 @@ func TestResultsJSONIncludesTelemetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	run, err := db.CreateRun(ctx, store.Run{Tag: "gpu", Branch: "autoresearch/gpu", RepoDir: dir, State: store.RunStopped})
+	run, err := db.CreateRun(ctx, research.Run{Tag: "gpu", Branch: "autoresearch/gpu", RepoDir: dir, State: research.RunStopped})
 	if err != nil {
 		t.Fatal(err)
 	}
-	watched, _ := db.StartExperiment(ctx, store.Experiment{RunID: run.ID, Description: "baseline"}, nil)
-	if _, err := db.StartExperiment(ctx, store.Experiment{RunID: run.ID, Description: "unwatched"}, nil); err != nil {
+	watched, _ := db.StartExperiment(ctx, research.Experiment{RunID: run.ID, Description: "baseline"}, nil)
+	if _, err := db.StartExperiment(ctx, research.Experiment{RunID: run.ID, Description: "unwatched"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SaveTelemetry(ctx, watched.ID, store.Telemetry{Samples: 150, MeanUtilPct: 97, PeakMemoryMB: 45000,
+	if err := db.SaveTelemetry(ctx, watched.ID, research.Telemetry{Samples: 150, MeanUtilPct: 97, PeakMemoryMB: 45000,
 		MaxTempC: 80, MeanPowerW: 600, MaxSMClockMHz: 1980, Throttled: true, ThrottleReason: []string{"sw_thermal"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -88,15 +88,15 @@ func openExistingStore(repo, stateDir string) (*store.DB, error) {
 	return db, storeOpenError(err)
 }
 
-func findRun(ctx context.Context, db *store.DB, tag string) (store.Run, error) {
-	var run store.Run
+func findRun(ctx context.Context, db *store.DB, tag string) (research.Run, error) {
+	var run research.Run
 	var err error
 	if tag == "" {
 		run, err = db.LatestRun(ctx)
 	} else {
 		run, err = db.RunByTag(ctx, tag)
 	}
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, research.ErrNotFound) {
 		if tag == "" {
 			return run, &research.InputError{Msg: "no runs recorded yet"}
 		}
@@ -154,10 +154,10 @@ type jsonTelemetry struct {
 
 // telemetryReader reads an experiment's GPU telemetry (store.DB); nil: none.
 type telemetryReader interface {
-	Telemetry(ctx context.Context, experimentID int64) (store.Telemetry, error)
+	Telemetry(ctx context.Context, experimentID int64) (research.Telemetry, error)
 }
 
-func writeJSON(w io.Writer, run store.Run, exps []store.Experiment, tel telemetryReader) error {
+func writeJSON(w io.Writer, run research.Run, exps []research.Experiment, tel telemetryReader) error {
 	out := struct {
 		Tag         string           `json:"tag"`
 		Branch      string           `json:"branch"`

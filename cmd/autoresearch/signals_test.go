@@ -64,7 +64,7 @@ func interruptDuringExperiment2(t *testing.T, n int) (string, []research.Experim
 	if head := researchtest.Git(t, dir, "rev-parse", "HEAD"); head != run.BestCommit {
 		t.Errorf("HEAD %s, best %s", head, run.BestCommit)
 	}
-	if run.State != store.RunStopped {
+	if run.State != research.RunStopped {
 		t.Errorf("run state %s", run.State)
 	}
 	return dir, exps, out.String()

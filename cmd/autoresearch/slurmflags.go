@@ -96,7 +96,7 @@ func (s *slurmFlags) workDir(stateDir string) (string, error) {
 
 // runners makes one Runner per slot (slurm1..N), each naming its jobs
 // after its slot.
-func (s *slurmFlags) runners(trainCmd, workdir string, jobs slurm.JobStore, logger *slog.Logger,
+func (s *slurmFlags) runners(trainCmd, workdir string, jobs research.SlurmJobStore, logger *slog.Logger,
 	onPending func(slot, jobID, reason string, waited time.Duration)) []*slurm.Runner {
 	var out []*slurm.Runner
 	for i := 1; i <= s.slots; i++ {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/autoresearch/autoresearch/research"
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // follower watches one job to its end.
@@ -22,7 +21,7 @@ type follower struct {
 	submitted  time.Time
 	owned      bool // ours to cancel: submitted by us, or the controller says it is our user's
 	reattached bool
-	recorded   store.SlurmJob // what the store knew, on re-attach
+	recorded   research.SlurmJob // what the store knew, on re-attach
 
 	info       jobInfo
 	started    time.Time // when the controller says it started (else when we saw it run)
@@ -159,7 +158,7 @@ func (f *follower) pending(info jobInfo) {
 	}
 	if info.State != f.lastState || info.Reason != f.lastReason {
 		f.lastReason = info.Reason
-		r.save(f.expID, store.SlurmJob{JobID: f.id, State: info.State, Reason: info.Reason})
+		r.save(f.expID, research.SlurmJob{JobID: f.id, State: info.State, Reason: info.Reason})
 	}
 	if hopelessReason(info.Reason) && f.hopeless != info.Reason {
 		f.hopeless = info.Reason
@@ -202,7 +201,7 @@ func (f *follower) running(ctx context.Context, log *logCopy) (done bool, res re
 			pending = 0
 		}
 		r.logger().Info("slurm job running", "job", f.id, "node", f.info.Node, "gpu", f.info.GPUType, "pending", pending.Round(time.Second))
-		r.save(f.expID, store.SlurmJob{JobID: f.id, State: "RUNNING", Node: f.info.Node, GPUType: f.info.GPUType,
+		r.save(f.expID, research.SlurmJob{JobID: f.id, State: "RUNNING", Node: f.info.Node, GPUType: f.info.GPUType,
 			Pending: pending, StartedAt: f.started})
 	}
 	if f.job.Timeout <= 0 {
@@ -368,7 +367,7 @@ func (f *follower) result(log *logCopy, exit int) research.TrainResult {
 
 // record saves the job's end.
 func (f *follower) record(state, reason string, res research.TrainResult) {
-	j := store.SlurmJob{JobID: f.id, State: state, Reason: reason, ExitCode: f.info.ExitCode, Node: f.info.Node,
+	j := research.SlurmJob{JobID: f.id, State: state, Reason: reason, ExitCode: f.info.ExitCode, Node: f.info.Node,
 		GPUType: f.info.GPUType, Elapsed: res.Duration, MaxRSSMB: f.info.MaxRSSMB, FinishedAt: f.r.now()}
 	if !f.info.Started.IsZero() {
 		j.StartedAt = f.info.Started

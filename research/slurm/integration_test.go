@@ -45,7 +45,7 @@ func requireSlurm(t *testing.T) {
 
 type cluster struct {
 	db    *store.DB
-	run   store.Run
+	run   research.Run
 	dir   string
 	spool string
 }
@@ -58,7 +58,7 @@ func newCluster(t *testing.T) *cluster {
 	}
 	db.Logger = quiet
 	t.Cleanup(func() { db.Close() })
-	run, err := db.CreateRun(bg, store.Run{Tag: "it", Branch: "autoresearch/it", RepoDir: "/repo"})
+	run, err := db.CreateRun(bg, research.Run{Tag: "it", Branch: "autoresearch/it", RepoDir: "/repo"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,9 +78,9 @@ func (c *cluster) runner(command string) *Runner {
 		Poll: 200 * time.Millisecond, Store: c.db, Logger: quiet, Margin: time.Minute}
 }
 
-func (c *cluster) experiment(t *testing.T) (store.Experiment, research.TrainJob) {
+func (c *cluster) experiment(t *testing.T) (research.Experiment, research.TrainJob) {
 	t.Helper()
-	e, err := c.db.StartExperiment(bg, store.Experiment{RunID: c.run.ID, ParentCommit: "abc"}, nil)
+	e, err := c.db.StartExperiment(bg, research.Experiment{RunID: c.run.ID, ParentCommit: "abc"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,6 @@ import (
 
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/trainer"
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // Defaults for the zero Runner.
@@ -35,14 +34,6 @@ const (
 	DefaultCommandTimeout = 2 * time.Minute
 	DefaultName           = "autoresearch"
 )
-
-// JobStore keeps each job's id, node, GPU type, pending time and peak
-// memory, and finds a job again after a restart. *store.DB implements it.
-type JobStore interface {
-	SaveSlurmJob(ctx context.Context, experimentID int64, j store.SlurmJob) error
-	SlurmJobOf(ctx context.Context, experimentID int64) (store.SlurmJob, error)
-	SlurmJobByLogPath(ctx context.Context, logPath string) (store.SlurmJob, error)
-}
 
 // Runner submits the train command as a SLURM batch job. It implements
 // research.Trainer, and Reattach for a restarted bot. Its methods may be
@@ -93,7 +84,7 @@ type Runner struct {
 	// cancel.
 	Detach func(cause error) bool
 	// Store records the jobs; nil records nothing (and Reattach finds none).
-	Store  JobStore
+	Store  research.SlurmJobStore
 	Logger *slog.Logger
 	// Now is the clock for pending and running times; default time.Now.
 	Now func() time.Time
@@ -154,7 +145,7 @@ func (r *Runner) train(ctx context.Context, expID int64, job research.TrainJob) 
 	}
 	submitted := r.now()
 	r.logger().Info("slurm job submitted", "job", id, "dir", job.Dir, "partition", r.Partition, "gres", r.GRES)
-	rec := store.SlurmJob{JobID: id, Slot: r.Slot, LogPath: job.LogPath, OutPath: outPath(spool, id), Dir: job.Dir,
+	rec := research.SlurmJob{JobID: id, Slot: r.Slot, LogPath: job.LogPath, OutPath: outPath(spool, id), Dir: job.Dir,
 		State: "PENDING", SubmittedAt: submitted}
 	r.save(expID, rec)
 	if r.OnSubmit != nil {
@@ -174,17 +165,17 @@ func (r *Runner) Reattach(ctx context.Context, e research.Experiment, job resear
 		return research.TrainResult{ExitCode: -1}, fmt.Errorf("%w (no store)", ErrNoJob)
 	}
 	rec, err := r.Store.SlurmJobOf(ctx, e.ID)
-	if errors.Is(err, store.ErrNotFound) && job.LogPath != "" {
+	if errors.Is(err, research.ErrNotFound) && job.LogPath != "" {
 		rec, err = r.Store.SlurmJobByLogPath(ctx, job.LogPath)
 	}
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, research.ErrNotFound) {
 		return research.TrainResult{ExitCode: -1}, fmt.Errorf("%w: experiment %d", ErrNoJob, e.ID)
 	}
 	if err != nil {
 		return research.TrainResult{ExitCode: -1}, err
 	}
 	if rec.ExperimentID == 0 {
-		r.save(e.ID, store.SlurmJob{JobID: rec.JobID})
+		r.save(e.ID, research.SlurmJob{JobID: rec.JobID})
 	}
 	return r.reattach(ctx, e.ID, rec.JobID, job, &rec)
 }
@@ -196,7 +187,7 @@ func (r *Runner) ReattachJob(ctx context.Context, jobID string, job research.Tra
 	return r.reattach(ctx, 0, jobID, job, nil)
 }
 
-func (r *Runner) reattach(ctx context.Context, expID int64, jobID string, job research.TrainJob, rec *store.SlurmJob) (research.TrainResult, error) {
+func (r *Runner) reattach(ctx context.Context, expID int64, jobID string, job research.TrainJob, rec *research.SlurmJob) (research.TrainResult, error) {
 	if strings.TrimSpace(jobID) == "" || strings.ContainsAny(jobID, " \t\n") {
 		return research.TrainResult{ExitCode: -1}, fmt.Errorf("slurm: invalid job id %q", jobID)
 	}
@@ -285,7 +276,7 @@ func defaultExec(ctx context.Context, name string, args ...string) ([]byte, erro
 
 // save records what is known of a job; store errors are logged, not fatal:
 // the job goes on whether or not the store heard of it.
-func (r *Runner) save(expID int64, j store.SlurmJob) {
+func (r *Runner) save(expID int64, j research.SlurmJob) {
 	if r.Store == nil {
 		return
 	}

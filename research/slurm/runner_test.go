@@ -51,11 +51,11 @@ func setup(t *testing.T) *env {
 	}
 	t.Cleanup(func() { db.Close() })
 	db.Logger = quiet
-	run, err := db.CreateRun(bg, store.Run{Tag: "hpc", Branch: "autoresearch/hpc", RepoDir: "/repo"})
+	run, err := db.CreateRun(bg, research.Run{Tag: "hpc", Branch: "autoresearch/hpc", RepoDir: "/repo"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := db.StartExperiment(bg, store.Experiment{RunID: run.ID, ParentCommit: "abc"}, nil)
+	e, err := db.StartExperiment(bg, research.Experiment{RunID: run.ID, ParentCommit: "abc"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +262,7 @@ func TestSubmitErrorsAreTyped(t *testing.T) {
 			if calls := v.c.calls("squeue"); len(calls) != 0 {
 				t.Errorf("followed a job that was never submitted: %q", calls)
 			}
-			if _, err := v.db.SlurmJobByLogPath(bg, v.job.LogPath); !errors.Is(err, store.ErrNotFound) {
+			if _, err := v.db.SlurmJobByLogPath(bg, v.job.LogPath); !errors.Is(err, research.ErrNotFound) {
 				t.Errorf("a refused job was recorded: %v", err)
 			}
 		})
@@ -415,7 +415,7 @@ func TestReattachFollowsARunningJob(t *testing.T) {
 	if err := os.WriteFile(out, []byte("step 00003 (30.0%) | loss: 3.9\r"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := v.db.SaveSlurmJob(bg, 0, store.SlurmJob{JobID: "5150", LogPath: v.job.LogPath, OutPath: out,
+	if err := v.db.SaveSlurmJob(bg, 0, research.SlurmJob{JobID: "5150", LogPath: v.job.LogPath, OutPath: out,
 		State: "RUNNING", SubmittedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
@@ -458,7 +458,7 @@ func TestReattachReadsAFinishedJobOnce(t *testing.T) {
 	}
 	os.WriteFile(outPath(v.r.SpoolDir, "6000"), []byte("---\nval_bpb: 0.980000\n"), 0o644)
 	os.WriteFile(exitPath(v.r.SpoolDir, "6000"), []byte("0\n"), 0o644)
-	if err := v.db.SaveSlurmJob(bg, v.e.ID, store.SlurmJob{JobID: "6000", LogPath: v.job.LogPath,
+	if err := v.db.SaveSlurmJob(bg, v.e.ID, research.SlurmJob{JobID: "6000", LogPath: v.job.LogPath,
 		OutPath: outPath(v.r.SpoolDir, "6000"), State: "RUNNING"}); err != nil {
 		t.Fatal(err)
 	}
@@ -475,7 +475,7 @@ func TestReattachReadsAFinishedJobOnce(t *testing.T) {
 
 	// Without the exit file nothing tells how it ended: lost, a crash.
 	os.Remove(exitPath(v.r.SpoolDir, "6000"))
-	if err := v.db.SaveSlurmJob(bg, v.e.ID, store.SlurmJob{JobID: "6001", LogPath: v.job.LogPath, State: "RUNNING",
+	if err := v.db.SaveSlurmJob(bg, v.e.ID, research.SlurmJob{JobID: "6001", LogPath: v.job.LogPath, State: "RUNNING",
 		SubmittedAt: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}

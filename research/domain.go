@@ -1,12 +1,29 @@
-package store
+package research
+
+// The domain's rows: runs, experiments, ideas, program.md edits, lessons
+// and LLM calls. Package store keeps them in SQLite and imports this
+// package; research never imports the store.
 
 import (
 	"errors"
 	"time"
 )
 
-// ErrNotFound is returned when a looked-up row does not exist.
-var ErrNotFound = errors.New("not found")
+// Errors a Store returns (wrapped) so that callers can tell the cases apart
+// without knowing which database keeps the rows.
+var (
+	// ErrNotFound: a looked-up row does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrExists: a row with the same unique key exists, e.g. CreateRun with
+	// a tag that is already taken.
+	ErrExists = errors.New("already exists")
+	// ErrIdeaUsed: an idea can no longer be changed because an experiment
+	// consumed it (or, for edits, it was unpinned).
+	ErrIdeaUsed = errors.New("idea already used")
+	// ErrIdeaChanged: an edit of an idea was made against a text that
+	// someone else has changed since.
+	ErrIdeaChanged = errors.New("idea changed since")
+)
 
 // Experiment statuses. "running" is only ever seen while an experiment trains
 // (or after the bot was killed in the middle of one: recovery turns it into crash).
@@ -121,40 +138,6 @@ type ProgramEdit struct {
 	AppliedAt   time.Time
 }
 
-// Message is an outbound chat message kept until delivered (the outbox).
-type Message struct {
-	ID        int64
-	Key       string // stable identity, e.g. "exp:12" so updates find the posted ts
-	Kind      string // "post", "update", "reply", "file", "reaction"
-	Channel   string
-	ThreadKey string // Key of the message this one replies to / updates
-	Payload   []byte // adapter-specific JSON
-	TS        string // Slack ts once sent
-	Attempts  int
-	LastError string
-	NextTry   time.Time
-	CreatedAt time.Time
-	SentAt    time.Time // zero while pending
-}
-
-// Telemetry aggregates the GPU samples taken while one experiment trained.
-type Telemetry struct {
-	Samples        int
-	MeanUtilPct    float64
-	PeakMemoryMB   float64
-	MaxTempC       float64
-	MeanPowerW     float64
-	MaxSMClockMHz  float64
-	Throttled      bool     // a thermal or power cap slowed the GPU
-	ThrottleReason []string // e.g. "hw_slowdown", "sw_thermal", "sw_power_cap"
-	Shared         bool     // another process used the GPU meanwhile
-	SharedBy       []string // "pid 4242 (python3)"
-}
-
-// Comparable tells whether a result measured under this telemetry can be
-// compared with others: a throttled or shared GPU trains less in 5 minutes.
-func (t Telemetry) Comparable() bool { return !t.Throttled && !t.Shared }
-
 // Lesson condenses a range of a run's older experiments into what was
 // learned, so the prompt stays within its budget on long runs.
 type Lesson struct {
@@ -175,4 +158,37 @@ type LLMCall struct {
 	PromptTokens     int64
 	CompletionTokens int64
 	Failed           bool // the call (or proposal) failed or was refused
+}
+
+// ExperimentDiff is what the repeat check needs of an experiment made on a
+// given parent commit.
+type ExperimentDiff struct {
+	Number      int
+	Attempt     int
+	Status      string
+	Description string
+	Diff        string
+}
+
+// SlurmJob is one SLURM batch job an experiment trained in (research/slurm).
+// The trainer records it so that a restarted bot follows the job again.
+type SlurmJob struct {
+	JobID        string
+	ExperimentID int64  // 0 while the job is not yet tied to its experiment
+	Slot         string // slot name, e.g. slurm1
+	LogPath      string // the experiment's log, unique per experiment
+	OutPath      string // the job's --output file on the shared filesystem
+	Dir          string // working copy the job trains in
+	State        string // PENDING, RUNNING, COMPLETED, FAILED, TIMEOUT, ...
+	Reason       string // squeue's reason while pending, or why it ended
+	ExitCode     string // "exit:signal", as scontrol prints it
+	Node         string
+	GPUType      string // h100, a100, ...; "gpu" when the GRES has no type; "" without GPU
+	Pending      time.Duration
+	Elapsed      time.Duration
+	MaxRSSMB     float64 // peak memory from sacct, 0 when not reported
+	SubmittedAt  time.Time
+	StartedAt    time.Time
+	FinishedAt   time.Time // zero while pending or running
+	UpdatedAt    time.Time // set by SaveSlurmJob
 }
