@@ -34,7 +34,7 @@ func chartNight(n int, seed int64, start time.Time) []research.Experiment {
 			StartedAt: start.Add(time.Duration(i-1) * 6 * time.Minute), FinishedAt: start.Add(time.Duration(i) * 6 * time.Minute)}
 		switch {
 		case i == 1:
-			e.Description, e.Status, e.Summary.ValBPB = "baseline", research.StatusKeep, best
+			e.Kind, e.Description, e.Status, e.Summary.ValBPB = research.KindBaseline, "baseline", research.StatusKeep, best
 		case i%13 == 0:
 			e.Status, e.Reason = research.StatusCrash, "CUDA out of memory"
 		case i == 17:

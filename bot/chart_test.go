@@ -76,6 +76,9 @@ func chartSmallRun() []research.Experiment {
 		e := research.Experiment{RunID: 1, Number: i + 1, Status: v.status, Description: v.desc,
 			FinishedAt: t0.Add(time.Duration(i) * 6 * time.Minute)}
 		e.Summary.ValBPB = v.bpb
+		if i == 0 {
+			e.Kind = research.KindBaseline
+		}
 		out = append(out, e)
 	}
 	return out

@@ -302,10 +302,11 @@ func digestBefore(a, b research.Experiment) bool {
 	return a.FinishedAt.Before(b.FinishedAt)
 }
 
-// digestBaseline is the run's first successful experiment.
+// digestBaseline is the run's baseline: its first successful experiment of
+// kind baseline (a crashed baseline is run again).
 func digestBaseline(exps []research.Experiment) (research.Experiment, bool) {
 	for _, e := range exps {
-		if (e.Status == research.StatusKeep || e.Status == research.StatusDiscard) && digestHasValue(e) {
+		if e.Kind == research.KindBaseline && (e.Status == research.StatusKeep || e.Status == research.StatusDiscard) && digestHasValue(e) {
 			return e, true
 		}
 	}

@@ -10,7 +10,7 @@ import (
 
 func TestDigestShowsTheLLMCostWhenPriced(t *testing.T) {
 	from := time.Date(2026, 3, 20, 8, 0, 0, 0, time.UTC)
-	night := []research.Experiment{{ID: 1, RunID: 1, Number: 1, Description: "baseline", Status: research.StatusKeep,
+	night := []research.Experiment{{ID: 1, RunID: 1, Number: 1, Kind: research.KindBaseline, Description: "baseline", Status: research.StatusKeep,
 		Summary: research.Summary{ValBPB: 1.0}, PromptTokens: 2_000_000, CompletionTokens: 100_000, FinishedAt: from.Add(time.Hour)}}
 	d := BuildDigest(night, night, nil, 0, from, from.Add(24*time.Hour))
 	if strings.Contains(d.Text(), "$") {

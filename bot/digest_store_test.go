@@ -30,10 +30,10 @@ func TestDigestWithRealStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	add := func(status string, bpb float64, desc string, finished time.Time) {
+	add := func(kind research.Kind, status string, bpb float64, desc string, finished time.Time) {
 		t.Helper()
 		db.Now = func() time.Time { return finished.Add(-5 * time.Minute) }
-		e, err := db.StartExperiment(ctx, research.Experiment{RunID: run.ID, Description: desc}, nil)
+		e, err := db.StartExperiment(ctx, research.Experiment{RunID: run.ID, Kind: kind, Description: desc}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,10 +51,10 @@ func TestDigestWithRealStore(t *testing.T) {
 		}
 	}
 	local := func(day, h, m int) time.Time { return time.Date(2026, 3, day, h, m, 0, 0, ny) }
-	add(research.StatusKeep, 1.000, "baseline", local(4, 21, 0))
-	add(research.StatusDiscard, 1.003, "wider MLP", local(4, 23, 30))
-	add(research.StatusKeep, 0.992, "rotary base 50000", local(5, 2, 15))
-	add(research.StatusCrash, 0, "depth 16", local(5, 7, 59))
+	add(research.KindBaseline, research.StatusKeep, 1.000, "baseline", local(4, 21, 0))
+	add(research.KindProposal, research.StatusDiscard, 1.003, "wider MLP", local(4, 23, 30))
+	add(research.KindProposal, research.StatusKeep, 0.992, "rotary base 50000", local(5, 2, 15))
+	add(research.KindProposal, research.StatusCrash, 0, "depth 16", local(5, 7, 59))
 	// A proposal that failed after 205k tokens, and a condensation: no
 	// experiment of theirs, but the night spent them.
 	db.Now = func() time.Time { return local(5, 3, 0) }
@@ -66,7 +66,7 @@ func TestDigestWithRealStore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	add(research.StatusKeep, 0.950, "after the digest", local(5, 8, 0))
+	add(research.KindProposal, research.StatusKeep, 0.950, "after the digest", local(5, 8, 0))
 	if _, err := db.AddIdea(ctx, research.Idea{Text: "try muon", Author: "U42", Source: "slash"}); err != nil {
 		t.Fatal(err)
 	}

@@ -17,9 +17,14 @@ var (
 	digestTo   = time.Date(2026, 3, 3, 8, 0, 0, 0, time.UTC)
 )
 
+// digestExp is experiment n of a crafted run: #1 is the run's baseline,
+// the others are proposals.
 func digestExp(run int64, n int, status string, bpb float64, finished time.Time) research.Experiment {
-	e := research.Experiment{ID: run*1000 + int64(n), RunID: run, Number: n, Status: status,
+	e := research.Experiment{ID: run*1000 + int64(n), RunID: run, Number: n, Kind: research.KindProposal, Status: status,
 		Description: "exp " + string(rune('A'-1+n)), StartedAt: finished.Add(-6 * time.Minute), FinishedAt: finished}
+	if n == 1 {
+		e.Kind = research.KindBaseline
+	}
 	e.Summary.ValBPB = bpb
 	return e
 }

@@ -163,6 +163,7 @@ func TestGoldenExperimentMessages(t *testing.T) {
 	stopped.TrainSeconds = 95
 
 	repeat := goldenExp(2, research.StatusDiscard, "baseline (repeat 1/2)")
+	repeat.Kind = research.KindBaselineRepeat
 	repeat.Diff = ""
 	repeat.Summary = research.Summary{ValBPB: 0.998200}
 	repeat.Reason = "baseline repeat: mean 0.997800, noise 0.000400 over 2 runs"
@@ -202,6 +203,7 @@ func TestGoldenRunHeaderStatusAndDigest(t *testing.T) {
 	golden(t, "run-header.txt", phoneRender(t, text, blocks))
 
 	base := goldenExp(1, research.StatusKeep, "baseline")
+	base.Kind = research.KindBaseline
 	base.Summary.ValBPB = 0.9978
 	best := goldenExp(9, research.StatusKeep, "increase LR to 0.04")
 	best.Summary.ValBPB, best.Commit = 0.9931, "abcdef0123456789"

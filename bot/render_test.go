@@ -36,6 +36,12 @@ func exp(n int, status string, val, vramMB, secs float64, desc string) research.
 	}
 }
 
+// baselineExp marks e as the run's baseline.
+func baselineExp(e research.Experiment) research.Experiment {
+	e.Kind = research.KindBaseline
+	return e
+}
+
 func TestFormatExperimentLine(t *testing.T) {
 	crash := exp(13, research.StatusCrash, 0, 0, 72, "add flash\nattention")
 	crash.Reason = "CUDA out of memory"
@@ -50,7 +56,7 @@ func TestFormatExperimentLine(t *testing.T) {
 			"#12 keep    0.993100 (-0.004700)  44.0 GB  5m02s  increase LR to 0.04"},
 		{exp(4, research.StatusDiscard, 1.0001, 45056, 300, "wider MLP"), 0.9978,
 			"#4 discard 1.000100 (+0.002300)  44.0 GB  5m00s  wider MLP"},
-		{exp(1, research.StatusKeep, 0.9978, 45056, 300, "baseline"), 0,
+		{baselineExp(exp(1, research.StatusKeep, 0.9978, 45056, 300, "baseline")), 0,
 			"#1 keep    0.997800  44.0 GB  5m00s  baseline"},
 		{crash, 0.99, "#13 crash   1m12s  add flash attention  (CUDA out of memory)"},
 		{exp(14, research.StatusRunning, 0, 0, 0, "try muon"), 0.99, "#14 running try muon"},
@@ -102,7 +108,7 @@ func TestFormatStatus(t *testing.T) {
 		t.Errorf("no run: got %q, want %q", got, want)
 	}
 
-	base := exp(1, research.StatusKeep, 0.9978, 45056, 300, "baseline")
+	base := baselineExp(exp(1, research.StatusKeep, 0.9978, 45056, 300, "baseline"))
 	best := exp(9, research.StatusKeep, 0.9931, 45056, 300, "increase LR to 0.04")
 	cur := exp(12, research.StatusRunning, 0, 0, 0, "try muon")
 	s := research.Status{
@@ -191,7 +197,7 @@ func TestFormatResultsTable(t *testing.T) {
 	running := exp(5, research.StatusRunning, 0, 0, 0, "try muon")
 	running.Commit = ""
 	exps := []research.Experiment{
-		exp(1, research.StatusKeep, 0.9978, 45056, 300, "baseline"),
+		baselineExp(exp(1, research.StatusKeep, 0.9978, 45056, 300, "baseline")),
 		exp(2, research.StatusDiscard, 1.0001, 45056, 301, "wider MLP"),
 		exp(3, research.StatusKeep, 0.9931, 46080, 302, "increase LR to 0.04"),
 		crash,

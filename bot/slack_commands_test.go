@@ -42,7 +42,7 @@ func (h *cmdHarness) channelPosts() []string {
 
 func TestCommandsAnswerEphemerallyOrAnnounce(t *testing.T) {
 	h := newCmdHarness(t)
-	h.ctrl.exps[1] = research.Experiment{ID: 1, RunID: 7, Number: 1, Status: "keep", Description: "baseline",
+	h.ctrl.exps[1] = research.Experiment{ID: 1, RunID: 7, Number: 1, Kind: research.KindBaseline, Status: "keep", Description: "baseline",
 		Summary: research.Summary{ValBPB: 0.997900, PeakVRAMMB: 45060}, TrainSeconds: 300, Commit: "abc1234def"}
 	h.ctrl.exps[2] = research.Experiment{ID: 2, RunID: 7, Number: 2, Status: "discard", Description: "wider MLP",
 		Summary: research.Summary{ValBPB: 0.999}, Diff: "diff --git a/train.py b/train.py\n+x = 1\n"}

@@ -354,7 +354,7 @@ func TestANewBestIsBroadcastOnceAndDeltasAreThoseTheJudgeUsed(t *testing.T) {
 	next.ID, next.Number = 43, 4
 	s.Event(research.Event{Kind: research.EventExperimentStarted, Experiment: &next})
 	repeat := slackTestExp(research.StatusRunning)
-	repeat.ID, repeat.Number, repeat.Description, repeat.Diff = 44, 5, "baseline (repeat 1/2)", ""
+	repeat.ID, repeat.Number, repeat.Kind, repeat.Description, repeat.Diff = 44, 5, research.KindBaselineRepeat, "baseline (repeat 1/2)", ""
 	s.Event(research.Event{Kind: research.EventExperimentStarted, Experiment: &repeat})
 	next.Status, next.Summary.ValBPB = research.StatusDiscard, 0.995
 	s.Event(research.Event{Kind: research.EventExperimentFinished, Experiment: &next, Best: &kept,
@@ -380,15 +380,16 @@ func TestAQuietChannelThreadsRepeatsConfirmationsAndNotices(t *testing.T) {
 	out := newMemOutbox()
 	s := newTestSlack(t, f, newSlackFakeCtrl(), out, nil)
 	run := research.Run{ID: 7, Tag: "mar20", Branch: "autoresearch/mar20"}
-	exp := func(n int, desc string) research.Experiment {
-		return research.Experiment{ID: int64(100 + n), RunID: 7, Number: n, Description: desc, Status: research.StatusRunning}
+	exp := func(n int, kind research.Kind, desc string) research.Experiment {
+		return research.Experiment{ID: int64(100 + n), RunID: 7, Number: n, Kind: kind, Description: desc, Status: research.StatusRunning}
 	}
 	finish := func(e research.Experiment, status string, val float64, v *research.Verdict) {
 		e.Status, e.Summary.ValBPB = status, val
 		s.Event(research.Event{Kind: research.EventExperimentFinished, Run: run, Experiment: &e, Verdict: v})
 	}
 	s.Event(research.Event{Kind: research.EventRunStarted, Run: run, Text: "started"})
-	base, repeat, change, confirm := exp(1, "baseline"), exp(2, "baseline (repeat 1/1)"), exp(3, "depth 8 to 10"), exp(4, "confirm #3: depth 8 to 10")
+	base, repeat, change, confirm := exp(1, research.KindBaseline, "baseline"), exp(2, research.KindBaselineRepeat, "baseline (repeat 1/1)"),
+		exp(3, research.KindProposal, "depth 8 to 10"), exp(4, research.KindConfirmation, "confirm #3: depth 8 to 10")
 	for _, step := range []func(){
 		func() { s.Event(research.Event{Kind: research.EventExperimentStarted, Run: run, Experiment: &base}) },
 		func() { finish(base, research.StatusKeep, 1.0, nil) },

@@ -34,7 +34,7 @@ func TestAppHomeShowsTheRunAndIsRefreshedByResults(t *testing.T) {
 	h := newHTTPHarness(t, "UALICE")
 	cur := research.Experiment{ID: 12, RunID: 7, Number: 12, Description: "try muon", Status: research.StatusRunning}
 	best := research.Experiment{ID: 2, RunID: 7, Number: 2, Description: "LR 0.04", Status: research.StatusKeep, Summary: research.Summary{ValBPB: 0.9931}}
-	base := research.Experiment{ID: 1, RunID: 7, Number: 1, Description: "baseline", Status: research.StatusKeep, Summary: research.Summary{ValBPB: 0.9978}}
+	base := research.Experiment{ID: 1, RunID: 7, Number: 1, Kind: research.KindBaseline, Description: "baseline", Status: research.StatusKeep, Summary: research.Summary{ValBPB: 0.9978}}
 	h.ctrl.status = research.Status{Active: true, Phase: research.PhaseTraining,
 		Run:     &research.Run{ID: 7, Tag: "mar20", Branch: "autoresearch/mar20", Noise: 0.0004},
 		Current: &cur, Progress: &research.Progress{Percent: 41, Loss: 3.21, Remaining: 177 * time.Second},

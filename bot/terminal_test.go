@@ -21,7 +21,7 @@ func newTerminal(c Controller, out io.Writer) *Terminal {
 }
 
 func sampleController() *fakeController {
-	base := exp(1, research.StatusKeep, 0.9978, 45056, 300, "baseline")
+	base := baselineExp(exp(1, research.StatusKeep, 0.9978, 45056, 300, "baseline"))
 	base.Diff = "(none)\n"
 	second := exp(2, research.StatusDiscard, 1.0001, 45056, 301, "wider MLP")
 	second.Diff = "-MLP = 4\n+MLP = 8\n"

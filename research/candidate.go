@@ -14,6 +14,25 @@ const (
 	kindRetry                         // a past change re-applied on the current best
 )
 
+// experimentKind is the Kind of the experiment c is recorded as.
+func (c *candidate) experimentKind() Kind {
+	switch c.kind {
+	case kindBaseline:
+		if c.repeat > 0 {
+			return KindBaselineRepeat
+		}
+		return KindBaseline
+	case kindConfirm:
+		return KindConfirmation
+	case kindRetry:
+		return KindRetry
+	}
+	if c.attempt > 0 {
+		return KindFix
+	}
+	return KindProposal
+}
+
 // candidate is a change ready to train. Proposals and retries carry file
 // contents made on base; the slot that trains them rebases them onto the
 // best commit of that moment. Baselines and confirmations carry a commit.

@@ -78,6 +78,7 @@ type Experiment struct {
 	ID           int64
 	RunID        int64
 	Number       int    // 1-based within the run; 1 is the baseline
+	Kind         Kind   // what it was for: baseline, proposal, confirmation, ...; set at the start, never changes
 	Attempt      int    // 0 for a new idea, 1.. for crash-fix attempts of the same idea
 	ParentCommit string // the best commit the change was made on
 	Commit       string // full hash of the experiment's commit

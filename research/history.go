@@ -73,7 +73,7 @@ func (h *runHistory) add(e Experiment, noise float64) {
 	h.rows = append(h.rows, e)
 	h.pos[e.Number] = i
 	h.onBase[e.ParentCommit] = append(h.onBase[e.ParentCommit], i)
-	if isBaseline(e) {
+	if e.Kind.IsBaseline() {
 		h.baselines = append(h.baselines, i)
 	}
 	h.count(e, 1)
@@ -138,7 +138,7 @@ func (h *runHistory) count(e Experiment, d int) {
 	case StatusKeep:
 		h.counts.Keep += d
 	case StatusDiscard:
-		if RoleOf(e) == RoleBaselineRepeat {
+		if e.Kind == KindBaselineRepeat {
 			h.counts.Repeats += d
 		} else {
 			h.counts.Discard += d
@@ -312,7 +312,7 @@ func (h *runHistory) statusFacts() (best, baseline *Experiment, counts Counts, l
 		best = &b
 	}
 	for _, i := range h.baselines {
-		if e := h.rows[i]; e.Description == "baseline" && e.Status == StatusKeep {
+		if e := h.rows[i]; e.Kind == KindBaseline && e.Status == StatusKeep {
 			baseline = &e
 			break
 		}

@@ -38,7 +38,7 @@ func refCounts(exps []Experiment) Counts {
 func refBaselineValues(exps []Experiment) []float64 {
 	var vals []float64
 	for _, x := range exps {
-		if isBaseline(x) && x.Status != StatusCrash && x.Status != StatusRunning {
+		if x.Kind.IsBaseline() && x.Status != StatusCrash && x.Status != StatusRunning {
 			vals = append(vals, x.Summary.ValBPB)
 		}
 	}
@@ -75,6 +75,7 @@ func change(old, new string, spaced bool) (diff, fp string) {
 }
 
 type histStep struct {
+	kind                                   Kind
 	desc, status, parent, diffOld, diffNew string
 	val                                    float64
 	attempt                                int
@@ -94,19 +95,19 @@ func TestRunHistoryMatchesRecomputing(t *testing.T) {
 	}
 	const a, b, c = "aaaaaaa", "bbbbbbb", "ccccccc"
 	steps := []histStep{
-		{desc: "baseline", status: StatusKeep, parent: a, val: 1.000},
-		{desc: "baseline (repeat 1/2)", status: StatusCrash, parent: a},
-		{desc: "baseline (repeat 2/2)", status: StatusDiscard, parent: a, val: 1.002},
-		{desc: "lr up", status: StatusDiscard, parent: a, val: 1.010, diffOld: "LR = 0.04", diffNew: "LR = 0.08"},
-		{desc: "lr up, fixed", status: StatusCrash, parent: a, attempt: 1, diffOld: "LR = 0.04", diffNew: "LR = 0.02"},
-		{desc: "depth", status: StatusKeep, parent: a, val: 0.990, diffOld: "DEPTH = 8", diffNew: "DEPTH = 12"},
+		{kind: KindBaseline, desc: "baseline", status: StatusKeep, parent: a, val: 1.000},
+		{kind: KindBaselineRepeat, desc: "baseline (repeat 1/2)", status: StatusCrash, parent: a},
+		{kind: KindBaselineRepeat, desc: "baseline (repeat 2/2)", status: StatusDiscard, parent: a, val: 1.002},
+		{kind: KindProposal, desc: "lr up", status: StatusDiscard, parent: a, val: 1.010, diffOld: "LR = 0.04", diffNew: "LR = 0.08"},
+		{kind: KindFix, desc: "lr up, fixed", status: StatusCrash, parent: a, attempt: 1, diffOld: "LR = 0.04", diffNew: "LR = 0.02"},
+		{kind: KindProposal, desc: "depth", status: StatusKeep, parent: a, val: 0.990, diffOld: "DEPTH = 8", diffNew: "DEPTH = 12"},
 		// From here on the history is already loaded: rows arrive incrementally.
-		{desc: "width on b", status: StatusDiscard, parent: b, val: 0.995, diffOld: "WIDTH = 512", diffNew: "WIDTH = 768"},
-		{desc: "same width, respaced", status: StatusDiscard, parent: b, val: 0.996, diffOld: "WIDTH = 512", diffNew: "WIDTH = 768", spaced: true},
-		{desc: "lr down (a fix attempt)", status: StatusDiscard, parent: b, attempt: 1, val: 0.997, diffOld: "LR = 0.04", diffNew: "LR = 0.02"},
-		{desc: "steps", status: StatusKeep, parent: b, val: 0.980, diffOld: "STEPS = 100", diffNew: "STEPS = 200"},
-		{desc: "confirm #10: steps", status: StatusDiscard, parent: b, val: 0.985, diffOld: "STEPS = 100", diffNew: "STEPS = 200"},
-		{desc: "lr on c", status: StatusRunning, parent: c, diffOld: "LR = 0.04", diffNew: "LR = 0.05"},
+		{kind: KindProposal, desc: "width on b", status: StatusDiscard, parent: b, val: 0.995, diffOld: "WIDTH = 512", diffNew: "WIDTH = 768"},
+		{kind: KindProposal, desc: "same width, respaced", status: StatusDiscard, parent: b, val: 0.996, diffOld: "WIDTH = 512", diffNew: "WIDTH = 768", spaced: true},
+		{kind: KindFix, desc: "lr down (a fix attempt)", status: StatusDiscard, parent: b, attempt: 1, val: 0.997, diffOld: "LR = 0.04", diffNew: "LR = 0.02"},
+		{kind: KindProposal, desc: "steps", status: StatusKeep, parent: b, val: 0.980, diffOld: "STEPS = 100", diffNew: "STEPS = 200"},
+		{kind: KindConfirmation, desc: "confirm #10: steps", status: StatusDiscard, parent: b, val: 0.985, diffOld: "STEPS = 100", diffNew: "STEPS = 200"},
+		{kind: KindProposal, desc: "lr on c", status: StatusRunning, parent: c, diffOld: "LR = 0.04", diffNew: "LR = 0.05"},
 	}
 	const loadedAfter = 6
 	var queries []struct{ base, fp string }
@@ -152,7 +153,7 @@ func TestRunHistoryMatchesRecomputing(t *testing.T) {
 		}
 	}
 	for i, s := range steps {
-		e := Experiment{RunID: run.ID, ParentCommit: s.parent, Commit: fmt.Sprintf("%07d", i+1), Description: s.desc, Attempt: s.attempt}
+		e := Experiment{RunID: run.ID, Kind: s.kind, ParentCommit: s.parent, Commit: fmt.Sprintf("%07d", i+1), Description: s.desc, Attempt: s.attempt}
 		if s.diffOld != "" {
 			e.Diff, _ = change(s.diffOld, s.diffNew, s.spaced)
 		}

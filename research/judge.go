@@ -57,7 +57,7 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 		verdict = nil
 	case c.kind == kindBaseline && e.Status == StatusKeep:
 		s.bestNumbers = []int{e.Number}
-	case c.kind == kindBaseline && RoleOf(*e) == RoleBaselineRepeat && run.BestCommit == oldBest && run.BestValBPB != verdict.Against:
+	case c.kind == kindBaseline && e.Kind == KindBaselineRepeat && run.BestCommit == oldBest && run.BestValBPB != verdict.Against:
 		// A repeat moved the best to the mean of the baseline runs.
 		s.bestNumbers = append(append([]int(nil), s.bestNumbers...), e.Number)
 	case e.Status == StatusKeep:

@@ -174,6 +174,15 @@ func statuses(exps []research.Experiment) string {
 	return strings.Join(s, ",")
 }
 
+// kinds lists what each experiment was for, as stored.
+func kinds(exps []research.Experiment) string {
+	var s []string
+	for _, e := range exps {
+		s = append(s, string(e.Kind))
+	}
+	return strings.Join(s, ",")
+}
+
 func TestLoopKeepsDiscardsAndCrashes(t *testing.T) {
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 4, FixAttempts: -1, RunLog: true},
@@ -264,6 +273,9 @@ func TestCrashedIdeaGetsFixAttempts(t *testing.T) {
 	exps := h.experiments(t, run)
 	if got := statuses(exps); got != "keep,crash,crash,keep" {
 		t.Fatalf("statuses = %s", got)
+	}
+	if got := kinds(exps); got != "baseline,proposal,fix,fix" {
+		t.Errorf("kinds = %s", got)
 	}
 	for i, want := range []int{0, 0, 1, 2} {
 		if exps[i].Attempt != want {

@@ -38,6 +38,9 @@ func TestNoiseAwareKeepsConfirmSmallGainsAndNeverTrustASeedAlone(t *testing.T) {
 	if got := statuses(exps); got != "keep,discard,discard,discard,keep,keep,discard,discard" {
 		t.Fatalf("statuses = %s\n%s", got, reasons(exps))
 	}
+	if got := kinds(exps); got != "baseline,baseline_repeat,baseline_repeat,proposal,confirmation,proposal,proposal,confirmation" {
+		t.Errorf("kinds = %s", got)
+	}
 	if math.Abs(run.Noise-0.01) > 1e-6 {
 		t.Errorf("noise = %v, want 0.01", run.Noise)
 	}
@@ -157,6 +160,9 @@ func TestRetryReappliesAPastChangeOrRefusesWhenItNoLongerApplies(t *testing.T) {
 	}
 	if retried == nil {
 		t.Fatalf("no retry experiment: %v", statuses(exps))
+	}
+	if retried.Kind != research.KindRetry || exps[1].Kind != research.KindProposal {
+		t.Errorf("kinds: retry %q, the retried experiment %q", retried.Kind, exps[1].Kind)
 	}
 	if !strings.Contains(retried.Diff, "+STEPS = 5") || retried.ParentCommit == exps[1].ParentCommit {
 		t.Errorf("retry is not the old change on the new best:\n%s", retried.Diff)

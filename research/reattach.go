@@ -54,7 +54,7 @@ func (s *session) followReattached(sl *slot, e Experiment) {
 	e.LogPath, e.TrainSeconds, e.LogTail = job.LogPath, res.Duration.Seconds(), Tail(res.Output, 40)
 	sum, verdict := measure(res, err, m.Config.TrainTimeout)
 	c := &candidate{kind: kindProposal, description: e.Description, attempt: e.Attempt}
-	if isBaseline(e) {
+	if e.Kind.IsBaseline() {
 		c.kind = kindBaseline
 	}
 	s.judge(sl, c, &e, sum, verdict, nil, e.StartedAt)

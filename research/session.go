@@ -136,7 +136,7 @@ func (s *session) restoreCounters() error {
 	// A restart in the middle of the baseline repeats runs the missing ones.
 	done := 0
 	for _, e := range exps {
-		if isBaseline(e) && e.Status != StatusCrash {
+		if e.Kind.IsBaseline() && e.Status != StatusCrash {
 			done++
 		}
 	}
@@ -161,11 +161,6 @@ func baselineDescription(repeat, of int) string {
 		return "baseline"
 	}
 	return fmt.Sprintf("baseline (repeat %d/%d)", repeat, of)
-}
-
-func isBaseline(e Experiment) bool {
-	r := RoleOf(e)
-	return r == RoleBaseline || r == RoleBaselineRepeat
 }
 
 func (s *session) isDone() bool {

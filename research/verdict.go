@@ -39,15 +39,15 @@ const (
 	RoleConfirmation   Role = "confirmation"
 )
 
-// RoleOf reads an experiment's role from the description the loop gave it.
+// RoleOf groups an experiment's Kind for display: proposals, fixes and
+// retries are all changes.
 func RoleOf(e Experiment) Role {
-	d := e.Description
-	switch {
-	case d == "baseline":
+	switch e.Kind {
+	case KindBaseline:
 		return RoleBaseline
-	case len(d) > len("baseline (repeat ") && d[:len("baseline (repeat ")] == "baseline (repeat ":
+	case KindBaselineRepeat:
 		return RoleBaselineRepeat
-	case len(d) > len("confirm #") && d[:len("confirm #")] == "confirm #":
+	case KindConfirmation:
 		return RoleConfirmation
 	}
 	return RoleChange

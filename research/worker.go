@@ -203,7 +203,7 @@ func (s *session) runCandidate(sl *slot, c *candidate) (started bool) {
 		started = s.bugInExperiment(sl, c, e, best, p)
 		s.pauseForBug(p)
 	})
-	e = Experiment{RunID: run.ID, ParentCommit: best, Description: c.description, GPU: sl.Name, Attempt: c.attempt,
+	e = Experiment{RunID: run.ID, Kind: c.experimentKind(), ParentCommit: best, Description: c.description, GPU: sl.Name, Attempt: c.attempt,
 		ProposeSeconds: c.proposedIn.Seconds(), PromptTokens: c.usage.PromptTokens, CompletionTokens: c.usage.CompletionTokens}
 	if c.kind == kindBaseline && run.BestValBPB == 0 && c.commit != best {
 		// Before the first result only program.md edits move the best:

@@ -23,7 +23,7 @@ func BenchmarkStartFinishExperiment(b *testing.B) {
 			ideas = []int64{mustIdea(b, db, "idea").ID}
 			b.StartTimer()
 		}
-		e, err := db.StartExperiment(ctx, research.Experiment{RunID: run.ID, ParentCommit: run.BestCommit}, ideas)
+		e, err := db.StartExperiment(ctx, research.Experiment{RunID: run.ID, Kind: research.KindProposal, ParentCommit: run.BestCommit}, ideas)
 		if err != nil {
 			b.Fatal(err)
 		}

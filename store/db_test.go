@@ -80,7 +80,7 @@ func TestReopenKeepsDataAndDoesNotReapplyMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exp, err := db.StartExperiment(ctx, research.Experiment{RunID: run.ID}, nil)
+	exp, err := db.StartExperiment(ctx, research.Experiment{RunID: run.ID, Kind: research.KindProposal}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestReopenKeepsDataAndDoesNotReapplyMigrations(t *testing.T) {
 			t.Errorf("reopen %d: %d migration rows, want %d", i, n, len(want))
 		}
 		// A new experiment continues the numbering.
-		e2, err := db2.StartExperiment(ctx, research.Experiment{RunID: run.ID}, nil)
+		e2, err := db2.StartExperiment(ctx, research.Experiment{RunID: run.ID, Kind: research.KindProposal}, nil)
 		if err != nil || e2.Number != 2+i {
 			t.Errorf("reopen %d: next experiment = %d, %v", i, e2.Number, err)
 		}
@@ -181,7 +181,7 @@ func TestNotFoundErrors(t *testing.T) {
 	_, checks["RunByID"] = db.RunByID(ctx, 99)
 	_, checks["LatestRun"] = db.LatestRun(ctx)
 	checks["UpdateRun"] = db.UpdateRun(ctx, research.Run{ID: 99, Tag: "x"})
-	_, checks["StartExperiment"] = db.StartExperiment(ctx, research.Experiment{RunID: 99}, nil)
+	_, checks["StartExperiment"] = db.StartExperiment(ctx, research.Experiment{RunID: 99, Kind: research.KindProposal}, nil)
 	checks["UpdateExperiment"] = db.UpdateExperiment(ctx, research.Experiment{ID: 99})
 	checks["MarkTSVWritten"] = db.MarkTSVWritten(ctx, 99)
 	_, checks["ExperimentByID"] = db.ExperimentByID(ctx, 99)

@@ -14,7 +14,7 @@ const experimentColumns = `id, run_id, number, attempt, parent_commit, commit_ha
 	num_steps, num_params_m, depth,
 	diff, diff_stat, log_path, log_tail, gpu,
 	propose_seconds, train_seconds, total_seconds, prompt_tokens, completion_tokens,
-	tsv_written, started_at, finished_at, notes`
+	tsv_written, started_at, finished_at, notes, kind`
 
 func scanExperiment(s scanner) (research.Experiment, error) {
 	var e research.Experiment
@@ -24,7 +24,7 @@ func scanExperiment(s scanner) (research.Experiment, error) {
 		&m.NumSteps, &m.NumParamsM, &m.Depth,
 		&e.Diff, &e.DiffStat, &e.LogPath, &e.LogTail, &e.GPU,
 		&e.ProposeSeconds, &e.TrainSeconds, &e.TotalSeconds, &e.PromptTokens, &e.CompletionTokens,
-		&e.TSVWritten, timeCol{&e.StartedAt}, timeCol{&e.FinishedAt}, &e.Notes)
+		&e.TSVWritten, timeCol{&e.StartedAt}, timeCol{&e.FinishedAt}, &e.Notes, &e.Kind)
 	return e, err
 }
 
@@ -51,7 +51,11 @@ func (db *DB) queryExperiments(ctx context.Context, query string, args ...any) (
 // fields of e as given and marks those of ideaIDs that are still open (not
 // consumed, not unpinned) as consumed by the new experiment; the others are
 // left alone (see IdeasConsumedBy). ErrNotFound when the run does not exist.
+// e.Kind must be set (research.Kind.Check): it is kept as given, for good.
 func (db *DB) StartExperiment(ctx context.Context, e research.Experiment, ideaIDs []int64) (research.Experiment, error) {
+	if err := e.Kind.Check(); err != nil {
+		return research.Experiment{}, fmt.Errorf("store: start experiment: %w", err)
+	}
 	e.Status = research.StatusRunning
 	e.StartedAt = db.now()
 	e.FinishedAt = time.Time{}
@@ -75,14 +79,14 @@ func (db *DB) StartExperiment(ctx context.Context, e research.Experiment, ideaID
 			num_steps, num_params_m, depth,
 			diff, diff_stat, log_path, log_tail, gpu,
 			propose_seconds, train_seconds, total_seconds, prompt_tokens, completion_tokens,
-			tsv_written, started_at, finished_at, notes)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, NULL, ?)`,
+			tsv_written, started_at, finished_at, notes, kind)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, NULL, ?, ?)`,
 			e.RunID, e.Number, e.Attempt, e.ParentCommit, e.Commit, e.Description, e.Status, e.Reason,
 			num(m.ValBPB), num(m.TrainingSeconds), num(m.TotalSeconds), num(m.PeakVRAMMB), num(m.MFUPercent),
 			num(m.TotalTokensM), m.NumSteps, num(m.NumParamsM), m.Depth,
 			e.Diff, e.DiffStat, e.LogPath, e.LogTail, e.GPU,
 			num(e.ProposeSeconds), num(e.TrainSeconds), num(e.TotalSeconds), e.PromptTokens, e.CompletionTokens,
-			e.StartedAt, e.Notes)
+			e.StartedAt, e.Notes, string(e.Kind))
 		if err != nil {
 			return fmt.Errorf("store: start experiment: %w", err)
 		}
@@ -126,8 +130,8 @@ func (db *DB) FinishExperiment(ctx context.Context, e research.Experiment, r res
 	})
 }
 
-// UpdateExperiment writes the fields of e by e.ID: everything except ID, RunID
-// and Number. FinishedAt is written as given (zero = still running);
+// UpdateExperiment writes the fields of e by e.ID: everything except ID, RunID,
+// Number and Kind. FinishedAt is written as given (zero = still running);
 // StartedAt only when non-zero. TSVWritten is never cleared once set (only
 // MarkTSVWritten or a true value sets it). ErrNotFound for an unknown ID.
 func (db *DB) UpdateExperiment(ctx context.Context, e research.Experiment) error {

@@ -18,7 +18,7 @@ func TestStartExperimentNumbersPerRun(t *testing.T) {
 	ctx := context.Background()
 	a, b := mustRun(t, db, "a"), mustRun(t, db, "b")
 	for i := 1; i <= 3; i++ {
-		e, err := db.StartExperiment(ctx, research.Experiment{RunID: a.ID, Status: research.StatusKeep, Description: "d",
+		e, err := db.StartExperiment(ctx, research.Experiment{RunID: a.ID, Kind: research.KindProposal, Status: research.StatusKeep, Description: "d",
 			FinishedAt: time.Now(), TSVWritten: true}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -333,7 +333,7 @@ func TestStartExperimentConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
-				e, err := db.StartExperiment(ctx, research.Experiment{RunID: run.ID}, ideaIDs)
+				e, err := db.StartExperiment(ctx, research.Experiment{RunID: run.ID, Kind: research.KindProposal}, ideaIDs)
 				if err != nil {
 					t.Error(err)
 					return

@@ -72,7 +72,7 @@ func mustRun(t testing.TB, db *DB, tag string) research.Run {
 
 func mustStart(t testing.TB, db *DB, runID int64, ideas ...int64) research.Experiment {
 	t.Helper()
-	e, err := db.StartExperiment(context.Background(), research.Experiment{RunID: runID, ParentCommit: "abc"}, ideas)
+	e, err := db.StartExperiment(context.Background(), research.Experiment{RunID: runID, Kind: research.KindProposal, ParentCommit: "abc"}, ideas)
 	if err != nil {
 		t.Fatalf("StartExperiment: %v", err)
 	}

@@ -90,13 +90,16 @@ func (db *DB) ImportExperiments(ctx context.Context, runID int64, exps []researc
 			num_steps, num_params_m, depth,
 			diff, diff_stat, log_path, log_tail, gpu,
 			propose_seconds, train_seconds, total_seconds, prompt_tokens, completion_tokens,
-			tsv_written, started_at, finished_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			tsv_written, started_at, finished_at, kind)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
 		for _, e := range exps {
+			if err := e.Kind.Check(); err != nil {
+				return fmt.Errorf("store: import experiment #%d: %w", e.Number, err)
+			}
 			m := e.Summary
 			if e.StartedAt.IsZero() {
 				e.StartedAt = db.now()
@@ -106,7 +109,7 @@ func (db *DB) ImportExperiments(ctx context.Context, runID int64, exps []researc
 				num(m.TotalTokensM), m.NumSteps, num(m.NumParamsM), m.Depth,
 				e.Diff, e.DiffStat, e.LogPath, e.LogTail, e.GPU,
 				num(e.ProposeSeconds), num(e.TrainSeconds), num(e.TotalSeconds), e.PromptTokens, e.CompletionTokens,
-				e.TSVWritten, e.StartedAt.UTC(), dbTime(e.FinishedAt)); err != nil {
+				e.TSVWritten, e.StartedAt.UTC(), dbTime(e.FinishedAt), string(e.Kind)); err != nil {
 				return fmt.Errorf("store: import experiment #%d: %w", e.Number, err)
 			}
 		}

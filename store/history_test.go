@@ -27,7 +27,7 @@ func TestHistoryQueries(t *testing.T) {
 		if n > 6 {
 			parent = "p2"
 		}
-		rows = append(rows, research.Experiment{Number: n, Attempt: n % 3 / 2, ParentCommit: parent, Commit: fmt.Sprintf("c%02d", n),
+		rows = append(rows, research.Experiment{Number: n, Kind: research.KindProposal, Attempt: n % 3 / 2, ParentCommit: parent, Commit: fmt.Sprintf("c%02d", n),
 			Description: fmt.Sprintf("change %d", n), Status: research.StatusDiscard, Reason: "no improvement",
 			Summary: research.Summary{ValBPB: 1 + float64(n)/1000, NumSteps: int64(n)}, Diff: strings.Repeat("+x\n", n), DiffStat: "train.py | 1 +",
 			LogPath: "/logs/x.log", LogTail: strings.Repeat("step\n", n), GPU: "gpu0", TSVWritten: true,

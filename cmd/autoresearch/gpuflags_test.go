@@ -59,8 +59,8 @@ func TestResultsJSONIncludesTelemetry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	watched, _ := db.StartExperiment(ctx, research.Experiment{RunID: run.ID, Description: "baseline"}, nil)
-	if _, err := db.StartExperiment(ctx, research.Experiment{RunID: run.ID, Description: "unwatched"}, nil); err != nil {
+	watched, _ := db.StartExperiment(ctx, research.Experiment{RunID: run.ID, Kind: research.KindBaseline, Description: "baseline"}, nil)
+	if _, err := db.StartExperiment(ctx, research.Experiment{RunID: run.ID, Kind: research.KindProposal, Description: "unwatched"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.SaveTelemetry(ctx, watched.ID, research.Telemetry{Samples: 150, MeanUtilPct: 97, PeakMemoryMB: 45000,

@@ -94,7 +94,7 @@ func FakeHistory(runID int64, first, n int, worst float64, finished time.Time) [
 	}
 	for i := 0; i < n; i++ {
 		num := first + i
-		e := research.Experiment{RunID: runID, Number: num, ParentCommit: parent, Commit: fakeHash(num),
+		e := research.Experiment{RunID: runID, Number: num, Kind: research.KindProposal, ParentCommit: parent, Commit: fakeHash(num),
 			Description: fmt.Sprintf("K%d: %.4f -> %.4f (history filler %d)", num%Constants, Start, Start*0.8, num),
 			Status:      research.StatusDiscard, Diff: fakeDiff(num), DiffStat: "train.py | 4 ++--",
 			LogTail: tail.String(), LogPath: fmt.Sprintf("/nonexistent/logs/%d.log", num), GPU: "main",

@@ -80,7 +80,7 @@ func (c *cluster) runner(command string) *Runner {
 
 func (c *cluster) experiment(t *testing.T) (research.Experiment, research.TrainJob) {
 	t.Helper()
-	e, err := c.db.StartExperiment(bg, research.Experiment{RunID: c.run.ID, ParentCommit: "abc"}, nil)
+	e, err := c.db.StartExperiment(bg, research.Experiment{RunID: c.run.ID, Kind: research.KindProposal, ParentCommit: "abc"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

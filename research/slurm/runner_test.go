@@ -55,7 +55,7 @@ func setup(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := db.StartExperiment(bg, research.Experiment{RunID: run.ID, ParentCommit: "abc"}, nil)
+	e, err := db.StartExperiment(bg, research.Experiment{RunID: run.ID, Kind: research.KindProposal, ParentCommit: "abc"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
