@@ -14,7 +14,7 @@ import (
 )
 
 // DigestRecords is what the digest reads from (and writes to) the store.
-// *store.DB implements it.
+// The SQLite store (package store, wired in cmd) implements it.
 type DigestRecords interface {
 	// ExperimentsFinishedBetween returns the experiments of any run with
 	// from <= FinishedAt < to, ordered by FinishedAt.
