@@ -74,6 +74,7 @@ func TestResultsJSONIncludesTelemetry(t *testing.T) {
 	}
 	var got struct {
 		Experiments []struct {
+			Kind        string         `json:"kind"`
 			Description string         `json:"description"`
 			Telemetry   map[string]any `json:"telemetry"`
 		} `json:"experiments"`
@@ -83,6 +84,9 @@ func TestResultsJSONIncludesTelemetry(t *testing.T) {
 	}
 	if len(got.Experiments) != 2 {
 		t.Fatalf("%d experiments:\n%s", len(got.Experiments), out)
+	}
+	if got.Experiments[0].Kind != "baseline" || got.Experiments[1].Kind != "proposal" {
+		t.Errorf("kinds %q, %q; want baseline, proposal", got.Experiments[0].Kind, got.Experiments[1].Kind)
 	}
 	tel := got.Experiments[0].Telemetry
 	if tel["samples"] != 150.0 || tel["throttled"] != true || tel["comparable"] != false || tel["peak_memory_mb"] != 45000.0 {

@@ -109,6 +109,7 @@ func findRun(ctx context.Context, db *store.DB, tag string) (research.Run, error
 type jsonExperiment struct {
 	Number           int     `json:"number"`
 	Attempt          int     `json:"attempt"`
+	Kind             string  `json:"kind"` // research.Kind: baseline, baseline_repeat, proposal, confirmation, retry, fix
 	Commit           string  `json:"commit"`
 	Parent           string  `json:"parent"`
 	Status           string  `json:"status"`
@@ -168,7 +169,7 @@ func writeJSON(w io.Writer, run research.Run, exps []research.Experiment, tel te
 	}{Tag: run.Tag, Branch: run.Branch, BestCommit: run.BestCommit, BestValBPB: run.BestValBPB, State: run.State, Experiments: []jsonExperiment{}}
 	for _, e := range exps {
 		je := jsonExperiment{
-			Number: e.Number, Attempt: e.Attempt, Commit: e.Commit, Parent: e.ParentCommit, Status: e.Status, Reason: e.Reason,
+			Number: e.Number, Attempt: e.Attempt, Kind: string(e.Kind), Commit: e.Commit, Parent: e.ParentCommit, Status: e.Status, Reason: e.Reason,
 			Description: e.Description, ValBPB: e.Summary.ValBPB, MemoryGB: e.Summary.PeakVRAMMB / 1024,
 			TrainingSeconds: e.Summary.TrainingSeconds, TotalSeconds: e.Summary.TotalSeconds, PeakVRAMMB: e.Summary.PeakVRAMMB,
 			MFUPercent: e.Summary.MFUPercent, TotalTokensM: e.Summary.TotalTokensM, NumSteps: e.Summary.NumSteps,
