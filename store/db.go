@@ -1,6 +1,10 @@
 // Package store keeps the bot's state in one SQLite file (modernc.org/sqlite,
 // no cgo). It is the only package in the project that writes SQL.
 //
+// The rows are package research's domain types (research.Run,
+// research.Experiment, ...) and DB implements research.Store: store imports
+// research, never the reverse, and only cmd wires the two together.
+//
 // Times are written in UTC and read back in UTC; a zero time.Time is stored as
 // NULL. Floats that are NaN or ±Inf are stored as 0.
 package store
@@ -38,6 +42,9 @@ const dsnParams = "_pragma=journal_mode(WAL)" +
 	"&_pragma=synchronous(NORMAL)" +
 	"&_txlock=immediate" +
 	"&_time_format=sqlite"
+
+// DB is the whole contract of the research loop.
+var _ research.Store = (*DB)(nil)
 
 // DB is the store. Set Now and Logger before use if the defaults do not fit.
 type DB struct {
