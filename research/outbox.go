@@ -13,7 +13,7 @@ type OutboxMessage struct {
 	Channel   string
 	ThreadKey string // Key of the message this one replies to / updates
 	Payload   []byte // adapter-specific JSON
-	TS        string // Slack ts once sent
+	TS        string // the posted message's id on the chat platform, once sent
 	Attempts  int
 	LastError string
 	NextTry   time.Time
