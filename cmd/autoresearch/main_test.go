@@ -19,6 +19,9 @@ func TestMain(m *testing.M) {
 		_ = trainer.ProtectHarness()
 		os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
+	// The CLIs these tests start inherit the PATH, and with it the
+	// interpreter without a version manager's shim.
+	researchtest.PreferRealPython()
 	os.Exit(m.Run())
 }
 
