@@ -6,6 +6,7 @@ import (
 )
 
 func TestCrashCause(t *testing.T) {
+	t.Parallel()
 	traceback := func(last string) string {
 		return "step 00012 (4.0%) | loss: 3.2\rstep 00013 (4.3%) | loss: 3.1\n" +
 			"Traceback (most recent call last):\n  File \"train.py\", line 40, in <module>\n    x = model(x)\n" + last + "\n"
@@ -44,6 +45,7 @@ func TestCrashCause(t *testing.T) {
 
 // Only the end of a huge log is read, and the cause stays one short line.
 func TestCrashCauseReadsTheEndOfAHugeLog(t *testing.T) {
+	t.Parallel()
 	out := strings.Repeat("ValueError: early and irrelevant\n", 10000) + strings.Repeat("x", 200<<10) +
 		"\ntorch.OutOfMemoryError: CUDA out of memory. " + strings.Repeat("detail ", 100) + "\n"
 	got := CrashCause([]byte(out), 1)

@@ -26,6 +26,7 @@ func isWaitingNotice(e research.Event) bool {
 }
 
 func TestDryProposerWaitsForTheResultInFlightAndGoesOnFromANewBest(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 3, Pipeline: true},
 		gatedStep(t, "VAL", "1.400000", "gate", "better, still training when the proposer runs dry"))
@@ -54,6 +55,7 @@ func TestDryProposerWaitsForTheResultInFlightAndGoesOnFromANewBest(t *testing.T)
 }
 
 func TestDryProposerPausesOnlyWhenNothingCanGoOnAndRunResumeContinues(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{Pipeline: true},
 		gatedStep(t, "VAL", "1.600000", "gate", "worse, still training when the proposer runs dry"))

@@ -31,6 +31,7 @@ func hostile(t *testing.T, name, bonus string) func(research.ProposalRequest) (s
 }
 
 func TestTrainerThatChangesGitStateIsACrashAndUndone(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	researchtest.Git(t, dir, "branch", "master")
 	researchtest.Git(t, dir, "branch", "keepme")
@@ -94,6 +95,7 @@ func TestTrainerThatChangesGitStateIsACrashAndUndone(t *testing.T) {
 // too: the proposal is refused with the reason, git is put back, and the
 // next proposal trains on the run's branch; master never moves.
 func TestProposalThatChangesGitStateIsRefused(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	researchtest.Git(t, dir, "branch", "master")
 	initial := researchtest.Git(t, dir, "rev-parse", "main")

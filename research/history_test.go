@@ -87,6 +87,7 @@ type histStep struct {
 // recompute from all rows: best, counts, baseline values, status facts and
 // the repeat check, for bases indexed before and after their rows arrive.
 func TestRunHistoryMatchesRecomputing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := openTestStore(t, filepath.Join(t.TempDir(), "state", "autoresearch.db"))
 	run, err := db.CreateRun(ctx, Run{Tag: "hist", Branch: "autoresearch/hist", State: RunActive})
@@ -215,6 +216,7 @@ func brief(e *Experiment) string {
 // long one's see the recent window plus every keep, near miss and
 // experiment on the base, and the rest is counted.
 func TestForProposalWindow(t *testing.T) {
+	t.Parallel()
 	h := &runHistory{pos: map[int]int{}, best: -1, onBase: map[string][]int{}, repeats: map[string]map[string]int{}}
 	add := func(n int, parent, status string, val float64) {
 		h.Record(Experiment{Number: n, ParentCommit: parent, Status: status, Summary: Summary{ValBPB: val}}, 0.001)

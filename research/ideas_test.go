@@ -16,6 +16,7 @@ import (
 // prepared while the previous one trains (it must not take the same idea),
 // and each experiment is credited only with the idea its proposal got.
 func TestIdeasOnePerProposalInOrder(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	var mu sync.Mutex
 	var given [][]string
@@ -75,6 +76,7 @@ func TestIdeasOnePerProposalInOrder(t *testing.T) {
 // An edit of an idea made against a text someone else changed since is
 // refused, quoting what it reads now; the other person's words stay.
 func TestEditIdeaRefusesAnEditOfAChangedIdea(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{})
 	ctx := context.Background()

@@ -9,6 +9,7 @@ import (
 
 // The kind, not the description, says what an experiment was for.
 func TestKindGroupsAndRoles(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		kind     research.Kind
 		desc     string

@@ -89,6 +89,7 @@ func editArgs(path, old, new string) string {
 }
 
 func TestLoopWithLLMProposerRefusesOutsideEditsAndPausesWhenTheEndpointFails(t *testing.T) {
+	t.Parallel()
 	fake := &fakeOpenAI{replies: []fakeReply{
 		{calls: [][2]string{{"edit_file", editArgs("prepare.py", "EVAL_TOKENS = 1000", "EVAL_TOKENS = 1")}}},
 		{calls: [][2]string{{"edit_file", editArgs("train.py", "VAL = 1.500000", "VAL = 1.400000")}}},

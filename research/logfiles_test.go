@@ -13,6 +13,7 @@ import (
 // from an older backup numbers experiments again) is never overwritten:
 // the new training writes NNNN-2.log and the experiment records that path.
 func TestExistingLogIsNotOverwritten(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 1})
 	logs := filepath.Join(h.m.Config.StateDir, "logs", "again")

@@ -184,6 +184,7 @@ func kinds(exps []research.Experiment) string {
 }
 
 func TestLoopKeepsDiscardsAndCrashes(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 4, FixAttempts: -1, RunLog: true},
 		setConst(t, "VAL", "1.400000", "lower val"),
@@ -254,6 +255,7 @@ func TestLoopKeepsDiscardsAndCrashes(t *testing.T) {
 }
 
 func TestCrashedIdeaGetsFixAttempts(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	var fixSources []string
 	h := newHarness(t, dir, research.Config{MaxExperiments: 4, FixAttempts: 2},
@@ -299,6 +301,7 @@ func TestCrashedIdeaGetsFixAttempts(t *testing.T) {
 }
 
 func TestRefusedProposalsAreExplainedAndUndone(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 2},
 		func(req research.ProposalRequest) (string, error) {
@@ -376,6 +379,7 @@ func TestTrainerGetsNoSecretsAndTimeoutIsACrash(t *testing.T) {
 }
 
 func TestStopNowRecordsStoppedCrashAndResets(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{FixAttempts: -1}, setConst(t, "SLEEP", "60", "slow"))
 	if _, err := h.m.Start(context.Background(), research.StartRequest{Tag: "stop"}); err != nil {
@@ -410,6 +414,7 @@ func TestStopNowRecordsStoppedCrashAndResets(t *testing.T) {
 }
 
 func TestIdeasAreConsumedByTheNextExperiment(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 3},
 		setConst(t, "VAL", "1.400000", "uses the idea"),
@@ -439,6 +444,7 @@ func TestIdeasAreConsumedByTheNextExperiment(t *testing.T) {
 }
 
 func TestProgramAppendGetsItsOwnCommitBetweenExperiments(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	var h *harness
 	h = newHarness(t, dir, research.Config{MaxExperiments: 3},

@@ -12,6 +12,7 @@ import (
 // fake summary (0.123456): the whole stream is scanned, so it is a crash
 // for a repeated summary, and the fake value is never the best.
 func TestPaddedFakeSummaryIsACrash(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 2, FixAttempts: -1},
 		hostile(t, "pad_summary.py", "0.01"),
@@ -33,6 +34,7 @@ func TestPaddedFakeSummaryIsACrash(t *testing.T) {
 // is refused by the static check before anything trains, and the model is
 // told why.
 func TestMetricRebindingIsRefusedWithTheReason(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 2},
 		hostile(t, "metric_globals.py", "0.01"),
@@ -62,6 +64,7 @@ func TestMetricRebindingIsRefusedWithTheReason(t *testing.T) {
 // What train.py already did at HEAD is not the proposal's doing: a change
 // elsewhere in a file that writes to globals() is not refused for it.
 func TestMetricCheckCountsOnlyNewFindings(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	src := researchtest.Read(t, dir, "train.py")
 	researchtest.Write(t, dir, "train.py", strings.Replace(src, "VAL = 1.500000\n", "VAL = 1.500000\nglobals()['LEGACY'] = 1\n", 1))
@@ -91,6 +94,7 @@ func implausibleNotices(h *harness) []string {
 // plausible range: held back, rerun, and not kept when the rerun says the
 // same; the channel is told each time.
 func TestImplausibleValBPBIsNeverKeptOnOneRun(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	researchtest.Write(t, dir, "train.py", "VAL = \"1.500000\"\nprint(\"---\")\nprint(\"val_bpb: \" + VAL)\n")
 	researchtest.Git(t, dir, "commit", "-qam", "a train.py that prints VAL as it is")
@@ -117,6 +121,7 @@ func TestImplausibleValBPBIsNeverKeptOnOneRun(t *testing.T) {
 // A gain far beyond the bound (20% with no noise known, bound 2%) is rerun:
 // refused when the rerun does not reproduce it, kept when it does.
 func TestBigGainIsRerunAndKeptOnlyIfConfirmed(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	// Per-run offsets: baseline, first big gain, its rerun (+0.5: not
 	// reproduced), second big gain, its rerun (reproduced).

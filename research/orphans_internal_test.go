@@ -25,6 +25,7 @@ func startSleeper(t *testing.T, env ...string) (*exec.Cmd, chan error) {
 }
 
 func TestRestartKillsATrainerWhoseGroupWasNeverRecorded(t *testing.T) {
+	t.Parallel()
 	m := &Manager{Config: Config{StateDir: t.TempDir()}}
 	other := &Manager{Config: Config{StateDir: t.TempDir()}}
 	// Killed between starting the trainer and writing trainer-SLOT.pgid:

@@ -79,6 +79,7 @@ func waitPaused(t *testing.T, h *harness, n int) string {
 // A panic in the trainer ends that experiment as a crash naming the bug,
 // logs the stack once, pauses the run with the reason; a resume trains on.
 func TestTrainerPanicPausesTheRunAndResumeTrainsAgain(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 3, FixAttempts: -1},
 		setConst(t, "VAL", "1.400000", "lower"), setConst(t, "VAL", "1.300000", "lower still"))
@@ -147,6 +148,7 @@ func (p *panicsOnce) Propose(ctx context.Context, req research.ProposalRequest) 
 // A panic in the proposer pauses the run with the reason, in both the
 // pipelined and the sequential loop; a resume proposes and trains again.
 func TestProposerPanicPausesTheRunAndResumeProposesAgain(t *testing.T) {
+	t.Parallel()
 	for _, pipeline := range []bool{false, true} {
 		t.Run(map[bool]string{false: "sequential", true: "pipelined"}[pipeline], func(t *testing.T) {
 			dir := researchtest.New(t)
@@ -196,6 +198,7 @@ func (panicsOnEvent) Event(e research.Event) {
 
 // A bug in a front end costs that message, not the run.
 func TestObserverPanicDoesNotStopTheRun(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 2}, setConst(t, "VAL", "1.400000", "lower"))
 	logs := &logBuffer{}
@@ -231,6 +234,7 @@ func (p *panicOnceStore) AddProgramEdit(ctx context.Context, e research.ProgramE
 // A panic while program edits are serialized does not leave them locked:
 // the caller (a handler) recovers it, and the next read and edit work.
 func TestPanicInAProgramEditLeavesProgramUsable(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{})
 	h.m.Store = &panicOnceStore{DB: h.db}
@@ -286,6 +290,7 @@ func (p *startsThenPanics) Train(ctx context.Context, job research.TrainJob) (re
 // keeps running unwatched on the GPU. The baseline it hit runs again after
 // a resume.
 func TestTrainerPanicKillsTheTrainerItStarted(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 1})
 	h.m.Logger = (&logBuffer{}).logger()

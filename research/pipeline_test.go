@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,9 @@ func withWorktrees(h *harness) {
 }
 
 func TestPipelinedProposalIsReappliedOnTheNewBest(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
+	proposed := filepath.Join(t.TempDir(), "second.proposed")
 	var bases []string
 	record := func(step func(research.ProposalRequest) (string, error)) func(research.ProposalRequest) (string, error) {
 		return func(req research.ProposalRequest) (string, error) {
@@ -35,10 +38,15 @@ func TestPipelinedProposalIsReappliedOnTheNewBest(t *testing.T) {
 	h := newHarness(t, dir, research.Config{MaxExperiments: 3, Pipeline: true},
 		record(func(req research.ProposalRequest) (string, error) {
 			researchtest.SetConst(t, req.Dir, "VAL", "1.400000")
-			researchtest.SetConst(t, req.Dir, "SLEEP", "1") // trains long enough for the next proposal
-			return "lower and slower", nil
+			// #2 trains until the next proposal is made, so that one is made on the baseline.
+			researchtest.SetConst(t, req.Dir, "WAIT_FOR", strconv.Quote(proposed))
+			return "lower, gated", nil
 		}),
-		record(setConst(t, "STEPS", "5", "more steps")), // made while #2 trains, on the baseline
+		record(func(req research.ProposalRequest) (string, error) { // made while #2 trains, on the baseline
+			researchtest.SetConst(t, req.Dir, "STEPS", "5")
+			researchtest.Write(t, "/", proposed, "")
+			return "more steps", nil
+		}),
 	)
 	withWorktrees(h)
 	run := h.runToEnd(t, research.StartRequest{Tag: "pipe"})
@@ -70,14 +78,21 @@ func TestPipelinedProposalIsReappliedOnTheNewBest(t *testing.T) {
 }
 
 func TestPipelinedProposalThatNoLongerAppliesIsDroppedAndAskedAgain(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
+	proposed := filepath.Join(t.TempDir(), "second.proposed")
 	h := newHarness(t, dir, research.Config{MaxExperiments: 3, Pipeline: true},
 		func(req research.ProposalRequest) (string, error) {
 			researchtest.SetConst(t, req.Dir, "VAL", "1.400000")
-			researchtest.SetConst(t, req.Dir, "SLEEP", "1")
+			// #2 trains until the next proposal is made on the baseline.
+			researchtest.SetConst(t, req.Dir, "WAIT_FOR", strconv.Quote(proposed))
 			return "lower", nil
 		},
-		setConst(t, "VAL", "1.300000", "even lower"), // same line as #2's keep: conflict
+		func(req research.ProposalRequest) (string, error) { // same line as #2's keep: conflict
+			researchtest.SetConst(t, req.Dir, "VAL", "1.300000")
+			researchtest.Write(t, "/", proposed, "")
+			return "even lower", nil
+		},
 		setConst(t, "BONUS", "0.05", "bonus"),
 	)
 	withWorktrees(h)
@@ -96,14 +111,15 @@ func TestPipelinedProposalThatNoLongerAppliesIsDroppedAndAskedAgain(t *testing.T
 }
 
 func TestSeveralSlotsShareOneBestAndAdoptAStaleWinner(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
-	t.Setenv("RESEARCHTEST_DIR", dir) // the gates below, seen from the workers' worktrees
 	// The order is made by gates, not by sleeps: the quick win finishes
 	// only once the slow one trains, and the slow one only once the quick
 	// one is recorded, so the slow winner is always the stale one.
 	h := newHarness(t, dir, research.Config{MaxExperiments: 5, Slots: []research.SlotSpec{
-		{Name: "gpu0", GPU: -1, Env: []string{"CUDA_VISIBLE_DEVICES=0"}},
-		{Name: "gpu1", GPU: -1, Env: []string{"CUDA_VISIBLE_DEVICES=1"}},
+		// RESEARCHTEST_DIR: the gates below, seen from the workers' worktrees.
+		{Name: "gpu0", GPU: -1, Env: []string{"CUDA_VISIBLE_DEVICES=0", "RESEARCHTEST_DIR=" + dir}},
+		{Name: "gpu1", GPU: -1, Env: []string{"CUDA_VISIBLE_DEVICES=1", "RESEARCHTEST_DIR=" + dir}},
 	}},
 		func(req research.ProposalRequest) (string, error) { // better, finishes second
 			researchtest.SetConst(t, req.Dir, "VAL", "1.400000")
@@ -166,9 +182,11 @@ func TestSeveralSlotsShareOneBestAndAdoptAStaleWinner(t *testing.T) {
 }
 
 func TestOneSlotCrashesWhileTheOtherGoesOnAndStopDrainsBoth(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
+	ctl := "RESEARCHTEST_DIR=" + dir // HANG_ON_RUN below, seen from the workers' worktrees
 	h := newHarness(t, dir, research.Config{FixAttempts: -1, Slots: []research.SlotSpec{
-		{Name: "gpu0", GPU: -1}, {Name: "gpu1", GPU: -1},
+		{Name: "gpu0", GPU: -1, Env: []string{ctl}}, {Name: "gpu1", GPU: -1, Env: []string{ctl}},
 	}},
 		setConst(t, "CRASH", "1", "crashes"),
 		setConst(t, "VAL", "1.450000", "fine"),
@@ -177,7 +195,6 @@ func TestOneSlotCrashesWhileTheOtherGoesOnAndStopDrainsBoth(t *testing.T) {
 	)
 	withWorktrees(h)
 	researchtest.Write(t, dir, "HANG_ON_RUN", "4") // the 4th and later trainings hang
-	t.Setenv("RESEARCHTEST_DIR", dir)              // in the workers' worktrees too
 	if _, err := h.m.Start(context.Background(), research.StartRequest{Tag: "drain"}); err != nil {
 		t.Fatal(err)
 	}
@@ -230,6 +247,7 @@ func TestOneSlotCrashesWhileTheOtherGoesOnAndStopDrainsBoth(t *testing.T) {
 // is asked for the first change while the baseline trains (the baseline
 // here waits for that request), and the change trains after the baseline.
 func TestFirstProposalIsPreparedWhileTheBaselineTrains(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	hold := filepath.Join(t.TempDir(), "hold")
 	if err := os.WriteFile(hold, nil, 0o644); err != nil {
@@ -269,14 +287,16 @@ func TestFirstProposalIsPreparedWhileTheBaselineTrains(t *testing.T) {
 }
 
 func TestPipelinedRepeatOfTheChangeInFlightIsRefused(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
-	t.Setenv("RESEARCHTEST_DIR", dir)
 	var h *harness
 	depth2 := func(req research.ProposalRequest) {
 		researchtest.SetConst(t, req.Dir, "VAL", "1.450000")
 		researchtest.SetConst(t, req.Dir, "WAIT_FOR", `"repeat.refused"`) // #2 trains until the repeat is refused
 	}
-	h = newHarness(t, dir, research.Config{MaxExperiments: 3, Pipeline: true},
+	// The gate file is looked for in the repo, also from the worktrees.
+	cfg := research.Config{MaxExperiments: 3, Pipeline: true, TrainEnv: []string{"RESEARCHTEST_DIR=" + dir}}
+	h = newHarness(t, dir, cfg,
 		func(req research.ProposalRequest) (string, error) {
 			depth2(req)
 			return "depth 8 to 2", nil

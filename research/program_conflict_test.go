@@ -16,6 +16,7 @@ import (
 // refused (it would delete the appended line), says what changed and offers
 // the current text; the append survives and is committed on resume.
 func TestStaleProgramReplaceIsRefusedAndTheQueuedAppendSurvives(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 2}, setConst(t, "VAL", "1.400000", "lower"))
 	ctx := context.Background()
@@ -106,6 +107,7 @@ func TestStaleProgramReplaceIsRefusedAndTheQueuedAppendSurvives(t *testing.T) {
 // With no run the edit is committed at once; a replace made against the
 // text before a committed edit names that edit.
 func TestStaleProgramReplaceAfterACommittedEditNamesIt(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{})
 	ctx := context.Background()
@@ -159,6 +161,7 @@ func (g gateSlow) Train(ctx context.Context, job research.TrainJob) (research.Tr
 // trains on the older best; when that experiment wins and is adopted, the
 // edit is carried over onto it instead of being dropped from the branch.
 func TestAdoptedStaleWinnerKeepsProgramEditsMadeMeanwhile(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 4, Slots: []research.SlotSpec{
 		{Name: "gpu0", GPU: -1}, {Name: "gpu1", GPU: -1},

@@ -14,6 +14,7 @@ import (
 // program.md over the cap are refused with the sizes and the flag; nothing
 // is recorded, written or committed.
 func TestProgramEditOverTheSizeCapRefused(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{})
 	before := researchtest.Read(t, dir, "program.md")

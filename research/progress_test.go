@@ -7,6 +7,7 @@ import (
 )
 
 func TestParseProgress(t *testing.T) {
+	t.Parallel()
 	const upstream = "step 00123 (41.0%) | loss: 3.212345 | lrm: 1.00 | dt: 312ms | tok/sec: 1,234,567 | mfu: 39.8% | epoch: 1 | remaining: 177s"
 	tests := []struct {
 		name string
@@ -63,6 +64,7 @@ func TestParseProgress(t *testing.T) {
 }
 
 func TestParseProgressNaNLossKept(t *testing.T) {
+	t.Parallel()
 	// A NaN loss is the most useful thing a progress line can say: the run
 	// diverged. It must come through, not be dropped as unparsable.
 	p, ok := ParseProgress("step 10 (5.0%) | loss: nan")

@@ -24,6 +24,7 @@ func reasons(exps []research.Experiment) string {
 }
 
 func TestNoiseAwareKeepsConfirmSmallGainsAndNeverTrustASeedAlone(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	// Run-to-run noise, one offset per training run in order: the three
 	// baseline runs measure sd 0.01; later offsets shape each case.
@@ -87,6 +88,7 @@ func TestNoiseAwareKeepsConfirmSmallGainsAndNeverTrustASeedAlone(t *testing.T) {
 }
 
 func TestRepeatedProposalIsRefusedAndTheModelToldWhich(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 3},
 		setConst(t, "VAL", "1.600000", "worse"),
@@ -110,6 +112,7 @@ func TestRepeatedProposalIsRefusedAndTheModelToldWhich(t *testing.T) {
 }
 
 func TestMetricLinesMayNotChange(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 2},
 		func(req research.ProposalRequest) (string, error) {
@@ -127,6 +130,7 @@ func TestMetricLinesMayNotChange(t *testing.T) {
 }
 
 func TestRetryReappliesAPastChangeOrRefusesWhenItNoLongerApplies(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	var h *harness
 	var retryErrs []error
@@ -174,6 +178,7 @@ func TestRetryReappliesAPastChangeOrRefusesWhenItNoLongerApplies(t *testing.T) {
 }
 
 func TestPlateauAsksForANewDirectionAndTellsTheChannel(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 4, PlateauAfter: 2},
 		setConst(t, "VAL", "1.600000", "worse 1"),
@@ -191,6 +196,7 @@ func TestPlateauAsksForANewDirectionAndTellsTheChannel(t *testing.T) {
 }
 
 func TestTokenBudgetWarnsThenPauses(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	// Each scripted proposal spends 110 tokens.
 	h := newHarness(t, dir, research.Config{TokenBudget: 270},
@@ -221,6 +227,7 @@ func TestTokenBudgetWarnsThenPauses(t *testing.T) {
 }
 
 func TestResumeAfterTheProposerPausedTheRunGoesOn(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	var h *harness
 	calls := 0
@@ -248,6 +255,7 @@ func TestResumeAfterTheProposerPausedTheRunGoesOn(t *testing.T) {
 }
 
 func TestACrashedBaselinePausesTheRunAndRunsAgainOnResume(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	researchtest.Write(t, dir, "BROKEN", "no data yet")
 	h := newHarness(t, dir, research.Config{MaxExperiments: 3}, setConst(t, "VAL", "1.400000", "lower"))
@@ -278,6 +286,7 @@ func TestACrashedBaselinePausesTheRunAndRunsAgainOnResume(t *testing.T) {
 }
 
 func TestAProposerWhoseChangesKeepBeingRefusedPausesTheRun(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	nothing := func(req research.ProposalRequest) (string, error) { return "no change at all", nil }
 	var steps []func(research.ProposalRequest) (string, error)
@@ -303,6 +312,7 @@ func TestAProposerWhoseChangesKeepBeingRefusedPausesTheRun(t *testing.T) {
 // A proposal that failed spent tokens too: the store records every call, so
 // status (also after the run ended) counts it, not only the experiments'.
 func TestFailedProposalsCountInTheRunsUsage(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 2, MaxProposerFailures: 1},
 		func(req research.ProposalRequest) (string, error) { return "", errors.New("model overloaded") },

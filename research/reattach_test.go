@@ -54,6 +54,7 @@ func hasSuffix(s, suffix string) bool {
 }
 
 func TestJobsThatOutliveTheBotAreFollowedAfterARestart(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	ct := &clusterTrainer{local: &trainer.Local{Command: "python3 train.py"}}
 	cfg := research.Config{MaxExperiments: 3, Slots: []research.SlotSpec{{Name: "slurm1", GPU: -1, Trainer: ct}}}

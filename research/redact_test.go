@@ -11,6 +11,7 @@ import (
 )
 
 func TestRedactorHidesKnownSecretsOnly(t *testing.T) {
+	t.Parallel()
 	r := research.NewRedactor(map[string]string{
 		"SLACK_BOT_TOKEN": "xoxb-1234-abcdefgh",
 		"LONGER":          "xoxb-1234-abcdefgh-and-more",
@@ -46,6 +47,7 @@ func TestRedactorHidesKnownSecretsOnly(t *testing.T) {
 // A log far larger than the chunk RedactFile streams is redacted whole,
 // secrets across chunk boundaries included.
 func TestRedactFileStreamsLargeLogs(t *testing.T) {
+	t.Parallel()
 	const secret = "hf_ChunkBoundarySecret_0123456789"
 	r := research.NewRedactor(map[string]string{"HF_TOKEN": secret})
 	var want, in strings.Builder

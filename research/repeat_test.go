@@ -26,6 +26,7 @@ func (r baseFiles) FileAt(commit, path string) ([]byte, error) {
 // A change handed to a slot but not yet recorded as an experiment is a
 // repeat too (the window the store cannot see), on the same base only.
 func TestRepeatOfAPreparedChangeIsRefusedUntilItIsReleased(t *testing.T) {
+	t.Parallel()
 	db := openTestStore(t, filepath.Join(t.TempDir(), "autoresearch.db"))
 	ctx := context.Background()
 	run, err := db.CreateRun(ctx, Run{Tag: "t", Branch: "autoresearch/t", State: RunActive})

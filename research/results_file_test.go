@@ -35,6 +35,7 @@ func rebuilt(t *testing.T, h *harness, tag string) string {
 }
 
 func TestForgedResultsRowFromTrainPyDoesNotSurvive(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 2},
 		appendCode(t, "open('results.tsv', 'a').write('fffffff\\t0.100000\\t1.0\\tkeep\\tforged\\n')\n", "forges a row"))
@@ -49,6 +50,7 @@ func TestForgedResultsRowFromTrainPyDoesNotSurvive(t *testing.T) {
 }
 
 func TestNewTagStartsAFreshResultsFileAndKeepsTheOldOne(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 2},
 		setConst(t, "VAL", "1.400000", "a: lower"),
@@ -88,6 +90,7 @@ func TestNewTagStartsAFreshResultsFileAndKeepsTheOldOne(t *testing.T) {
 }
 
 func TestResumeKeepsTheRunsOwnResultsFile(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 2}, setConst(t, "VAL", "1.400000", "lower"), setConst(t, "BONUS", "0.01", "bonus"))
 	h.runToEnd(t, research.StartRequest{Tag: "r"})
@@ -104,6 +107,7 @@ func TestResumeKeepsTheRunsOwnResultsFile(t *testing.T) {
 }
 
 func TestUpstreamResultsFileIsKeptWhenTheFirstRunStarts(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	old := research.ResultsHeader + "abcdef0\t0.990000\t40.0\tkeep\tby hand\n"
 	researchtest.Write(t, dir, "results.tsv", old)

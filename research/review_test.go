@@ -38,6 +38,7 @@ func (r *scriptedReviewer) Review(ctx context.Context, req research.ReviewReques
 }
 
 func TestReviewGateTrainsOnlyWhatPeopleApprove(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	rev := &scriptedReviewer{answers: []string{"reject:too risky", "wait", "approve"}}
 	h := newHarness(t, dir, research.Config{MaxExperiments: 2, Review: true, ReviewTimeout: 300 * time.Millisecond, ReviewDefault: research.ReviewSkip},
@@ -64,6 +65,7 @@ func TestReviewGateTrainsOnlyWhatPeopleApprove(t *testing.T) {
 }
 
 func TestReviewGateNeedsAReviewerAndCanBeSwitched(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	h := newHarness(t, dir, research.Config{MaxExperiments: 2}, setConst(t, "VAL", "1.400000", "unreviewed"))
 	if err := h.m.SetReview(context.Background(), true, "UALICE"); err == nil {

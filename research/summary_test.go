@@ -26,6 +26,7 @@ var upstreamWant = Summary{
 }
 
 func TestParseSummary(t *testing.T) {
+	t.Parallel()
 	progress := "\rstep 00001 (0.1%) | loss: 9.000000 | remaining: 299s    " +
 		"\rstep 00953 (100.0%) | loss: 3.100000 | remaining: 0s    \n"
 	tests := []struct {
@@ -87,6 +88,7 @@ func TestParseSummary(t *testing.T) {
 // TestParseSummaryErrorsAreDistinct guards against one sentinel wrapping
 // another, which would make errors.Is answer yes to the wrong question.
 func TestParseSummaryErrorsAreDistinct(t *testing.T) {
+	t.Parallel()
 	_, err := ParseSummary([]byte("---\nval_bpb: nan\n"))
 	if errors.Is(err, ErrNoSummary) || errors.Is(err, ErrSummaryRepeated) {
 		t.Fatalf("NaN error %v matches another sentinel", err)
@@ -100,6 +102,7 @@ func TestParseSummaryErrorsAreDistinct(t *testing.T) {
 // TestParseSummaryRepeatedReturnsLastBlock documents that the figures of the
 // last block come back with ErrSummaryRepeated, for display.
 func TestParseSummaryRepeatedReturnsLastBlock(t *testing.T) {
+	t.Parallel()
 	got, err := ParseSummary([]byte("---\nval_bpb: 1.0\n---\nval_bpb: 0.9\n"))
 	if !errors.Is(err, ErrSummaryRepeated) {
 		t.Fatalf("err = %v", err)
@@ -120,6 +123,7 @@ func summariesEqual(a, b Summary) bool {
 // The scanner reads a stream in any chunking exactly as ParseSummary reads
 // the whole text.
 func TestSummaryScannerChunkingIsInvisible(t *testing.T) {
+	t.Parallel()
 	logs := []string{
 		upstreamSummary,
 		"\rstep 1 (50.0%) | loss: 3\r---\r\nval_bpb: 1.5\n\n",
@@ -148,6 +152,7 @@ func TestSummaryScannerChunkingIsInvisible(t *testing.T) {
 // A fake summary printed after 9 MiB of padding (more than any trainer
 // keeps in memory) is still seen next to the real one: two summaries.
 func TestSummaryScannerSeesPastPadding(t *testing.T) {
+	t.Parallel()
 	var sc SummaryScanner
 	_, _ = sc.Write([]byte(upstreamSummary))
 	pad := []byte(strings.Repeat("x", 1<<20))

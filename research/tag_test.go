@@ -6,6 +6,7 @@ import (
 )
 
 func TestValidateTag(t *testing.T) {
+	t.Parallel()
 	good := []string{"mar20", "a", "0", "run-1.2_b", strings.Repeat("a", 40), "a.b", "x-lock"}
 	for _, tag := range good {
 		if err := ValidateTag(tag); err != nil {
@@ -43,6 +44,7 @@ func TestValidateTag(t *testing.T) {
 }
 
 func TestValidateTagIsAnInputError(t *testing.T) {
+	t.Parallel()
 	if err := ValidateTag("Bad/Tag"); !IsInputError(err) {
 		t.Errorf("ValidateTag error %T is not an *InputError: the CLI would not exit 2", err)
 	}

@@ -6,6 +6,7 @@ import (
 )
 
 func TestTail(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		output string
@@ -34,6 +35,7 @@ func TestTail(t *testing.T) {
 }
 
 func TestTailLargeOutput(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	for range 200_000 {
 		b.WriteString("\rstep 1 (1.0%) | loss: 3.0    ")

@@ -8,6 +8,7 @@ import (
 )
 
 func TestTimeBudgetReadsTheRepo(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, prepare, train string
 		want                 time.Duration

@@ -8,6 +8,7 @@ import (
 )
 
 func TestTSVRowMatchesUpstreamFormat(t *testing.T) {
+	t.Parallel()
 	keep := Experiment{Commit: "a1b2c3d4e5f6", Status: StatusKeep, Description: "baseline",
 		Summary: Summary{ValBPB: 0.9979, PeakVRAMMB: 45060.2}}
 	crash := Experiment{Commit: "d4e5f6a7b8c9", Status: StatusCrash, Description: "double model width\t(OOM)\n",
@@ -21,6 +22,7 @@ func TestTSVRowMatchesUpstreamFormat(t *testing.T) {
 }
 
 func TestResultsFileKeepsIdenticalRowsAndDropsForgedOnes(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "results.tsv")
 	// Two experiments of the same change on the same parent: same commit,
 	// same figures, same description. Both are experiments, both get a row.
@@ -46,6 +48,7 @@ func TestResultsFileKeepsIdenticalRowsAndDropsForgedOnes(t *testing.T) {
 }
 
 func TestWriteResultsNamesTheSlotOnlyWhenSeveralTrained(t *testing.T) {
+	t.Parallel()
 	one := []Experiment{{Commit: "aaaaaaa", Status: StatusKeep, Description: "baseline", GPU: "main", Summary: Summary{ValBPB: 1}}}
 	var b strings.Builder
 	if err := WriteResults(&b, one); err != nil {
@@ -65,6 +68,7 @@ func TestWriteResultsNamesTheSlotOnlyWhenSeveralTrained(t *testing.T) {
 }
 
 func TestWriteResultsSkipsRunning(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	exps := []Experiment{
 		{Commit: "aaaaaaa", Status: StatusKeep, Description: "baseline", Summary: Summary{ValBPB: 1}},

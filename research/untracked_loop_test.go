@@ -10,6 +10,7 @@ import (
 )
 
 func TestTrainingThatDamagesUntrackedFilesIsReported(t *testing.T) {
+	t.Parallel()
 	hostile, err := os.ReadFile("testdata/hostile_untracked.py")
 	if err != nil {
 		t.Fatal(err)

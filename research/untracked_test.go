@@ -22,6 +22,7 @@ func writeTree(t testing.TB, root string, files map[string]string) {
 }
 
 func TestGuardReportsDeletedAndRewrittenUntrackedFilesOnly(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	writeTree(t, root, map[string]string{
 		"train.py": "x = 1\n", ".venv/lib/a.py": "a", ".venv/lib/b.py": "b", ".venv/lib/c.py": "c",
@@ -64,6 +65,7 @@ func TestGuardReportsDeletedAndRewrittenUntrackedFilesOnly(t *testing.T) {
 }
 
 func TestGuardWalkIsBounded(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	files := map[string]string{}
 	for i := 0; i < 30; i++ {
