@@ -60,6 +60,13 @@ type benchRun struct {
 	LLM       bench.FakeStats `json:"llm"`
 	SetupTime time.Duration   `json:"setup_ns"` // repository and .venv creation
 	Spans     []bench.Span    `json:"spans"`    // every training run, ordered by start
+
+	// Proposed counts the experiments that carry the model's token usage.
+	// The others ask it nothing: the baseline, and with several slots the
+	// retry of a missing change on top of an adopted stale winner (Adopted
+	// counts those winners).
+	Proposed int `json:"proposed"`
+	Adopted  int `json:"adopted"`
 }
 
 // benchFigure is one line of the result table.
@@ -328,6 +335,12 @@ func benchScenario(p benchParams, dir, name string, slots int, pipeline bool, la
 			r.Discard++
 		case research.StatusCrash:
 			r.Crash++
+		}
+		if e.PromptTokens > 0 {
+			r.Proposed++
+		}
+		if strings.Contains(e.Reason, "(adopted over a newer best") {
+			r.Adopted++
 		}
 	}
 	r.Spans = log.Spans()

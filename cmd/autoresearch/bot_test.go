@@ -480,6 +480,7 @@ func openTestStore(t *testing.T, dir string) *store.DB {
 // idea that the next experiment uses (and says so in that thread), and
 // `stop` ends the run.
 func TestBotEndToEnd(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	hold := filepath.Join(t.TempDir(), "hold")
 	touch(t, hold)
@@ -674,6 +675,7 @@ func waitTrainerPGID(t *testing.T, dir string) int {
 // and says so; SIGTERM then kills the experiment, records it as stopped,
 // delivers that and exits, leaving the run resumable.
 func TestBotKill9ResumesAndSIGTERMStopsCleanly(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the bot as processes")
 	}
@@ -752,6 +754,7 @@ func TestBotKill9ResumesAndSIGTERMStopsCleanly(t *testing.T) {
 // A message Slack answered with 500 stays in the store's outbox and is
 // delivered, with its thread in order, by the next bot process.
 func TestBotResendsFailedMessagesAfterRestart(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	hold := filepath.Join(t.TempDir(), "hold")
 	f := newSlackServer(t)
@@ -868,6 +871,7 @@ func TestBotStartupCheckFailures(t *testing.T) {
 }
 
 func TestDigestCommandPrintsTheWindowAndWritesTheChart(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	code, _, stderr := runMain(t, "run", "--repo", dir, "--tag", "d1", "--proposer", "sweep", "--train-cmd", "python3 train.py",
 		"--max-experiments", "3", "--baseline-repeats", "0")
@@ -898,6 +902,7 @@ func TestDigestCommandPrintsTheWindowAndWritesTheChart(t *testing.T) {
 
 // The checked-in slack-manifest.json is what `slack-manifest` prints.
 func TestSlackManifestFileIsCurrent(t *testing.T) {
+	t.Parallel()
 	code, out, stderr := runMain(t, "slack-manifest")
 	if code != exitOK {
 		t.Fatalf("slack-manifest: %d %s", code, stderr)

@@ -16,6 +16,7 @@ import (
 // that tried something, the run header and the run's end. Baseline repeats
 // live in the baseline's thread; new bests are broadcast from their own.
 func TestAQuietChannelPostsOneMessagePerExperiment(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	f := newSlackServer(t)
 	noHold := filepath.Join(t.TempDir(), "never-created")

@@ -15,18 +15,32 @@ import (
 )
 
 // waitCLI waits for a command started by startCLI, with a last guard.
+// waitCLI waits for a started command line to end and returns its exit
+// error. A run that pauses waits for a person forever: it fails at once,
+// with the output, instead of at the last guard.
 func waitCLI(t *testing.T, cmd *exec.Cmd, out fmt.Stringer, guard time.Duration) error {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(guard):
-		cmd.Process.Kill()
-		<-done
-		t.Fatalf("%v did not end within %s:\n%s", cmd.Args[1:], guard, out)
-		return nil
+	last := time.After(guard)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-tick.C:
+			if strings.Contains(out.String(), "paused:") {
+				cmd.Process.Kill()
+				<-done
+				t.Fatalf("%v paused instead of ending:\n%s", cmd.Args[1:], out)
+			}
+		case <-last:
+			cmd.Process.Kill()
+			<-done
+			t.Fatalf("%v did not end within %s:\n%s", cmd.Args[1:], guard, out)
+			return nil
+		}
 	}
 }
 
@@ -49,6 +63,7 @@ func experimentsOf(t *testing.T, stateDir, tag string) (research.Run, []research
 }
 
 func TestACopiedRepoResumesWhereItWas(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	args := func(repo string, n string) []string {
 		return []string{"run", "--repo", repo, "--tag", "cp", "--proposer", "sweep", "--train-cmd", "python3 train.py",

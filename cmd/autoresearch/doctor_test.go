@@ -178,6 +178,7 @@ func (fx *doctorFixture) check(t *testing.T, name string) (checkResult, string, 
 }
 
 func TestDoctorAllGood(t *testing.T) {
+	t.Parallel()
 	fx := newDoctorFixture(t)
 	var out bytes.Buffer
 	if err := fx.d.report(context.Background(), &out); err != nil {
@@ -211,6 +212,7 @@ func TestDoctorAllGood(t *testing.T) {
 
 // Without namespaces doctor warns, says why and what to change.
 func TestDoctorIsolationWithoutNamespaces(t *testing.T) {
+	t.Parallel()
 	fx := newDoctorFixture(t)
 	fx.d.probe = func() trainer.ProbeResult {
 		return trainer.ProbeResult{Mode: trainer.IsolationReaper, Why: "creating namespaces: operation not permitted",
@@ -229,6 +231,7 @@ func TestDoctorIsolationWithoutNamespaces(t *testing.T) {
 }
 
 func TestDoctorFailures(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, check, level, want string
 		setup                    func(t *testing.T, fx *doctorFixture)
@@ -316,6 +319,7 @@ func TestDoctorFailures(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel() // each case has its own repo, home and fakes
 			fx := newDoctorFixture(t)
 			c.setup(t, fx)
 			r, out, err := fx.check(t, c.check)

@@ -347,6 +347,7 @@ func envInt(name string, def uint64) uint64 {
 // command each time: the run must always come back by itself, with nothing
 // lost or doubled.
 func TestKillDashNineAtManyMomentsAlwaysRestarts(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("kills and restarts a real run many times")
 	}

@@ -14,6 +14,7 @@ import (
 )
 
 func TestGPUFlags(t *testing.T) {
+	t.Parallel()
 	parse := func(args ...string) (*loopFlags, error) {
 		var f loopFlags
 		fs := flag.NewFlagSet("x", flag.ContinueOnError)
@@ -49,6 +50,7 @@ func TestGPUFlags(t *testing.T) {
 
 // `results --json` carries each watched experiment's GPU telemetry.
 func TestResultsJSONIncludesTelemetry(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	db, err := store.Open(filepath.Join(dir, ".autoresearch", "autoresearch.db"))
 	if err != nil {

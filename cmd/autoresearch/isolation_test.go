@@ -17,6 +17,7 @@ import (
 // its ancestors': the bot's secrets reach neither the experiment's log nor
 // its stored log tail.
 func TestHostileTrainerFindsNoSecretOfRun(t *testing.T) {
+	t.Parallel()
 	// The same hostile script the trainer package tests with.
 	script, err := filepath.Abs("../../research/trainer/testdata/read_parent_environ.py")
 	if err != nil {

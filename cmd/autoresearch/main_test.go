@@ -46,6 +46,7 @@ func snapshot(t *testing.T, dir string) string {
 }
 
 func TestRunRefusesBadInputWithStatus2AndChangesNothing(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		prepare func(t *testing.T, dir string)
@@ -74,6 +75,7 @@ func TestRunRefusesBadInputWithStatus2AndChangesNothing(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each case has its own repo
 			dir := researchtest.New(t)
 			if tc.prepare != nil {
 				tc.prepare(t, dir)
@@ -98,6 +100,7 @@ func TestRunRefusesBadInputWithStatus2AndChangesNothing(t *testing.T) {
 }
 
 func TestRunRefusesNonRepository(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	code, _, stderr := runMain(t, "run", "--repo", dir, "--tag", "t1", "--proposer", "sweep")
 	if code != exitUsage || !strings.Contains(stderr, "is not a git repository") {
@@ -122,6 +125,7 @@ func TestLLMProposerWithoutKeyIsRefused(t *testing.T) {
 }
 
 func TestUnknownCommand(t *testing.T) {
+	t.Parallel()
 	code, _, stderr := runMain(t, "frobnicate")
 	if code != exitUsage || !strings.Contains(stderr, `unknown command "frobnicate"`) {
 		t.Fatalf("exit %d, stderr %q", code, stderr)

@@ -44,6 +44,7 @@ func repoState(t *testing.T, dir string) string {
 }
 
 func TestSecondProcessOnTheSameRepoIsRefusedNamingTheOwner(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	dbPath := filepath.Join(dir, ".autoresearch", "autoresearch.db")
 	args := []string{"run", "--repo", dir, "--proposer", "sweep", "--train-cmd", "python3 train.py"}

@@ -20,8 +20,15 @@ import (
 // startCLI runs this test binary as the autoresearch command line.
 func startCLI(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer) {
 	t.Helper()
+	return startCLIEnv(t, nil, args...)
+}
+
+// startCLIEnv is startCLI with extra environment for the process (and its
+// trainers), so a test needs no t.Setenv and can run in parallel.
+func startCLIEnv(t *testing.T, env []string, args ...string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "AUTORESEARCH_TEST_MAIN=1")
+	cmd.Env = append(append(os.Environ(), "AUTORESEARCH_TEST_MAIN=1"), env...)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -63,6 +70,7 @@ func waitForRunning(t *testing.T, dbPath string, number int, out *syncBuffer) {
 }
 
 func TestKillDashNineWhileTrainingThenRestartRecovers(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	dbPath := filepath.Join(dir, ".autoresearch", "autoresearch.db")
 	args := []string{"run", "--repo", dir, "--tag", "k9", "--proposer", "sweep", "--train-cmd", "python3 train.py", "--read-only", "prepare.py"}
@@ -94,7 +102,7 @@ func TestKillDashNineWhileTrainingThenRestartRecovers(t *testing.T) {
 
 	// The same command again (bounded this time) resumes the run.
 	cmd, out = startCLI(t, append(args, "--max-experiments", "4")...)
-	if err := cmd.Wait(); err != nil {
+	if err := waitCLI(t, cmd, out, 3*time.Minute); err != nil {
 		t.Fatalf("second run failed: %v\n%s", err, out)
 	}
 	if alive(pgid) {
@@ -160,7 +168,11 @@ func TestDemoRunsTheLoopAndPrintsResults(t *testing.T) {
 		t.Skip("runs real training")
 	}
 	dir := filepath.Join(t.TempDir(), "demo")
-	t.Setenv("OPENAI_API_KEY", "")
+	if os.Getenv("OPENAI_API_KEY") != "" {
+		t.Setenv("OPENAI_API_KEY", "") // the demo would ask a real model
+	} else {
+		t.Parallel()
+	}
 	code, out, stderr := runMain(t, "demo", "--dir", dir, "--experiments", "3")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s\n%s", code, stderr, out)
@@ -199,13 +211,14 @@ func alive(pid int) bool {
 }
 
 func TestKillDashNineWithSeveralWorkersThenRestartRecovers(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	dbPath := filepath.Join(dir, ".autoresearch", "autoresearch.db")
 	args := []string{"run", "--repo", dir, "--tag", "multi", "--proposer", "sweep", "--train-cmd", "python3 train.py",
 		"--gpus", "0,1", "--baseline-repeats", "0"}
 	researchtest.Write(t, dir, "HANG_ON_RUN", "2") // every training after the baseline hangs
-	t.Setenv("RESEARCHTEST_DIR", dir)              // also in the workers' worktrees
-	cmd, out := startCLI(t, append(args, "--max-experiments", "0")...)
+	ctl := []string{"RESEARCHTEST_DIR=" + dir}     // also in the workers' worktrees
+	cmd, out := startCLIEnv(t, ctl, append(args, "--max-experiments", "0")...)
 	// Both workers are training hung experiments: two running rows and two
 	// trainers' process groups (a finished baseline's file may linger a
 	// moment, so the rows count too).
@@ -230,8 +243,8 @@ func TestKillDashNineWithSeveralWorkersThenRestartRecovers(t *testing.T) {
 	_ = cmd.Wait()
 	os.Remove(filepath.Join(dir, "HANG_ON_RUN"))
 
-	cmd, out = startCLI(t, append(args, "--max-experiments", "5")...)
-	if err := cmd.Wait(); err != nil {
+	cmd, out = startCLIEnv(t, ctl, append(args, "--max-experiments", "5")...)
+	if err := waitCLI(t, cmd, out, 3*time.Minute); err != nil {
 		t.Fatalf("restart failed: %v\n%s", err, out)
 	}
 	for _, p := range pgids {

@@ -12,11 +12,11 @@ import (
 // A new tag starts a fresh results.tsv; the previous run's file is kept in
 // the state dir and `results --tag OLD --tsv` rebuilds it from the store.
 func TestNewTagKeepsThePreviousResultsFileAndResultsRebuildsIt(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs real training")
 	}
 	dir := researchtest.New(t)
-	t.Setenv("OPENAI_API_KEY", "")
 	run := func(tag string) {
 		t.Helper()
 		code, out, stderr := runMain(t, "run", "--repo", dir, "--tag", tag, "--proposer", "sweep",

@@ -10,6 +10,7 @@ import (
 // The redactor takes every scrubbed variable's value but the public
 // settings, which messages show on purpose (channel ID, admins, model).
 func TestNewRedactorSkipsPublicSettings(t *testing.T) {
+	t.Parallel()
 	r := newRedactor([]string{
 		"HF_TOKEN=hf_abcdefghijkl", "AWS_SECRET_ACCESS_KEY=aws/secret/value/1234",
 		"SLACK_CHANNEL=C0123456789", "AUTORESEARCH_ADMINS=U0123456789", "AUTORESEARCH_MODEL=gpt-4.1-mini",
@@ -24,6 +25,7 @@ func TestNewRedactorSkipsPublicSettings(t *testing.T) {
 
 // The bot's own log goes through the redactor too.
 func TestLogIsRedacted(t *testing.T) {
+	t.Parallel()
 	r := newRedactor(nil, map[string]string{"SLACK_BOT_TOKEN": "xoxb-in-an-error-123"})
 	var b bytes.Buffer
 	slog.New(slog.NewTextHandler(redacting(&b, r), nil)).Error("slack said", "err", "invalid_auth for xoxb-in-an-error-123")

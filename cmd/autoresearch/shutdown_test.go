@@ -129,6 +129,7 @@ func checkNoneLeft(t *testing.T, marker string) {
 // the experiment stored as stopped, the trainer and its setsid child gone,
 // whatever the isolation.
 func TestRunSIGTERMWithTrainerIgnoringIt(t *testing.T) {
+	t.Parallel()
 	for _, iso := range []string{"auto", "reaper", "none"} {
 		t.Run(iso, func(t *testing.T) { runSIGTERM(t, iso) })
 	}
@@ -151,6 +152,7 @@ func runSIGTERM(t *testing.T, iso string) {
 
 // `bot` likewise, and the stop reaches the channel before the exit.
 func TestBotSIGTERMWithTrainerIgnoringIt(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	train, marker := hostileTrainCmd(t)
 	f := newSlackServer(t)
@@ -172,6 +174,7 @@ func TestBotSIGTERMWithTrainerIgnoringIt(t *testing.T) {
 // ends them before it trains again. Without namespaces only the record
 // finds the child: the shim that held it is killed with the group.
 func TestRestartAfterKill9EndsTheSetsidChild(t *testing.T) {
+	t.Parallel()
 	for _, iso := range []string{"auto", "reaper"} {
 		t.Run(iso, func(t *testing.T) { restartAfterKill9(t, iso) })
 	}

@@ -71,6 +71,7 @@ func interruptDuringExperiment2(t *testing.T, n int) (string, []research.Experim
 }
 
 func TestFirstCtrlCStopsAfterTheRunningExperiment(t *testing.T) {
+	t.Parallel()
 	_, exps, out := interruptDuringExperiment2(t, 1)
 	// Still training a second after Ctrl-C, and not recorded as stopped.
 	if len(exps) != 2 || exps[1].Reason == "stopped" || exps[1].Status != research.StatusCrash {
@@ -82,6 +83,7 @@ func TestFirstCtrlCStopsAfterTheRunningExperiment(t *testing.T) {
 }
 
 func TestSecondCtrlCStopsAtOnce(t *testing.T) {
+	t.Parallel()
 	_, exps, out := interruptDuringExperiment2(t, 2)
 	if len(exps) != 2 || exps[1].Status != research.StatusCrash || exps[1].Reason != "stopped" {
 		t.Fatalf("experiments: %d, last %+v\n%s", len(exps), exps[len(exps)-1], out)

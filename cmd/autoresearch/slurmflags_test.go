@@ -29,6 +29,7 @@ func parseLoopFlags(args ...string) (*loopFlags, error) {
 }
 
 func TestSlurmFlagsValidate(t *testing.T) {
+	t.Parallel()
 	f, err := parseLoopFlags()
 	if err != nil || f.slurm.runner != "local" || f.slurm.slots != 1 || f.slurm.gres != "gpu:1" ||
 		f.slurm.poll != 15*time.Second || f.slurm.pendingLimit != 10*time.Minute {

@@ -44,6 +44,7 @@ func firstRun(t *testing.T) (dir, dbPath string) {
 // is refused (it is damaged, not new): exit status 2, what was found and
 // what to do; the store, the logs, the branches and the tree are untouched.
 func TestZeroByteStoreWithRunBranchesRefused(t *testing.T) {
+	t.Parallel()
 	dir, dbPath := firstRun(t)
 	for _, p := range []string{dbPath, dbPath + "-wal", dbPath + "-shm"} {
 		os.Remove(p)
@@ -100,6 +101,7 @@ func TestZeroByteStoreWithRunBranchesRefused(t *testing.T) {
 // A store that is not SQLite is refused by run and results with the file's
 // name and how to recover, and is left as it was.
 func TestGarbageStoreRefusedWithItsName(t *testing.T) {
+	t.Parallel()
 	dir, dbPath := firstRun(t)
 	for _, p := range []string{dbPath + "-wal", dbPath + "-shm"} {
 		os.Remove(p)
