@@ -61,12 +61,11 @@ type benchRun struct {
 	SetupTime time.Duration   `json:"setup_ns"` // repository and .venv creation
 	Spans     []bench.Span    `json:"spans"`    // every training run, ordered by start
 
-	// Proposed counts the experiments that carry the model's token usage.
-	// The others ask it nothing: the baseline, and with several slots the
-	// retry of a missing change on top of an adopted stale winner (Adopted
-	// counts those winners).
+	// Proposed counts the model's experiments (proposals and crash fixes);
+	// Retries those the harness queued itself, which ask the model nothing:
+	// with several slots, the change an adopted stale winner lacks.
 	Proposed int `json:"proposed"`
-	Adopted  int `json:"adopted"`
+	Retries  int `json:"retries"`
 }
 
 // benchFigure is one line of the result table.
@@ -336,11 +335,11 @@ func benchScenario(p benchParams, dir, name string, slots int, pipeline bool, la
 		case research.StatusCrash:
 			r.Crash++
 		}
-		if e.PromptTokens > 0 {
+		switch e.Kind {
+		case research.KindProposal, research.KindFix:
 			r.Proposed++
-		}
-		if strings.Contains(e.Reason, "(adopted over a newer best") {
-			r.Adopted++
+		case research.KindRetry:
+			r.Retries++
 		}
 	}
 	r.Spans = log.Spans()
