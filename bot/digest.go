@@ -27,7 +27,8 @@ type Digest struct {
 	ImprovementSinceLast float64
 	// ImprovementSinceBaseline is BaselineValBPB - BestValBPB.
 	ImprovementSinceBaseline float64
-	// BaselineValBPB is the latest run's first successful val_bpb (0 = none).
+	// BaselineValBPB is the latest run's baseline (the mean of its baseline
+	// runs, research.History.BaselineValue; 0 = none).
 	BaselineValBPB float64
 	// PrevBestValBPB is the best val_bpb at From (0 = the run had none yet).
 	PrevBestValBPB float64
@@ -128,14 +129,17 @@ const (
 func BuildDigest(history []research.Experiment, night []research.Experiment, ideas []research.Idea, prevBest float64, from, to time.Time) Digest {
 	d := Digest{From: from, To: to, OpenIdeas: openIdeasOnly(ideas)}
 
-	var finished []research.Experiment
+	finished := make([]research.Experiment, 0, len(night))
 	for _, e := range night {
 		if e.Status == research.StatusRunning {
 			continue
 		}
 		finished = append(finished, e)
 	}
-	sort.SliceStable(finished, func(i, j int) bool { return finished[i].FinishedAt.Before(finished[j].FinishedAt) })
+	byEnd := func(i, j int) bool { return finished[i].FinishedAt.Before(finished[j].FinishedAt) }
+	if !sort.SliceIsSorted(finished, byEnd) {
+		sort.SliceStable(finished, byEnd)
+	}
 
 	// The latest run: the run of the last experiment to finish.
 	latest := int64(0)
@@ -175,21 +179,38 @@ func BuildDigest(history []research.Experiment, night []research.Experiment, ide
 	}
 	d.Empty = d.Experiments == 0
 
+	// Each run's History, read in one pass: the baseline, the best at any
+	// moment and what each keep was judged against.
+	hists := make(map[int64]*research.History, len(runs))
+	for id, exps := range runs {
+		h := research.NewHistory(exps)
+		hists[id] = &h
+	}
+
 	// Kept improvements: delta against the best of the same run before it.
 	type ranked struct {
 		e     research.Experiment
 		delta float64
 	}
+	keeps := map[int64]map[int]research.Keep{}
 	var kept []ranked
 	for _, e := range finished {
 		if e.Status != research.StatusKeep || !digestHasValue(e) {
 			continue
 		}
-		before, ok := digestBestBefore(runs[e.RunID], e)
+		byNumber, ok := keeps[e.RunID]
 		if !ok {
-			continue // the baseline: nothing to improve on
+			byNumber = map[int]research.Keep{}
+			for _, k := range hists[e.RunID].Kept {
+				byNumber[k.Number] = k
+			}
+			keeps[e.RunID] = byNumber
 		}
-		kept = append(kept, ranked{e, before - e.Summary.ValBPB})
+		k, ok := byNumber[e.Number]
+		if !ok || k.Before == 0 {
+			continue // the baseline (or first result): nothing to improve on
+		}
+		kept = append(kept, ranked{e, k.Delta()})
 	}
 	sort.SliceStable(kept, func(i, j int) bool { return kept[i].delta > kept[j].delta })
 	for _, k := range kept {
@@ -199,15 +220,16 @@ func BuildDigest(history []research.Experiment, night []research.Experiment, ide
 
 	// Best, baseline and the best at the last digest, for the latest run.
 	if latestSet {
-		exps := runs[latest]
-		if b, ok := digestBaseline(exps); ok {
-			d.BaselineValBPB = b.Summary.ValBPB
+		exps, h := runs[latest], hists[latest]
+		if h == nil {
+			h = &research.History{}
 		}
-		d.BestValBPB = digestBestUntil(exps, func(e research.Experiment) bool { return e.FinishedAt.Before(to) })
+		d.BaselineValBPB = h.BaselineValue
+		d.BestValBPB = h.BestBefore(to)
 		if prevBest > 0 {
 			d.PrevBestValBPB = prevBest
 		} else {
-			d.PrevBestValBPB = digestBestUntil(exps, func(e research.Experiment) bool { return e.FinishedAt.Before(from) })
+			d.PrevBestValBPB = h.BestBefore(from)
 		}
 		if d.BestValBPB > 0 && d.BaselineValBPB > 0 {
 			d.ImprovementSinceBaseline = d.BaselineValBPB - d.BestValBPB
@@ -219,7 +241,7 @@ func BuildDigest(history []research.Experiment, night []research.Experiment, ide
 			d.ImprovementSinceLast = d.ImprovementSinceBaseline
 		}
 		if !d.Empty {
-			var upTo []research.Experiment
+			upTo := make([]research.Experiment, 0, len(exps))
 			for _, e := range exps {
 				if e.Status != research.StatusRunning && e.FinishedAt.Before(to) {
 					upTo = append(upTo, e)
@@ -265,8 +287,8 @@ func digestByRun(history, night []research.Experiment) map[int64][]research.Expe
 		run int64
 		num int
 	}
-	idx := map[key]int{}
-	var all []research.Experiment
+	idx := make(map[key]int, len(history))
+	all := make([]research.Experiment, 0, len(history)+len(night))
 	add := func(e research.Experiment) {
 		if e.Number > 0 {
 			k := key{e.RunID, e.Number}
@@ -289,7 +311,12 @@ func digestByRun(history, night []research.Experiment) map[int64][]research.Expe
 		out[e.RunID] = append(out[e.RunID], e)
 	}
 	for _, exps := range out {
-		sort.SliceStable(exps, func(i, j int) bool { return digestBefore(exps[i], exps[j]) })
+		// The store's rows come in order: sorting 10,000 large rows that
+		// are sorted already moved megabytes for nothing.
+		before := func(i, j int) bool { return digestBefore(exps[i], exps[j]) }
+		if !sort.SliceIsSorted(exps, before) {
+			sort.SliceStable(exps, before)
+		}
 	}
 	return out
 }
@@ -300,47 +327,6 @@ func digestBefore(a, b research.Experiment) bool {
 		return a.Number < b.Number
 	}
 	return a.FinishedAt.Before(b.FinishedAt)
-}
-
-// digestBaseline is the run's baseline: its first successful experiment of
-// kind baseline (a crashed baseline is run again).
-func digestBaseline(exps []research.Experiment) (research.Experiment, bool) {
-	for _, e := range exps {
-		if e.Kind == research.KindBaseline && (e.Status == research.StatusKeep || e.Status == research.StatusDiscard) && digestHasValue(e) {
-			return e, true
-		}
-	}
-	return research.Experiment{}, false
-}
-
-// digestBestBefore is the best kept val_bpb of the run's experiments that
-// came before e.
-func digestBestBefore(exps []research.Experiment, e research.Experiment) (float64, bool) {
-	best, ok := 0.0, false
-	for _, p := range exps {
-		if !digestBefore(p, e) || p.Status != research.StatusKeep || !digestHasValue(p) {
-			continue
-		}
-		if !ok || p.Summary.ValBPB < best {
-			best, ok = p.Summary.ValBPB, true
-		}
-	}
-	return best, ok
-}
-
-// digestBestUntil is the best kept val_bpb among the finished experiments
-// that pass keep (0 when none).
-func digestBestUntil(exps []research.Experiment, keep func(research.Experiment) bool) float64 {
-	best := 0.0
-	for _, e := range exps {
-		if e.Status != research.StatusKeep || !digestHasValue(e) || e.FinishedAt.IsZero() || !keep(e) {
-			continue
-		}
-		if best == 0 || e.Summary.ValBPB < best {
-			best = e.Summary.ValBPB
-		}
-	}
-	return best
 }
 
 // Text is the digest's headline message (Slack mrkdwn, readable as plain text).

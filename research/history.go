@@ -30,16 +30,14 @@ const nearFactor = 2
 // the same at the 10,000th experiment as at the 10th. Rows are brief: no
 // diffs and no log tails (the repeat check keeps fingerprints instead).
 type runHistory struct {
-	mu        sync.Mutex
-	runID     int64
-	store     Store
-	rows      []Experiment // by Number, without Diff and LogTail
-	pos       map[int]int  // Number -> index in rows
-	best      int          // index of the kept experiment with the lowest val_bpb; -1 none
-	counts    Counts
-	notable   []int            // indexes of keeps and near misses, oldest first
-	onBase    map[string][]int // parent commit -> indexes of the experiments made on it
-	baselines []int            // indexes of the baseline runs and their repeats
+	mu      sync.Mutex
+	runID   int64
+	store   Store
+	rows    []Experiment     // by Number, without Diff and LogTail
+	pos     map[int]int      // Number -> index in rows
+	facts   History          // baseline, best, noise and counts, in the order experiments finished
+	notable []int            // indexes of keeps and near misses, oldest first
+	onBase  map[string][]int // parent commit -> indexes of the experiments made on it
 	// repeats indexes the normalized change of every experiment by its
 	// base, loaded per base on first use (bases never asked about cost
 	// nothing): base -> fingerprint -> Number of the first experiment.
@@ -49,7 +47,7 @@ type runHistory struct {
 
 // loadHistory reads the run's experiments once.
 func loadHistory(ctx context.Context, st Store, runID int64, noise float64) (*runHistory, error) {
-	h := &runHistory{runID: runID, store: st, pos: map[int]int{}, best: -1,
+	h := &runHistory{runID: runID, store: st, pos: map[int]int{},
 		onBase: map[string][]int{}, repeats: map[string]map[string]int{}}
 	exps, err := st.ExperimentsBrief(ctx, runID)
 	if err != nil {
@@ -73,10 +71,7 @@ func (h *runHistory) add(e Experiment, noise float64) {
 	h.rows = append(h.rows, e)
 	h.pos[e.Number] = i
 	h.onBase[e.ParentCommit] = append(h.onBase[e.ParentCommit], i)
-	if e.Kind.IsBaseline() {
-		h.baselines = append(h.baselines, i)
-	}
-	h.count(e, 1)
+	h.facts.Add(e)
 	h.file(i, noise)
 	if fps, ok := h.repeats[e.ParentCommit]; ok {
 		indexRepeat(fps, e.Number, e.Attempt, diff)
@@ -86,15 +81,14 @@ func (h *runHistory) add(e Experiment, noise float64) {
 // update replaces row i with its newer state (a finish).
 func (h *runHistory) update(i int, e Experiment, noise float64) {
 	e.Diff, e.LogTail = "", ""
-	h.count(h.rows[i], -1)
-	wasBest := h.best == i
+	old := h.rows[i]
 	h.rows[i] = e
-	h.count(e, 1)
-	if wasBest && e.Status != StatusKeep {
-		h.best = -1 // never seen in practice; recompute rather than guess
-		for j := range h.rows {
-			h.consider(j)
-		}
+	if old.Status != StatusRunning {
+		// A finished row changed again: never seen in practice;
+		// recompute rather than guess.
+		h.facts = NewHistory(h.rows)
+	} else {
+		h.facts.Finish(old, e)
 	}
 	h.file(i, noise)
 }
@@ -102,7 +96,6 @@ func (h *runHistory) update(i int, e Experiment, noise float64) {
 // file updates the best and the notable list for row i.
 func (h *runHistory) file(i int, noise float64) {
 	e := h.rows[i]
-	h.consider(i)
 	switch {
 	case e.Status == StatusKeep:
 		h.notable = append(h.notable, i)
@@ -123,33 +116,6 @@ func (h *runHistory) file(i int, noise float64) {
 	}
 }
 
-func (h *runHistory) consider(i int) {
-	e := h.rows[i]
-	if e.Status != StatusKeep {
-		return
-	}
-	if h.best < 0 || e.Summary.ValBPB < h.rows[h.best].Summary.ValBPB {
-		h.best = i
-	}
-}
-
-func (h *runHistory) count(e Experiment, d int) {
-	switch e.Status {
-	case StatusKeep:
-		h.counts.Keep += d
-	case StatusDiscard:
-		if e.Kind == KindBaselineRepeat {
-			h.counts.Repeats += d
-		} else {
-			h.counts.Discard += d
-		}
-	case StatusCrash:
-		h.counts.Crash += d
-	case StatusRunning:
-		h.counts.Running += d
-	}
-}
-
 // Record files a started or finished experiment (with its diff, for the
 // repeat check).
 func (h *runHistory) Record(e Experiment, noise float64) {
@@ -158,15 +124,14 @@ func (h *runHistory) Record(e Experiment, noise float64) {
 	h.add(e, noise)
 }
 
-// Best is the kept experiment with the lowest val_bpb (as bestOf over every
-// row), or nil.
+// Best is the History's best experiment, or nil.
 func (h *runHistory) Best() *Experiment {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.best < 0 {
+	if h.facts.Best == nil {
 		return nil
 	}
-	b := h.rows[h.best]
+	b := *h.facts.Best
 	return &b
 }
 
@@ -174,7 +139,14 @@ func (h *runHistory) Best() *Experiment {
 func (h *runHistory) Counts() Counts {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.counts
+	return h.facts.Counts
+}
+
+// Facts is a copy of the run's History.
+func (h *runHistory) Facts() History {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.facts.clone()
 }
 
 // Len is the number of experiments of the run.
@@ -189,13 +161,7 @@ func (h *runHistory) Len() int {
 func (h *runHistory) BaselineValues() []float64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var vals []float64
-	for _, i := range h.baselines {
-		if e := h.rows[i]; e.Status != StatusCrash && e.Status != StatusRunning {
-			vals = append(vals, e.Summary.ValBPB)
-		}
-	}
-	return vals
+	return append([]float64(nil), h.facts.BaselineValues...)
 }
 
 // Snapshot is every row, oldest first (a copy).
@@ -299,32 +265,6 @@ func indexRepeat(fps map[string]int, number, attempt int, diff string) {
 	if old, ok := fps[fp]; !ok || number < old {
 		fps[fp] = number
 	}
-}
-
-// statusFacts are what Status reports of the run's experiments: the best,
-// the first kept baseline, the counts and the latest finished experiment
-// (nil when none), read without a pass over every row.
-func (h *runHistory) statusFacts() (best, baseline *Experiment, counts Counts, lastFinished *Experiment) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.best >= 0 {
-		b := h.rows[h.best]
-		best = &b
-	}
-	for _, i := range h.baselines {
-		if e := h.rows[i]; e.Kind == KindBaseline && e.Status == StatusKeep {
-			baseline = &e
-			break
-		}
-	}
-	for i := len(h.rows) - 1; i >= 0; i-- {
-		if h.rows[i].Status != StatusRunning {
-			e := h.rows[i]
-			lastFinished = &e
-			break
-		}
-	}
-	return best, baseline, h.counts, lastFinished
 }
 
 // leanExperiments are the run's experiments without diffs and log tails,

@@ -46,9 +46,9 @@ func (m *Manager) Status(ctx context.Context) (Status, error) {
 				return st, err
 			}
 		}
-		var last *Experiment
-		st.Best, st.Baseline, st.Counts, last = hist.statusFacts()
-		st.LastTelemetry = m.lastTelemetry(ctx, last)
+		st.History = hist.Facts()
+		st.Best, st.Baseline, st.Counts = st.History.Best, st.History.Baseline, st.History.Counts
+		st.LastTelemetry = m.lastTelemetry(ctx, st.History.LastFinished)
 		var used Usage
 		if p, c, err := m.Store.LLMTokens(ctx, st.Run.ID, time.Time{}, time.Time{}); err == nil {
 			used = Usage{p, c}
@@ -203,25 +203,6 @@ func (m *Manager) Log(ctx context.Context, number int) (string, error) {
 		return "", err
 	}
 	return m.Config.Redactor.Redact(string(data)), nil
-}
-
-// bestOf returns the kept experiment with the lowest val_bpb, or nil.
-func bestOf(exps []Experiment) *Experiment {
-	var best *Experiment
-	for i := range exps {
-		e := &exps[i]
-		if e.Status != StatusKeep {
-			continue
-		}
-		if best == nil || e.Summary.ValBPB < best.Summary.ValBPB {
-			best = e
-		}
-	}
-	if best == nil {
-		return nil
-	}
-	b := *best
-	return &b
 }
 
 // lastTelemetry is the GPU record of the latest finished experiment (nil:
