@@ -164,6 +164,25 @@ func (h *runHistory) BaselineValues() []float64 {
 	return append([]float64(nil), h.facts.BaselineValues...)
 }
 
+// restartCounts are what a restarted session counts on: the number of
+// experiments, the streak without a keep at the end, and the baseline runs
+// that did not crash (running ones included).
+func (h *runHistory) restartCounts() (n, sinceKeep, baselines int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, e := range h.rows {
+		if e.Status == StatusKeep {
+			sinceKeep = 0
+		} else {
+			sinceKeep++
+		}
+		if isBaseline(e) && e.Status != StatusCrash {
+			baselines++
+		}
+	}
+	return len(h.rows), sinceKeep, baselines
+}
+
 // Snapshot is every row, oldest first (a copy).
 func (h *runHistory) Snapshot() []Experiment {
 	h.mu.Lock()
@@ -265,11 +284,4 @@ func indexRepeat(fps map[string]int, number, attempt int, diff string) {
 	if old, ok := fps[fp]; !ok || number < old {
 		fps[fp] = number
 	}
-}
-
-// leanExperiments are the run's experiments without diffs and log tails,
-// for readers that need neither (results.tsv, counts): on a long run they
-// are a fraction of the bytes.
-func (m *Manager) leanExperiments(ctx context.Context, runID int64) ([]Experiment, error) {
-	return m.Store.ExperimentsBrief(ctx, runID)
 }

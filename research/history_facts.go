@@ -79,12 +79,17 @@ func NewHistory(exps []Experiment) History {
 	return h
 }
 
+// roleOf is the one place the run's History (and the session's) learns
+// what an experiment was for. It reads the description the loop gave the
+// experiment until the store keeps an explicit kind; then it reads that.
+func roleOf(e Experiment) Role { return RoleOf(e) }
+
 // isBaseline tells whether e measured the branch as it was: the baseline or
-// one of its repeats. It is the one place that tells baseline runs apart.
-func isBaseline(e Experiment) bool {
-	r := RoleOf(e)
-	return r == RoleBaseline || r == RoleBaselineRepeat
-}
+// one of its repeats.
+func isBaseline(e Experiment) bool { return roleOf(e).baseline() }
+
+// baseline tells whether the role is the baseline or one of its repeats.
+func (r Role) baseline() bool { return r == RoleBaseline || r == RoleBaselineRepeat }
 
 // hasValue tells whether e finished with a usable val_bpb.
 func hasValue(e Experiment) bool {
@@ -97,7 +102,8 @@ func hasValue(e Experiment) bool {
 // (or use runHistory, which follows updates).
 func (h *History) Add(e Experiment) {
 	e.Diff, e.LogTail = "", ""
-	h.count(e, 1)
+	role := roleOf(e)
+	h.count(e, role, 1)
 	if e.Status != StatusRunning {
 		last := e
 		h.LastFinished = &last
@@ -106,7 +112,7 @@ func (h *History) Add(e Experiment) {
 		return
 	}
 	val := e.Summary.ValBPB
-	if isBaseline(e) {
+	if role.baseline() {
 		h.BaselineValues = append(h.BaselineValues, val)
 		h.BaselineValue, h.Noise = meanStd(h.BaselineValues)
 		if h.Baseline == nil {
@@ -114,7 +120,7 @@ func (h *History) Add(e Experiment) {
 			h.Baseline = &b
 		}
 		// While the baseline is the best, the best is the mean of its runs.
-		if h.Best != nil && h.Baseline.Number == h.Best.Number && RoleOf(e) == RoleBaselineRepeat {
+		if h.Best != nil && h.Baseline.Number == h.Best.Number && role == RoleBaselineRepeat {
 			h.BestValue = h.BaselineValue
 			h.BestNumbers = append(h.BestNumbers, e.Number)
 			for i := range h.Kept {
@@ -125,7 +131,7 @@ func (h *History) Add(e Experiment) {
 		}
 	}
 	if e.Status != StatusKeep {
-		if RoleOf(e) == RoleChange {
+		if role == RoleChange {
 			if h.values == nil {
 				h.values = map[int]float64{}
 			}
@@ -134,7 +140,7 @@ func (h *History) Add(e Experiment) {
 		return
 	}
 	numbers := []int{e.Number}
-	if of, ok := confirmedNumber(e); ok {
+	if of, ok := confirmedNumber(e, role); ok {
 		if v, ok := h.values[of]; ok {
 			val = (v + val) / 2
 			numbers = []int{of, e.Number}
@@ -148,16 +154,16 @@ func (h *History) Add(e Experiment) {
 	h.Best, h.BestValue, h.BestNumbers = &b, val, numbers
 }
 
-func (h *History) count(e Experiment, d int) {
+func (h *History) count(e Experiment, role Role, d int) {
 	if h.Roles == nil {
 		h.Roles = map[Role]int{}
 	}
-	h.Roles[RoleOf(e)] += d
+	h.Roles[role] += d
 	switch e.Status {
 	case StatusKeep:
 		h.Counts.Keep += d
 	case StatusDiscard:
-		if RoleOf(e) == RoleBaselineRepeat {
+		if role == RoleBaselineRepeat {
 			h.Counts.Repeats += d
 		} else {
 			h.Counts.Discard += d
@@ -182,8 +188,8 @@ func (h *History) BestBefore(t time.Time) float64 {
 
 // confirmedNumber reads which experiment a confirmation reran ("confirm
 // #12: ...").
-func confirmedNumber(e Experiment) (int, bool) {
-	if RoleOf(e) != RoleConfirmation {
+func confirmedNumber(e Experiment, role Role) (int, bool) {
+	if role != RoleConfirmation {
 		return 0, false
 	}
 	rest := strings.TrimPrefix(e.Description, "confirm #")
@@ -198,7 +204,7 @@ func confirmedNumber(e Experiment) (int, bool) {
 // Finish files the finished state e of an experiment that was added while
 // running (old): it leaves the running count and is filed as Add files it.
 func (h *History) Finish(old, e Experiment) {
-	h.count(old, -1)
+	h.count(old, roleOf(old), -1)
 	h.Add(e)
 }
 

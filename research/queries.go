@@ -39,14 +39,16 @@ func (m *Manager) Status(ctx context.Context) (Status, error) {
 		}
 	}
 	if st.Run != nil {
-		if hist == nil {
-			// No session: the lean rows of the run, read once.
-			var err error
-			if hist, err = loadHistory(ctx, m.Store, st.Run.ID, st.Run.Noise); err != nil {
+		if hist != nil {
+			st.History = hist.Facts()
+		} else {
+			// No session: the History of the run's lean rows, read once.
+			exps, err := m.Store.ExperimentsBrief(ctx, st.Run.ID)
+			if err != nil {
 				return st, err
 			}
+			st.History = NewHistory(exps)
 		}
-		st.History = hist.Facts()
 		st.Best, st.Baseline, st.Counts = st.History.Best, st.History.Baseline, st.History.Counts
 		st.LastTelemetry = m.lastTelemetry(ctx, st.History.LastFinished)
 		var used Usage

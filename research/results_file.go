@@ -51,10 +51,12 @@ func (m *Manager) adoptResults(ctx context.Context, run Run, prev string) error 
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	exps, err := m.leanExperiments(ctx, run.ID)
+	hist, err := loadHistory(ctx, m.Store, run.ID, run.Noise)
 	if err != nil {
 		return err
 	}
+	m.loaded = hist // the session Start makes next takes it over
+	exps := hist.Snapshot()
 	ownerTag := strings.TrimSpace(string(owner))
 	if len(rows) > 0 && ownerTag != run.Tag && !(ownerTag == "" && rowsOfRun(rows, exps)) {
 		name := ownerTag
