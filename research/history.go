@@ -183,6 +183,14 @@ func (h *runHistory) restartCounts() (n, sinceKeep, baselines int) {
 	return len(h.rows), sinceKeep, baselines
 }
 
+// withRows calls f with every row, oldest first, under the lock: f must
+// neither keep nor change them.
+func (h *runHistory) withRows(f func([]Experiment) error) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return f(h.rows)
+}
+
 // Snapshot is every row, oldest first (a copy).
 func (h *runHistory) Snapshot() []Experiment {
 	h.mu.Lock()

@@ -1,6 +1,7 @@
 package research
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -133,7 +134,14 @@ func (s *session) writeResults() {
 	// The session's history holds every row of the run as the store has
 	// it (each start and finish is filed there right after the store
 	// write), so the rewrite reads no database; writing the file stays O(N).
-	err := WriteResultsFile(s.m.resultsPath(), s.hist.Snapshot())
+	// The rows are formatted in place (no copy of the whole run per
+	// experiment); the file is written after the history's lock is let go.
+	var b bytes.Buffer
+	err := s.hist.withRows(func(rows []Experiment) error { return WriteResults(&b, rows) })
+	if err == nil {
+		path := s.m.resultsPath()
+		err = writeFileAtomic(path, filepath.Join(filepath.Dir(path), resultsTemp), b.Bytes())
+	}
 	if err != nil {
 		s.m.logger().Error("rewriting results.tsv", "err", err)
 	}
