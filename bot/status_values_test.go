@@ -10,14 +10,14 @@ import (
 // TestStatusShowsTheJudgedMeans: status and App Home show the best and the
 // baseline as the run's History has them, means included.
 func TestStatusShowsTheJudgedMeans(t *testing.T) {
-	exp := func(n int, desc, status string, val float64) research.Experiment {
-		return research.Experiment{RunID: 1, Number: n, Description: desc, Status: status, Summary: research.Summary{ValBPB: val}}
+	exp := func(n int, kind research.Kind, desc, status string, val float64) research.Experiment {
+		return research.Experiment{RunID: 1, Number: n, Kind: kind, Description: desc, Status: status, Summary: research.Summary{ValBPB: val}}
 	}
 	h := research.NewHistory([]research.Experiment{
-		exp(1, "baseline", research.StatusKeep, 1.000),
-		exp(2, "baseline (repeat 1/1)", research.StatusDiscard, 1.020),
-		exp(3, "depth 12", research.StatusDiscard, 0.990),
-		exp(4, "confirm #3: depth 12", research.StatusKeep, 0.994),
+		exp(1, research.KindBaseline, "baseline", research.StatusKeep, 1.000),
+		exp(2, research.KindBaselineRepeat, "baseline (repeat 1/1)", research.StatusDiscard, 1.020),
+		exp(3, research.KindProposal, "depth 12", research.StatusDiscard, 0.990),
+		exp(4, research.KindConfirmation, "confirm #3: depth 12", research.StatusKeep, 0.994),
 	})
 	run := research.Run{Tag: "t", Branch: "autoresearch/t", Noise: 0.5}
 	st := research.Status{Run: &run, History: h, Best: h.Best, Baseline: h.Baseline, Counts: h.Counts}

@@ -176,7 +176,7 @@ func (h *runHistory) restartCounts() (n, sinceKeep, baselines int) {
 		} else {
 			sinceKeep++
 		}
-		if isBaseline(e) && e.Status != StatusCrash {
+		if e.Kind.IsBaseline() && e.Status != StatusCrash {
 			baselines++
 		}
 	}

@@ -38,8 +38,8 @@ type History struct {
 	Noise float64
 	// Counts are the experiments by status, baseline repeats apart.
 	Counts Counts
-	// Roles counts the experiments by what they were for.
-	Roles map[Role]int
+	// Kinds counts the experiments by what they were for.
+	Kinds map[Kind]int
 	// LastFinished is the latest experiment (by Number) that is not
 	// running (nil: none).
 	LastFinished *Experiment
@@ -79,18 +79,6 @@ func NewHistory(exps []Experiment) History {
 	return h
 }
 
-// roleOf is the one place the run's History (and the session's) learns
-// what an experiment was for. It reads the description the loop gave the
-// experiment until the store keeps an explicit kind; then it reads that.
-func roleOf(e Experiment) Role { return RoleOf(e) }
-
-// isBaseline tells whether e measured the branch as it was: the baseline or
-// one of its repeats.
-func isBaseline(e Experiment) bool { return roleOf(e).baseline() }
-
-// baseline tells whether the role is the baseline or one of its repeats.
-func (r Role) baseline() bool { return r == RoleBaseline || r == RoleBaselineRepeat }
-
 // hasValue tells whether e finished with a usable val_bpb.
 func hasValue(e Experiment) bool {
 	v := e.Summary.ValBPB
@@ -102,8 +90,7 @@ func hasValue(e Experiment) bool {
 // (or use runHistory, which follows updates).
 func (h *History) Add(e Experiment) {
 	e.Diff, e.LogTail = "", ""
-	role := roleOf(e)
-	h.count(e, role, 1)
+	h.count(e, 1)
 	if e.Status != StatusRunning {
 		last := e
 		h.LastFinished = &last
@@ -112,7 +99,7 @@ func (h *History) Add(e Experiment) {
 		return
 	}
 	val := e.Summary.ValBPB
-	if role.baseline() {
+	if e.Kind.IsBaseline() {
 		h.BaselineValues = append(h.BaselineValues, val)
 		h.BaselineValue, h.Noise = meanStd(h.BaselineValues)
 		if h.Baseline == nil {
@@ -120,7 +107,7 @@ func (h *History) Add(e Experiment) {
 			h.Baseline = &b
 		}
 		// While the baseline is the best, the best is the mean of its runs.
-		if h.Best != nil && h.Baseline.Number == h.Best.Number && role == RoleBaselineRepeat {
+		if h.Best != nil && h.Baseline.Number == h.Best.Number && e.Kind == KindBaselineRepeat {
 			h.BestValue = h.BaselineValue
 			h.BestNumbers = append(h.BestNumbers, e.Number)
 			for i := range h.Kept {
@@ -131,7 +118,7 @@ func (h *History) Add(e Experiment) {
 		}
 	}
 	if e.Status != StatusKeep {
-		if role == RoleChange {
+		if e.Kind.IsChange() {
 			if h.values == nil {
 				h.values = map[int]float64{}
 			}
@@ -140,7 +127,7 @@ func (h *History) Add(e Experiment) {
 		return
 	}
 	numbers := []int{e.Number}
-	if of, ok := confirmedNumber(e, role); ok {
+	if of, ok := confirmedNumber(e); ok {
 		if v, ok := h.values[of]; ok {
 			val = (v + val) / 2
 			numbers = []int{of, e.Number}
@@ -154,16 +141,16 @@ func (h *History) Add(e Experiment) {
 	h.Best, h.BestValue, h.BestNumbers = &b, val, numbers
 }
 
-func (h *History) count(e Experiment, role Role, d int) {
-	if h.Roles == nil {
-		h.Roles = map[Role]int{}
+func (h *History) count(e Experiment, d int) {
+	if h.Kinds == nil {
+		h.Kinds = map[Kind]int{}
 	}
-	h.Roles[role] += d
+	h.Kinds[e.Kind] += d
 	switch e.Status {
 	case StatusKeep:
 		h.Counts.Keep += d
 	case StatusDiscard:
-		if role == RoleBaselineRepeat {
+		if e.Kind == KindBaselineRepeat {
 			h.Counts.Repeats += d
 		} else {
 			h.Counts.Discard += d
@@ -186,10 +173,10 @@ func (h *History) BestBefore(t time.Time) float64 {
 	return best
 }
 
-// confirmedNumber reads which experiment a confirmation reran ("confirm
-// #12: ...").
-func confirmedNumber(e Experiment, role Role) (int, bool) {
-	if role != RoleConfirmation {
+// confirmedNumber reads which experiment a confirmation reran from the
+// description the loop gives it ("confirm #12: ...").
+func confirmedNumber(e Experiment) (int, bool) {
+	if e.Kind != KindConfirmation {
 		return 0, false
 	}
 	rest := strings.TrimPrefix(e.Description, "confirm #")
@@ -204,7 +191,7 @@ func confirmedNumber(e Experiment, role Role) (int, bool) {
 // Finish files the finished state e of an experiment that was added while
 // running (old): it leaves the running count and is filed as Add files it.
 func (h *History) Finish(old, e Experiment) {
-	h.count(old, roleOf(old), -1)
+	h.count(old, -1)
 	h.Add(e)
 }
 
@@ -214,9 +201,9 @@ func (h History) clone() History {
 	c.BaselineValues = append([]float64(nil), h.BaselineValues...)
 	c.BestNumbers = append([]int(nil), h.BestNumbers...)
 	c.Kept = append([]Keep(nil), h.Kept...)
-	c.Roles = make(map[Role]int, len(h.Roles))
-	for k, v := range h.Roles {
-		c.Roles[k] = v
+	c.Kinds = make(map[Kind]int, len(h.Kinds))
+	for k, v := range h.Kinds {
+		c.Kinds[k] = v
 	}
 	c.values = nil // only Add reads it, and a copy is for reading
 	return c

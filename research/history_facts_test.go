@@ -3,6 +3,7 @@ package research
 import (
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -12,11 +13,11 @@ import (
 func TestHistoryFacts(t *testing.T) {
 	t0 := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 	exp := func(n int, desc, status string, val float64) Experiment {
-		return Experiment{Number: n, Description: desc, Status: status, Summary: Summary{ValBPB: val},
+		return Experiment{Number: n, Kind: testKind(desc), Description: desc, Status: status, Summary: Summary{ValBPB: val},
 			FinishedAt: t0.Add(time.Duration(n) * time.Hour), Diff: "diff", LogTail: "tail"}
 	}
 	running := func(n int, desc string) Experiment {
-		return Experiment{Number: n, Description: desc, Status: StatusRunning}
+		return Experiment{Number: n, Kind: testKind(desc), Description: desc, Status: StatusRunning}
 	}
 	type want struct {
 		baseline      int // Number, 0 = none
@@ -76,6 +77,14 @@ func TestHistoryFacts(t *testing.T) {
 			want: want{baseline: 1, baselineValue: 1.0, best: 2, bestValue: 0.98, bestNumbers: []int{2},
 				counts: Counts{Keep: 3}, lastFinished: 3,
 				kept: []Keep{{Number: 1, Value: 1.0}, {Number: 2, Value: 0.98, Before: 1.0}, {Number: 3, Value: 0.985, Before: 0.98}}}},
+		{name: "the kind decides, not the description",
+			exps: []Experiment{
+				{Number: 1, Kind: KindBaseline, Description: "measure the branch", Status: StatusKeep, Summary: Summary{ValBPB: 1.0}},
+				{Number: 2, Kind: KindProposal, Description: "baseline", Status: StatusKeep, Summary: Summary{ValBPB: 0.99}},
+			},
+			want: want{baseline: 1, baselineValue: 1.0, best: 2, bestValue: 0.99, bestNumbers: []int{2},
+				counts: Counts{Keep: 2}, lastFinished: 2,
+				kept: []Keep{{Number: 1, Value: 1.0}, {Number: 2, Value: 0.99, Before: 1.0}}}},
 		{name: "NaN and zero values are no result",
 			exps: []Experiment{
 				exp(1, "baseline", StatusKeep, math.NaN()),
@@ -132,7 +141,7 @@ func TestHistoryBestBefore(t *testing.T) {
 	t0 := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 	at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
 	h := NewHistory([]Experiment{
-		{Number: 1, Description: "baseline", Status: StatusKeep, Summary: Summary{ValBPB: 1.0}, FinishedAt: at(1)},
+		{Number: 1, Kind: KindBaseline, Description: "baseline", Status: StatusKeep, Summary: Summary{ValBPB: 1.0}, FinishedAt: at(1)},
 		{Number: 2, Description: "a", Status: StatusKeep, Summary: Summary{ValBPB: 0.99}, FinishedAt: at(3)},
 		{Number: 3, Description: "b", Status: StatusKeep, Summary: Summary{ValBPB: 0.98}, FinishedAt: at(5)},
 	})
@@ -150,12 +159,25 @@ func TestHistoryBestBefore(t *testing.T) {
 // once, under its final status.
 func TestHistoryFinish(t *testing.T) {
 	var h History
-	r := Experiment{Number: 1, Description: "baseline", Status: StatusRunning}
+	r := Experiment{Number: 1, Kind: KindBaseline, Description: "baseline", Status: StatusRunning}
 	h.Add(r)
 	f := r
 	f.Status, f.Summary.ValBPB = StatusKeep, 1.0
 	h.Finish(r, f)
-	if h.Counts != (Counts{Keep: 1}) || h.Best == nil || h.Roles[RoleBaseline] != 1 {
-		t.Errorf("counts %+v, best %v, roles %v: want one kept baseline", h.Counts, h.Best, h.Roles)
+	if h.Counts != (Counts{Keep: 1}) || h.Best == nil || h.Kinds[KindBaseline] != 1 || len(h.Kinds) != 1 {
+		t.Errorf("counts %+v, best %v, kinds %v: want one kept baseline", h.Counts, h.Best, h.Kinds)
 	}
+}
+
+// testKind is the kind the loop gives an experiment it describes so.
+func testKind(desc string) Kind {
+	switch {
+	case desc == "baseline":
+		return KindBaseline
+	case strings.HasPrefix(desc, "baseline (repeat "):
+		return KindBaselineRepeat
+	case strings.HasPrefix(desc, "confirm #"):
+		return KindConfirmation
+	}
+	return KindProposal
 }
