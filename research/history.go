@@ -42,7 +42,6 @@ type runHistory struct {
 	// base, loaded per base on first use (bases never asked about cost
 	// nothing): base -> fingerprint -> Number of the first experiment.
 	repeats map[string]map[string]int
-	running float64 // best of kept values so far, in row order (for notable)
 }
 
 // loadHistory reads the run's experiments once.
@@ -93,21 +92,20 @@ func (h *runHistory) update(i int, e Experiment, noise float64) {
 	h.file(i, noise)
 }
 
-// file updates the best and the notable list for row i.
+// file updates the notable list for row i (after facts has filed it):
+// keeps, and discards near the best as the run's History has it.
 func (h *runHistory) file(i int, noise float64) {
 	e := h.rows[i]
+	best := h.facts.BestValue
 	switch {
 	case e.Status == StatusKeep:
 		h.notable = append(h.notable, i)
-		if h.running == 0 || e.Summary.ValBPB < h.running {
-			h.running = e.Summary.ValBPB
-		}
-	case e.Status == StatusDiscard && e.Summary.ValBPB > 0 && h.running > 0:
+	case e.Status == StatusDiscard && e.Summary.ValBPB > 0 && best > 0:
 		tol := noise
 		if tol <= 0 {
-			tol = h.running * 0.001
+			tol = best * 0.001
 		}
-		if e.Summary.ValBPB-h.running <= nearFactor*tol {
+		if e.Summary.ValBPB-best <= nearFactor*tol {
 			h.notable = append(h.notable, i)
 		}
 	}
