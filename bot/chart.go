@@ -74,14 +74,7 @@ type chartPoint struct {
 }
 
 // chartPoints orders exps by number (their position when unnumbered).
-func chartPoints(exps []research.Experiment) []chartPoint {
-	sorted := append([]research.Experiment(nil), exps...)
-	sort.SliceStable(sorted, func(i, j int) bool {
-		if sorted[i].Number > 0 && sorted[j].Number > 0 {
-			return sorted[i].Number < sorted[j].Number
-		}
-		return false
-	})
+func chartPoints(sorted []research.Experiment) []chartPoint {
 	pts := make([]chartPoint, 0, len(sorted))
 	for i, e := range sorted {
 		x := float64(e.Number)
@@ -106,7 +99,7 @@ func chartPoints(exps []research.Experiment) []chartPoint {
 // newChartLayout fits the margins to the text and the data ranges to the
 // points: half an experiment of room on each side of the x range, and the
 // values (outliers above 1.2 x the baseline left out) plus a little room.
-func newChartLayout(pts []chartPoint, w, h int) (chartLayout, error) {
+func newChartLayout(pts []chartPoint, baseline float64, w, h int) (chartLayout, error) {
 	faces, err := newChartFaces(h)
 	if err != nil {
 		return chartLayout{}, fmt.Errorf("chart: fonts: %w", err)
@@ -119,15 +112,11 @@ func newChartLayout(pts []chartPoint, w, h int) (chartLayout, error) {
 
 	l.xmin, l.xmax = 1, 1
 	first := true
-	var baseline float64
 	for _, p := range pts {
 		if first {
 			l.xmin, l.xmax, first = p.x, p.x, false
 		}
 		l.xmin, l.xmax = math.Min(l.xmin, p.x), math.Max(l.xmax, p.x)
-		if baseline == 0 && p.y > 0 {
-			baseline = p.y
-		}
 	}
 	l.xmin -= 0.5
 	l.xmax += 0.5
@@ -181,8 +170,16 @@ func RenderProgressChart(exps []research.Experiment, w, h int) ([]byte, error) {
 	if w > 8000 || h > 8000 {
 		return nil, fmt.Errorf("chart: %dx%d is too large", w, h)
 	}
-	pts := chartPoints(exps)
-	l, err := newChartLayout(pts, w, h)
+	sorted := append([]research.Experiment(nil), exps...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		if sorted[i].Number > 0 && sorted[j].Number > 0 {
+			return sorted[i].Number < sorted[j].Number
+		}
+		return false
+	})
+	pts := chartPoints(sorted)
+	hist := research.NewHistory(sorted)
+	l, err := newChartLayout(pts, hist.BaselineValue, w, h)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +212,7 @@ func RenderProgressChart(exps []research.Experiment, w, h int) ([]byte, error) {
 			chartCross(img, plot, l.px(p.x), crashY, l.size(chartCrashR, 3), l.size(0.004, 1.5), chartCrashColor)
 		}
 	}
-	l.drawBest(img, plot, pts)
+	l.drawBest(img, plot, pts, &hist)
 	l.drawKept(img, plot, pts)
 	if len(pts) == 0 {
 		s := "no experiments yet"
@@ -270,18 +267,19 @@ func (l chartLayout) drawAxes(img *image.RGBA) {
 	chartFill(img, image.Rect(l.right, l.top, l.right+1, l.bottom+1), chartGridColor)
 }
 
-// drawBest draws the running best as a step line through the kept points,
-// on to the last experiment.
-func (l chartLayout) drawBest(img *image.RGBA, plot image.Rectangle, pts []chartPoint) {
+// drawBest draws the run's best (research.History's: a mean where the best
+// is one) as a step line from each keep that moved it on to the last
+// experiment.
+func (l chartLayout) drawBest(img *image.RGBA, plot image.Rectangle, pts []chartPoint, hist *research.History) {
 	var steps [][2]float64 // (x, best) where the best changed
 	best := 0.0
-	for _, p := range pts {
-		if p.status == research.StatusKeep && p.y > 0 && (best == 0 || p.y < best) {
-			best = p.y
-			steps = append(steps, [2]float64{p.x, p.y})
+	for _, k := range hist.Kept {
+		if k.Number > 0 && (best == 0 || k.Value < best) {
+			best = k.Value
+			steps = append(steps, [2]float64{float64(k.Number), k.Value})
 		}
 	}
-	if len(steps) == 0 {
+	if len(steps) == 0 || len(pts) == 0 {
 		return
 	}
 	width := int(l.size(0.0045, 2))

@@ -98,7 +98,7 @@ func TestChartRendersPoints(t *testing.T) {
 		t.Errorf("background is %d of %d pixels, want most", bg, w*h)
 	}
 
-	l, err := newChartLayout(chartPoints(exps), w, h)
+	l, err := newChartLayout(chartPoints(exps), research.NewHistory(exps).BaselineValue, w, h)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,8 @@
 package bot
 
 import (
-	"fmt"
 	"math"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/autoresearch/autoresearch/research"
@@ -27,7 +25,8 @@ type Digest struct {
 	ImprovementSinceLast float64
 	// ImprovementSinceBaseline is BaselineValBPB - BestValBPB.
 	ImprovementSinceBaseline float64
-	// BaselineValBPB is the latest run's first successful val_bpb (0 = none).
+	// BaselineValBPB is the latest run's baseline (the mean of its baseline
+	// runs, research.History.BaselineValue; 0 = none).
 	BaselineValBPB float64
 	// PrevBestValBPB is the best val_bpb at From (0 = the run had none yet).
 	PrevBestValBPB float64
@@ -128,14 +127,17 @@ const (
 func BuildDigest(history []research.Experiment, night []research.Experiment, ideas []research.Idea, prevBest float64, from, to time.Time) Digest {
 	d := Digest{From: from, To: to, OpenIdeas: openIdeasOnly(ideas)}
 
-	var finished []research.Experiment
+	finished := make([]research.Experiment, 0, len(night))
 	for _, e := range night {
 		if e.Status == research.StatusRunning {
 			continue
 		}
 		finished = append(finished, e)
 	}
-	sort.SliceStable(finished, func(i, j int) bool { return finished[i].FinishedAt.Before(finished[j].FinishedAt) })
+	byEnd := func(i, j int) bool { return finished[i].FinishedAt.Before(finished[j].FinishedAt) }
+	if !sort.SliceIsSorted(finished, byEnd) {
+		sort.SliceStable(finished, byEnd)
+	}
 
 	// The latest run: the run of the last experiment to finish.
 	latest := int64(0)
@@ -175,21 +177,38 @@ func BuildDigest(history []research.Experiment, night []research.Experiment, ide
 	}
 	d.Empty = d.Experiments == 0
 
+	// Each run's History, read in one pass: the baseline, the best at any
+	// moment and what each keep was judged against.
+	hists := make(map[int64]*research.History, len(runs))
+	for id, exps := range runs {
+		h := research.NewHistory(exps)
+		hists[id] = &h
+	}
+
 	// Kept improvements: delta against the best of the same run before it.
 	type ranked struct {
 		e     research.Experiment
 		delta float64
 	}
+	keeps := map[int64]map[int]research.Keep{}
 	var kept []ranked
 	for _, e := range finished {
 		if e.Status != research.StatusKeep || !digestHasValue(e) {
 			continue
 		}
-		before, ok := digestBestBefore(runs[e.RunID], e)
+		byNumber, ok := keeps[e.RunID]
 		if !ok {
-			continue // the baseline: nothing to improve on
+			byNumber = map[int]research.Keep{}
+			for _, k := range hists[e.RunID].Kept {
+				byNumber[k.Number] = k
+			}
+			keeps[e.RunID] = byNumber
 		}
-		kept = append(kept, ranked{e, before - e.Summary.ValBPB})
+		k, ok := byNumber[e.Number]
+		if !ok || k.Before == 0 {
+			continue // the baseline (or first result): nothing to improve on
+		}
+		kept = append(kept, ranked{e, k.Delta()})
 	}
 	sort.SliceStable(kept, func(i, j int) bool { return kept[i].delta > kept[j].delta })
 	for _, k := range kept {
@@ -199,15 +218,16 @@ func BuildDigest(history []research.Experiment, night []research.Experiment, ide
 
 	// Best, baseline and the best at the last digest, for the latest run.
 	if latestSet {
-		exps := runs[latest]
-		if b, ok := digestBaseline(exps); ok {
-			d.BaselineValBPB = b.Summary.ValBPB
+		exps, h := runs[latest], hists[latest]
+		if h == nil {
+			h = &research.History{}
 		}
-		d.BestValBPB = digestBestUntil(exps, func(e research.Experiment) bool { return e.FinishedAt.Before(to) })
+		d.BaselineValBPB = h.BaselineValue
+		d.BestValBPB = h.BestBefore(to)
 		if prevBest > 0 {
 			d.PrevBestValBPB = prevBest
 		} else {
-			d.PrevBestValBPB = digestBestUntil(exps, func(e research.Experiment) bool { return e.FinishedAt.Before(from) })
+			d.PrevBestValBPB = h.BestBefore(from)
 		}
 		if d.BestValBPB > 0 && d.BaselineValBPB > 0 {
 			d.ImprovementSinceBaseline = d.BaselineValBPB - d.BestValBPB
@@ -219,7 +239,7 @@ func BuildDigest(history []research.Experiment, night []research.Experiment, ide
 			d.ImprovementSinceLast = d.ImprovementSinceBaseline
 		}
 		if !d.Empty {
-			var upTo []research.Experiment
+			upTo := make([]research.Experiment, 0, len(exps))
 			for _, e := range exps {
 				if e.Status != research.StatusRunning && e.FinishedAt.Before(to) {
 					upTo = append(upTo, e)
@@ -265,8 +285,8 @@ func digestByRun(history, night []research.Experiment) map[int64][]research.Expe
 		run int64
 		num int
 	}
-	idx := map[key]int{}
-	var all []research.Experiment
+	idx := make(map[key]int, len(history))
+	all := make([]research.Experiment, 0, len(history)+len(night))
 	add := func(e research.Experiment) {
 		if e.Number > 0 {
 			k := key{e.RunID, e.Number}
@@ -289,7 +309,12 @@ func digestByRun(history, night []research.Experiment) map[int64][]research.Expe
 		out[e.RunID] = append(out[e.RunID], e)
 	}
 	for _, exps := range out {
-		sort.SliceStable(exps, func(i, j int) bool { return digestBefore(exps[i], exps[j]) })
+		// The store's rows come in order: sorting 10,000 large rows that
+		// are sorted already moved megabytes for nothing.
+		before := func(i, j int) bool { return digestBefore(exps[i], exps[j]) }
+		if !sort.SliceIsSorted(exps, before) {
+			sort.SliceStable(exps, before)
+		}
 	}
 	return out
 }
@@ -300,296 +325,4 @@ func digestBefore(a, b research.Experiment) bool {
 		return a.Number < b.Number
 	}
 	return a.FinishedAt.Before(b.FinishedAt)
-}
-
-// digestBaseline is the run's baseline: its first successful experiment of
-// kind baseline (a crashed baseline is run again).
-func digestBaseline(exps []research.Experiment) (research.Experiment, bool) {
-	for _, e := range exps {
-		if e.Kind == research.KindBaseline && (e.Status == research.StatusKeep || e.Status == research.StatusDiscard) && digestHasValue(e) {
-			return e, true
-		}
-	}
-	return research.Experiment{}, false
-}
-
-// digestBestBefore is the best kept val_bpb of the run's experiments that
-// came before e.
-func digestBestBefore(exps []research.Experiment, e research.Experiment) (float64, bool) {
-	best, ok := 0.0, false
-	for _, p := range exps {
-		if !digestBefore(p, e) || p.Status != research.StatusKeep || !digestHasValue(p) {
-			continue
-		}
-		if !ok || p.Summary.ValBPB < best {
-			best, ok = p.Summary.ValBPB, true
-		}
-	}
-	return best, ok
-}
-
-// digestBestUntil is the best kept val_bpb among the finished experiments
-// that pass keep (0 when none).
-func digestBestUntil(exps []research.Experiment, keep func(research.Experiment) bool) float64 {
-	best := 0.0
-	for _, e := range exps {
-		if e.Status != research.StatusKeep || !digestHasValue(e) || e.FinishedAt.IsZero() || !keep(e) {
-			continue
-		}
-		if best == 0 || e.Summary.ValBPB < best {
-			best = e.Summary.ValBPB
-		}
-	}
-	return best
-}
-
-// Text is the digest's headline message (Slack mrkdwn, readable as plain text).
-func (d Digest) Text() string {
-	var b strings.Builder
-	b.WriteString("*Morning digest*")
-	if d.Tag != "" {
-		fmt.Fprintf(&b, " · run `%s`", digestEscape(d.Tag))
-	}
-	fmt.Fprintf(&b, " · %s → %s\n", digestTime(d.From), digestTime(d.To))
-	if d.Empty {
-		b.WriteString("No experiments finished since the last digest.")
-		if d.BestValBPB > 0 {
-			fmt.Fprintf(&b, "\nBest val_bpb so far: %.6f.", d.BestValBPB)
-		}
-		if n := len(d.OpenIdeas); n > 0 {
-			fmt.Fprintf(&b, "\n%s waiting.", digestPlural(n, "open idea", "open ideas"))
-		}
-		if line := d.trainingLine(); line != "" {
-			b.WriteString("\n" + line)
-		}
-		return b.String()
-	}
-	fmt.Fprintf(&b, "*%s*: %d keep · %d discard · %d crash",
-		digestPlural(d.Experiments, "experiment", "experiments"), d.Keep, d.Discard, d.Crash)
-	if d.Repeats > 0 {
-		b.WriteString(" · " + digestPlural(d.Repeats, "baseline repeat", "baseline repeats"))
-	}
-	b.WriteString("\n")
-	if d.BestValBPB > 0 {
-		fmt.Fprintf(&b, "Best val_bpb *%.6f*", d.BestValBPB)
-		var parts []string
-		if d.PrevBestValBPB > 0 {
-			parts = append(parts, digestChange(d.ImprovementSinceLast)+" since the last digest")
-		}
-		if d.BaselineValBPB > 0 {
-			parts = append(parts, fmt.Sprintf("%s since the baseline (%.6f)", digestChange(d.ImprovementSinceBaseline), d.BaselineValBPB))
-		}
-		if len(parts) > 0 {
-			b.WriteString(": " + strings.Join(parts, ", "))
-		}
-		b.WriteString("\n")
-	} else {
-		b.WriteString("No successful result yet.\n")
-	}
-	fmt.Fprintf(&b, "GPU time %.1f h · LLM tokens %s prompt + %s completion",
-		d.GPUHours, digestCount(d.PromptTokens), digestCount(d.CompletionTokens))
-	if d.CostUSD > 0 {
-		fmt.Fprintf(&b, " ($%.2f)", d.CostUSD)
-	}
-	if d.NoiseFloor > 0 {
-		fmt.Fprintf(&b, " · noise floor ±%.6f", d.NoiseFloor)
-	}
-	b.WriteString("\n")
-	var thread []string
-	if len(d.Kept) > 0 {
-		thread = append(thread, digestPlural(len(d.Kept), "kept improvement", "kept improvements"))
-	}
-	if len(d.Crashes) > 0 {
-		thread = append(thread, digestPlural(len(d.Crashes), "crash", "crashes"))
-	}
-	if len(d.OpenIdeas) > 0 {
-		thread = append(thread, digestPlural(len(d.OpenIdeas), "open idea", "open ideas"))
-	}
-	if len(d.Chart) > 0 {
-		thread = append(thread, "the progress chart")
-	}
-	if len(thread) > 0 {
-		b.WriteString("In the thread: " + strings.Join(thread, ", ") + ".\n")
-	}
-	b.WriteString(d.trainingLine())
-	return strings.TrimRight(b.String(), "\n")
-}
-
-// digestListLimit bounds the items of one thread message.
-const digestListLimit = 25
-
-// ThreadTexts are the messages for the digest's thread, in order: the kept
-// improvements ranked by delta (each with its commit, and a link to its
-// message when link gives one), the crashes with their reasons and the open
-// ideas. Empty sections are left out (except the kept improvements of a
-// night that ran experiments). link may be nil.
-func (d Digest) ThreadTexts(link func(research.Experiment) string) []string {
-	ref := func(e research.Experiment) string {
-		if link != nil {
-			if url := link(e); url != "" {
-				return slackLink(url, fmt.Sprintf("#%d", e.Number))
-			}
-		}
-		return fmt.Sprintf("#%d", e.Number)
-	}
-	var out []string
-	if !d.Empty {
-		var b strings.Builder
-		if len(d.Kept) == 0 {
-			b.WriteString("*Kept improvements*: none in this window.")
-		} else {
-			b.WriteString("*Kept improvements*, best first:")
-			for i, e := range d.Kept {
-				if i == digestListLimit {
-					fmt.Fprintf(&b, "\n… and %d more", len(d.Kept)-i)
-					break
-				}
-				delta := 0.0
-				if i < len(d.KeptDeltas) {
-					delta = d.KeptDeltas[i]
-				}
-				fmt.Fprintf(&b, "\n%d. %s  %.6f  (−%.6f)  %s", i+1, ref(e), e.Summary.ValBPB, delta, digestEscape(digestShort(e.Description, 150)))
-				if c := short(e.Commit); c != "" {
-					fmt.Fprintf(&b, " · `%s`", c)
-				}
-				if d.NoiseFloor > 0 && delta < d.NoiseFloor {
-					b.WriteString("  _(within noise)_")
-				}
-			}
-		}
-		out = append(out, b.String())
-	}
-	if len(d.Crashes) > 0 {
-		var b strings.Builder
-		fmt.Fprintf(&b, "*Crashes* (%d):", len(d.Crashes))
-		for i, e := range d.Crashes {
-			if i == digestListLimit {
-				fmt.Fprintf(&b, "\n… and %d more", len(d.Crashes)-i)
-				break
-			}
-			reason := e.Reason
-			if reason == "" {
-				reason = "no reason recorded"
-			}
-			fmt.Fprintf(&b, "\n• %s %s: %s", ref(e), digestEscape(digestShort(e.Description, 120)), digestEscape(digestShort(reason, 200)))
-		}
-		out = append(out, b.String())
-	}
-	if len(d.OpenIdeas) > 0 {
-		var b strings.Builder
-		fmt.Fprintf(&b, "*Open ideas* (%d):", len(d.OpenIdeas))
-		for i, idea := range d.OpenIdeas {
-			if i == digestListLimit {
-				fmt.Fprintf(&b, "\n… and %d more", len(d.OpenIdeas)-i)
-				break
-			}
-			fmt.Fprintf(&b, "\n• [%d] %s", idea.ID, digestEscape(digestShort(idea.Text, 200)))
-			if a := digestAuthor(idea.Author); a != "" {
-				b.WriteString(" (" + a + ")")
-			}
-		}
-		out = append(out, b.String())
-	}
-	return out
-}
-
-// digestAuthor mentions a Slack user ID and names other authors as they are.
-func digestAuthor(a string) string {
-	switch {
-	case a == "":
-		return ""
-	case digestIsSlackUser(a):
-		return userMention(a)
-	default:
-		return digestEscape(a)
-	}
-}
-
-func digestIsSlackUser(a string) bool {
-	if len(a) < 2 || (a[0] != 'U' && a[0] != 'W') {
-		return false
-	}
-	for _, r := range a {
-		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
-// digestChange words a val_bpb improvement (positive = lower = better).
-func digestChange(imp float64) string {
-	switch {
-	case imp > 0:
-		return fmt.Sprintf("−%.6f", imp)
-	case imp < 0:
-		return fmt.Sprintf("+%.6f", -imp)
-	default:
-		return "unchanged"
-	}
-}
-
-func digestTime(t time.Time) string {
-	if t.IsZero() {
-		return "?"
-	}
-	return t.Format("Mon 2 Jan 15:04 MST")
-}
-
-func digestPlural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
-// digestCount writes a token count compactly: 950, 12.3k, 4.56M.
-func digestCount(n int64) string {
-	switch {
-	case n < 1000:
-		return fmt.Sprintf("%d", n)
-	case n < 1_000_000:
-		return fmt.Sprintf("%.1fk", float64(n)/1e3)
-	default:
-		return fmt.Sprintf("%.2fM", float64(n)/1e6)
-	}
-}
-
-// digestShort keeps the first line of s, at most n runes.
-func digestShort(s string, n int) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		s = strings.TrimSpace(s[:i]) + " …"
-	}
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
-}
-
-// digestEscape escapes text from the loop, the model or a person for the
-// digest's mrkdwn (see escapeText).
-func digestEscape(s string) string { return escapeText(s) }
-
-// trainingLine says what is training now and when it should end ("" when
-// nothing is).
-func (d Digest) trainingLine() string {
-	var parts []string
-	for _, t := range d.Training {
-		s := fmt.Sprintf("#%d %s", t.Number, digestEscape(digestShort(t.Description, 80)))
-		switch {
-		case t.Percent > 0 && !t.ETA.IsZero():
-			s += fmt.Sprintf(" (%.0f%%, done about %s)", t.Percent, t.ETA.In(d.To.Location()).Format("15:04"))
-		case t.Percent > 0:
-			s += fmt.Sprintf(" (%.0f%%)", t.Percent)
-		default:
-			s += " (starting)"
-		}
-		parts = append(parts, s)
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return "Training now: " + strings.Join(parts, "; ")
 }

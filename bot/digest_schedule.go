@@ -16,13 +16,14 @@ import (
 // DigestRecords is what the digest reads from (and writes to) the store.
 // The SQLite store (package store, wired in cmd) implements it.
 type DigestRecords interface {
-	// ExperimentsFinishedBetween returns the experiments of any run with
-	// from <= FinishedAt < to, ordered by FinishedAt.
-	ExperimentsFinishedBetween(ctx context.Context, from, to time.Time) ([]research.Experiment, error)
+	// RunsFinishedBetween returns the IDs of the runs with an experiment
+	// finished in [from, to), ascending.
+	RunsFinishedBetween(ctx context.Context, from, to time.Time) ([]int64, error)
 	OpenIdeas(ctx context.Context) ([]research.Idea, error)
 	RunByID(ctx context.Context, id int64) (research.Run, error)
-	// Experiments returns a run's experiments ordered by number.
-	Experiments(ctx context.Context, runID int64) ([]research.Experiment, error)
+	// ExperimentsBrief returns a run's experiments ordered by number,
+	// without their diffs and log tails (the digest reads neither).
+	ExperimentsBrief(ctx context.Context, runID int64) ([]research.Experiment, error)
 	// Setting returns a stored setting, or research.ErrNotFound.
 	Setting(ctx context.Context, key string) (string, error)
 	// LLMTokens sums the tokens of the LLM calls of run runID (0: every
@@ -191,56 +192,33 @@ func (s *DigestScheduler) Due(ctx context.Context) (due bool, from, to time.Time
 	return true, last, s.prev(now), nil
 }
 
-// leanRecords are the store's reads that skip diffs and log tails: the
-// digest of a long run then reads each row once.
-type leanRecords interface {
-	RunsFinishedBetween(ctx context.Context, from, to time.Time) ([]int64, error)
-	ExperimentsBrief(ctx context.Context, runID int64) ([]research.Experiment, error)
-}
-
 // nightAndHistory reads the experiments finished in [from, to), ordered by
 // FinishedAt, and the whole history of their runs.
 func (s *DigestScheduler) nightAndHistory(ctx context.Context, from, to time.Time) (night, history []research.Experiment, err error) {
-	if lr, ok := s.Records.(leanRecords); ok {
-		runs, err := lr.RunsFinishedBetween(ctx, from, to)
-		if err != nil {
-			return nil, nil, fmt.Errorf("digest: experiments: %w", err)
-		}
-		for _, id := range runs {
-			exps, err := lr.ExperimentsBrief(ctx, id)
-			if err != nil {
-				return nil, nil, fmt.Errorf("digest: experiments of run %d: %w", id, err)
-			}
-			history = append(history, exps...)
-			for _, e := range exps {
-				if !e.FinishedAt.IsZero() && !e.FinishedAt.Before(from) && e.FinishedAt.Before(to) {
-					night = append(night, e)
-				}
-			}
-		}
-		sort.SliceStable(night, func(i, j int) bool {
-			if !night[i].FinishedAt.Equal(night[j].FinishedAt) {
-				return night[i].FinishedAt.Before(night[j].FinishedAt)
-			}
-			return night[i].ID < night[j].ID
-		})
-		return night, history, nil
-	}
-	if night, err = s.Records.ExperimentsFinishedBetween(ctx, from, to); err != nil {
+	// One lean read per run: the night is the part of its history that
+	// finished in the window.
+	runs, err := s.Records.RunsFinishedBetween(ctx, from, to)
+	if err != nil {
 		return nil, nil, fmt.Errorf("digest: experiments: %w", err)
 	}
-	seen := map[int64]bool{}
-	for _, e := range night {
-		if seen[e.RunID] {
-			continue
-		}
-		seen[e.RunID] = true
-		exps, err := s.Records.Experiments(ctx, e.RunID)
+	for _, id := range runs {
+		exps, err := s.Records.ExperimentsBrief(ctx, id)
 		if err != nil {
-			return nil, nil, fmt.Errorf("digest: experiments of run %d: %w", e.RunID, err)
+			return nil, nil, fmt.Errorf("digest: experiments of run %d: %w", id, err)
 		}
 		history = append(history, exps...)
+		for _, e := range exps {
+			if !e.FinishedAt.IsZero() && !e.FinishedAt.Before(from) && e.FinishedAt.Before(to) {
+				night = append(night, e)
+			}
+		}
 	}
+	sort.SliceStable(night, func(i, j int) bool {
+		if !night[i].FinishedAt.Equal(night[j].FinishedAt) {
+			return night[i].FinishedAt.Before(night[j].FinishedAt)
+		}
+		return night[i].ID < night[j].ID
+	})
 	return night, history, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -33,13 +34,16 @@ func (f *digestFakeRecords) LLMTokens(_ context.Context, runID int64, from, to t
 	return p, c, nil
 }
 
-func (f *digestFakeRecords) ExperimentsFinishedBetween(_ context.Context, from, to time.Time) ([]research.Experiment, error) {
-	var out []research.Experiment
+func (f *digestFakeRecords) RunsFinishedBetween(_ context.Context, from, to time.Time) ([]int64, error) {
+	seen := map[int64]bool{}
+	var out []int64
 	for _, e := range f.exps {
-		if !e.FinishedAt.IsZero() && !e.FinishedAt.Before(from) && e.FinishedAt.Before(to) {
-			out = append(out, e)
+		if !e.FinishedAt.IsZero() && !e.FinishedAt.Before(from) && e.FinishedAt.Before(to) && !seen[e.RunID] {
+			seen[e.RunID] = true
+			out = append(out, e.RunID)
 		}
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out, nil
 }
 
@@ -53,7 +57,7 @@ func (f *digestFakeRecords) RunByID(_ context.Context, id int64) (research.Run, 
 	return r, nil
 }
 
-func (f *digestFakeRecords) Experiments(_ context.Context, runID int64) ([]research.Experiment, error) {
+func (f *digestFakeRecords) ExperimentsBrief(_ context.Context, runID int64) ([]research.Experiment, error) {
 	var out []research.Experiment
 	for _, e := range f.exps {
 		if e.RunID == runID {

@@ -140,10 +140,12 @@ func FormatStatus(s research.Status) string {
 			fmt.Fprintf(&b, "progress:  %s\n", progressText(*s.Progress))
 		}
 	}
+	bestVal, bestNote := shownBest(s)
+	baseVal, baseNote := shownBaseline(s)
 	if s.Best != nil {
-		fmt.Fprintf(&b, "best:      #%d %.6f", s.Best.Number, s.Best.Summary.ValBPB)
-		if s.Baseline != nil && s.Baseline.Summary.ValBPB > 0 && s.Baseline.Number != s.Best.Number {
-			fmt.Fprintf(&b, " (%+.6f vs baseline)", s.Best.Summary.ValBPB-s.Baseline.Summary.ValBPB)
+		fmt.Fprintf(&b, "best:      #%d %.6f%s", s.Best.Number, bestVal, bestNote)
+		if s.Baseline != nil && baseVal > 0 && s.Baseline.Number != s.Best.Number {
+			fmt.Fprintf(&b, " (%+.6f vs baseline)", bestVal-baseVal)
 		}
 		if s.Best.Commit != "" {
 			fmt.Fprintf(&b, "  %s", short(s.Best.Commit))
@@ -156,9 +158,9 @@ func FormatStatus(s research.Status) string {
 		b.WriteString("best:      none yet\n")
 	}
 	if s.Baseline != nil {
-		fmt.Fprintf(&b, "baseline:  #%d %.6f", s.Baseline.Number, s.Baseline.Summary.ValBPB)
-		if r.Noise > 0 {
-			fmt.Fprintf(&b, "  (noise ±%.6f)", r.Noise)
+		fmt.Fprintf(&b, "baseline:  #%d %.6f%s", s.Baseline.Number, baseVal, baseNote)
+		if noise := shownNoise(s); noise > 0 {
+			fmt.Fprintf(&b, "  (noise ±%.6f)", noise)
 		}
 		b.WriteString("\n")
 	}

@@ -119,17 +119,19 @@ func homeView(st research.Status, recent []research.Experiment, admin bool, comm
 		bs = append(bs, sectionBlock(line))
 	}
 	var facts []string
+	bestVal, bestNote := shownBest(st)
+	baseVal, baseNote := shownBaseline(st)
 	if st.Best != nil {
-		f := fmt.Sprintf("*Best* #%d %.6f", st.Best.Number, st.Best.Summary.ValBPB)
-		if st.Baseline != nil && st.Baseline.Summary.ValBPB > 0 && st.Baseline.Number != st.Best.Number {
-			f += fmt.Sprintf(" (%+.6f vs baseline)", st.Best.Summary.ValBPB-st.Baseline.Summary.ValBPB)
+		f := fmt.Sprintf("*Best* #%d %.6f%s", st.Best.Number, bestVal, bestNote)
+		if st.Baseline != nil && baseVal > 0 && st.Baseline.Number != st.Best.Number {
+			f += fmt.Sprintf(" (%+.6f vs baseline)", bestVal-baseVal)
 		}
 		facts = append(facts, f)
 	}
 	if st.Baseline != nil {
-		f := fmt.Sprintf("*Baseline* #%d %.6f", st.Baseline.Number, st.Baseline.Summary.ValBPB)
-		if r.Noise > 0 {
-			f += fmt.Sprintf(", noise floor ±%.6f", r.Noise)
+		f := fmt.Sprintf("*Baseline* #%d %.6f%s", st.Baseline.Number, baseVal, baseNote)
+		if noise := shownNoise(st); noise > 0 {
+			f += fmt.Sprintf(", noise floor ±%.6f", noise)
 		}
 		facts = append(facts, f)
 	}

@@ -30,26 +30,23 @@ const nearFactor = 2
 // the same at the 10,000th experiment as at the 10th. Rows are brief: no
 // diffs and no log tails (the repeat check keeps fingerprints instead).
 type runHistory struct {
-	mu        sync.Mutex
-	runID     int64
-	store     Store
-	rows      []Experiment // by Number, without Diff and LogTail
-	pos       map[int]int  // Number -> index in rows
-	best      int          // index of the kept experiment with the lowest val_bpb; -1 none
-	counts    Counts
-	notable   []int            // indexes of keeps and near misses, oldest first
-	onBase    map[string][]int // parent commit -> indexes of the experiments made on it
-	baselines []int            // indexes of the baseline runs and their repeats
+	mu      sync.Mutex
+	runID   int64
+	store   Store
+	rows    []Experiment     // by Number, without Diff and LogTail
+	pos     map[int]int      // Number -> index in rows
+	facts   History          // baseline, best, noise and counts, in the order experiments finished
+	notable []int            // indexes of keeps and near misses, oldest first
+	onBase  map[string][]int // parent commit -> indexes of the experiments made on it
 	// repeats indexes the normalized change of every experiment by its
 	// base, loaded per base on first use (bases never asked about cost
 	// nothing): base -> fingerprint -> Number of the first experiment.
 	repeats map[string]map[string]int
-	running float64 // best of kept values so far, in row order (for notable)
 }
 
 // loadHistory reads the run's experiments once.
 func loadHistory(ctx context.Context, st Store, runID int64, noise float64) (*runHistory, error) {
-	h := &runHistory{runID: runID, store: st, pos: map[int]int{}, best: -1,
+	h := &runHistory{runID: runID, store: st, pos: map[int]int{},
 		onBase: map[string][]int{}, repeats: map[string]map[string]int{}}
 	exps, err := st.ExperimentsBrief(ctx, runID)
 	if err != nil {
@@ -73,10 +70,7 @@ func (h *runHistory) add(e Experiment, noise float64) {
 	h.rows = append(h.rows, e)
 	h.pos[e.Number] = i
 	h.onBase[e.ParentCommit] = append(h.onBase[e.ParentCommit], i)
-	if e.Kind.IsBaseline() {
-		h.baselines = append(h.baselines, i)
-	}
-	h.count(e, 1)
+	h.facts.Add(e)
 	h.file(i, noise)
 	if fps, ok := h.repeats[e.ParentCommit]; ok {
 		indexRepeat(fps, e.Number, e.Attempt, diff)
@@ -86,67 +80,37 @@ func (h *runHistory) add(e Experiment, noise float64) {
 // update replaces row i with its newer state (a finish).
 func (h *runHistory) update(i int, e Experiment, noise float64) {
 	e.Diff, e.LogTail = "", ""
-	h.count(h.rows[i], -1)
-	wasBest := h.best == i
+	old := h.rows[i]
 	h.rows[i] = e
-	h.count(e, 1)
-	if wasBest && e.Status != StatusKeep {
-		h.best = -1 // never seen in practice; recompute rather than guess
-		for j := range h.rows {
-			h.consider(j)
-		}
+	if old.Status != StatusRunning {
+		// A finished row changed again: never seen in practice;
+		// recompute rather than guess.
+		h.facts = NewHistory(h.rows)
+	} else {
+		h.facts.Finish(old, e)
 	}
 	h.file(i, noise)
 }
 
-// file updates the best and the notable list for row i.
+// file updates the notable list for row i (after facts has filed it):
+// keeps, and discards near the best as the run's History has it.
 func (h *runHistory) file(i int, noise float64) {
 	e := h.rows[i]
-	h.consider(i)
+	best := h.facts.BestValue
 	switch {
 	case e.Status == StatusKeep:
 		h.notable = append(h.notable, i)
-		if h.running == 0 || e.Summary.ValBPB < h.running {
-			h.running = e.Summary.ValBPB
-		}
-	case e.Status == StatusDiscard && e.Summary.ValBPB > 0 && h.running > 0:
+	case e.Status == StatusDiscard && e.Summary.ValBPB > 0 && best > 0:
 		tol := noise
 		if tol <= 0 {
-			tol = h.running * 0.001
+			tol = best * 0.001
 		}
-		if e.Summary.ValBPB-h.running <= nearFactor*tol {
+		if e.Summary.ValBPB-best <= nearFactor*tol {
 			h.notable = append(h.notable, i)
 		}
 	}
 	if len(h.notable) > 2*notableCap {
 		h.notable = append([]int(nil), h.notable[len(h.notable)-notableCap:]...)
-	}
-}
-
-func (h *runHistory) consider(i int) {
-	e := h.rows[i]
-	if e.Status != StatusKeep {
-		return
-	}
-	if h.best < 0 || e.Summary.ValBPB < h.rows[h.best].Summary.ValBPB {
-		h.best = i
-	}
-}
-
-func (h *runHistory) count(e Experiment, d int) {
-	switch e.Status {
-	case StatusKeep:
-		h.counts.Keep += d
-	case StatusDiscard:
-		if e.Kind == KindBaselineRepeat {
-			h.counts.Repeats += d
-		} else {
-			h.counts.Discard += d
-		}
-	case StatusCrash:
-		h.counts.Crash += d
-	case StatusRunning:
-		h.counts.Running += d
 	}
 }
 
@@ -158,15 +122,14 @@ func (h *runHistory) Record(e Experiment, noise float64) {
 	h.add(e, noise)
 }
 
-// Best is the kept experiment with the lowest val_bpb (as bestOf over every
-// row), or nil.
+// Best is the History's best experiment, or nil.
 func (h *runHistory) Best() *Experiment {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.best < 0 {
+	if h.facts.Best == nil {
 		return nil
 	}
-	b := h.rows[h.best]
+	b := *h.facts.Best
 	return &b
 }
 
@@ -174,7 +137,14 @@ func (h *runHistory) Best() *Experiment {
 func (h *runHistory) Counts() Counts {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.counts
+	return h.facts.Counts
+}
+
+// Facts is a copy of the run's History.
+func (h *runHistory) Facts() History {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.facts.clone()
 }
 
 // Len is the number of experiments of the run.
@@ -189,13 +159,34 @@ func (h *runHistory) Len() int {
 func (h *runHistory) BaselineValues() []float64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var vals []float64
-	for _, i := range h.baselines {
-		if e := h.rows[i]; e.Status != StatusCrash && e.Status != StatusRunning {
-			vals = append(vals, e.Summary.ValBPB)
+	return append([]float64(nil), h.facts.BaselineValues...)
+}
+
+// restartCounts are what a restarted session counts on: the number of
+// experiments, the streak without a keep at the end, and the baseline runs
+// that did not crash (running ones included).
+func (h *runHistory) restartCounts() (n, sinceKeep, baselines int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, e := range h.rows {
+		if e.Status == StatusKeep {
+			sinceKeep = 0
+		} else {
+			sinceKeep++
+		}
+		if e.Kind.IsBaseline() && e.Status != StatusCrash {
+			baselines++
 		}
 	}
-	return vals
+	return len(h.rows), sinceKeep, baselines
+}
+
+// withRows calls f with every row, oldest first, under the lock: f must
+// neither keep nor change them.
+func (h *runHistory) withRows(f func([]Experiment) error) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return f(h.rows)
 }
 
 // Snapshot is every row, oldest first (a copy).
@@ -299,37 +290,4 @@ func indexRepeat(fps map[string]int, number, attempt int, diff string) {
 	if old, ok := fps[fp]; !ok || number < old {
 		fps[fp] = number
 	}
-}
-
-// statusFacts are what Status reports of the run's experiments: the best,
-// the first kept baseline, the counts and the latest finished experiment
-// (nil when none), read without a pass over every row.
-func (h *runHistory) statusFacts() (best, baseline *Experiment, counts Counts, lastFinished *Experiment) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.best >= 0 {
-		b := h.rows[h.best]
-		best = &b
-	}
-	for _, i := range h.baselines {
-		if e := h.rows[i]; e.Kind == KindBaseline && e.Status == StatusKeep {
-			baseline = &e
-			break
-		}
-	}
-	for i := len(h.rows) - 1; i >= 0; i-- {
-		if h.rows[i].Status != StatusRunning {
-			e := h.rows[i]
-			lastFinished = &e
-			break
-		}
-	}
-	return best, baseline, h.counts, lastFinished
-}
-
-// leanExperiments are the run's experiments without diffs and log tails,
-// for readers that need neither (results.tsv, counts): on a long run they
-// are a fraction of the bytes.
-func (m *Manager) leanExperiments(ctx context.Context, runID int64) ([]Experiment, error) {
-	return m.Store.ExperimentsBrief(ctx, runID)
 }

@@ -135,7 +135,7 @@ func TestRunHistoryMatchesRecomputing(t *testing.T) {
 		if got, want := h.BaselineValues(), refBaselineValues(all); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: baseline values %v, recomputed %v", when, got, want)
 		}
-		gotBest, wantBest := h.Best(), bestOf(all)
+		gotBest, wantBest := h.Best(), NewHistory(all).Best
 		if (gotBest == nil) != (wantBest == nil) || gotBest != nil && gotBest.Number != wantBest.Number {
 			t.Errorf("%s: best %v, recomputed %v", when, gotBest, wantBest)
 		}
@@ -193,7 +193,8 @@ func TestRunHistoryMatchesRecomputing(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("after a reload")
-	if best, baseline, counts, last := h.statusFacts(); best == nil || best.Number != 10 || baseline == nil || baseline.Number != 1 ||
+	f := h.Facts()
+	if best, baseline, counts, last := f.Best, f.Baseline, f.Counts, f.LastFinished; best == nil || best.Number != 10 || baseline == nil || baseline.Number != 1 ||
 		counts.Running != 1 || last == nil || last.Number != 11 {
 		t.Errorf("status facts: best %v, baseline %v, counts %+v, last finished %v; want #10, #1, 1 running, #11", brief(best), brief(baseline), counts, brief(last))
 	}
@@ -217,7 +218,7 @@ func brief(e *Experiment) string {
 // experiment on the base, and the rest is counted.
 func TestForProposalWindow(t *testing.T) {
 	t.Parallel()
-	h := &runHistory{pos: map[int]int{}, best: -1, onBase: map[string][]int{}, repeats: map[string]map[string]int{}}
+	h := &runHistory{pos: map[int]int{}, onBase: map[string][]int{}, repeats: map[string]map[string]int{}}
 	add := func(n int, parent, status string, val float64) {
 		h.Record(Experiment{Number: n, ParentCommit: parent, Status: status, Summary: Summary{ValBPB: val}}, 0.001)
 	}

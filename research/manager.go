@@ -32,11 +32,14 @@ type Manager struct {
 	Logger   *slog.Logger
 	Now      func() time.Time
 
-	once     sync.Once // applies the config's defaults before first use
-	logOnce  sync.Once // sets Logger's default
-	review   reviewSwitch
-	mu       sync.Mutex
-	sess     *session
+	once    sync.Once // applies the config's defaults before first use
+	logOnce sync.Once // sets Logger's default
+	review  reviewSwitch
+	mu      sync.Mutex
+	sess    *session
+	// loaded is the history Start read for results.tsv, handed on to the
+	// session it starts so that a resume reads the run's rows once.
+	loaded   *runHistory
 	reattach []Experiment // running when the bot died, on trainers that can follow them
 	// programMu serializes program.md edits (see program.go).
 	programMu sync.Mutex
@@ -102,8 +105,10 @@ func (m *Manager) Start(ctx context.Context, req StartRequest) (Run, error) {
 	if m.sess != nil && !m.sess.isDone() {
 		return Run{}, runActiveError(m.sess.run, m.sess.since)
 	}
+	m.loaded = nil
 	run, resumed, err := m.prepare(ctx, req)
 	if err != nil {
+		m.loaded = nil
 		return Run{}, err
 	}
 	hashes, err := HashFiles(m.Repo.Root(), m.Config.ReadOnly)

@@ -179,10 +179,11 @@ func (s *session) proposeOne() (*candidate, error) {
 		}
 	}
 	program, _ := os.ReadFile(filepath.Join(s.propRepo.Root(), m.Config.Program))
+	facts := s.hist.Facts()
 	req := ProposalRequest{
 		Dir: s.propRepo.Root(), Editable: m.Config.Editable, ReadOnly: m.Config.ReadOnly,
 		BaseCommit: run.BestCommit, Program: string(program), History: history, HistoryOmitted: omitted,
-		Best: s.hist.Best(), Ideas: ideas, Noise: run.Noise,
+		Best: facts.Best, BestValue: facts.BestValue, BestNumbers: facts.BestNumbers, Ideas: ideas, Noise: run.Noise,
 		SinceKeep: sinceKeep, PlateauAfter: m.Config.plateauAfter(),
 		Lessons: s.lessons(run),
 	}

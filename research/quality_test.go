@@ -78,6 +78,20 @@ func TestNoiseAwareKeepsConfirmSmallGainsAndNeverTrustASeedAlone(t *testing.T) {
 			t.Errorf("#%d verdict = %+v, want against %v, value %v, new best %v", c.number, v, c.against, c.value, c.newBest)
 		}
 	}
+	// The run's History, built from the stored rows alone, agrees with the
+	// judge: before each result it names the best the judge compared
+	// with, and at the end the run's best and noise floor.
+	for n := 4; n <= 8; n++ {
+		v, before := verdicts[n], research.NewHistory(exps[:n-1])
+		if v == nil || math.Abs(before.BestValue-v.Against) > 1e-9 || fmt.Sprint(before.BestNumbers) != fmt.Sprint(v.AgainstNumbers) {
+			t.Errorf("History before #%d: best %v of %v; the judge compared with %+v", n, before.BestValue, before.BestNumbers, v)
+		}
+	}
+	if all := research.NewHistory(exps); math.Abs(all.BestValue-run.BestValBPB) > 1e-9 || all.Best == nil || all.Best.Commit != run.BestCommit ||
+		math.Abs(all.Noise-run.Noise) > 1e-9 || all.Baseline == nil || all.Baseline.Number != 1 {
+		t.Errorf("History of the run: best %v (%v), noise %v, baseline %v; the run says best %v at %s, noise %v",
+			all.BestValue, all.Best, all.Noise, all.Baseline, run.BestValBPB, run.BestCommit, run.Noise)
+	}
 	if st, err := h.m.Status(context.Background()); err != nil || st.Counts.Repeats != 2 || st.Counts.Discard != 3 {
 		t.Errorf("counts = %+v (%v), want 2 baseline repeats apart from 3 discards", st.Counts, err)
 	}

@@ -39,16 +39,18 @@ func (m *Manager) Status(ctx context.Context) (Status, error) {
 		}
 	}
 	if st.Run != nil {
-		if hist == nil {
-			// No session: the lean rows of the run, read once.
-			var err error
-			if hist, err = loadHistory(ctx, m.Store, st.Run.ID, st.Run.Noise); err != nil {
+		if hist != nil {
+			st.History = hist.Facts()
+		} else {
+			// No session: the History of the run's lean rows, read once.
+			exps, err := m.Store.ExperimentsBrief(ctx, st.Run.ID)
+			if err != nil {
 				return st, err
 			}
+			st.History = NewHistory(exps)
 		}
-		var last *Experiment
-		st.Best, st.Baseline, st.Counts, last = hist.statusFacts()
-		st.LastTelemetry = m.lastTelemetry(ctx, last)
+		st.Best, st.Baseline, st.Counts = st.History.Best, st.History.Baseline, st.History.Counts
+		st.LastTelemetry = m.lastTelemetry(ctx, st.History.LastFinished)
 		var used Usage
 		if p, c, err := m.Store.LLMTokens(ctx, st.Run.ID, time.Time{}, time.Time{}); err == nil {
 			used = Usage{p, c}
@@ -203,25 +205,6 @@ func (m *Manager) Log(ctx context.Context, number int) (string, error) {
 		return "", err
 	}
 	return m.Config.Redactor.Redact(string(data)), nil
-}
-
-// bestOf returns the kept experiment with the lowest val_bpb, or nil.
-func bestOf(exps []Experiment) *Experiment {
-	var best *Experiment
-	for i := range exps {
-		e := &exps[i]
-		if e.Status != StatusKeep {
-			continue
-		}
-		if best == nil || e.Summary.ValBPB < best.Summary.ValBPB {
-			best = e
-		}
-	}
-	if best == nil {
-		return nil
-	}
-	b := *best
-	return &b
 }
 
 // lastTelemetry is the GPU record of the latest finished experiment (nil:

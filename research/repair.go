@@ -2,6 +2,7 @@ package research
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 )
 
@@ -42,11 +43,13 @@ func (m *Manager) repair(ctx context.Context, branch string, existing Run, found
 	req := RepairRequest{Branch: branch, WorktreesDir: m.Config.WorktreesDir()}
 	if found {
 		req.Known = []string{existing.BestCommit, existing.BaseCommit}
-		exps, err := m.leanExperiments(ctx, existing.ID)
-		if err != nil {
+		// Numbers start at 1 and are never reused: a run without #1 has
+		// no experiments (one indexed row read, not the whole run).
+		_, err := m.Store.ExperimentByNumber(ctx, existing.ID, 1)
+		if err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
-		req.Recreate = len(exps) == 0 && existing.State != RunStopped
+		req.Recreate = err != nil && existing.State != RunStopped
 	}
 	done, err := rp.Repair(req)
 	for _, d := range done {

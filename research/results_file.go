@@ -1,6 +1,7 @@
 package research
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -51,10 +52,12 @@ func (m *Manager) adoptResults(ctx context.Context, run Run, prev string) error 
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	exps, err := m.leanExperiments(ctx, run.ID)
+	hist, err := loadHistory(ctx, m.Store, run.ID, run.Noise)
 	if err != nil {
 		return err
 	}
+	m.loaded = hist // the session Start makes next takes it over
+	exps := hist.Snapshot()
 	ownerTag := strings.TrimSpace(string(owner))
 	if len(rows) > 0 && ownerTag != run.Tag && !(ownerTag == "" && rowsOfRun(rows, exps)) {
 		name := ownerTag
@@ -131,7 +134,14 @@ func (s *session) writeResults() {
 	// The session's history holds every row of the run as the store has
 	// it (each start and finish is filed there right after the store
 	// write), so the rewrite reads no database; writing the file stays O(N).
-	err := WriteResultsFile(s.m.resultsPath(), s.hist.Snapshot())
+	// The rows are formatted in place (no copy of the whole run per
+	// experiment); the file is written after the history's lock is let go.
+	var b bytes.Buffer
+	err := s.hist.withRows(func(rows []Experiment) error { return WriteResults(&b, rows) })
+	if err == nil {
+		path := s.m.resultsPath()
+		err = writeFileAtomic(path, filepath.Join(filepath.Dir(path), resultsTemp), b.Bytes())
+	}
 	if err != nil {
 		s.m.logger().Error("rewriting results.tsv", "err", err)
 	}

@@ -115,31 +115,22 @@ func newSession(m *Manager, run Run, hashes map[string]string, resumed bool) (*s
 // experiments, whether the baseline (and its repeats) are done, the streak
 // without a keep.
 func (s *session) restoreCounters() error {
-	hist, err := loadHistory(context.Background(), s.m.Store, s.run.ID, s.run.Noise)
-	if err != nil {
-		return err
-	}
-	s.hist = hist
-	exps := hist.Snapshot()
-	s.started = len(exps)
-	for _, e := range exps {
-		if e.Status == StatusKeep {
-			s.sinceKeep = 0
-		} else {
-			s.sinceKeep++
+	hist := s.m.loaded
+	s.m.loaded = nil
+	if hist == nil || hist.runID != s.run.ID {
+		var err error
+		if hist, err = loadHistory(context.Background(), s.m.Store, s.run.ID, s.run.Noise); err != nil {
+			return err
 		}
 	}
+	s.hist = hist
+	var done int // baseline runs that did not crash
+	s.started, s.sinceKeep, done = hist.restartCounts()
 	if s.run.BestValBPB == 0 {
 		s.enqueueBaselines()
 		return nil
 	}
 	// A restart in the middle of the baseline repeats runs the missing ones.
-	done := 0
-	for _, e := range exps {
-		if e.Kind.IsBaseline() && e.Status != StatusCrash {
-			done++
-		}
-	}
 	for r := done; r <= s.m.Config.baselineRepeats(); r++ {
 		s.priority = append(s.priority, &candidate{kind: kindBaseline, commit: s.run.BestCommit, repeat: r,
 			description: baselineDescription(r, s.m.Config.baselineRepeats())})

@@ -33,11 +33,14 @@ type Status struct {
 	Current     *Experiment // training now (status running)
 	Progress    *Progress   // latest progress of Current
 	Proposing   int         // number being proposed, when PhaseProposing
-	Best        *Experiment
-	Baseline    *Experiment
-	Counts      Counts
-	Usage       Usage   // LLM tokens spent by the run
-	CostUSD     float64 // what Usage cost, when the model's price is known (0 otherwise)
+	// History is what the run's experiments say (baseline, best, noise,
+	// counts); Best, Baseline and Counts are its fields, for short.
+	History  History
+	Best     *Experiment
+	Baseline *Experiment
+	Counts   Counts
+	Usage    Usage   // LLM tokens spent by the run
+	CostUSD  float64 // what Usage cost, when the model's price is known (0 otherwise)
 	// LastTelemetry is the GPU record of the last finished experiment.
 	LastTelemetry *Telemetry
 	OpenIdeas     []Idea

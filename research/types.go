@@ -76,7 +76,13 @@ type ProposalRequest struct {
 	Program    string   // the research repo's program.md
 	History    []Experiment
 	Best       *Experiment // nil before the first successful experiment
-	Ideas      []Idea      // pinned ideas, oldest first
+	// BestValue is the best as the judge compares with it (History's
+	// BestValue): a mean when the best is the baseline with its repeats or
+	// a confirmed keep; 0 = unknown (read Best's val_bpb).
+	BestValue float64
+	// BestNumbers are the experiments BestValue is the (mean) val_bpb of.
+	BestNumbers []int
+	Ideas       []Idea // pinned ideas, oldest first
 	// Lessons condense older experiments that no longer fit the prompt
 	// budget (oldest first); History then holds only what is not condensed
 	// plus every kept experiment and near miss.

@@ -29,12 +29,19 @@ func scanExperiment(s scanner) (research.Experiment, error) {
 }
 
 func (db *DB) queryExperiments(ctx context.Context, query string, args ...any) ([]research.Experiment, error) {
+	return db.queryExperimentsCap(ctx, 0, query, args...)
+}
+
+// queryExperimentsCap is queryExperiments with room for capacity rows made
+// up front: an Experiment is large, and growing a slice of 10,000 of them
+// by doubling copied each row several times.
+func (db *DB) queryExperimentsCap(ctx context.Context, capacity int, query string, args ...any) ([]research.Experiment, error) {
 	rows, err := db.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var list []research.Experiment
+	list := make([]research.Experiment, 0, capacity)
 	for rows.Next() {
 		e, err := scanExperiment(rows)
 		if err != nil {

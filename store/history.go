@@ -13,7 +13,8 @@ import (
 // The queries here serve the research loop's per-experiment work and the
 // status commands on long runs: they leave out the diff and the log tail
 // (kilobytes per row) wherever those are not needed, and they use the
-// indexes of 008_history_indexes.sql and UNIQUE (run_id, number).
+// indexes of 008_history_indexes.sql, 011_history_speed.sql and UNIQUE
+// (run_id, number).
 
 // briefColumns are experimentColumns with the diff and the log tail read as
 // empty strings: same scan, a fraction of the bytes.
@@ -21,8 +22,13 @@ var briefColumns = strings.NewReplacer("diff, diff_stat,", "'', diff_stat,", "lo
 
 // ExperimentsBrief returns the experiments of a run ordered by Number, like
 // Experiments, but with Diff and LogTail left empty.
+// The rows come from the covering index of 011_history_speed.sql.
 func (db *DB) ExperimentsBrief(ctx context.Context, runID int64) ([]research.Experiment, error) {
-	return db.queryExperiments(ctx, `SELECT `+briefColumns+` FROM experiments WHERE run_id = ? ORDER BY number`, runID)
+	var n int
+	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM experiments WHERE run_id = ?`, runID).Scan(&n); err != nil {
+		return nil, err
+	}
+	return db.queryExperimentsCap(ctx, n, briefQuery, runID)
 }
 
 // LastExperiments returns the last n experiments of a run (by Number),
@@ -58,12 +64,21 @@ func (db *DB) RunsFinishedBetween(ctx context.Context, from, to time.Time) ([]in
 	return ids, rows.Err()
 }
 
+// diffsOnQuery reads the rows made on one parent by its index: left to
+// itself the planner walks the whole run in (run_id, number) order to save
+// sorting a handful of rows.
+const diffsOnQuery = `SELECT number, attempt, status, description, diff FROM experiments
+	INDEXED BY experiments_run_parent WHERE run_id = ? AND parent_commit = ? ORDER BY number`
+
+// briefQuery reads a run's lean rows from the covering index of
+// 011_history_speed.sql.
+var briefQuery = `SELECT ` + briefColumns + ` FROM experiments WHERE run_id = ? ORDER BY number`
+
 // ExperimentDiffsOn returns the experiments of a run made on parent (their
 // ParentCommit), ordered by Number, with only the fields the repeat check
 // reads.
 func (db *DB) ExperimentDiffsOn(ctx context.Context, runID int64, parent string) ([]research.ExperimentDiff, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT number, attempt, status, description, diff FROM experiments
-		WHERE run_id = ? AND parent_commit = ? ORDER BY number`, runID, parent)
+	rows, err := db.db.QueryContext(ctx, diffsOnQuery, runID, parent)
 	if err != nil {
 		return nil, err
 	}

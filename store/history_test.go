@@ -85,23 +85,37 @@ func TestHistoryQueries(t *testing.T) {
 	if ids, _ := db.RunsFinishedBetween(ctx, finished.Add(time.Second), finished.Add(time.Hour)); len(ids) != 0 {
 		t.Errorf("runs finished later: %v", ids)
 	}
-	var plan string
-	rowsPlan, err := db.db.QueryContext(ctx, `EXPLAIN QUERY PLAN SELECT number FROM experiments WHERE run_id = ? AND parent_commit = ?`, 1, "p2")
+	// The queries use their indexes: the lookup by parent its own, the
+	// lean rows the covering index (never the table's overflow pages).
+	for _, q := range []struct{ query, index string }{
+		{diffsOnQuery, "INDEX experiments_run_parent"},
+		{briefQuery, "COVERING INDEX experiments_lean"},
+	} {
+		if plan := queryPlan(t, db, q.query, 1, "p2"); !strings.Contains(plan, q.index) {
+			t.Errorf("%s\ndoes not use %s:\n%s", q.query, q.index, plan)
+		}
+	}
+}
+
+// queryPlan is SQLite's EXPLAIN QUERY PLAN of query, one step a line.
+func queryPlan(t *testing.T, db *DB, query string, args ...any) string {
+	t.Helper()
+	n := strings.Count(query, "?")
+	rows, err := db.db.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args[:n]...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for rowsPlan.Next() {
+	defer rows.Close()
+	var plan string
+	for rows.Next() {
 		var id, parent, notused int
 		var detail string
-		if err := rowsPlan.Scan(&id, &parent, &notused, &detail); err != nil {
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
 			t.Fatal(err)
 		}
 		plan += detail + "\n"
 	}
-	rowsPlan.Close()
-	if !strings.Contains(plan, "experiments_run_parent") {
-		t.Errorf("the lookup by parent does not use its index:\n%s", plan)
-	}
+	return plan
 }
 
 func numbers(es []research.Experiment) []int {

@@ -76,12 +76,14 @@ type histEntry struct {
 // (0.1% of it when noise is 0) is a near miss.
 func classify(hist []research.Experiment, noise float64, lessons []research.Lesson, noParent string) []histEntry {
 	byCommit := map[string]float64{}
-	var best float64 // running best of kept experiments
+	var run research.History // the best at each experiment's time, as the judge saw it
 	var out []histEntry
 	for _, e := range hist {
 		if e.Status == research.StatusRunning {
 			continue
 		}
+		best := run.BestValue
+		run.Add(e)
 		h := histEntry{e: e, covered: coveredBy(e.Number, lessons)}
 		fix := ""
 		if e.Attempt > 0 {
@@ -121,13 +123,8 @@ func classify(hist []research.Experiment, noise float64, lessons []research.Less
 		}
 		h.line = fmt.Sprintf("#%d %s%s%s %.6f (%s) %s", e.Number, e.Status, fix, tag, val, delta, desc)
 		out = append(out, h)
-		if e.Status == research.StatusKeep {
-			if e.Commit != "" {
-				byCommit[e.Commit] = val
-			}
-			if best == 0 || val < best {
-				best = val
-			}
+		if e.Status == research.StatusKeep && e.Commit != "" {
+			byCommit[e.Commit] = val
 		}
 	}
 	return out

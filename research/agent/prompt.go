@@ -75,8 +75,8 @@ func BuildPromptBudget(req research.ProposalRequest, hb HistoryBudget) string {
 	section("Results so far (experiment, status, val_bpb, change vs. its parent, description)")
 	b.WriteString(FormatHistory(req, hb))
 	if req.Best != nil {
-		fmt.Fprintf(&b, "Best so far: #%d val_bpb %.6f (%s) %s\n",
-			req.Best.Number, req.Best.Summary.ValBPB, short(req.Best.Commit), req.Best.Description)
+		fmt.Fprintf(&b, "Best so far: #%d val_bpb %.6f%s (%s) %s\n",
+			req.Best.Number, req.Best.Summary.ValBPB, bestMean(req), short(req.Best.Commit), req.Best.Description)
 	}
 
 	if plateau(req) {
@@ -191,4 +191,17 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// bestMean notes the mean the judge compares with when the best is one
+// (the baseline with its repeats, a confirmed keep): "" otherwise.
+func bestMean(req research.ProposalRequest) string {
+	if req.BestValue <= 0 || len(req.BestNumbers) < 2 || req.BestValue == req.Best.Summary.ValBPB {
+		return ""
+	}
+	nums := make([]string, len(req.BestNumbers))
+	for i, n := range req.BestNumbers {
+		nums[i] = fmt.Sprintf("#%d", n)
+	}
+	return fmt.Sprintf(", judged as %.6f, the mean of %s", req.BestValue, strings.Join(nums, ", "))
 }

@@ -106,6 +106,19 @@ func TestBuildPromptFixAndFeedback(t *testing.T) {
 	}
 }
 
+// TestBuildPromptBestMean: when the best is a mean (the baseline with its
+// repeats, a confirmed keep), the prompt says which value the judge uses.
+func TestBuildPromptBestMean(t *testing.T) {
+	dir := newRepo(t)
+	req := baseRequest(dir)
+	req.Best = &research.Experiment{Number: 7, Commit: "bbbbbbb222", Description: "confirm #6: depth 12", Summary: research.Summary{ValBPB: 0.9940}}
+	req.BestValue, req.BestNumbers = 0.9920, []int{6, 7}
+	want := "Best so far: #7 val_bpb 0.994000, judged as 0.992000, the mean of #6, #7 (bbbbbbb) confirm #6: depth 12"
+	if got := BuildPrompt(req); !strings.Contains(got, want) {
+		t.Errorf("prompt lacks %q:\n%s", want, got)
+	}
+}
+
 func TestBuildPromptEditableEdgeCases(t *testing.T) {
 	dir := newRepo(t)
 	must(t, os.Symlink("prepare.py", filepath.Join(dir, "link.py")))
