@@ -67,6 +67,7 @@ type session struct {
 	// not take queued candidates until it comes.
 	awaitingProposal int
 	hist             *runHistory // the run's experiments, loaded once and kept up to date
+	bestCurve        BestCurve   // the best experiment's loss curve, for early stopping
 }
 
 // pendingFix is a crashed attempt the next proposal should repair.
@@ -120,6 +121,7 @@ func (s *session) restoreCounters() error {
 		return err
 	}
 	s.hist = hist
+	s.restoreBestCurve()
 	exps := hist.Snapshot()
 	s.started = len(exps)
 	for _, e := range exps {
