@@ -343,13 +343,17 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 		// Called on the trainer's own goroutine: a bug here must not end
 		// the process (the progress is only shown).
 		defer Recover(m.logger(), "showing training progress", nil)
-		loss.observe(p)
+		loss.observe(p) // for trainers that do not call OnEveryProgress
 		sl.set(&e, &p)
 		if time.Since(lastProgress) < m.Config.ProgressEvery {
 			return
 		}
 		lastProgress = time.Now()
 		m.emit(Event{Kind: EventProgress, Run: run, Number: e.Number, Experiment: ptr(e), Progress: &p})
+	}
+	job.OnEveryProgress = func(p Progress) {
+		defer Recover(m.logger(), "following the loss curve", nil)
+		loss.observe(p)
 	}
 	var res TrainResult
 	var err error
