@@ -47,6 +47,8 @@ func TestFormatExperimentLine(t *testing.T) {
 	crash.Reason = "CUDA out of memory"
 	noTime := exp(2, research.StatusDiscard, 1.01, 0, 0, "")
 	noTime.Summary.TotalSeconds = 65
+	early := exp(15, research.StatusDiscard, 0, 0, 186, "deeper")
+	early.Reason = "stopped early at 62%: loss 3.41 vs best 3.30 (#9, margin 0.033)"
 	cases := []struct {
 		e    research.Experiment
 		best float64
@@ -61,6 +63,7 @@ func TestFormatExperimentLine(t *testing.T) {
 		{crash, 0.99, "#13 crash   1m12s  add flash attention  (CUDA out of memory)"},
 		{exp(14, research.StatusRunning, 0, 0, 0, "try muon"), 0.99, "#14 running try muon"},
 		{noTime, 0, "#2 discard 1.010000  1m05s"},
+		{early, 0.99, "#15 discard 3m06s  deeper  (stopped early at 62%: loss 3.41 vs best 3.30 (#9, margin 0.033))"},
 	}
 	for _, c := range cases {
 		if got := FormatExperimentLine(c.e, c.best); got != c.want {
