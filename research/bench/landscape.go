@@ -7,7 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"regexp"
+	"strings"
 	"sync"
 
 	"github.com/autoresearch/autoresearch/research"
@@ -78,18 +78,28 @@ func NewLandscape(n int, seed uint64) []CurveShape {
 	return out
 }
 
-// LandscapeTrainPy returns the landscape's simulated trainer: it prints
-// steps \r-joined progress lines over trainSeconds with the loss of its
-// shape (the constants GAP_START, GAP_END, TAU) and, when it gets to the
-// end, the summary with val_bpb from GAP_END.
-func LandscapeTrainPy(trainSeconds float64, steps int) string {
-	return fmt.Sprintf(`import math, sys, time
-T0 = time.time()
-SLEEP = %.3f
-STEPS = %d
-GAP_START = 0.0
-GAP_END = 0.0
-TAU = 30.0
+// LandscapeTrainPy returns the landscape's simulated trainer for n shapes:
+// it prints steps \r-joined progress lines over trainSeconds with the loss
+// of its shape and, when it gets to the end, the summary with val_bpb from
+// the shape's GapEnd. Each proposal i sets its own line CURVE_i (2n lines,
+// Spacing apart, so no two proposals touch the same lines and a proposal
+// prepared before a keep re-applies on top of it); the highest one set is
+// the shape trained.
+func LandscapeTrainPy(trainSeconds float64, steps, n int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "import math, sys, time\nT0 = time.time()\nSLEEP = %.3f\nSTEPS = %d\n", trainSeconds, steps)
+	for i := 0; i < 2*n; i++ {
+		fmt.Fprintf(&b, "%s = None\n", curveName(i))
+		for j := 1; j < Spacing; j++ {
+			fmt.Fprintf(&b, "# (curve %d spacing %d)\n", i, j)
+		}
+	}
+	names := make([]string, 2*n)
+	for i := range names {
+		names[i] = curveName(i)
+	}
+	fmt.Fprintf(&b, `CURVES = [c for c in [%s] if c is not None]
+GAP_START, GAP_END, TAU = CURVES[-1] if CURVES else (0.0, 0.0, 30.0)
 
 def gap(p):
     w = (math.exp(-p / TAU) - math.exp(-100 / TAU)) / (1 - math.exp(-100 / TAU))
@@ -108,16 +118,19 @@ print("total_seconds:    %%.1f" %% (time.time() - T0))
 print("peak_vram_mb:     1024.0")
 print("num_steps:        %%d" %% STEPS)
 sys.stdout.flush()
-`, trainSeconds, steps, LossPerBPB)
+`, strings.Join(names, ", "), LossPerBPB)
+	return b.String()
 }
 
+func curveName(i int) string { return fmt.Sprintf("CURVE_%03d", i) }
+
 // NewLandscapeRepo creates the landscape's research repository in dir.
-func NewLandscapeRepo(dir string, trainSeconds float64, steps int) error {
+func NewLandscapeRepo(dir string, trainSeconds float64, steps, n int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	files := map[string]string{
-		"train.py":   LandscapeTrainPy(trainSeconds, steps),
+		"train.py":   LandscapeTrainPy(trainSeconds, steps, n),
 		"prepare.py": PreparePy,
 		"program.md": "# program\nLower val_bpb.\n",
 		".gitignore": ".venv/\n__pycache__/\n",
@@ -139,11 +152,12 @@ func NewLandscapeRepo(dir string, trainSeconds float64, steps int) error {
 	return nil
 }
 
-// LandscapeProposer proposes the landscape's shapes in order, each as an
-// edit of train.py's three curve constants (made on the best, whatever it
-// is: the shapes are absolute, the baseline's curve plus a gap). Past the
-// last shape it starts again (those proposals are prepared but never
-// trained when --max-experiments is 1 + len(Shapes)).
+// LandscapeProposer proposes the landscape's shapes in order, proposal i
+// setting train.py's line CURVE_i (see LandscapeTrainPy) to shape i mod
+// len(Shapes); the shapes are absolute (the baseline's curve plus a gap),
+// whatever the best is. Proposals past the last shape repeat the shapes on
+// the spare lines; they are prepared but never trained when
+// --max-experiments is 1 + len(Shapes).
 type LandscapeProposer struct {
 	Shapes []CurveShape
 	mu     sync.Mutex
@@ -152,29 +166,31 @@ type LandscapeProposer struct {
 
 var _ research.Proposer = (*LandscapeProposer)(nil)
 
-var curveConst = regexp.MustCompile(`(?m)^(GAP_START|GAP_END|TAU) = .*$`)
-
 // Propose implements research.Proposer.
 func (l *LandscapeProposer) Propose(ctx context.Context, req research.ProposalRequest) (research.Proposal, error) {
 	l.mu.Lock()
-	i := l.next % len(l.Shapes)
+	i := l.next
 	l.next++
 	l.mu.Unlock()
-	c := l.Shapes[i]
+	n := len(l.Shapes)
+	if i >= 2*n {
+		return research.Proposal{}, fmt.Errorf("the landscape has no line left for proposal %d: %w", i, research.ErrExhausted)
+	}
+	c := l.Shapes[i%n]
 	path := filepath.Join(req.Dir, "train.py")
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return research.Proposal{}, err
 	}
-	values := map[string]float64{"GAP_START": c.GapStart, "GAP_END": c.GapEnd, "TAU": c.Tau}
-	out := curveConst.ReplaceAllStringFunc(string(src), func(line string) string {
-		name := curveConst.FindStringSubmatch(line)[1]
-		return fmt.Sprintf("%s = %.6f", name, values[name])
-	})
+	line := curveName(i) + " = None\n"
+	if !strings.Contains(string(src), line) {
+		return research.Proposal{}, fmt.Errorf("train.py has no line %q", strings.TrimSpace(line))
+	}
+	out := strings.Replace(string(src), line, fmt.Sprintf("%s = (%.6f, %.6f, %.6f)\n", curveName(i), c.GapStart, c.GapEnd, c.Tau), 1)
 	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
 		return research.Proposal{}, err
 	}
-	return research.Proposal{Description: ShapeDescription(i, c)}, nil
+	return research.Proposal{Description: ShapeDescription(i%n, c)}, nil
 }
 
 // ShapeDescription is the description of shape i's proposal; ShapeIndex
