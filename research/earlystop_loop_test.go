@@ -145,3 +145,30 @@ func TestEarlyStopEndsAClearlyWorseRunAndSparesALateBloomer(t *testing.T) {
 		t.Errorf("stored best curve: #%d with %d points, want #3's whole curve", best.Number, len(best.Points))
 	}
 }
+
+// TestEarlyStopAfterARestartUsesTheStoredCurve: the best run's curve is
+// read back from the store by a new process (a new Manager on the same
+// state dir), so the first change after the restart is compared with it
+// without training the baseline again.
+func TestEarlyStopAfterARestartUsesTheStoredCurve(t *testing.T) {
+	dir := researchtest.New(t)
+	researchtest.Write(t, dir, "train.py", curveTrainPy)
+	researchtest.Git(t, dir, "commit", "-qam", "curve trainer")
+	cfg := research.Config{MaxExperiments: 1, FixAttempts: -1, EarlyStop: research.EarlyStop{Enabled: true}}
+	first := newHarness(t, dir, cfg)
+	run := first.runToEnd(t, research.StartRequest{Tag: "restart"})
+	if got := statuses(first.experiments(t, run)); got != "keep" {
+		t.Fatalf("first session: %s, want the baseline kept", got)
+	}
+
+	cfg.MaxExperiments = 2
+	second := newHarness(t, dir, cfg, setConsts(t, "clearly worse", "WORSE", "0.3", "HOLD_WORSE", "60"))
+	run = second.runToEnd(t, research.StartRequest{Tag: "restart", Resume: true})
+	exps := second.experiments(t, run)
+	if got := statuses(exps); got != "keep,discard" {
+		t.Fatalf("statuses = %s, want the baseline and the stopped change only", got)
+	}
+	if r := exps[1].Reason; !strings.HasPrefix(r, "stopped early at 20%") || !strings.Contains(r, "(#1, margin") {
+		t.Errorf("#2's reason %q: want it stopped against #1's stored curve", r)
+	}
+}
