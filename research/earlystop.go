@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // Early stopping (--early-stop) ends a training whose loss curve, at the
@@ -18,10 +16,19 @@ import (
 
 // CurvePoint is one point of a training-loss curve: the loss printed at
 // Percent (0..100) of the time budget.
-type CurvePoint = store.CurvePoint
+type CurvePoint struct {
+	Percent float64
+	Loss    float64
+}
 
-// BestCurve is the curve of a run's best experiment, with its val_bpb.
-type BestCurve = store.BestCurve
+// BestCurve is the training-loss curve of a run's best experiment, kept in
+// the store (CurveStore) so that a restart compares against it.
+type BestCurve struct {
+	RunID  int64
+	Number int     // the experiment whose curve it is
+	ValBPB float64 // that experiment's val_bpb (relates loss to val_bpb units)
+	Points []CurvePoint
+}
 
 // Defaults of EarlyStop's fields (zero values take them).
 const (

@@ -4,20 +4,11 @@ import (
 	"context"
 	"errors"
 	"sync"
-
-	"github.com/autoresearch/autoresearch/store"
 )
 
 // errStoppedEarly is the cause of a training context cancelled by early
 // stopping, so it is never mistaken for a stop or a shutdown.
 var errStoppedEarly = errors.New("stopped early: the loss curve is worse than the best's")
-
-// CurveSaver is implemented by stores that keep the best run's loss curve
-// (package store does), so that a restart keeps comparing against it.
-type CurveSaver interface {
-	SaveBestCurve(ctx context.Context, c BestCurve) error
-	BestCurve(ctx context.Context, runID int64) (BestCurve, error)
-}
 
 // lossWatch follows one training's loss curve and, when the candidate may be
 // stopped early, cancels the training's context once EarlyStop.Decide says so.
@@ -102,24 +93,19 @@ func (s *session) noteBestCurve(e Experiment, run Run, curve []CurvePoint) *Best
 
 // saveBestCurve records c so that a restart keeps it.
 func (s *session) saveBestCurve(c *BestCurve) {
-	saver, ok := s.m.Store.(CurveSaver)
-	if c == nil || !ok {
+	if c == nil {
 		return
 	}
-	if err := saver.SaveBestCurve(context.Background(), *c); err != nil {
+	if err := s.m.Store.SaveBestCurve(context.Background(), *c); err != nil {
 		s.m.logger().Warn("recording the best loss curve", "err", err)
 	}
 }
 
 // restoreBestCurve reads the best curve a previous process recorded.
 func (s *session) restoreBestCurve() {
-	saver, ok := s.m.Store.(CurveSaver)
-	if !ok {
-		return
-	}
-	c, err := saver.BestCurve(context.Background(), s.run.ID)
+	c, err := s.m.Store.BestCurve(context.Background(), s.run.ID)
 	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) {
+		if !errors.Is(err, ErrNotFound) {
 			s.m.logger().Warn("reading the best loss curve", "err", err)
 		}
 		return

@@ -5,27 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+
+	"github.com/autoresearch/autoresearch/research"
 )
-
-// CurvePoint is one point of a training-loss curve: the loss a training
-// printed at Percent of its time budget.
-type CurvePoint struct {
-	Percent float64
-	Loss    float64
-}
-
-// BestCurve is the training-loss curve of a run's best experiment.
-type BestCurve struct {
-	RunID  int64
-	Number int     // the experiment whose curve it is
-	ValBPB float64 // that experiment's val_bpb (relates loss to val_bpb units)
-	Points []CurvePoint
-}
 
 // SaveBestCurve records (or replaces) the best curve of run c.RunID. Points
 // that are not finite are dropped; an unknown run is refused by the foreign
 // key.
-func (db *DB) SaveBestCurve(ctx context.Context, c BestCurve) error {
+func (db *DB) SaveBestCurve(ctx context.Context, c research.BestCurve) error {
 	pairs := make([][2]float64, 0, len(c.Points))
 	for _, p := range c.Points {
 		if isFinite(p.Percent) && isFinite(p.Loss) {
@@ -49,20 +36,20 @@ func (db *DB) SaveBestCurve(ctx context.Context, c BestCurve) error {
 
 // BestCurve returns the best curve of a run, or ErrNotFound when none was
 // recorded.
-func (db *DB) BestCurve(ctx context.Context, runID int64) (BestCurve, error) {
-	c := BestCurve{RunID: runID}
+func (db *DB) BestCurve(ctx context.Context, runID int64) (research.BestCurve, error) {
+	c := research.BestCurve{RunID: runID}
 	var points string
 	err := db.db.QueryRowContext(ctx, `SELECT experiment, val_bpb, points FROM best_loss_curves WHERE run_id = ?`, runID).
 		Scan(&c.Number, &c.ValBPB, &points)
 	if err != nil {
-		return BestCurve{}, notFound(err, "best curve of run %d", runID)
+		return research.BestCurve{}, notFound(err, "best curve of run %d", runID)
 	}
 	var pairs [][2]float64
 	if err := json.Unmarshal([]byte(points), &pairs); err != nil {
-		return BestCurve{}, fmt.Errorf("store: decode the best curve of run %d: %w", runID, err)
+		return research.BestCurve{}, fmt.Errorf("store: decode the best curve of run %d: %w", runID, err)
 	}
 	for _, p := range pairs {
-		c.Points = append(c.Points, CurvePoint{Percent: p[0], Loss: p[1]})
+		c.Points = append(c.Points, research.CurvePoint{Percent: p[0], Loss: p[1]})
 	}
 	return c, nil
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/autoresearch/autoresearch/research"
 )
 
 func TestBestCurveSurvivesReopenAndIsReplaced(t *testing.T) {
@@ -16,11 +18,11 @@ func TestBestCurveSurvivesReopenAndIsReplaced(t *testing.T) {
 	run := mustRun(t, db, "curves")
 	other := mustRun(t, db, "other")
 
-	if _, err := db.BestCurve(ctx, run.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := db.BestCurve(ctx, run.ID); !errors.Is(err, research.ErrNotFound) {
 		t.Fatalf("BestCurve before save: %v, want ErrNotFound", err)
 	}
-	first := BestCurve{RunID: run.ID, Number: 1, ValBPB: 0.998,
-		Points: []CurvePoint{{Percent: 10, Loss: 4.5}, {Percent: 50.5, Loss: 3.61}, {Percent: 100, Loss: 3.3}}}
+	first := research.BestCurve{RunID: run.ID, Number: 1, ValBPB: 0.998,
+		Points: []research.CurvePoint{{Percent: 10, Loss: 4.5}, {Percent: 50.5, Loss: 3.61}, {Percent: 100, Loss: 3.3}}}
 	if err := db.SaveBestCurve(ctx, first); err != nil {
 		t.Fatal(err)
 	}
@@ -33,13 +35,13 @@ func TestBestCurveSurvivesReopenAndIsReplaced(t *testing.T) {
 	if !reflect.DeepEqual(got, first) {
 		t.Errorf("BestCurve = %+v\nwant %+v", got, first)
 	}
-	if _, err := db.BestCurve(ctx, other.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := db.BestCurve(ctx, other.ID); !errors.Is(err, research.ErrNotFound) {
 		t.Errorf("another run's curve: %v, want ErrNotFound", err)
 	}
 
 	// A new best replaces the row; non-finite points never reach the file.
-	second := BestCurve{RunID: run.ID, Number: 7, ValBPB: 0.99,
-		Points: []CurvePoint{{Percent: 20, Loss: 4.1}, {Percent: 30, Loss: math.NaN()}, {Percent: 90, Loss: math.Inf(1)}}}
+	second := research.BestCurve{RunID: run.ID, Number: 7, ValBPB: 0.99,
+		Points: []research.CurvePoint{{Percent: 20, Loss: 4.1}, {Percent: 30, Loss: math.NaN()}, {Percent: 90, Loss: math.Inf(1)}}}
 	if err := db.SaveBestCurve(ctx, second); err != nil {
 		t.Fatal(err)
 	}
@@ -47,12 +49,12 @@ func TestBestCurveSurvivesReopenAndIsReplaced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := BestCurve{RunID: run.ID, Number: 7, ValBPB: 0.99, Points: []CurvePoint{{Percent: 20, Loss: 4.1}}}
+	want := research.BestCurve{RunID: run.ID, Number: 7, ValBPB: 0.99, Points: []research.CurvePoint{{Percent: 20, Loss: 4.1}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("after replacing: %+v\nwant %+v", got, want)
 	}
 
-	if err := db.SaveBestCurve(ctx, BestCurve{RunID: 9999, Number: 1, ValBPB: 1}); err == nil {
+	if err := db.SaveBestCurve(ctx, research.BestCurve{RunID: 9999, Number: 1, ValBPB: 1}); err == nil {
 		t.Error("a curve for an unknown run was accepted")
 	}
 }
