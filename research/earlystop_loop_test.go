@@ -136,6 +136,9 @@ func TestEarlyStopEndsAClearlyWorseRunAndSparesALateBloomer(t *testing.T) {
 		!strings.Contains(r.LogTail, "val_bpb:") {
 		t.Errorf("the retry of #2 did not train fully: %q %s %q val %v", r.Description, r.Status, r.Reason, r.Summary.ValBPB)
 	}
+	if tsv := researchtest.Read(t, dir, "results.tsv"); !strings.Contains(tsv, "\t0.000000\t0.0\tdiscard\tclearly worse [stopped early at 20%]\n") {
+		t.Errorf("results.tsv does not say #2 was stopped early:\n%s", tsv)
+	}
 	// The best run's curve is stored: a restart compares against it.
 	best, err := h.db.BestCurve(ctx, run.ID)
 	if err != nil {
