@@ -15,7 +15,7 @@ type earlyStopFlags struct {
 }
 
 func (e *earlyStopFlags) register(fs *flag.FlagSet) {
-	fs.BoolVar(&e.on, "early-stop", false, "end a training whose loss, at the same fraction of the budget, is worse than the best run's curve by more than the noise margin (recorded as discard; `retry N` trains it fully). Off: every run gets the full budget, as upstream")
+	fs.BoolVar(&e.on, "early-stop", false, "end a training whose loss, at the same fraction of the budget, is worse than the best run's curve by more than the noise margin (recorded as a discard; retry N trains it fully). Off: every run gets the full budget, as upstream")
 	fs.Float64Var(&e.warmup, "early-stop-warmup", research.DefaultEarlyStopWarmup, "with --early-stop, the fraction of the budget before which nothing is stopped")
 	fs.Float64Var(&e.warmdown, "early-stop-warmdown", research.DefaultEarlyStopWarmdown, "with --early-stop, the final fraction of the budget during which nothing is stopped")
 }
