@@ -306,7 +306,7 @@ func FormatResultsTable(exps []research.Experiment) string {
 			dur = FormatDuration(d)
 		}
 		desc := oneLine(e.Description)
-		if e.Status == research.StatusCrash && e.Reason != "" {
+		if (e.Status == research.StatusCrash || research.WasStoppedEarly(e)) && e.Reason != "" {
 			desc += " (" + oneLine(e.Reason) + ")"
 		}
 		commit := short(e.Commit)
