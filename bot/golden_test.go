@@ -162,6 +162,10 @@ func TestGoldenExperimentMessages(t *testing.T) {
 	stopped.Status, stopped.Reason = research.StatusCrash, research.ReasonStopped
 	stopped.TrainSeconds = 95
 
+	stoppedEarly := running
+	stoppedEarly.Status, stoppedEarly.Reason = research.StatusDiscard, "stopped early at 62%: loss 3.41 vs best 3.30 (#9, margin 0.033)"
+	stoppedEarly.TrainSeconds = 186
+
 	repeat := goldenExp(2, research.StatusDiscard, "baseline (repeat 1/2)")
 	repeat.Kind = research.KindBaselineRepeat
 	repeat.Diff = ""
@@ -180,6 +184,7 @@ func TestGoldenExperimentMessages(t *testing.T) {
 		{"experiment-discarded.txt", expView{Exp: discard, Best: &best, Verdict: &research.Verdict{Value: 0.999, Against: 0.9931, AgainstNumbers: []int{9}, Noise: 0.0004}}},
 		{"experiment-crashed.txt", expView{Exp: crash, Best: &best}},
 		{"experiment-stopped.txt", expView{Exp: stopped, Best: &best}},
+		{"experiment-stopped-early.txt", expView{Exp: stoppedEarly, Best: &best}},
 		{"experiment-baseline-repeat.txt", expView{Exp: repeat}},
 	}
 	for _, c := range cases {

@@ -38,8 +38,10 @@ func FormatDuration(d time.Duration) string {
 // delta out (the baseline has nothing to compare with).
 func FormatExperimentLine(e research.Experiment, best float64) string {
 	var parts []string
-	switch e.Status {
-	case research.StatusKeep, research.StatusDiscard:
+	early := research.WasStoppedEarly(e) // no val_bpb: the reason instead
+	switch {
+	case early:
+	case e.Status == research.StatusKeep, e.Status == research.StatusDiscard:
 		v := fmt.Sprintf("%.6f", e.Summary.ValBPB)
 		if best > 0 {
 			v += fmt.Sprintf(" (%+.6f)", e.Summary.ValBPB-best)
@@ -55,7 +57,7 @@ func FormatExperimentLine(e research.Experiment, best float64) string {
 	if desc := oneLine(e.Description); desc != "" {
 		parts = append(parts, desc)
 	}
-	if e.Status == research.StatusCrash && e.Reason != "" {
+	if (early || e.Status == research.StatusCrash) && e.Reason != "" {
 		parts = append(parts, "("+oneLine(e.Reason)+")")
 	}
 	line := fmt.Sprintf("#%d %-7s", e.Number, e.Status)
@@ -306,7 +308,7 @@ func FormatResultsTable(exps []research.Experiment) string {
 			dur = FormatDuration(d)
 		}
 		desc := oneLine(e.Description)
-		if e.Status == research.StatusCrash && e.Reason != "" {
+		if (e.Status == research.StatusCrash || research.WasStoppedEarly(e)) && e.Reason != "" {
 			desc += " (" + oneLine(e.Reason) + ")"
 		}
 		commit := short(e.Commit)

@@ -47,6 +47,8 @@ func TestFormatExperimentLine(t *testing.T) {
 	crash.Reason = "CUDA out of memory"
 	noTime := exp(2, research.StatusDiscard, 1.01, 0, 0, "")
 	noTime.Summary.TotalSeconds = 65
+	early := exp(15, research.StatusDiscard, 0, 0, 186, "deeper")
+	early.Reason = "stopped early at 62%: loss 3.41 vs best 3.30 (#9, margin 0.033)"
 	cases := []struct {
 		e    research.Experiment
 		best float64
@@ -61,6 +63,7 @@ func TestFormatExperimentLine(t *testing.T) {
 		{crash, 0.99, "#13 crash   1m12s  add flash attention  (CUDA out of memory)"},
 		{exp(14, research.StatusRunning, 0, 0, 0, "try muon"), 0.99, "#14 running try muon"},
 		{noTime, 0, "#2 discard 1.010000  1m05s"},
+		{early, 0.99, "#15 discard 3m06s  deeper  (stopped early at 62%: loss 3.41 vs best 3.30 (#9, margin 0.033))"},
 	}
 	for _, c := range cases {
 		if got := FormatExperimentLine(c.e, c.best); got != c.want {
@@ -196,6 +199,8 @@ func TestFormatResultsTable(t *testing.T) {
 	crash.Reason = "OOM"
 	running := exp(5, research.StatusRunning, 0, 0, 0, "try muon")
 	running.Commit = ""
+	early := exp(11, research.StatusDiscard, 0, 0, 62, "deeper")
+	early.Reason = "stopped early at 20%: loss 4.20 vs best 3.85"
 	exps := []research.Experiment{
 		baselineExp(exp(1, research.StatusKeep, 0.9978, 45056, 300, "baseline")),
 		exp(2, research.StatusDiscard, 1.0001, 45056, 301, "wider MLP"),
@@ -203,6 +208,7 @@ func TestFormatResultsTable(t *testing.T) {
 		crash,
 		running,
 		exp(10, research.StatusDiscard, 0.9950, 46080, 3725, "x"),
+		early,
 	}
 	got := FormatResultsTable(exps)
 	want := ` #  commit    val_bpb      delta  mem GB  status    time  description
@@ -212,6 +218,7 @@ func TestFormatResultsTable(t *testing.T) {
  4  abcdef0         -          -       -  crash      12s  flash attention (OOM)
  5  -               -          -       -  running      -  try muon
 10  abcdef0  0.995000  +0.001900    45.0  discard  1h02m  x
+11  abcdef0         -          -       -  discard  1m02s  deeper (stopped early at 20%: loss 4.20 vs best 3.85)
 `
 	if got != want {
 		t.Errorf("table\n got:\n%s\nwant:\n%s", got, want)

@@ -270,6 +270,9 @@ func (v expView) outcome() string {
 		}
 		return s + " (log tail in the thread)"
 	}
+	if research.WasStoppedEarly(e) {
+		return stoppedEarlyText(e)
+	}
 	_, word := statusLook(e)
 	role := research.RoleOf(e)
 	val := fmt.Sprintf("val_bpb *%.6f*", e.Summary.ValBPB)

@@ -74,3 +74,14 @@ func newBestText(e research.Experiment, v research.Verdict, best *research.Exper
 	}
 	return s
 }
+
+// stoppedEarlyText is the outcome of an experiment early stopping ended: no
+// val_bpb to compare, the curves' comparison instead, and how to train it
+// fully.
+func stoppedEarlyText(e research.Experiment) string {
+	s := "*discard*: " + escapeText(oneLine(e.Reason))
+	if d := expDuration(e); d > 0 {
+		s += " after " + FormatDuration(d)
+	}
+	return s + fmt.Sprintf(" (`retry %d` trains it to the end)", e.Number)
+}

@@ -52,4 +52,8 @@ type candidate struct {
 	by          string // who asked (retry)
 	handed      bool   // came from the proposer through the hand-off channel
 	judged      bool   // its experiment's outcome is recorded (set under session.mu)
+	// lossCurve is the training-loss curve of its experiment, and
+	// stoppedEarly the reason when early stopping ended the training.
+	lossCurve    []CurvePoint
+	stoppedEarly string
 }

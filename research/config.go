@@ -60,6 +60,9 @@ type Config struct {
 	ImplausibleGain  float64
 	PlausibleMin     float64
 	PlausibleMax     float64
+	// EarlyStop ends trainings whose loss curve is clearly worse than the
+	// best's (off unless Enabled).
+	EarlyStop EarlyStop
 }
 
 // WithDefaults fills unset fields for a repository rooted at repoDir.

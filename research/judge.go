@@ -35,6 +35,9 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 		if c.kind == kindProposal && !s.stopAfter && c.attempt < m.Config.fixAttempts() {
 			fix = &pendingFix{req: FixRequest{Experiment: *e, LogTail: e.LogTail, Attempt: c.attempt + 1}, files: c.files}
 		}
+	case c.stoppedEarly != "":
+		// Its diff is kept: `retry N` trains it to the end.
+		e.Status, e.Reason = StatusDiscard, c.stoppedEarly
 	case c.kind == kindBaseline:
 		e.Summary = sum
 		s.judgeBaseline(e, &run)
@@ -53,7 +56,7 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 		}
 	}
 	switch {
-	case crash != "":
+	case crash != "" || c.stoppedEarly != "":
 		verdict = nil
 	case c.kind == kindBaseline && e.Status == StatusKeep:
 		s.bestNumbers = []int{e.Number}
@@ -83,6 +86,7 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 	}
 	s.hist.Record(*e, run.Noise)
 	s.run = run
+	newCurve := s.noteBestCurve(*e, run, c.lossCurve)
 	// The main worktree always shows the best commit; the slot that trained
 	// on the branch itself moves back when it did not win.
 	if run.BestCommit != oldBest && !sl.main {
@@ -116,6 +120,7 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 		}
 	}
 	s.saveTelemetry(*e, tel)
+	s.saveBestCurve(newCurve)
 	s.writeResults()
 	best := s.hist.Best()
 	m.emit(Event{Kind: EventExperimentFinished, Run: run, Number: e.Number, Experiment: ptr(*e), Best: best, Telemetry: tel, Verdict: verdict})

@@ -67,6 +67,7 @@ type session struct {
 	// not take queued candidates until it comes.
 	awaitingProposal int
 	hist             *runHistory // the run's experiments, loaded once and kept up to date
+	bestCurve        BestCurve   // the best experiment's loss curve, for early stopping
 }
 
 // pendingFix is a crashed attempt the next proposal should repair.
@@ -124,6 +125,7 @@ func (s *session) restoreCounters() error {
 		}
 	}
 	s.hist = hist
+	s.restoreBestCurve()
 	var done int // baseline runs that did not crash
 	s.started, s.sinceKeep, done = hist.restartCounts()
 	if s.run.BestValBPB == 0 {

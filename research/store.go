@@ -20,6 +20,7 @@ type Store interface {
 	TelemetryStore
 	LLMCallStore
 	SlurmJobStore
+	CurveStore
 }
 
 // RunStore keeps runs.
@@ -101,6 +102,15 @@ type SlurmJobStore interface {
 	SaveSlurmJob(ctx context.Context, experimentID int64, j SlurmJob) error
 	SlurmJobOf(ctx context.Context, experimentID int64) (SlurmJob, error)
 	SlurmJobByLogPath(ctx context.Context, logPath string) (SlurmJob, error)
+}
+
+// CurveStore keeps the training-loss curve of each run's best experiment,
+// for early stopping (EarlyStop).
+type CurveStore interface {
+	// SaveBestCurve records or replaces the best curve of run c.RunID.
+	SaveBestCurve(ctx context.Context, c BestCurve) error
+	// BestCurve fails with ErrNotFound when none was recorded.
+	BestCurve(ctx context.Context, runID int64) (BestCurve, error)
 }
 
 // nowUTC is the default clock.

@@ -25,7 +25,13 @@ func TSVRow(e Experiment) string {
 		val = e.Summary.ValBPB
 		mem = e.Summary.PeakVRAMMB / 1024
 	}
-	return fmt.Sprintf("%s\t%.6f\t%.1f\t%s\t%s\n", commit, val, mem, e.Status, OneLine(e.Description))
+	desc := OneLine(e.Description)
+	if WasStoppedEarly(e) {
+		// No val_bpb (0.000000, as for a crash): the row says why.
+		when, _, _ := strings.Cut(e.Reason, ":")
+		desc += " [" + OneLine(when) + "]"
+	}
+	return fmt.Sprintf("%s\t%.6f\t%.1f\t%s\t%s\n", commit, val, mem, e.Status, desc)
 }
 
 // OneLine squeezes s onto one line without tabs, for results.tsv and commit

@@ -19,6 +19,11 @@ func TestTSVRowMatchesUpstreamFormat(t *testing.T) {
 	if got, want := TSVRow(crash), "d4e5f6a\t0.000000\t0.0\tcrash\tdouble model width (OOM)\n"; got != want {
 		t.Errorf("crash row = %q, want %q", got, want)
 	}
+	early := Experiment{Commit: "e5f6a7b8c9d0", Status: StatusDiscard, Description: "depth 4",
+		Reason: "stopped early at 31%: loss 4.10 vs best 3.92 (#1, margin 0.039)"}
+	if got, want := TSVRow(early), "e5f6a7b\t0.000000\t0.0\tdiscard\tdepth 4 [stopped early at 31%]\n"; got != want {
+		t.Errorf("stopped-early row = %q, want %q", got, want)
+	}
 }
 
 func TestResultsFileKeepsIdenticalRowsAndDropsForgedOnes(t *testing.T) {

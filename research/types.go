@@ -146,6 +146,11 @@ type TrainJob struct {
 	Timeout    time.Duration // hard limit; the process group is killed after it
 	Env        []string      // extra environment (e.g. CUDA_VISIBLE_DEVICES=0)
 	OnProgress func(Progress)
+	// OnEveryProgress, when set, gets every progress line, unthrottled, on
+	// the goroutine reading the output: it must be quick. Early stopping
+	// builds the loss curve from it; trainers that do not call it leave
+	// the curve to OnProgress's samples.
+	OnEveryProgress func(Progress)
 	// OnStart gets the process group id once the command runs, so a
 	// restarted bot can kill a trainer orphaned by a kill -9.
 	OnStart func(pgid int)

@@ -337,16 +337,23 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 	// are gone.
 	job.ProcsPath = filepath.Join(m.Config.StateDir, "trainer-"+sanitize(sl.Name)+".procs")
 	var lastProgress time.Time
+	trainCtx, loss := s.watchLoss(c)
+	defer loss.finish() // releases the training context on every path
 	job.OnProgress = func(p Progress) {
 		// Called on the trainer's own goroutine: a bug here must not end
 		// the process (the progress is only shown).
 		defer Recover(m.logger(), "showing training progress", nil)
+		loss.observe(p) // for trainers that do not call OnEveryProgress
 		sl.set(&e, &p)
 		if time.Since(lastProgress) < m.Config.ProgressEvery {
 			return
 		}
 		lastProgress = time.Now()
 		m.emit(Event{Kind: EventProgress, Run: run, Number: e.Number, Experiment: ptr(e), Progress: &p})
+	}
+	job.OnEveryProgress = func(p Progress) {
+		defer Recover(m.logger(), "following the loss curve", nil)
+		loss.observe(p)
 	}
 	var res TrainResult
 	var err error
@@ -359,7 +366,7 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 		before, guarded = s.pictureSlot(sl)
 		stopWatch := s.watchGPU(sl)
 		gitChanged := s.watchGit(sl, run)
-		res, err = sl.Trainer.Train(s.ctx, job)
+		res, err = sl.Trainer.Train(trainCtx, job)
 		trained = true
 		tel = stopWatch()
 		if !detached(err) {
@@ -391,6 +398,11 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 	m.redactTraining(job, &res)
 	e.LogTail = Tail(res.Output, 40)
 	sum, verdict := measure(res, err, m.Config.TrainTimeout)
+	if c.lossCurve, c.stoppedEarly = loss.finish(); c.stoppedEarly != "" && res.Stopped && err == nil && s.ctx.Err() == nil {
+		verdict = "" // not a crash: a discard with the reason (judge)
+	} else {
+		c.stoppedEarly = "" // a stop or a crash came first: that is the outcome
+	}
 	s.judge(sl, c, &e, sum, verdict, tel, start)
 	sl.set(nil, nil)
 }

@@ -43,6 +43,10 @@ type benchParams struct {
 	HistorySizes []int         `json:"history_sizes"`       // the history scenario's sizes (none: skipped)
 	HistoryRuns  int           `json:"history_experiments"` // experiments per size of the history scenario
 	HistoryOnly  bool          `json:"history_only"`
+
+	// The early-stopping scenario (bench_landscape.go).
+	Landscape     int  `json:"landscape"` // simulated curves (0: skipped)
+	LandscapeOnly bool `json:"landscape_only"`
 }
 
 // benchRun is one scenario's outcome.
@@ -85,6 +89,8 @@ type benchReport struct {
 	Figures []benchFigure `json:"figures"`
 	Misses  int           `json:"misses"`
 	History historyReport `json:"history"`
+
+	Landscape *landscapeReport `json:"landscape,omitempty"`
 }
 
 func benchCmd(args []string, streams IO) error {
@@ -104,6 +110,8 @@ func benchCmd(args []string, streams IO) error {
 	sizes := fs.String("history-sizes", "10,1000,10000", "experiment counts the history scenario resumes a run at (\"\" or 0: skip it)")
 	fs.IntVar(&p.HistoryRuns, "history-experiments", 30, "experiments the history scenario runs at each size")
 	fs.BoolVar(&p.HistoryOnly, "history-only", false, "run only the history scenario")
+	fs.IntVar(&p.Landscape, "landscape", 24, "simulated loss curves of the early-stopping scenario, run with --early-stop off and on (0: skip it)")
+	fs.BoolVar(&p.LandscapeOnly, "landscape-only", false, "run only the early-stopping (landscape) scenario")
 	fs.StringVar(&p.Python, "python", "", "Python interpreter for train.py and the syntax check (default: python3's real executable, past pyenv/asdf shims)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -113,8 +121,14 @@ func benchCmd(args []string, streams IO) error {
 	if p.HistorySizes, err = parseSizes(*sizes); err != nil {
 		return err
 	}
-	if p.HistoryOnly && len(p.HistorySizes) == 0 {
+	if p.HistoryOnly && len(p.HistorySizes) == 0 && !p.LandscapeOnly {
 		return usagef("--history-only needs --history-sizes")
+	}
+	if p.LandscapeOnly {
+		if p.Landscape <= 0 {
+			return usagef("--landscape-only needs --landscape N with N > 0")
+		}
+		p.HistoryOnly, p.HistorySizes = true, nil // neither the occupancy nor the history runs
 	}
 	if p.HistoryRuns < 3 {
 		return usagef("--history-experiments must be at least 3 (two gaps make a median)")
@@ -227,6 +241,23 @@ func runBench(p benchParams, base string, events io.Writer, logger *slog.Logger,
 		}
 		rep.History = h
 		historyFigures(h, func(name string, v float64, unit, shown, target string, pass *bool) {
+			res := "info"
+			if pass != nil {
+				res = "MISS"
+				if *pass {
+					res = "PASS"
+				}
+			}
+			rep.Figures = append(rep.Figures, benchFigure{Name: name, Value: v, Unit: unit, Shown: shown, Target: target, Result: res})
+		})
+	}
+	if p.Landscape > 0 {
+		l, err := benchLandscape(p, filepath.Join(base, "landscape"), events, logger, progress)
+		if err != nil {
+			return rep, fmt.Errorf("bench landscape: %w", err)
+		}
+		rep.Landscape = &l
+		landscapeFigures(l, func(name string, v float64, unit, shown, target string, pass *bool) {
 			res := "info"
 			if pass != nil {
 				res = "MISS"
@@ -465,6 +496,7 @@ func printBench(w io.Writer, rep benchReport) {
 	tw.Flush()
 	fmt.Fprintln(w)
 	printHistory(w, rep.History)
+	printLandscape(w, rep.Landscape)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "figure\tmeasured\ttarget\tresult")
 	for _, f := range rep.Figures {

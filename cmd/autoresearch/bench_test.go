@@ -21,7 +21,7 @@ func TestBenchTiny(t *testing.T) {
 	}
 	var out, errOut bytes.Buffer
 	code := Main([]string{"bench", "--train", "300ms", "--latency", "100ms", "--experiments", "4", "--venv-files", "200", "--json",
-		"--history-sizes", "5,40", "--history-experiments", "3"},
+		"--history-sizes", "5,40", "--history-experiments", "3", "--landscape", "0"},
 		strings.NewReader(""), &out, &errOut)
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
@@ -166,5 +166,48 @@ func TestBenchRefusesBadFlags(t *testing.T) {
 		if code != exitUsage || errOut.Len() == 0 {
 			t.Errorf("bench %v: exit %d, stderr %q", args, code, errOut.String())
 		}
+	}
+}
+
+// TestBenchLandscapeTiny runs the early-stopping scenario on a few curves:
+// both loops end, every curve is trained or stopped, just-worse curves are
+// stopped and no eventual keep is. (A just-worse curve whose trainer
+// exits before the kill lands counts as trained: on a loaded machine not
+// every one need be stopped.)
+func TestBenchLandscapeTiny(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two small research loops")
+	}
+	var out, errOut bytes.Buffer
+	code := Main([]string{"bench", "--landscape-only", "--landscape", "5", "--train", "1s", "--seed", "1", "--json"},
+		strings.NewReader(""), &out, &errOut)
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	var rep benchReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("the --json output does not parse: %v\n%s", err, out.String())
+	}
+	if len(rep.Runs) != 0 || len(rep.History.Stages) != 0 {
+		t.Errorf("--landscape-only ran other scenarios: %d runs, %d history stages", len(rep.Runs), len(rep.History.Stages))
+	}
+	l := rep.Landscape
+	if l == nil || l.Shapes != 5 {
+		t.Fatalf("landscape report: %+v", l)
+	}
+	if l.Off.Experiments != 6 || l.On.Experiments != 6 || l.Off.EarlyStop || !l.On.EarlyStop {
+		t.Errorf("experiments off/on = %d/%d, want 6 each (the baseline and 5 curves)", l.Off.Experiments, l.On.Experiments)
+	}
+	if n := stoppedTotal(l.Off); n != 0 {
+		t.Errorf("%d stopped without --early-stop", n)
+	}
+	if l.On.Stopped["worse"] == 0 || l.Kinds["worse"] == 0 || l.On.Stopped["late bloomer"] != 0 {
+		t.Errorf("stopped %v of the landscape %v: want just-worse curves stopped, no late bloomer", l.On.Stopped, l.Kinds)
+	}
+	if l.On.WinnersStopped != 0 || l.On.Keeps != l.Off.Keeps {
+		t.Errorf("winners stopped %d, keeps off/on %d/%d", l.On.WinnersStopped, l.Off.Keeps, l.On.Keeps)
+	}
+	if l.On.TrainSeconds >= l.Off.TrainSeconds || l.Speedup <= 0 {
+		t.Errorf("training seconds off/on %.1f/%.1f, speed-up %.2f", l.Off.TrainSeconds, l.On.TrainSeconds, l.Speedup)
 	}
 }

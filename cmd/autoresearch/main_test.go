@@ -72,6 +72,8 @@ func TestRunRefusesBadInputWithStatus2AndChangesNothing(t *testing.T) {
 		{"bad plausible range", nil, []string{"--tag", "t1", "--plausible-bpb", "20..0.1"}, `--plausible-bpb "20..0.1": want 0 < MIN < MAX`},
 		{"plausible range not a range", nil, []string{"--tag", "t1", "--plausible-bpb", "5"}, `--plausible-bpb "5": want MIN..MAX, e.g. 0.1..20`},
 		{"negative implausible gain", nil, []string{"--tag", "t1", "--implausible-gain", "-1"}, "--implausible-sigma and --implausible-gain must be 0 (never) or more"},
+		{"early-stop window covers the budget", nil, []string{"--tag", "t1", "--early-stop", "--early-stop-warmup", "0.6", "--early-stop-warmdown", "0.5"}, "leave no part of the budget in which to stop"},
+		{"early-stop warmup not a fraction", nil, []string{"--tag", "t1", "--early-stop-warmup", "20"}, "early-stop warmup 20 must be a fraction of the budget between 0 and 1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

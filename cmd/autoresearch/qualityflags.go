@@ -25,6 +25,7 @@ type qualityFlags struct {
 	implSigma       float64
 	implGain        float64
 	plausibleBPB    string
+	early           earlyStopFlags // --early-stop, --early-stop-warmup, --early-stop-warmdown (earlystopflags.go)
 }
 
 func (q *qualityFlags) register(fs *flag.FlagSet) {
@@ -39,6 +40,7 @@ func (q *qualityFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&q.implGain, "implausible-gain", 0.02, "with no noise measured, a gain above this fraction of the best val_bpb is implausible (0 = never)")
 	fs.StringVar(&q.plausibleBPB, "plausible-bpb", "0.1..20", "val_bpb outside MIN..MAX is implausible: rerun and never kept unless the rerun is in range and improves")
 	fs.StringVar(&q.prices, "prices", "", "USD per million prompt,completion tokens by model, e.g. 'gpt-4.1=2,8;my-model=0.5,1.5'")
+	q.early.register(fs)
 }
 
 func (q *qualityFlags) validate() error {
@@ -59,6 +61,9 @@ func (q *qualityFlags) validate() error {
 	}
 	if q.implSigma < 0 || q.implGain < 0 {
 		return usagef("--implausible-sigma and --implausible-gain must be 0 (never) or more")
+	}
+	if err := q.early.validate(); err != nil {
+		return err
 	}
 	if _, _, err := parseRange(q.plausibleBPB); err != nil {
 		return usagef("--plausible-bpb %q: %v", q.plausibleBPB, err)
@@ -101,6 +106,7 @@ func (q *qualityFlags) apply(cfg *research.Config) {
 	if lo, hi, err := parseRange(q.plausibleBPB); err == nil {
 		cfg.PlausibleMin, cfg.PlausibleMax = lo, hi
 	}
+	q.early.apply(cfg)
 }
 
 // parseRange reads "MIN..MAX" with 0 <= MIN < MAX.

@@ -95,7 +95,11 @@ func classify(hist []research.Experiment, noise float64, lessons []research.Less
 			if e.Reason != "" {
 				reason = " (" + truncate(oneLine(e.Reason), 60) + ")"
 			}
-			h.line = fmt.Sprintf("#%d crash%s %s%s", e.Number, fix, desc, reason)
+			status := research.StatusCrash
+			if research.WasStoppedEarly(e) {
+				status = e.Status // a discard with no val_bpb: its reason says why
+			}
+			h.line = fmt.Sprintf("#%d %s%s %s%s", e.Number, status, fix, desc, reason)
 			out = append(out, h)
 			continue
 		}

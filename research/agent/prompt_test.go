@@ -18,6 +18,7 @@ func TestFormatHistoryShort(t *testing.T) {
 		{Number: 4, Attempt: 1, ParentCommit: "c2", Commit: "c5", Status: research.StatusDiscard, Description: "wide (fix: batch)", Summary: research.Summary{ValBPB: 0.9940}},
 		{Number: 5, ParentCommit: "c2", Commit: "c6", Status: research.StatusDiscard, Description: "tiny wd", Summary: research.Summary{ValBPB: 0.9935}},
 		{Number: 6, ParentCommit: "c2", Status: research.StatusRunning, Description: "in flight"},
+		{Number: 7, ParentCommit: "c2", Commit: "c7", Status: research.StatusDiscard, Description: "depth 4", Reason: "stopped early at 31%: loss 4.10 vs best 3.92"},
 	}
 	// #5 is 0.0005 above the best: within 0.1% of it, a near miss.
 	want := `#1 keep 0.997900 (base) baseline
@@ -26,6 +27,7 @@ func TestFormatHistoryShort(t *testing.T) {
 #4 crash wide (timeout after 10m0s)
 #4 discard [fix 1] 0.994000 (+0.0010) wide (fix: batch)
 #5 discard [near miss] 0.993500 (+0.0005) tiny wd
+#7 discard depth 4 (stopped early at 31%: loss 4.10 vs best 3.92)
 `
 	if got := FormatHistory(research.ProposalRequest{History: hist}, HistoryBudget{}); got != want {
 		t.Errorf("history:\n%s\nwant:\n%s", got, want)

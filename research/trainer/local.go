@@ -82,7 +82,8 @@ var _ research.Trainer = (*Local)(nil)
 // between), to TrainResult.Output (the last 8 MiB) and through a summary
 // scanner that sees all of it (TrainResult.Summary), and progress lines reach
 // job.OnProgress at most ~4 times a second, from another goroutine, never
-// after Train returned.
+// after Train returned (and every one of them to job.OnEveryProgress, from
+// the goroutine reading the output).
 //
 // When job.Timeout passes or ctx is cancelled the whole group gets SIGTERM,
 // then SIGKILL after Grace; the result says TimedOut or Stopped. Whatever
@@ -149,6 +150,7 @@ func (l *Local) Train(ctx context.Context, job research.TrainJob) (research.Trai
 	if l.LogHead > 0 {
 		out.logHead = l.LogHead
 	}
+	out.every = job.OnEveryProgress
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)

@@ -38,6 +38,7 @@ type output struct {
 	line     []byte
 	overlong bool // the current line passed maxLine
 	relay    *progressRelay
+	every    func(research.Progress) // job.OnEveryProgress: each progress line, at once
 	summary  research.SummaryScanner // the whole stream, not just the tail
 
 	logHead int64 // bytes the log files take from the start
@@ -134,6 +135,9 @@ func (o *output) endLine() {
 		// Cheap filter first: most lines are not progress.
 		if t := bytes.TrimLeft(o.line, " \t"); bytes.HasPrefix(t, []byte("step")) {
 			if pr, ok := research.ParseProgress(string(o.line)); ok {
+				if o.every != nil {
+					o.every(pr)
+				}
 				o.relay.offer(pr)
 			}
 		}
