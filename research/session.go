@@ -67,6 +67,9 @@ type session struct {
 	// not take queued candidates until it comes.
 	awaitingProposal int
 	hist             *runHistory // the run's experiments, loaded once and kept up to date
+	// staleTrees: the editable files of the conflicting proposals this
+	// session trained on their own base, for the repeat check.
+	staleTrees map[string]*staleTree
 }
 
 // pendingFix is a crashed attempt the next proposal should repair.
