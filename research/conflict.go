@@ -136,3 +136,19 @@ func (s *session) treeKey(base string, files map[string]string) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// conflictsWith tells whether retry's change no longer applies on commit.
+func (s *session) conflictsWith(retry *candidate, commit string) bool {
+	for path, content := range retry.files {
+		old, _ := s.m.Repo.FileAt(retry.base, path) // a file the base lacks: added
+		now, err := s.m.Repo.FileAt(commit, path)
+		if err != nil {
+			return false // the slot finds out, and says so
+		}
+		var conflict *patch.ConflictError
+		if _, err := patch.Rebase(string(old), content, string(now)); errors.As(err, &conflict) {
+			return true
+		}
+	}
+	return false
+}

@@ -279,10 +279,9 @@ func (s *session) runCandidate(sl *slot, c *candidate) (started bool) {
 // an older commit, and commits them in sl's working copy.
 func (s *session) commitCandidate(sl *slot, c *candidate, run Run) (string, error) {
 	best := run.BestCommit
-	if err := s.resetSlot(sl, run, best); err != nil {
-		return "", err
-	}
 	files := c.files
+	// Rebased from the object store before the working copy moves: a
+	// change that conflicts costs no reset (it may train on its own base).
 	if c.base != best {
 		rebased := make(map[string]string, len(files))
 		for path, content := range files {
@@ -299,6 +298,9 @@ func (s *session) commitCandidate(sl *slot, c *candidate, run Run) (string, erro
 			}
 		}
 		files = rebased
+	}
+	if err := s.resetSlot(sl, run, best); err != nil {
+		return "", err
 	}
 	if err := s.writeFiles(sl.repo, files); err != nil {
 		return "", err
