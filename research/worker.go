@@ -228,10 +228,12 @@ func (s *session) runCandidate(sl *slot, c *candidate) (started bool) {
 		if err != nil && s.trainsOnItsBase(c, err) {
 			// Trained where it was written and judged as a stale
 			// candidate, while the proposer works on the new best.
-			m.emit(Event{Kind: EventNotice, Run: run, Text: fmt.Sprintf("%q conflicts with the new best (%v): it trains on %s, the commit it was written for, and is judged against the best while the next change is prepared on it", c.description, err, short(c.base))})
+			conflict := err
 			staleKey = s.noteStaleTree(c)
 			e.ParentCommit = c.base
-			commit, err = s.commitOnBase(sl, c, run)
+			if commit, err = s.commitOnBase(sl, c, run); err == nil {
+				m.emit(Event{Kind: EventNotice, Run: run, Text: fmt.Sprintf("%q conflicts with the new best (%v): it trains on %s, the commit it was written for, and is judged against the best while the next change is prepared on it", c.description, conflict, short(c.base))})
+			}
 		}
 		if err != nil {
 			if staleKey != "" {
