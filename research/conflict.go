@@ -152,3 +152,25 @@ func (s *session) conflictsWith(retry *candidate, commit string) bool {
 	}
 	return false
 }
+
+// uncontestedPart is retry's change without what contests commit's own
+// change (the lines both set keep commit's values), as a retry on top of
+// commit; nil when nothing is left.
+func (s *session) uncontestedPart(retry *candidate, commit, of string) *candidate {
+	files := map[string]string{}
+	for path, content := range retry.files {
+		old, _ := s.m.Repo.FileAt(retry.base, path)
+		now, err := s.m.Repo.FileAt(commit, path)
+		if err != nil {
+			return nil
+		}
+		if merged, _ := patch.MergeKeepingOurs(string(old), string(now), content); merged != string(now) {
+			files[path] = merged
+		}
+	}
+	if len(files) == 0 {
+		return nil
+	}
+	return &candidate{kind: kindRetry, base: commit, files: files,
+		description: "retry of the improvement " + of + " on the adopted best, without the lines the best sets itself"}
+}

@@ -14,8 +14,9 @@ import (
 // touches the same line and no longer applies to the new best. It trains
 // on the commit it was written for while the model is asked for the next
 // change (the gates make each wait for the other), is judged as a stale
-// candidate (a winner adopted, a loser discarded), and the store and
-// results.tsv hold every experiment once.
+// candidate (a winner adopted and the part of the best it lacks that does
+// not set the same lines retried on top, a loser discarded), and the store
+// and results.tsv hold every experiment once.
 func TestConflictingPreparedProposalTrainsOnItsBaseWhileTheModelReproposes(t *testing.T) {
 	dir := researchtest.New(t)
 	t.Setenv("RESEARCHTEST_DIR", dir) // the gates, seen from the proposal worktree's trainers too
@@ -34,12 +35,13 @@ func TestConflictingPreparedProposalTrainsOnItsBaseWhileTheModelReproposes(t *te
 		return got
 	}
 	var during research.Status // what trained while the model re-proposed
-	h = newHarness(t, dir, research.Config{MaxExperiments: 5, Pipeline: true},
+	h = newHarness(t, dir, research.Config{MaxExperiments: 6, Pipeline: true},
 		// #2, prepared while the baseline trains; it trains until the next
 		// proposal is made (on the baseline, as #2 is not judged yet).
 		func(req research.ProposalRequest) (string, error) {
 			researchtest.SetConst(t, req.Dir, "VAL", "1.400000")
 			researchtest.SetConst(t, req.Dir, "WAIT_FOR", `"p2.made"`)
+			researchtest.SetConst(t, req.Dir, "STEPS", "5") // a line no other change sets
 			return "lower", nil
 		},
 		// Made on the baseline while #2 trains; #2's keep touches the same
@@ -58,6 +60,7 @@ func TestConflictingPreparedProposalTrainsOnItsBaseWhileTheModelReproposes(t *te
 			researchtest.SetConst(t, req.Dir, "VAL", "1.300000")
 			researchtest.SetConst(t, req.Dir, "WAIT_FOR", `""`)
 			researchtest.SetConst(t, req.Dir, "ALSO_WAIT_FOR", `"reproposed"`)
+			researchtest.SetConst(t, req.Dir, "STEPS", "4")
 			return "same code as even lower", nil
 		},
 		// then a change of the same line again: it conflicts with "even
@@ -67,17 +70,19 @@ func TestConflictingPreparedProposalTrainsOnItsBaseWhileTheModelReproposes(t *te
 			researchtest.SetConst(t, req.Dir, "VAL", "1.350000")
 			return "a bit lower", nil
 		},
-		// Made on "even lower" while "a bit lower" trains: applies.
+		// Made on "even lower" while "a bit lower" trains (after the
+		// retry of STEPS): applies.
 		setConst(t, "BONUS", "0.05", "bonus"),
 	)
 	withWorktrees(h)
 	run := h.runToEnd(t, research.StartRequest{Tag: "stale"})
 	exps := h.experiments(t, run)
-	if got := statuses(exps); got != "keep,keep,keep,discard,keep" {
+	if got := statuses(exps); got != "keep,keep,keep,discard,discard,keep" {
 		t.Fatalf("statuses %s (%s)", got, reasons(exps))
 	}
-	base, lower, even, bit, bonus := exps[0], exps[1], exps[2], exps[3], exps[4]
-	if lower.Description != "lower" || even.Description != "even lower" || bit.Description != "a bit lower" || bonus.Description != "bonus" {
+	base, lower, even, part, bit, bonus := exps[0], exps[1], exps[2], exps[3], exps[4], exps[5]
+	if lower.Description != "lower" || even.Description != "even lower" || bit.Description != "a bit lower" || bonus.Description != "bonus" ||
+		!strings.HasPrefix(part.Description, "retry of the improvement "+lower.Commit[:7]) {
 		t.Fatalf("experiments: %s", reasons(exps))
 	}
 
@@ -90,13 +95,16 @@ func TestConflictingPreparedProposalTrainsOnItsBaseWhileTheModelReproposes(t *te
 	if len(reqs) != 5 || reqs[1].BaseCommit != base.Commit || reqs[2].BaseCommit != lower.Commit || reqs[4].BaseCommit != even.Commit {
 		t.Fatalf("proposal bases: %d requests", len(reqs))
 	}
-	// Judged as a stale candidate: adopted over #2, whose change it lacks
-	// is not retried on top (it sets the same line).
-	if even.ParentCommit != base.Commit || !strings.Contains(even.Reason, "adopted over a newer best; the change of "+lower.Commit[:7]+" it lacks sets the same lines and is not retried") || even.Summary.ValBPB != 1.3 {
+	// Judged as a stale candidate: adopted over #2; of #2's change it
+	// lacks, what does not set the same lines is retried on top.
+	if even.ParentCommit != base.Commit || !strings.Contains(even.Reason, "adopted over a newer best; the parts of "+lower.Commit[:7]+"'s change that do not set its lines are retried on top") || even.Summary.ValBPB != 1.3 {
 		t.Errorf("even lower: parent %s, %q, %v", even.ParentCommit, even.Reason, even.Summary.ValBPB)
 	}
 	if !strings.Contains(even.Diff, "-VAL = 1.500000") || !strings.Contains(even.Diff, "+VAL = 1.300000") {
 		t.Errorf("even lower's diff is not against its base:\n%s", even.Diff)
+	}
+	if part.ParentCommit != even.Commit || !strings.Contains(part.Diff, "+STEPS = 5") || strings.Contains(part.Diff, "VAL") || strings.Contains(part.Diff, "WAIT_FOR") {
+		t.Errorf("the retried part: parent %s (want %s), diff:\n%s", part.ParentCommit, even.Commit, part.Diff)
 	}
 	// The loser trained on #2 and was judged against "even lower".
 	if bit.ParentCommit != lower.Commit || !strings.Contains(bit.Reason, "no improvement") {
@@ -126,7 +134,7 @@ func TestConflictingPreparedProposalTrainsOnItsBaseWhileTheModelReproposes(t *te
 		t.Errorf("refusals: %+v", refused)
 	}
 
-	// Nothing lost or doubled: numbers 1..5 once, every commit in
+	// Nothing lost or doubled: numbers 1..6 once, every commit in
 	// results.tsv once, in the store's order.
 	tsv := strings.Split(strings.TrimSpace(researchtest.Read(t, dir, "results.tsv")), "\n")
 	if len(tsv) != 1+len(exps) {
