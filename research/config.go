@@ -29,10 +29,15 @@ type Config struct {
 	ProgressEvery       time.Duration // minimum interval between progress events (default 1s)
 	Slots               []SlotSpec    // where experiments train; empty: one slot in the main worktree
 	Pipeline            bool          // propose the next change while the current one trains
-	BaselineRepeats     int           // extra baseline runs to estimate noise (default 2; -1 = none)
-	ConfirmSigma        float64       // gains below this many σ of noise are rerun before a keep (default 2)
-	PlateauAfter        int           // experiments without a keep before asking for a new direction (default 15; -1 = never)
-	IdeasPerProposal    int           // open ideas one proposal is given, oldest first (default 1)
+	// DropConflicting drops a prepared proposal that no longer applies to
+	// a newer best and waits for the next one, instead of training it on
+	// the commit it was written for (the behaviour before issue 14). Not a
+	// flag: the bench sets it to measure both side by side.
+	DropConflicting  bool
+	BaselineRepeats  int     // extra baseline runs to estimate noise (default 2; -1 = none)
+	ConfirmSigma     float64 // gains below this many σ of noise are rerun before a keep (default 2)
+	PlateauAfter     int     // experiments without a keep before asking for a new direction (default 15; -1 = never)
+	IdeasPerProposal int     // open ideas one proposal is given, oldest first (default 1)
 	// Review holds each proposal for a person's approval (needs a
 	// Reviewer); ReviewTimeout decides an unanswered one by ReviewDefault
 	// (ReviewApprove or ReviewSkip; 0: wait for ever).

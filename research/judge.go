@@ -235,8 +235,20 @@ func (s *session) judgeChange(c *candidate, e *Experiment, run *Run) []*candidat
 func (s *session) adoptStale(e *Experiment, run *Run, oldBest string) []*candidate {
 	m := s.m
 	s.carryProgram(oldBest, run)
-	e.Reason += " (adopted over a newer best; its missing change is retried on top)"
 	retry, err := s.lackingChange(e.ParentCommit, oldBest)
+	if err == nil && retry != nil && s.conflictsWith(retry, e.Commit) {
+		// The winner set some of the same lines (a prepared proposal
+		// trained on its own base, conflict.go): the whole retry could
+		// only be dropped; what does not contest the winner is retried.
+		part := s.uncontestedPart(retry, e.Commit, short(oldBest))
+		if part == nil {
+			e.Reason += fmt.Sprintf(" (adopted over a newer best; the change of %s it lacks sets the same lines and is not retried)", short(oldBest))
+			return nil
+		}
+		e.Reason += fmt.Sprintf(" (adopted over a newer best; the parts of %s's change that do not set its lines are retried on top)", short(oldBest))
+		return []*candidate{part}
+	}
+	e.Reason += " (adopted over a newer best; its missing change is retried on top)"
 	if err != nil {
 		m.logger().Warn("preparing the retry of a missing improvement", "err", err)
 		return nil

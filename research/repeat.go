@@ -49,7 +49,7 @@ func (s *session) checkRepeat(base string, files map[string]string) error {
 			return &RefusedError{Reason: fmt.Sprintf("this change repeats experiment #%d (%s), which is prepared to train on the same best commit; try something else", p.number, p.c.description)}
 		}
 	}
-	return nil
+	return s.checkStaleTree(base, files)
 }
 
 // holdPrepared notes an accepted proposal until its experiment is recorded

@@ -68,6 +68,9 @@ type session struct {
 	awaitingProposal int
 	hist             *runHistory // the run's experiments, loaded once and kept up to date
 	bestCurve        BestCurve   // the best experiment's loss curve, for early stopping
+	// staleTrees: the editable files of the conflicting proposals this
+	// session trained on their own base, for the repeat check.
+	staleTrees map[string]*staleTree
 }
 
 // pendingFix is a crashed attempt the next proposal should repair.

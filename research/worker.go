@@ -199,6 +199,7 @@ func (s *session) runCandidate(sl *slot, c *candidate) (started bool) {
 	run := s.snapshotRun()
 	best := run.BestCommit
 	var e Experiment
+	staleKey := "" // set when c trains on its own base (conflict.go)
 	defer Recover(m.logger(), "experiment "+c.description, func(p *PanicError) {
 		started = s.bugInExperiment(sl, c, e, best, p)
 		s.pauseForBug(p)
@@ -224,7 +225,20 @@ func (s *session) runCandidate(sl *slot, c *candidate) (started bool) {
 		}
 	default:
 		commit, err := s.commitCandidate(sl, c, run)
+		if err != nil && s.trainsOnItsBase(c, err) {
+			// Trained where it was written and judged as a stale
+			// candidate, while the proposer works on the new best.
+			conflict := err
+			staleKey = s.noteStaleTree(c)
+			e.ParentCommit = c.base
+			if commit, err = s.commitOnBase(sl, c, run); err == nil {
+				m.emit(Event{Kind: EventNotice, Run: run, Text: fmt.Sprintf("%q conflicts with the new best (%v): it trains on %s, the commit it was written for, and is judged against the best while the next change is prepared on it", c.description, conflict, short(c.base))})
+			}
+		}
 		if err != nil {
+			if staleKey != "" {
+				s.dropStaleTree(staleKey)
+			}
 			if s.pauseOnWrongBranch(err) {
 				return false
 			}
@@ -238,7 +252,7 @@ func (s *session) runCandidate(sl *slot, c *candidate) (started bool) {
 			return false
 		}
 		e.Commit = commit
-		if e.Diff, e.DiffStat, err = sl.repo.Diff(best, commit); err != nil {
+		if e.Diff, e.DiffStat, err = sl.repo.Diff(e.ParentCommit, commit); err != nil {
 			m.logger().Warn("diffing", "err", err)
 		}
 	}
@@ -249,8 +263,14 @@ func (s *session) runCandidate(sl *slot, c *candidate) (started bool) {
 	e, err := m.Store.StartExperiment(context.Background(), e, ideaIDs)
 	if err != nil {
 		m.logger().Error("recording the experiment start", "err", err)
+		if staleKey != "" {
+			s.dropStaleTree(staleKey)
+		}
 		_ = s.resetSlot(sl, run, best)
 		return false
+	}
+	if staleKey != "" {
+		s.numberStaleTree(staleKey, e.Number)
 	}
 	s.hist.Record(e, run.Noise)
 	s.train(sl, c, e, start)
@@ -261,10 +281,9 @@ func (s *session) runCandidate(sl *slot, c *candidate) (started bool) {
 // an older commit, and commits them in sl's working copy.
 func (s *session) commitCandidate(sl *slot, c *candidate, run Run) (string, error) {
 	best := run.BestCommit
-	if err := s.resetSlot(sl, run, best); err != nil {
-		return "", err
-	}
 	files := c.files
+	// Rebased from the object store before the working copy moves: a
+	// change that conflicts costs no reset (it may train on its own base).
 	if c.base != best {
 		rebased := make(map[string]string, len(files))
 		for path, content := range files {
@@ -281,6 +300,9 @@ func (s *session) commitCandidate(sl *slot, c *candidate, run Run) (string, erro
 			}
 		}
 		files = rebased
+	}
+	if err := s.resetSlot(sl, run, best); err != nil {
+		return "", err
 	}
 	if err := s.writeFiles(sl.repo, files); err != nil {
 		return "", err

@@ -47,6 +47,8 @@ type benchParams struct {
 	// The early-stopping scenario (bench_landscape.go).
 	Landscape     int  `json:"landscape"` // simulated curves (0: skipped)
 	LandscapeOnly bool `json:"landscape_only"`
+	NoConflict   bool          `json:"no_conflict"`   // skip the conflict scenario (new and old behaviour)
+	ConflictOnly bool          `json:"conflict_only"` // run only the conflict scenario
 }
 
 // benchRun is one scenario's outcome.
@@ -112,6 +114,8 @@ func benchCmd(args []string, streams IO) error {
 	fs.BoolVar(&p.HistoryOnly, "history-only", false, "run only the history scenario")
 	fs.IntVar(&p.Landscape, "landscape", 24, "simulated loss curves of the early-stopping scenario, run with --early-stop off and on (0: skip it)")
 	fs.BoolVar(&p.LandscapeOnly, "landscape-only", false, "run only the early-stopping (landscape) scenario")
+	fs.BoolVar(&p.ConflictOnly, "conflict-only", false, "run only the conflict scenario, with and without training a conflicting proposal on its own base")
+	fs.BoolVar(&p.NoConflict, "no-conflict", false, "skip the conflict scenario (every prepared proposal conflicts with the keep before it), run with and without training it on its own base")
 	fs.StringVar(&p.Python, "python", "", "Python interpreter for train.py and the syntax check (default: python3's real executable, past pyenv/asdf shims)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -124,11 +128,25 @@ func benchCmd(args []string, streams IO) error {
 	if p.HistoryOnly && len(p.HistorySizes) == 0 && !p.LandscapeOnly {
 		return usagef("--history-only needs --history-sizes")
 	}
-	if p.LandscapeOnly {
-		if p.Landscape <= 0 {
-			return usagef("--landscape-only needs --landscape N with N > 0")
+	only := 0
+	for _, o := range []bool{p.HistoryOnly, p.LandscapeOnly, p.ConflictOnly} {
+		if o {
+			only++
 		}
+	}
+	switch {
+	case only > 1:
+		return usagef("--history-only, --landscape-only and --conflict-only exclude each other")
+	case p.ConflictOnly && p.NoConflict:
+		return usagef("--conflict-only and --no-conflict exclude each other")
+	case p.LandscapeOnly && p.Landscape <= 0:
+		return usagef("--landscape-only needs --landscape N with N > 0")
+	case p.LandscapeOnly:
 		p.HistoryOnly, p.HistorySizes = true, nil // neither the occupancy nor the history runs
+	case p.HistoryOnly:
+		p.Landscape = 0
+	case p.ConflictOnly:
+		p.HistorySizes, p.Landscape = nil, 0
 	}
 	if p.HistoryRuns < 3 {
 		return usagef("--history-experiments must be at least 3 (two gaps make a median)")
@@ -202,20 +220,30 @@ func benchCmd(args []string, streams IO) error {
 	return nil
 }
 
+// scenarioSpec is one loop the bench runs.
+type scenarioSpec struct {
+	name     string
+	slots    int
+	pipeline bool
+	latency  time.Duration
+	max      int
+	variant  benchVariant
+}
+
 // runBench runs the three scenarios one after the other (never at once:
 // they would share the CPUs) and computes the figures.
 func runBench(p benchParams, base string, events io.Writer, logger *slog.Logger, progress io.Writer) (benchReport, error) {
 	rep := benchReport{Params: p}
-	scenarios := []struct {
-		name     string
-		slots    int
-		pipeline bool
-		latency  time.Duration
-		max      int
-	}{
-		{"sequential", 1, false, p.Latency, p.Experiments},
-		{"pipelined", 1, true, p.Latency, p.Experiments},
-		{fmt.Sprintf("%d-slots", p.Slots), p.Slots, true, p.SlotsLatency, 1 + p.Slots*(p.Experiments-1)},
+	scenarios := []scenarioSpec{
+		{"sequential", 1, false, p.Latency, p.Experiments, benchVariant{}},
+		{"pipelined", 1, true, p.Latency, p.Experiments, benchVariant{}},
+		{fmt.Sprintf("%d-slots", p.Slots), p.Slots, true, p.SlotsLatency, 1 + p.Slots*(p.Experiments-1), benchVariant{}},
+	}
+	if !p.NoConflict {
+		scenarios = append(scenarios, conflictScenarios(p)...)
+	}
+	if p.ConflictOnly {
+		scenarios = conflictScenarios(p)
 	}
 	if p.HistoryOnly {
 		scenarios = nil
@@ -224,7 +252,7 @@ func runBench(p benchParams, base string, events io.Writer, logger *slog.Logger,
 		fmt.Fprintf(progress, "bench: %s: %d slot(s), pipeline %v, LLM latency %s, %d experiments of %s...\n",
 			sc.name, sc.slots, sc.pipeline, sc.latency, sc.max, p.Train)
 		r, err := benchScenario(p, filepath.Join(base, sc.name), sc.name, sc.slots, sc.pipeline, sc.latency, sc.max,
-			p.Seed+uint64(i), events, logger)
+			p.Seed+uint64(i), events, logger, sc.variant)
 		if err != nil {
 			return rep, fmt.Errorf("bench %s: %w", sc.name, err)
 		}
@@ -232,7 +260,10 @@ func runBench(p benchParams, base string, events io.Writer, logger *slog.Logger,
 	}
 	rep.Memory = bench.ReadMemory()
 	if len(rep.Runs) == len(scenarios) && len(scenarios) > 0 {
-		rep.Figures = benchFigures(p, rep)
+		if !p.ConflictOnly {
+			rep.Figures = benchFigures(p, rep)
+		}
+		rep.Figures = append(rep.Figures, conflictFigures(p, rep)...)
 	}
 	if len(p.HistorySizes) > 0 {
 		h, err := benchHistory(p, filepath.Join(base, "history"), p.HistorySizes, p.HistoryRuns, logger, progress)
@@ -281,10 +312,14 @@ func runBench(p benchParams, base string, events io.Writer, logger *slog.Logger,
 // trainer, per-slot linked worktrees, the terminal observer) and runs it to
 // --max-experiments.
 func benchScenario(p benchParams, dir, name string, slots int, pipeline bool, latency time.Duration, maxExp int,
-	seed uint64, events io.Writer, logger *slog.Logger) (benchRun, error) {
+	seed uint64, events io.Writer, logger *slog.Logger, v benchVariant) (benchRun, error) {
 	r := benchRun{Name: name, Slots: slots, Pipeline: pipeline, Latency: latency, Max: maxExp}
 	t0 := time.Now()
-	if err := bench.NewRepo(dir, bench.RepoOptions{TrainSeconds: p.Train.Seconds(), VenvFiles: p.VenvFiles}); err != nil {
+	opts := bench.RepoOptions{TrainSeconds: p.Train.Seconds(), VenvFiles: p.VenvFiles}
+	if v.conflict {
+		opts.ImprovingRuns = dir + ".runs"
+	}
+	if err := bench.NewRepo(dir, opts); err != nil {
 		return r, err
 	}
 	r.SetupTime = time.Since(t0)
@@ -301,6 +336,7 @@ func benchScenario(p benchParams, dir, name string, slots int, pipeline bool, la
 		Model:           "bench-model",
 		TrainTimeout:    10*p.Train + time.Minute,
 		Python:          p.Python,
+		DropConflicting: v.dropConflicting,
 	}.WithDefaults(repo.Root())
 	db, err := openStore(cfg.StateDir, repo.Root())
 	if err != nil {
@@ -314,6 +350,7 @@ func benchScenario(p benchParams, dir, name string, slots int, pipeline bool, la
 	}
 
 	fake := bench.NewFakeLLM(latency, seed)
+	fake.SameLine = v.conflict
 	srv := fake.Serve()
 	defer srv.Close()
 	llm := agent.NewLLM(agent.LLMConfig{APIKey: "sk-bench", BaseURL: srv.URL + "/v1", Model: "bench-model", Logger: logger})
@@ -518,6 +555,9 @@ func printBench(w io.Writer, rep benchReport) {
 		fmt.Fprintf(w, "MISS: %d target(s) missed: %s\n", rep.Misses, strings.Join(names, "; "))
 	} else {
 		fmt.Fprintln(w, "all targets met")
+	}
+	if note := conflictNote(rep); note != "" {
+		fmt.Fprintln(w, note)
 	}
 	fmt.Fprintln(w, "occupancy and exp/hour are the steady state: per slot, from its first experiment after the baseline to its last end, summed over slots (the whole-run figures include the baseline ramp-up); a gap is one trainer's end stamp to the next one's start stamp on the same slot, the transition out of the baseline excluded.")
 }

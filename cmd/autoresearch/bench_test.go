@@ -21,7 +21,7 @@ func TestBenchTiny(t *testing.T) {
 	}
 	var out, errOut bytes.Buffer
 	code := Main([]string{"bench", "--train", "300ms", "--latency", "100ms", "--experiments", "4", "--venv-files", "200", "--json",
-		"--history-sizes", "5,40", "--history-experiments", "3", "--landscape", "0"},
+		"--history-sizes", "5,40", "--history-experiments", "3", "--landscape", "0", "--no-conflict"},
 		strings.NewReader(""), &out, &errOut)
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())

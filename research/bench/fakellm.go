@@ -21,6 +21,10 @@ import (
 // same conversation, so its edits always apply.
 type FakeLLM struct {
 	Latency time.Duration
+	// SameLine makes every edit move K0: each proposal prepared while a
+	// kept one trained touches the line that keep changed (the conflict
+	// scenario).
+	SameLine bool
 
 	mu            sync.Mutex
 	rng           *rand.Rand
@@ -29,6 +33,12 @@ type FakeLLM struct {
 	continued     int // requests after a refusal or a tool error
 	bad           int // requests it could not answer (no train.py in the prompt)
 }
+
+// The usage every answer of the fake reports.
+const (
+	PromptTokens     = 2000
+	CompletionTokens = 60
+)
 
 // NewFakeLLM returns a fake model answering after latency, with steps drawn
 // from seed.
@@ -105,6 +115,9 @@ func (f *FakeLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	n := f.requests
 	k := (n - 1) % Constants
+	if f.SameLine {
+		k = 0
+	}
 	step := 0.05 + 0.95*f.rng.Float64()
 	if f.rng.IntN(2) == 0 {
 		step = -step
@@ -133,7 +146,7 @@ func (f *FakeLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"choices": []any{map[string]any{"index": 0, "finish_reason": "tool_calls",
 			"message": map[string]any{"role": "assistant", "content": nil,
 				"tool_calls": []any{call(fmt.Sprintf("call_%d_edit", n), "edit_file", edit), call(fmt.Sprintf("call_%d_finish", n), "finish", finish)}}}},
-		"usage": map[string]any{"prompt_tokens": 2000, "completion_tokens": 60, "total_tokens": 2060},
+		"usage": map[string]any{"prompt_tokens": PromptTokens, "completion_tokens": CompletionTokens, "total_tokens": PromptTokens + CompletionTokens},
 	})
 }
 

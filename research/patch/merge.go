@@ -121,3 +121,44 @@ func Merge3(base, ours, theirs string) (string, error) {
 	}
 	return out.String(), nil
 }
+
+// MergeKeepingOurs merges theirs' changes of base into ours like Merge3,
+// except that a change of theirs touching lines ours changed too is left
+// out instead of failing: the result is ours plus every part of theirs that
+// does not contest it. skipped counts the changes left out.
+func MergeKeepingOurs(base, ours, theirs string) (merged string, skipped int) {
+	b := splitLines(base)
+	mine, other := edits(b, splitLines(ours)), edits(b, splitLines(theirs))
+	all := append([]edit(nil), mine...)
+	for _, t := range other {
+		keep := true
+		for _, o := range mine {
+			if sameEdit(o, t) || clash(o, t) {
+				keep = false
+				if !sameEdit(o, t) {
+					skipped++
+				}
+				break
+			}
+		}
+		if keep {
+			all = append(all, t)
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].start < all[j].start })
+	var out strings.Builder
+	pos := 0
+	for _, e := range all {
+		for ; pos < e.start; pos++ {
+			out.WriteString(b[pos])
+		}
+		for _, l := range e.repl {
+			out.WriteString(l)
+		}
+		pos = e.end
+	}
+	for ; pos < len(b); pos++ {
+		out.WriteString(b[pos])
+	}
+	return out.String(), skipped
+}
