@@ -47,8 +47,8 @@ type benchParams struct {
 	// The early-stopping scenario (bench_landscape.go).
 	Landscape     int  `json:"landscape"` // simulated curves (0: skipped)
 	LandscapeOnly bool `json:"landscape_only"`
-	NoConflict   bool          `json:"no_conflict"`   // skip the conflict scenario (new and old behaviour)
-	ConflictOnly bool          `json:"conflict_only"` // run only the conflict scenario
+	NoConflict    bool `json:"no_conflict"`   // skip the conflict scenario (new and old behaviour)
+	ConflictOnly  bool `json:"conflict_only"` // run only the conflict scenario
 }
 
 // benchRun is one scenario's outcome.
