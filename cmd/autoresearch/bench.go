@@ -43,6 +43,7 @@ type benchParams struct {
 	HistorySizes []int         `json:"history_sizes"`       // the history scenario's sizes (none: skipped)
 	HistoryRuns  int           `json:"history_experiments"` // experiments per size of the history scenario
 	HistoryOnly  bool          `json:"history_only"`
+	BigTree      bigTreeParams `json:"bigtree"`
 }
 
 // benchRun is one scenario's outcome.
@@ -79,6 +80,7 @@ type benchReport struct {
 	Figures []benchFigure `json:"figures"`
 	Misses  int           `json:"misses"`
 	History historyReport `json:"history"`
+	BigTree bigTreeReport `json:"bigtree"`
 }
 
 func benchCmd(args []string, streams IO) error {
@@ -99,7 +101,11 @@ func benchCmd(args []string, streams IO) error {
 	fs.IntVar(&p.HistoryRuns, "history-experiments", 30, "experiments the history scenario runs at each size")
 	fs.BoolVar(&p.HistoryOnly, "history-only", false, "run only the history scenario")
 	fs.StringVar(&p.Python, "python", "", "Python interpreter for train.py and the syntax check (default: python3's real executable, past pyenv/asdf shims)")
+	p.BigTree.flags(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := p.BigTree.check(); err != nil {
 		return err
 	}
 	p.Seed = *seed
@@ -197,7 +203,7 @@ func runBench(p benchParams, base string, events io.Writer, logger *slog.Logger,
 		{"pipelined", 1, true, p.Latency, p.Experiments},
 		{fmt.Sprintf("%d-slots", p.Slots), p.Slots, true, p.SlotsLatency, 1 + p.Slots*(p.Experiments-1)},
 	}
-	if p.HistoryOnly {
+	if p.HistoryOnly || p.BigTree.Only {
 		scenarios = nil
 	}
 	for i, sc := range scenarios {
@@ -214,7 +220,17 @@ func runBench(p benchParams, base string, events io.Writer, logger *slog.Logger,
 	if len(rep.Runs) == len(scenarios) && len(scenarios) > 0 {
 		rep.Figures = benchFigures(p, rep)
 	}
-	if len(p.HistorySizes) > 0 {
+	if p.BigTree.Experiments > 0 && !p.HistoryOnly {
+		bt, err := benchBigTree(p, p.BigTree, filepath.Join(base, "bigtree"), logger, progress)
+		if err != nil {
+			return rep, fmt.Errorf("bench big tree: %w", err)
+		}
+		rep.BigTree = bt
+		bigTreeFigures(bt, func(name string, v float64, unit, shown, target string, pass *bool) {
+			rep.Figures = append(rep.Figures, benchFigure{Name: name, Value: v, Unit: unit, Shown: shown, Target: target, Result: passResult(pass)})
+		})
+	}
+	if len(p.HistorySizes) > 0 && !p.BigTree.Only {
 		h, err := benchHistory(p, filepath.Join(base, "history"), p.HistorySizes, p.HistoryRuns, logger, progress)
 		if err != nil {
 			return rep, fmt.Errorf("bench history: %w", err)
@@ -403,6 +419,18 @@ func benchFigures(p benchParams, rep benchReport) []benchFigure {
 	return out
 }
 
+// passResult is a figure's result column: info without a target.
+func passResult(pass *bool) string {
+	switch {
+	case pass == nil:
+		return "info"
+	case *pass:
+		return "PASS"
+	default:
+		return "MISS"
+	}
+}
+
 // realPython resolves the interpreter the simulated trainer runs with. A
 // version manager's shim (pyenv, asdf) is a script that costs ~60 ms per
 // start: that would be measured as harness gap although it is neither the
@@ -453,6 +481,7 @@ func printBench(w io.Writer, rep benchReport) {
 	tw.Flush()
 	fmt.Fprintln(w)
 	printHistory(w, rep.History)
+	printBigTree(w, rep.BigTree)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "figure\tmeasured\ttarget\tresult")
 	for _, f := range rep.Figures {

@@ -1,9 +1,7 @@
 package gitrepo
 
 import (
-	"os"
 	"path"
-	"path/filepath"
 	"sort"
 
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
@@ -84,53 +82,41 @@ func (r *Repo) dirtyTracked(st *indexState) ([]string, error) {
 // walkHook, when set (by tests), sees each directory untracked reads.
 var walkHook func(rel string)
 
-// untracked walks the work tree for files that are neither in the index nor
-// ignored. An ignored directory is skipped without reading it, which is what
-// keeps this fast next to a .venv of tens of thousands of files.
+// untracked lists the files that are neither in the index nor ignored. An
+// ignored directory is skipped without reading it, which is what keeps this
+// fast next to a .venv of tens of thousands of files; a directory whose
+// listing is cached (untracked_cache.go) and has not changed since is not
+// read either, only stat'ed.
 func (r *Repo) untracked(st *indexState) ([]string, error) {
+	base, baseSig := r.basePatterns()
+	seen := make(map[string]bool, len(r.listings))
 	var out []string
-	var walk func(rel string, parts []string, ps []gitignore.Pattern) error
-	walk = func(rel string, parts []string, ps []gitignore.Pattern) error {
-		if walkHook != nil {
-			walkHook(rel)
-		}
-		dir := filepath.Join(r.root, filepath.FromSlash(rel))
-		// Full slice expression: siblings must not share appended patterns.
-		ps = append(ps[:len(ps):len(ps)], readPatternFile(filepath.Join(dir, ".gitignore"), parts)...)
-		m := gitignore.NewMatcher(ps)
-		ents, err := os.ReadDir(dir)
-		if err != nil {
-			if rel != "" && isMissing(err) {
-				return nil // vanished while walking
-			}
+	var walk func(rel string, parts []string, ps []gitignore.Pattern, sig uint64) error
+	walk = func(rel string, parts []string, ps []gitignore.Pattern, sig uint64) error {
+		l, err := r.listing(rel, parts, ps, sig)
+		if err != nil || l == nil {
 			return err
 		}
-		for _, de := range ents {
-			name := de.Name()
-			if name == ".git" {
-				continue
-			}
+		seen[rel] = true
+		for _, name := range l.files {
 			p := path.Join(rel, name)
-			child := append(parts[:len(parts):len(parts)], name)
-			if de.IsDir() {
-				if m.Match(child, true) {
-					continue
-				}
-				if err := walk(p, child, ps); err != nil {
-					return err
-				}
-				continue
+			if _, tracked := st.entries[p]; !tracked {
+				out = append(out, p)
 			}
-			if _, tracked := st.entries[p]; tracked || m.Match(child, false) {
-				continue
+		}
+		// Full slice expressions: siblings must not share appended patterns.
+		ps = append(ps[:len(ps):len(ps)], l.patterns...)
+		for _, name := range l.dirs {
+			if err := walk(path.Join(rel, name), append(parts[:len(parts):len(parts)], name), ps, l.sig); err != nil {
+				return err
 			}
-			out = append(out, p)
 		}
 		return nil
 	}
-	if err := walk("", nil, r.basePatterns()); err != nil {
+	if err := walk("", nil, base, baseSig); err != nil {
 		return nil, err
 	}
+	r.pruneListings(seen)
 	return out, nil
 }
 
