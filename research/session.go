@@ -333,6 +333,7 @@ func (s *session) loop() {
 		slots.Add(1)
 		go func() {
 			defer slots.Done()
+			defer func() { sl.watch.close() }() // the watch is made during the loop
 			s.slotLoop(sl)
 		}()
 	}

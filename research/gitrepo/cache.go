@@ -2,7 +2,6 @@ package gitrepo
 
 import (
 	"maps"
-	"os"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -47,14 +46,6 @@ func (r *Repo) keepSnapshot(s *snapshot) {
 type indexStamp struct {
 	ino, size    uint64
 	mtime, ctime time.Time
-}
-
-func stampIndex(path string) (indexStamp, bool) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return indexStamp{}, false
-	}
-	return statStamp(fi), true
 }
 
 // cachedIndex returns a copy of the parsed index when the file on disk is
