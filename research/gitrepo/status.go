@@ -54,18 +54,17 @@ func (r *Repo) dirtyTracked(st *indexState) ([]string, error) {
 		return nil, err
 	}
 	set := map[string]bool{}
-	for name, e := range st.entries {
-		h, ok := head.files[name]
-		if !ok || h.Hash != e.Hash || h.Mode != e.Mode {
-			set[name] = true
-			continue
-		}
-		clean, err := r.worktreeClean(e, st.mtime)
-		if err != nil {
-			return nil, err
-		}
-		if !clean {
-			set[name] = true
+	asInHead := func(e *index.Entry) bool {
+		h, ok := head.files[e.Name]
+		return ok && h.Hash == e.Hash && h.Mode == e.Mode
+	}
+	clean, err := r.cleanEntries(st, asInHead)
+	if err != nil {
+		return nil, err
+	}
+	for name := range st.entries {
+		if !clean[name] {
+			set[name] = true // staged, or changed in the worktree
 		}
 	}
 	for name := range head.files {
