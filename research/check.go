@@ -1,18 +1,16 @@
 package research
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"time"
+	"sync"
 )
 
 // Checker decides whether the worktree holds an acceptable proposal: a
@@ -29,6 +27,9 @@ type Checker struct {
 	Protected []*regexp.Regexp
 
 	preexisting map[string]bool // untracked files present before the proposal
+
+	mu       sync.Mutex
+	findings map[string][]metricFinding // metric findings per file version at HEAD (headFindings)
 }
 
 // Snapshot remembers the untracked files that exist before a proposal, so
@@ -127,41 +128,21 @@ func (c *Checker) Check(ctx context.Context) ([]string, error) {
 		if _, err := os.Stat(filepath.Join(c.Repo.Root(), f)); err != nil {
 			return changed, &RefusedError{Reason: fmt.Sprintf("%s was deleted; editable files must stay in place", f), Files: []string{f}}
 		}
-		if err := c.syntax(ctx, f); err != nil {
-			return changed, err
-		}
-		if err := c.checkMetric(ctx, f); err != nil {
+		if err := c.checkPython(ctx, f); err != nil {
 			return changed, err
 		}
 	}
 	return changed, nil
 }
 
-// syntax parses f with the Python interpreter so a typo costs a second, not
-// a training run. Missing interpreters skip the check.
-func (c *Checker) syntax(ctx context.Context, f string) error {
-	if c.Python == "" || c.Python == "none" {
-		return nil
-	}
-	py, err := exec.LookPath(c.Python)
-	if err != nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	const script = "import ast,sys\nsrc=open(sys.argv[1],encoding='utf-8').read()\nast.parse(src, sys.argv[1])\n"
-	cmd := exec.CommandContext(ctx, py, "-c", script, f)
-	cmd.Dir = c.Repo.Root()
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return &RefusedError{Reason: fmt.Sprintf("%s does not parse as Python:\n%s", f, Tail(out.Bytes(), 6)), Files: []string{f}}
-	}
-	return nil
-}
+// syntaxScript parses the file named by argv[1]; a SyntaxError ends the
+// interpreter with its traceback. The metric check runs in the same
+// process after it (checkPython): one interpreter start per file.
+const syntaxScript = "import ast,sys\n_src=open(sys.argv[1],encoding='utf-8').read()\nast.parse(_src, sys.argv[1])\nprint(" + parsedMarker + ")\n"
+
+// parsedMarker is printed once the file parsed: a failure without it is
+// the file's syntax, one after it the metric check's own.
+const parsedMarker = `"#parsed"`
 
 // checkProtected refuses changes to the lines that compute or print the
 // metric: a proposal must not be able to improve val_bpb by redefining it.
