@@ -47,6 +47,30 @@ func (c *Checker) Snapshot() error {
 	return nil
 }
 
+// untrackedLister is a Repo that lists its untracked files alone.
+type untrackedLister interface {
+	Untracked() ([]string, error)
+}
+
+// SnapshotAfterReset is Snapshot for a working tree just reset to HEAD:
+// its tracked files are clean by construction, so only the untracked
+// files are listed (a big tree's tracked files are not stat'ed again).
+func (c *Checker) SnapshotAfterReset() error {
+	ul, ok := c.Repo.(untrackedLister)
+	if !ok {
+		return c.Snapshot()
+	}
+	paths, err := ul.Untracked()
+	if err != nil {
+		return err
+	}
+	c.preexisting = make(map[string]bool, len(paths))
+	for _, p := range paths {
+		c.preexisting[p] = true
+	}
+	return nil
+}
+
 // Changed lists what the proposal changed since Snapshot.
 func (c *Checker) Changed() ([]string, error) {
 	paths, err := c.Repo.Changes()

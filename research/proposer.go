@@ -193,7 +193,9 @@ func (s *session) proposeOne() (*candidate, error) {
 	req.Check = func() error { return s.checkProposal(run.BestCommit) }
 	req.Feedback = s.takeReviewFeedback()
 
-	if err := s.checker.Snapshot(); err != nil {
+	// The workspace was reset to the best commit above: its tracked files
+	// are clean, what exists beyond them is untracked.
+	if err := s.checker.SnapshotAfterReset(); err != nil {
 		return nil, err
 	}
 	var usage Usage

@@ -169,3 +169,23 @@ func TestIndexCacheFollowsTheGitCLI(t *testing.T) {
 		t.Errorf("after git rm --cached: DirtyTracked = %q, %v", d, err)
 	}
 }
+
+func TestUntrackedIsChangesWithoutTrackedFiles(t *testing.T) {
+	dir, r := researchRepo(t)
+	writeFile(t, dir, "notes.txt", "mine\n")
+	writeFile(t, dir, "train.py", trainV2)
+	got, err := r.Untracked()
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := changesAsGitSees(t, dir, r)
+	var want []string
+	for _, p := range all {
+		if p != "train.py" {
+			want = append(want, p)
+		}
+	}
+	if !equalStrings(got, want) {
+		t.Errorf("Untracked = %q, want %q", got, want)
+	}
+}

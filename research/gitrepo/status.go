@@ -48,6 +48,24 @@ func (r *Repo) Changes() ([]string, error) {
 	return sortedKeys(set), nil
 }
 
+// Untracked lists the files that are neither tracked nor ignored: the
+// part of Changes that does not stat tracked files (right after ResetTo
+// they are all clean).
+func (r *Repo) Untracked() ([]string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st, err := r.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	out, err := r.untracked(st)
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
 func (r *Repo) dirtyTracked(st *indexState) ([]string, error) {
 	head, err := r.headSnapshot()
 	if err != nil {
