@@ -109,11 +109,13 @@ func writeSpread(root, prefix, name, ext string, n int) error {
 const shellLoop = `set -eu
 cd "$REPO"
 git checkout -q -b "$BRANCH"
+printf 'commit\tval_bpb\tmemory_gb\tstatus\tdescription\n' > results.tsv
 best=9
 for i in $(seq 1 "$N"); do
   if [ "$i" -gt 1 ]; then
     k=$(( (i - 2) % 8 ))
-    v=$(( 4 - (i - 2) / 8 % 3 )).$(( i % 10 ))000
+    # Every other edit makes val_bpb worse: kept and reset commits alternate.
+    if [ $(( i % 2 )) -eq 0 ]; then v=6.$(( i % 10 ))000; else v=4.$(( i % 10 ))000; fi
     sed -i "s/^K$k = .*/K$k = $v/" train.py
     git commit -q -m "K$k = $v" train.py
   fi
