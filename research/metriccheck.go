@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -142,8 +143,10 @@ func (c *Checker) runPython(ctx context.Context, py, script, path, name string) 
 	}
 	cmd := exec.CommandContext(ctx, py, args...)
 	cmd.Dir = c.Repo.Root()
-	var out, both bytes.Buffer
-	cmd.Stdout, cmd.Stderr = io.MultiWriter(&out, &both), &both
+	var out bytes.Buffer
+	both := &lockedBuffer{}
+	// stdout and stderr are copied on two goroutines: both lock.
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(&out, both), both
 	err := cmd.Run()
 	var findings []metricFinding
 	parsed := false
@@ -164,7 +167,25 @@ func (c *Checker) runPython(ctx context.Context, py, script, path, name string) 
 		findings = append(findings, f)
 	}
 	if err != nil {
-		return nil, both.Bytes(), parsed, fmt.Errorf("%s: %w", name, err)
+		return nil, both.bytes(), parsed, fmt.Errorf("%s: %w", name, err)
 	}
-	return findings, both.Bytes(), parsed, nil
+	return findings, both.bytes(), parsed, nil
+}
+
+// lockedBuffer is a bytes.Buffer several goroutines may write.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]byte(nil), b.buf.Bytes()...)
 }
