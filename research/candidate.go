@@ -52,4 +52,11 @@ type candidate struct {
 	by          string // who asked (retry)
 	handed      bool   // came from the proposer through the hand-off channel
 	judged      bool   // its experiment's outcome is recorded (set under session.mu)
+	// cleanAt: the proposal workspace was checked and restored to this
+	// commit right after the change was captured, as proposal number
+	// cleanSeq (session.proposals) after cleanTrainings trainings; see
+	// stillClean.
+	cleanAt        string
+	cleanSeq       int
+	cleanTrainings int
 }

@@ -163,6 +163,10 @@ func (s *session) proposeOne() (*candidate, error) {
 	if err := checkBranch(s.propRepo, propBranch); err != nil {
 		return nil, err
 	}
+	s.mu.Lock()
+	s.proposals++
+	seq := s.proposals
+	s.mu.Unlock()
 	if err := s.propRepo.ResetTo(run.BestCommit); err != nil {
 		return nil, fmt.Errorf("moving the proposal workspace to the best commit: %w", err)
 	}
@@ -234,7 +238,14 @@ func (s *session) proposeOne() (*candidate, error) {
 			c := s.capture(run.BestCommit, files, p, usage, ideas)
 			s.holdIdeas(c.ideas)
 			s.holdPrepared(c, number)
-			s.restorePaths(changed)
+			if s.restorePaths(changed) {
+				// The check compared every tracked file with the best
+				// commit and only changed's differed: the workspace is
+				// exactly the best commit again.
+				s.mu.Lock()
+				c.cleanAt, c.cleanSeq, c.cleanTrainings = run.BestCommit, seq, s.trainings
+				s.mu.Unlock()
+			}
 			if fix != nil {
 				c.attempt = fix.req.Attempt
 			}
@@ -320,14 +331,17 @@ func (s *session) restoreProposal() {
 	s.restorePaths(changed)
 }
 
-// restorePaths undoes the proposal's changes to paths, known from a check.
-func (s *session) restorePaths(changed []string) {
+// restorePaths undoes the proposal's changes to paths, known from a check;
+// false when that failed.
+func (s *session) restorePaths(changed []string) bool {
 	if len(changed) == 0 {
-		return
+		return true
 	}
 	if err := s.propRepo.RestoreFiles(changed); err != nil {
 		s.m.logger().Error("restoring the proposal workspace", "err", err)
+		return false
 	}
+	return true
 }
 
 // proposerFailed turns a proposer error into the loop's reaction: stop,
