@@ -56,4 +56,11 @@ type candidate struct {
 	// stoppedEarly the reason when early stopping ended the training.
 	lossCurve    []CurvePoint
 	stoppedEarly string
+	// cleanAt: the proposal workspace was checked and restored to this
+	// commit right after the change was captured, as proposal number
+	// cleanSeq (session.proposals) after cleanTrainings trainings; see
+	// stillClean.
+	cleanAt        string
+	cleanSeq       int
+	cleanTrainings int
 }

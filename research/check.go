@@ -1,18 +1,16 @@
 package research
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"time"
+	"sync"
 )
 
 // Checker decides whether the worktree holds an acceptable proposal: a
@@ -29,6 +27,9 @@ type Checker struct {
 	Protected []*regexp.Regexp
 
 	preexisting map[string]bool // untracked files present before the proposal
+
+	mu       sync.Mutex
+	findings map[string][]metricFinding // metric findings per file version at HEAD (headFindings)
 }
 
 // Snapshot remembers the untracked files that exist before a proposal, so
@@ -36,6 +37,30 @@ type Checker struct {
 // change nor deleted when a refused proposal is undone.
 func (c *Checker) Snapshot() error {
 	paths, err := c.Repo.Changes()
+	if err != nil {
+		return err
+	}
+	c.preexisting = make(map[string]bool, len(paths))
+	for _, p := range paths {
+		c.preexisting[p] = true
+	}
+	return nil
+}
+
+// untrackedLister is a Repo that lists its untracked files alone.
+type untrackedLister interface {
+	Untracked() ([]string, error)
+}
+
+// SnapshotAfterReset is Snapshot for a working tree just reset to HEAD:
+// its tracked files are clean by construction, so only the untracked
+// files are listed (a big tree's tracked files are not stat'ed again).
+func (c *Checker) SnapshotAfterReset() error {
+	ul, ok := c.Repo.(untrackedLister)
+	if !ok {
+		return c.Snapshot()
+	}
+	paths, err := ul.Untracked()
 	if err != nil {
 		return err
 	}
@@ -93,6 +118,12 @@ func (c *Checker) VerifyReadOnly() error {
 // cannot be trained (the changed paths are returned either way so the caller
 // can restore them).
 func (c *Checker) Check(ctx context.Context) ([]string, error) {
+	// The Python checks of the editable files start while the tree is
+	// compared with HEAD: in a big tree the status and an interpreter's
+	// start each cost tens of milliseconds. Only the results for files the
+	// proposal changed are used, in the order below.
+	early := c.startPython(ctx)
+	defer early.stop()
 	changed, err := c.Changed()
 	if err != nil {
 		return nil, err
@@ -127,41 +158,66 @@ func (c *Checker) Check(ctx context.Context) ([]string, error) {
 		if _, err := os.Stat(filepath.Join(c.Repo.Root(), f)); err != nil {
 			return changed, &RefusedError{Reason: fmt.Sprintf("%s was deleted; editable files must stay in place", f), Files: []string{f}}
 		}
-		if err := c.syntax(ctx, f); err != nil {
-			return changed, err
-		}
-		if err := c.checkMetric(ctx, f); err != nil {
+		if err := early.result(ctx, f); err != nil {
 			return changed, err
 		}
 	}
 	return changed, nil
 }
 
-// syntax parses f with the Python interpreter so a typo costs a second, not
-// a training run. Missing interpreters skip the check.
-func (c *Checker) syntax(ctx context.Context, f string) error {
-	if c.Python == "" || c.Python == "none" {
-		return nil
-	}
-	py, err := exec.LookPath(c.Python)
-	if err != nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	const script = "import ast,sys\nsrc=open(sys.argv[1],encoding='utf-8').read()\nast.parse(src, sys.argv[1])\n"
-	cmd := exec.CommandContext(ctx, py, "-c", script, f)
-	cmd.Dir = c.Repo.Root()
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return &RefusedError{Reason: fmt.Sprintf("%s does not parse as Python:\n%s", f, Tail(out.Bytes(), 6)), Files: []string{f}}
-	}
-	return nil
+// pythonRuns are checkPython runs started ahead of need.
+type pythonRuns struct {
+	c      *Checker
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	done   map[string]chan error // per file; each gets one result
 }
+
+// startPython starts checkPython on every editable Python file.
+func (c *Checker) startPython(ctx context.Context) *pythonRuns {
+	ctx, cancel := context.WithCancel(ctx)
+	r := &pythonRuns{c: c, cancel: cancel, done: map[string]chan error{}}
+	if c.Python == "" || c.Python == "none" {
+		return r
+	}
+	for _, f := range c.Editable {
+		if !strings.HasSuffix(f, ".py") {
+			continue
+		}
+		ch := make(chan error, 1)
+		r.done[f] = ch
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			ch <- c.checkPython(ctx, f)
+		}()
+	}
+	return r
+}
+
+// result is checkPython's verdict on f: the early run's, or a run now.
+func (r *pythonRuns) result(ctx context.Context, f string) error {
+	if ch, ok := r.done[f]; ok {
+		return <-ch
+	}
+	return r.c.checkPython(ctx, f)
+}
+
+// stop ends the runs no longer needed and waits for them (no interpreter
+// outlives the check).
+func (r *pythonRuns) stop() {
+	r.cancel()
+	r.wg.Wait()
+}
+
+// syntaxScript parses the file named by argv[1]; a SyntaxError ends the
+// interpreter with its traceback. The metric check runs in the same
+// process after it (checkPython): one interpreter start per file.
+const syntaxScript = "import ast,sys\n_src=open(sys.argv[1],encoding='utf-8').read()\nast.parse(_src, sys.argv[1])\nprint(" + parsedMarker + ")\n"
+
+// parsedMarker is printed once the file parsed: a failure without it is
+// the file's syntax, one after it the metric check's own.
+const parsedMarker = `"#parsed"`
 
 // checkProtected refuses changes to the lines that compute or print the
 // metric: a proposal must not be able to improve val_bpb by redefining it.

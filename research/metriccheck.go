@@ -3,12 +3,16 @@ package research
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -21,11 +25,13 @@ import (
 //go:embed metriccheck.py
 var metricCheckScript string
 
-// checkMetric refuses a change to f that adds a finding of the metric
-// check. Findings the file already had at HEAD are not the proposal's
-// doing and do not count (a person's train.py may legitimately contain
-// them); the check is skipped without a Python interpreter.
-func (c *Checker) checkMetric(ctx context.Context, f string) error {
+// checkPython parses f with the Python interpreter, so a typo costs a
+// second, not a training run, and refuses a change to f that adds a
+// finding of the metric check, in one interpreter. Findings the file
+// already had at HEAD are not the proposal's doing and do not count (a
+// person's train.py may legitimately contain them); they are computed once
+// per version of the file. Without an interpreter both checks are skipped.
+func (c *Checker) checkPython(ctx context.Context, f string) error {
 	if c.Python == "" || c.Python == "none" {
 		return nil
 	}
@@ -33,7 +39,14 @@ func (c *Checker) checkMetric(ctx context.Context, f string) error {
 	if err != nil {
 		return nil
 	}
-	after, err := c.metricFindings(ctx, py, filepath.Join(c.Repo.Root(), f))
+	// f relative to the root (the working directory): tracebacks name it as the model knows it.
+	after, out, parsed, err := c.runPython(ctx, py, syntaxScript+metricCheckScript, f, f)
+	if err != nil && !parsed {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &RefusedError{Reason: fmt.Sprintf("%s does not parse as Python:\n%s", f, Tail(out, 6)), Files: []string{f}}
+	}
 	if err != nil {
 		return err
 	}
@@ -41,25 +54,12 @@ func (c *Checker) checkMetric(ctx context.Context, f string) error {
 		return nil
 	}
 	known := map[string]int{}
-	if head, err := c.Repo.Head(); err == nil {
-		if old, err := c.Repo.FileAt(head, f); err == nil {
-			tmp, err := os.CreateTemp("", "autoresearch-before-*.py")
-			if err != nil {
-				return err
-			}
-			defer os.Remove(tmp.Name())
-			_, werr := tmp.Write(old)
-			if cerr := tmp.Close(); werr != nil || cerr != nil {
-				return fmt.Errorf("writing %s as of HEAD: %v %v", f, werr, cerr)
-			}
-			before, err := c.metricFindings(ctx, py, tmp.Name())
-			if err != nil {
-				return err
-			}
-			for _, b := range before {
-				known[b.msg]++
-			}
-		}
+	before, err := c.headFindings(ctx, py, f)
+	if err != nil {
+		return err
+	}
+	for _, b := range before {
+		known[b.msg]++
 	}
 	var fresh []string
 	for _, a := range after {
@@ -79,30 +79,82 @@ func (c *Checker) checkMetric(ctx context.Context, f string) error {
 	}
 }
 
+// headFindings are the metric check's findings in f as of HEAD (none for
+// a new file), kept per content: HEAD's train.py is checked once, not at
+// every proposal. The read-only files they depend on do not change during
+// a run (VerifyReadOnly).
+func (c *Checker) headFindings(ctx context.Context, py, f string) ([]metricFinding, error) {
+	head, err := c.Repo.Head()
+	if err != nil {
+		return nil, nil
+	}
+	old, err := c.Repo.FileAt(head, f)
+	if err != nil {
+		return nil, nil
+	}
+	sum := sha256.Sum256(old)
+	key := f + "\x00" + hex.EncodeToString(sum[:])
+	c.mu.Lock()
+	found, ok := c.findings[key]
+	c.mu.Unlock()
+	if ok {
+		return found, nil
+	}
+	tmp, err := os.CreateTemp("", "autoresearch-before-*.py")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	_, werr := tmp.Write(old)
+	if cerr := tmp.Close(); werr != nil || cerr != nil {
+		return nil, fmt.Errorf("writing %s as of HEAD: %v %v", f, werr, cerr)
+	}
+	found, out, _, err := c.runPython(ctx, py, metricCheckScript, tmp.Name(), tmp.Name())
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("metric check of %s: %v: %s", f, err, Tail(out, 6))
+	}
+	c.mu.Lock()
+	if c.findings == nil || len(c.findings) >= 16 {
+		c.findings = map[string][]metricFinding{} // a few versions are all a run goes back to
+	}
+	c.findings[key] = found
+	c.mu.Unlock()
+	return found, nil
+}
+
 type metricFinding struct {
 	line int
 	msg  string
 }
 
-func (c *Checker) metricFindings(ctx context.Context, py, path string) ([]metricFinding, error) {
+// runPython runs script on path (relative to the root, or absolute) with
+// the read-only files as further arguments, and returns the findings it
+// printed, its output, and whether it printed parsedMarker; name is what
+// an error calls the file.
+func (c *Checker) runPython(ctx context.Context, py, script, path, name string) ([]metricFinding, []byte, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	args := []string{"-c", metricCheckScript, path}
+	args := []string{"-c", script, path}
 	for _, ro := range c.ReadOnly {
 		args = append(args, filepath.Join(c.Repo.Root(), ro))
 	}
 	cmd := exec.CommandContext(ctx, py, args...)
 	cmd.Dir = c.Repo.Root()
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("metric check of %s: %v: %s", path, err, Tail(errOut.Bytes(), 6))
-	}
+	var out bytes.Buffer
+	both := &lockedBuffer{}
+	// stdout and stderr are copied on two goroutines: both lock.
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(&out, both), both
+	err := cmd.Run()
 	var findings []metricFinding
+	parsed := false
 	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		if line == strings.Trim(parsedMarker, `"`) {
+			parsed = true
+			continue
+		}
 		n, msg, ok := strings.Cut(line, "\t")
 		if !ok {
 			continue
@@ -114,5 +166,26 @@ func (c *Checker) metricFindings(ctx context.Context, py, path string) ([]metric
 		f.msg = msg
 		findings = append(findings, f)
 	}
-	return findings, nil
+	if err != nil {
+		return nil, both.bytes(), parsed, fmt.Errorf("%s: %w", name, err)
+	}
+	return findings, both.bytes(), parsed, nil
+}
+
+// lockedBuffer is a bytes.Buffer several goroutines may write.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]byte(nil), b.buf.Bytes()...)
 }

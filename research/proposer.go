@@ -163,6 +163,10 @@ func (s *session) proposeOne() (*candidate, error) {
 	if err := checkBranch(s.propRepo, propBranch); err != nil {
 		return nil, err
 	}
+	s.mu.Lock()
+	s.proposals++
+	seq := s.proposals
+	s.mu.Unlock()
 	if err := s.propRepo.ResetTo(run.BestCommit); err != nil {
 		return nil, fmt.Errorf("moving the proposal workspace to the best commit: %w", err)
 	}
@@ -194,7 +198,9 @@ func (s *session) proposeOne() (*candidate, error) {
 	req.Check = func() error { return s.checkProposal(run.BestCommit) }
 	req.Feedback = s.takeReviewFeedback()
 
-	if err := s.checker.Snapshot(); err != nil {
+	// The workspace was reset to the best commit above: its tracked files
+	// are clean, what exists beyond them is untracked.
+	if err := s.checker.SnapshotAfterReset(); err != nil {
 		return nil, err
 	}
 	var usage Usage
@@ -218,22 +224,28 @@ func (s *session) proposeOne() (*candidate, error) {
 			return nil, s.proposerFailed(err, fix != nil, run)
 		}
 		// A proposal that touched git is refused like any bad change, and
-		// the model is told why.
+		// the model is told why. The check's list of changed paths is what
+		// the workspace holds until it is restored: the harness only reads
+		// meanwhile, so the tree is not walked again to capture or restore.
+		var changed []string
+		var files map[string]string
 		if err = gitErr; err == nil {
-			err = s.checkProposal(run.BestCommit)
+			changed, files, err = s.checkedProposal(run.BestCommit)
 		}
 		if err == nil {
 			s.mu.Lock()
 			s.failures = 0 // only an accepted proposal ends a streak of failures
 			s.mu.Unlock()
-			c, err := s.capture(run.BestCommit, p, usage, ideas)
-			if err == nil {
-				s.holdIdeas(c.ideas)
-				s.holdPrepared(c, number)
-			}
-			s.restoreProposal()
-			if err != nil {
-				return nil, err
+			c := s.capture(run.BestCommit, files, p, usage, ideas)
+			s.holdIdeas(c.ideas)
+			s.holdPrepared(c, number)
+			if s.restorePaths(changed) {
+				// The check compared every tracked file with the best
+				// commit and only changed's differed: the workspace is
+				// exactly the best commit again.
+				s.mu.Lock()
+				c.cleanAt, c.cleanSeq, c.cleanTrainings = run.BestCommit, seq, s.trainings
+				s.mu.Unlock()
 			}
 			if fix != nil {
 				c.attempt = fix.req.Attempt
@@ -249,7 +261,11 @@ func (s *session) proposeOne() (*candidate, error) {
 		}
 		m.emit(Event{Kind: EventRefused, Run: s.snapshotRun(), Number: number, Text: refused.Reason})
 		req.Feedback = refused.Reason
-		s.restoreProposal()
+		if gitErr == nil && changed != nil {
+			s.restorePaths(changed)
+		} else {
+			s.restoreProposal()
+		}
 	}
 	s.checkBudget()
 	// Rounds of refusals count as proposer failures: a model that keeps
@@ -260,28 +276,29 @@ func (s *session) proposeOne() (*candidate, error) {
 
 // checkProposal is the harness's whole verdict on the proposal workspace.
 func (s *session) checkProposal(base string) error {
-	changed, err := s.checker.Check(s.ctx)
-	if err != nil {
-		return err
-	}
-	files, err := s.readFiles(s.propRepo, changed)
-	if err != nil {
-		return err
-	}
-	return s.checkRepeat(base, files)
+	_, _, err := s.checkedProposal(base)
+	return err
 }
 
-// capture turns the accepted worktree change into a candidate.
-func (s *session) capture(base string, p Proposal, usage Usage, ideas []Idea) (*candidate, error) {
-	changed, err := s.checker.Changed()
+// checkedProposal is checkProposal that also returns the changed paths
+// (also when refused, for restoring them; nil when unknown) and, when
+// accepted, their content.
+func (s *session) checkedProposal(base string) ([]string, map[string]string, error) {
+	changed, err := s.checker.Check(s.ctx)
 	if err != nil {
-		return nil, err
+		return changed, nil, err
 	}
 	files, err := s.readFiles(s.propRepo, changed)
 	if err != nil {
-		return nil, err
+		return changed, nil, err
 	}
-	return &candidate{kind: kindProposal, base: base, files: files, description: OneLine(p.Description), usage: usage, ideas: ideas}, nil
+	return changed, files, s.checkRepeat(base, files)
+}
+
+// capture turns the accepted worktree change (files, as checked) into a
+// candidate.
+func (s *session) capture(base string, files map[string]string, p Proposal, usage Usage, ideas []Idea) *candidate {
+	return &candidate{kind: kindProposal, base: base, files: files, description: OneLine(p.Description), usage: usage, ideas: ideas}
 }
 
 func (s *session) readFiles(repo Repo, paths []string) (map[string]string, error) {
@@ -308,12 +325,24 @@ func (s *session) writeFiles(repo Repo, files map[string]string) error {
 // restoreProposal undoes whatever the proposer left in its workspace.
 func (s *session) restoreProposal() {
 	changed, err := s.checker.Changed()
-	if err == nil && len(changed) > 0 {
-		err = s.propRepo.RestoreFiles(changed)
-	}
 	if err != nil {
 		s.m.logger().Error("restoring the proposal workspace", "err", err)
+		return
 	}
+	s.restorePaths(changed)
+}
+
+// restorePaths undoes the proposal's changes to paths, known from a check;
+// false when that failed.
+func (s *session) restorePaths(changed []string) bool {
+	if len(changed) == 0 {
+		return true
+	}
+	if err := s.propRepo.RestoreFiles(changed); err != nil {
+		s.m.logger().Error("restoring the proposal workspace", "err", err)
+		return false
+	}
+	return true
 }
 
 // proposerFailed turns a proposer error into the loop's reaction: stop,

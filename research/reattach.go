@@ -27,6 +27,9 @@ func (s *session) takeReattach(sl *slot) (Experiment, bool) {
 func (s *session) followReattached(sl *slot, e Experiment) {
 	m := s.m
 	run := s.snapshotRun()
+	s.mu.Lock()
+	s.trainings++ // a training runs in the working copy again (see stillClean)
+	s.mu.Unlock()
 	if err := sl.repo.ResetTo(e.Commit); err != nil {
 		m.logger().Warn("moving the slot's working copy to a re-attached experiment", "err", err)
 	}

@@ -61,6 +61,8 @@ type session struct {
 	budgetWarned bool
 	reattach     []Experiment     // experiments whose jobs survived a restart
 	handed       int              // proposals handed to a slot that has not started them yet
+	proposals    int              // proposals started in the proposal workspace (candidate.cleanSeq)
+	trainings    int              // trainings started in any slot, never decremented (candidate.cleanTrainings)
 	heldIdeas    map[int64]bool   // ideas given to proposals not started yet
 	prepared     []preparedChange // accepted proposals not recorded as experiments yet
 	// slots blocked on a proposal they asked for (sequential mode): they do
@@ -329,6 +331,7 @@ func (s *session) loop() {
 		slots.Add(1)
 		go func() {
 			defer slots.Done()
+			defer func() { sl.watch.close() }() // the watch is made during the loop
 			s.slotLoop(sl)
 		}()
 	}

@@ -21,6 +21,11 @@ type slot struct {
 	repo Repo
 	main bool // trains in the main worktree, on the run's branch itself
 
+	// The untracked-files guard's watch of the working tree (untracked.go);
+	// used by the slot's own goroutine only.
+	watch   *treeWatch
+	noWatch bool // none could be made: walk instead
+
 	mu       sync.Mutex
 	current  *Experiment
 	progress *Progress

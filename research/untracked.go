@@ -31,6 +31,9 @@ type treePicture struct {
 	files     map[string]fileStamp // slash paths relative to the root
 	truncated bool                 // stopped at the bound: paths after last unknown
 	last      string               // the last path pictured, in walk order
+	// watched: the slot's treeWatch holds the picture (files is empty);
+	// untrackedDamage asks it what changed.
+	watched bool
 }
 
 // harnessOwned are files in the repo the harness itself rewrites during a
@@ -217,8 +220,17 @@ func (s *session) guardSkips(root string) []string {
 
 // pictureSlot takes the picture of a slot's working tree before a
 // training; ok false when it could not (the training goes on unguarded).
+// Where the slot's tree can be watched (inotify) the picture is kept
+// current by the watch and only what changed since is looked at.
 func (s *session) pictureSlot(sl *slot) (treePicture, bool) {
 	root := sl.repo.Root()
+	if w := s.slotWatch(sl); w != nil {
+		err := w.sync()
+		if err == nil {
+			return treePicture{watched: true}, true
+		}
+		s.dropWatch(sl, err)
+	}
 	p, err := pictureTree(root, s.guardSkips(root), GuardMaxPaths)
 	if err != nil {
 		s.m.logger().Warn("picturing untracked files before training", "dir", root, "err", err)
@@ -231,19 +243,54 @@ func (s *session) pictureSlot(sl *slot) (treePicture, bool) {
 // and returns the note for the experiment's record ("" when untouched).
 func (s *session) untrackedDamage(sl *slot, before treePicture, commit string) string {
 	root := sl.repo.Root()
-	after, err := pictureTree(root, s.guardSkips(root), GuardMaxPaths)
-	if err != nil {
-		s.m.logger().Warn("picturing untracked files after training", "dir", root, "err", err)
-		return ""
-	}
 	tracked := func(path string) bool {
 		_, err := sl.repo.FileAt(commit, path)
 		return err == nil
 	}
-	d := compareTrees(before, after, tracked)
+	var d treeDamage
+	if before.watched {
+		var err error
+		if d, before, err = sl.watch.changes(tracked); err != nil {
+			s.dropWatch(sl, err)
+			s.m.logger().Warn("following untracked files during training", "dir", root, "err", err)
+			return ""
+		}
+	} else {
+		after, err := pictureTree(root, s.guardSkips(root), GuardMaxPaths)
+		if err != nil {
+			s.m.logger().Warn("picturing untracked files after training", "dir", root, "err", err)
+			return ""
+		}
+		d = compareTrees(before, after, tracked)
+	}
 	note := d.note(before)
 	if note != "" {
 		s.m.logger().Warn("the training damaged untracked files", "dir", root, "deleted", len(d.deleted), "rewritten", len(d.rewritten))
 	}
 	return note
+}
+
+// slotWatch is the slot's tree watch, made at its first training; nil where
+// none can be made (no inotify, too few watches allowed, a tree past
+// GuardMaxPaths): the guard then walks the tree each time.
+func (s *session) slotWatch(sl *slot) *treeWatch {
+	if sl.watch != nil || sl.noWatch {
+		return sl.watch
+	}
+	root := sl.repo.Root()
+	w, err := newTreeWatch(root, s.guardSkips(root), GuardMaxPaths)
+	if err != nil {
+		sl.noWatch = true
+		s.m.logger().Info("not watching the working tree; the untracked-files guard walks it instead", "dir", root, "err", err)
+		return nil
+	}
+	sl.watch = w
+	return w
+}
+
+// dropWatch gives up the slot's watch after an error; walks take over.
+func (s *session) dropWatch(sl *slot, err error) {
+	s.m.logger().Warn("the working tree's watch failed; the untracked-files guard walks it instead", "dir", sl.repo.Root(), "err", err)
+	sl.watch.close()
+	sl.watch, sl.noWatch = nil, true
 }

@@ -301,7 +301,14 @@ func (s *session) commitCandidate(sl *slot, c *candidate, run Run) (string, erro
 		}
 		files = rebased
 	}
-	if err := s.resetSlot(sl, run, best); err != nil {
+	if s.stillClean(sl, c, best) {
+		// Sequential on one slot: the proposal was made, checked and undone
+		// in this very working copy, on best, and nothing ran in it since;
+		// a reset would stat every tracked file again for nothing.
+		if err := checkBranch(sl.repo, slotBranch(sl, run)); err != nil {
+			return "", err
+		}
+	} else if err := s.resetSlot(sl, run, best); err != nil {
 		return "", err
 	}
 	if err := s.writeFiles(sl.repo, files); err != nil {
@@ -385,6 +392,9 @@ func (s *session) train(sl *slot, c *candidate, e Experiment, start time.Time) {
 	if verr := s.verifyReadOnly(sl); verr != nil {
 		err = verr
 	} else {
+		s.mu.Lock()
+		s.trainings++ // whatever it does to the working copy, it is no longer known clean
+		s.mu.Unlock()
 		before, guarded = s.pictureSlot(sl)
 		stopWatch := s.watchGPU(sl)
 		gitChanged := s.watchGit(sl, run)
@@ -490,3 +500,19 @@ func sanitize(name string) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// stillClean tells whether sl's working copy is known to hold exactly best:
+// c was checked and undone in it (the proposal workspace is the slot's own
+// working copy only when one slot trains without pipelining, and then
+// proposing and training take turns), no proposal and no training (a
+// confirmation run first, say) started since, and HEAD is still best.
+func (s *session) stillClean(sl *slot, c *candidate, best string) bool {
+	if c.cleanAt == "" || c.cleanAt != best || s.propRepo != sl.repo {
+		return false
+	}
+	s.mu.Lock()
+	same := s.proposals == c.cleanSeq && s.trainings == c.cleanTrainings
+	s.mu.Unlock()
+	head, err := sl.repo.Head()
+	return same && err == nil && head == best
+}

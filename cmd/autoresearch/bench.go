@@ -45,10 +45,11 @@ type benchParams struct {
 	HistoryOnly  bool          `json:"history_only"`
 
 	// The early-stopping scenario (bench_landscape.go).
-	Landscape     int  `json:"landscape"` // simulated curves (0: skipped)
-	LandscapeOnly bool `json:"landscape_only"`
-	NoConflict    bool `json:"no_conflict"`   // skip the conflict scenario (new and old behaviour)
-	ConflictOnly  bool `json:"conflict_only"` // run only the conflict scenario
+	Landscape     int           `json:"landscape"` // simulated curves (0: skipped)
+	LandscapeOnly bool          `json:"landscape_only"`
+	NoConflict    bool          `json:"no_conflict"`   // skip the conflict scenario (new and old behaviour)
+	ConflictOnly  bool          `json:"conflict_only"` // run only the conflict scenario
+	BigTree       bigTreeParams `json:"bigtree"`
 }
 
 // benchRun is one scenario's outcome.
@@ -93,6 +94,7 @@ type benchReport struct {
 	History historyReport `json:"history"`
 
 	Landscape *landscapeReport `json:"landscape,omitempty"`
+	BigTree   bigTreeReport    `json:"bigtree"`
 }
 
 func benchCmd(args []string, streams IO) error {
@@ -117,7 +119,11 @@ func benchCmd(args []string, streams IO) error {
 	fs.BoolVar(&p.ConflictOnly, "conflict-only", false, "run only the conflict scenario, with and without training a conflicting proposal on its own base")
 	fs.BoolVar(&p.NoConflict, "no-conflict", false, "skip the conflict scenario (every prepared proposal conflicts with the keep before it), run with and without training it on its own base")
 	fs.StringVar(&p.Python, "python", "", "Python interpreter for train.py and the syntax check (default: python3's real executable, past pyenv/asdf shims)")
+	p.BigTree.flags(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := p.BigTree.check(); err != nil {
 		return err
 	}
 	p.Seed = *seed
@@ -129,24 +135,27 @@ func benchCmd(args []string, streams IO) error {
 		return usagef("--history-only needs --history-sizes")
 	}
 	only := 0
-	for _, o := range []bool{p.HistoryOnly, p.LandscapeOnly, p.ConflictOnly} {
+	for _, o := range []bool{p.HistoryOnly, p.LandscapeOnly, p.ConflictOnly, p.BigTree.Only} {
 		if o {
 			only++
 		}
 	}
 	switch {
 	case only > 1:
-		return usagef("--history-only, --landscape-only and --conflict-only exclude each other")
+		return usagef("--history-only, --landscape-only, --conflict-only and --bigtree-only exclude each other")
 	case p.ConflictOnly && p.NoConflict:
 		return usagef("--conflict-only and --no-conflict exclude each other")
 	case p.LandscapeOnly && p.Landscape <= 0:
 		return usagef("--landscape-only needs --landscape N with N > 0")
 	case p.LandscapeOnly:
-		p.HistoryOnly, p.HistorySizes = true, nil // neither the occupancy nor the history runs
+		// Neither the occupancy, the history nor the big-tree runs.
+		p.HistoryOnly, p.HistorySizes, p.BigTree.Experiments = true, nil, 0
 	case p.HistoryOnly:
-		p.Landscape = 0
+		p.Landscape, p.BigTree.Experiments = 0, 0
 	case p.ConflictOnly:
-		p.HistorySizes, p.Landscape = nil, 0
+		p.HistorySizes, p.Landscape, p.BigTree.Experiments = nil, 0, 0
+	case p.BigTree.Only:
+		p.Landscape = 0
 	}
 	if p.HistoryRuns < 3 {
 		return usagef("--history-experiments must be at least 3 (two gaps make a median)")
@@ -245,7 +254,7 @@ func runBench(p benchParams, base string, events io.Writer, logger *slog.Logger,
 	if p.ConflictOnly {
 		scenarios = conflictScenarios(p)
 	}
-	if p.HistoryOnly {
+	if p.HistoryOnly || p.BigTree.Only {
 		scenarios = nil
 	}
 	for i, sc := range scenarios {
@@ -265,7 +274,17 @@ func runBench(p benchParams, base string, events io.Writer, logger *slog.Logger,
 		}
 		rep.Figures = append(rep.Figures, conflictFigures(p, rep)...)
 	}
-	if len(p.HistorySizes) > 0 {
+	if p.BigTree.Experiments > 0 && !p.HistoryOnly {
+		bt, err := benchBigTree(p, p.BigTree, filepath.Join(base, "bigtree"), logger, progress)
+		if err != nil {
+			return rep, fmt.Errorf("bench big tree: %w", err)
+		}
+		rep.BigTree = bt
+		bigTreeFigures(bt, func(name string, v float64, unit, shown, target string, pass *bool) {
+			rep.Figures = append(rep.Figures, benchFigure{Name: name, Value: v, Unit: unit, Shown: shown, Target: target, Result: passResult(pass)})
+		})
+	}
+	if len(p.HistorySizes) > 0 && !p.BigTree.Only {
 		h, err := benchHistory(p, filepath.Join(base, "history"), p.HistorySizes, p.HistoryRuns, logger, progress)
 		if err != nil {
 			return rep, fmt.Errorf("bench history: %w", err)
@@ -483,6 +502,18 @@ func benchFigures(p benchParams, rep benchReport) []benchFigure {
 	return out
 }
 
+// passResult is a figure's result column: info without a target.
+func passResult(pass *bool) string {
+	switch {
+	case pass == nil:
+		return "info"
+	case *pass:
+		return "PASS"
+	default:
+		return "MISS"
+	}
+}
+
 // realPython resolves the interpreter the simulated trainer runs with. A
 // version manager's shim (pyenv, asdf) is a script that costs ~60 ms per
 // start: that would be measured as harness gap although it is neither the
@@ -534,6 +565,7 @@ func printBench(w io.Writer, rep benchReport) {
 	fmt.Fprintln(w)
 	printHistory(w, rep.History)
 	printLandscape(w, rep.Landscape)
+	printBigTree(w, rep.BigTree)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "figure\tmeasured\ttarget\tresult")
 	for _, f := range rep.Figures {

@@ -21,7 +21,8 @@ func TestBenchTiny(t *testing.T) {
 	}
 	var out, errOut bytes.Buffer
 	code := Main([]string{"bench", "--train", "300ms", "--latency", "100ms", "--experiments", "4", "--venv-files", "200", "--json",
-		"--history-sizes", "5,40", "--history-experiments", "3", "--landscape", "0", "--no-conflict"},
+		"--history-sizes", "5,40", "--history-experiments", "3", "--landscape", "0", "--no-conflict",
+		"--bigtree-tracked", "40", "--bigtree-untracked", "90", "--bigtree-experiments", "3", "--bigtree-train", "100ms"},
 		strings.NewReader(""), &out, &errOut)
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
@@ -43,6 +44,12 @@ func TestBenchTiny(t *testing.T) {
 				t.Errorf("history at %d: %+v", st.N, st)
 			}
 		}
+	}
+	// The big-tree scenario: the harness and the git-CLI loop (twice) on
+	// one repository, each gap measured.
+	if bt := rep.BigTree; bt.Harness.Experiments != 3 || bt.Shell.Experiments != 6 || bt.Harness.Gap.N != 1 || bt.Shell.Gap.N != 2 ||
+		bt.Harness.Own.P50 <= 0 || bt.Shell.Own.P50 <= 0 || bt.Shell.Keep == 0 || bt.Shell.Keep == 6 {
+		t.Errorf("big tree: %+v", bt)
 	}
 	wantRuns := []struct {
 		name     string
@@ -124,9 +131,10 @@ func TestBenchTiny(t *testing.T) {
 		}
 	}
 	// Occupancy is judged only at L <= T/3, which holds here: four targets,
-	// and three of the history scenario (scaling, memory, commands).
-	if targets != 4+3 {
-		t.Errorf("%d figures with a target, want 7: %+v", targets, rep.Figures)
+	// three of the history scenario (scaling, memory, commands) and the
+	// big tree's gap.
+	if targets != 4+3+1 {
+		t.Errorf("%d figures with a target, want 8: %+v", targets, rep.Figures)
 	}
 
 	// The table shows every figure and says MISS plainly.

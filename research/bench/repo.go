@@ -158,6 +158,9 @@ func NewRepo(dir string, opts RepoOptions) error {
 	return MakeVenv(filepath.Join(dir, ".venv"), opts.VenvFiles)
 }
 
+// Git runs git in dir with a fixed identity (no system config).
+func Git(dir string, args ...string) error { return git(dir, args...) }
+
 func git(dir string, args ...string) error {
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir

@@ -37,9 +37,11 @@ type action struct {
 // deleting only paths whose content differs. Untracked and ignored files are
 // never read, written or deleted (except an untracked file at a path the
 // target tracks, which discardLocal overwrites and keepLocal refuses).
-func (r *Repo) switchTree(st *indexState, head, target *snapshot, mode switchMode) error {
+// changed is false when the index already matched target and every file
+// was clean: nothing was written.
+func (r *Repo) switchTree(st *indexState, head, target *snapshot, mode switchMode) (changed bool, err error) {
 	if mode == keepLocal && len(st.unmerged) > 0 {
-		return fmt.Errorf("%w: resolve them first", ErrUnmerged)
+		return false, fmt.Errorf("%w: resolve them first", ErrUnmerged)
 	}
 	paths := map[string]bool{}
 	for p := range st.entries {
@@ -53,12 +55,17 @@ func (r *Repo) switchTree(st *indexState, head, target *snapshot, mode switchMod
 			paths[p] = true
 		}
 	}
+	// Whether each index entry's file is clean, checked in parallel up front.
+	clean, err := r.cleanEntries(st, nil)
+	if err != nil {
+		return false, err
+	}
 	var plan []action
 	var conflicts []string
 	for _, p := range sortedKeys(paths) {
-		a, ok, err := r.planPath(st, head, target, p, mode)
+		a, ok, err := r.planPath(st, head, target, p, mode, clean[p])
 		if err != nil {
-			return err
+			return false, err
 		}
 		if !ok {
 			conflicts = append(conflicts, p)
@@ -69,32 +76,27 @@ func (r *Repo) switchTree(st *indexState, head, target *snapshot, mode switchMod
 		}
 	}
 	if len(conflicts) > 0 {
-		return &OverwriteError{Paths: conflicts}
+		return false, &OverwriteError{Paths: conflicts}
 	}
+	changed = len(plan) > 0
 	if mode == discardLocal {
+		changed = changed || len(st.unmerged) > 0
 		st.unmerged = nil
 	}
-	return r.apply(st, plan)
+	return changed, r.apply(st, plan)
 }
 
 // planPath decides what happens to one path; ok=false is a conflict (only in
 // keepLocal), a nil action means the path stays as it is.
-func (r *Repo) planPath(st *indexState, head, target *snapshot, p string, mode switchMode) (*action, bool, error) {
+// clean tells whether the worktree holds exactly what p's index entry
+// records (false without one).
+func (r *Repo) planPath(st *indexState, head, target *snapshot, p string, mode switchMode, clean bool) (*action, bool, error) {
 	ie := st.entries[p]
 	tb, inTarget := target.files[p]
 	hb, inHead := head.files[p]
 
 	if mode == keepLocal && inHead == inTarget && hb == tb {
 		return nil, true, nil // unchanged between branches: keep local state
-	}
-	// Does the worktree still hold exactly what the index records?
-	clean := false
-	if ie != nil {
-		c, err := r.worktreeClean(ie, st.mtime)
-		if err != nil {
-			return nil, false, err
-		}
-		clean = c
 	}
 	if mode == keepLocal {
 		alreadyThere := inTarget && entryMatches(ie, tb) && clean
@@ -243,13 +245,19 @@ func (r *Repo) checkout(commit plumbing.Hash, mode switchMode, before func() err
 	if err != nil {
 		return err
 	}
-	if err := r.switchTree(st, head, target, mode); err != nil {
+	changed, err := r.switchTree(st, head, target, mode)
+	if err != nil {
 		return err
 	}
 	if before != nil {
 		if err := before(); err != nil {
 			return err
 		}
+	}
+	if !changed {
+		// The index already records target and every file is clean: the
+		// same index again would only cost writing it.
+		return nil
 	}
 	return r.commitIndex(lock, st)
 }

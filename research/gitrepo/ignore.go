@@ -13,12 +13,20 @@ import (
 // basePatterns are the ignore rules that apply everywhere: the user's global
 // excludes file and .git/info/exclude (the common dir's, as git uses for
 // linked worktrees). Per-directory .gitignore files are added during the walk.
-func (r *Repo) basePatterns() []gitignore.Pattern {
+// sig changes when one of the files they come from does (the files that
+// name the global excludes file and the default ones; an excludes file
+// named elsewhere is not followed).
+func (r *Repo) basePatterns() (ps []gitignore.Pattern, sig uint64) {
+	home, _ := os.UserHomeDir()
+	exclude := filepath.Join(r.commonDir, "info", "exclude")
+	for _, f := range []string{filepath.Join(home, ".gitconfig"), xdgIgnoreFile(), exclude} {
+		sig = mixSig(sig, fileSig(f))
+	}
 	global, _ := gitignore.LoadGlobalPatterns(osfs.New("/"))
 	if global == nil {
 		global = readPatternFile(xdgIgnoreFile(), nil)
 	}
-	return append(global, readPatternFile(filepath.Join(r.commonDir, "info", "exclude"), nil)...)
+	return append(global, readPatternFile(exclude, nil)...), sig
 }
 
 // xdgIgnoreFile is git's default global excludes file, used when

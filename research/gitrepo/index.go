@@ -44,8 +44,14 @@ func (r *Repo) readIndex() (*indexState, error) {
 		return nil, fmt.Errorf("open index: %w", err)
 	}
 	defer f.Close()
+	var stamp indexStamp
+	stamped := false
 	if fi, err := f.Stat(); err == nil {
 		st.mtime = fi.ModTime()
+		stamp, stamped = statStamp(fi), true
+		if c := r.cachedIndex(stamp); c != nil {
+			return c, nil
+		}
 	}
 	var idx index.Index
 	if err := index.NewDecoder(bufio.NewReader(f)).Decode(&idx); err != nil {
@@ -60,6 +66,9 @@ func (r *Repo) readIndex() (*indexState, error) {
 			continue
 		}
 		st.entries[e.Name] = e
+	}
+	if stamped {
+		r.keepIndex(st, stamp)
 	}
 	return st, nil
 }
@@ -161,6 +170,12 @@ func (r *Repo) commitIndex(l *indexLock, st *indexState) error {
 		os.Remove(l.path)
 		return fmt.Errorf("install index: %w", err)
 	}
+	// What was just written is the next reader's index, unless another
+	// writer already replaced it (then the stamps differ and it is parsed).
+	if fi, err := os.Stat(r.indexPath()); err == nil {
+		st.mtime = fi.ModTime()
+		r.keepIndex(st, statStamp(fi))
+	}
 	return nil
 }
 
@@ -182,7 +197,10 @@ func (r *Repo) smudgeRacy(st *indexState) {
 		}
 		same, err := r.contentMatches(e)
 		if err != nil || !same {
-			e.Size = 0
+			// A copy: entries are shared with the cached index.
+			c := *e
+			c.Size = 0
+			st.entries[name] = &c
 		}
 	}
 }

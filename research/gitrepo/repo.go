@@ -32,6 +32,12 @@ type Repo struct {
 	gitDir    string // per-worktree git dir: index, HEAD
 	commonDir string // shared git dir: objects, refs, info/exclude
 	repo      *gogit.Repository
+
+	// Caches (cache.go), guarded by mu.
+	snapshots  []*snapshot            // recently used commit trees, oldest first
+	index      *indexState            // the index as last read or written
+	indexStamp indexStamp             // the index file version index holds
+	listings   map[string]*dirListing // the untracked walk's directories (untracked_cache.go)
 }
 
 // Open opens the work tree whose root is dir. dir must hold .git (a

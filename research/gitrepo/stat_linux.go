@@ -23,3 +23,13 @@ func fillSys(e *index.Entry, fi os.FileInfo) {
 	e.UID = s.Uid
 	e.GID = s.Gid
 }
+
+// statStamp identifies a file version by inode, size, mtime and ctime.
+func statStamp(fi os.FileInfo) indexStamp {
+	st := indexStamp{size: uint64(fi.Size()), mtime: fi.ModTime()}
+	if s, ok := fi.Sys().(*syscall.Stat_t); ok {
+		st.ino = s.Ino
+		st.ctime = time.Unix(int64(s.Ctim.Sec), int64(s.Ctim.Nsec))
+	}
+	return st
+}

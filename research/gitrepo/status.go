@@ -1,9 +1,7 @@
 package gitrepo
 
 import (
-	"os"
 	"path"
-	"path/filepath"
 	"sort"
 
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
@@ -50,24 +48,41 @@ func (r *Repo) Changes() ([]string, error) {
 	return sortedKeys(set), nil
 }
 
+// Untracked lists the files that are neither tracked nor ignored: the
+// part of Changes that does not stat tracked files (right after ResetTo
+// they are all clean).
+func (r *Repo) Untracked() ([]string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st, err := r.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	out, err := r.untracked(st)
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
 func (r *Repo) dirtyTracked(st *indexState) ([]string, error) {
 	head, err := r.headSnapshot()
 	if err != nil {
 		return nil, err
 	}
 	set := map[string]bool{}
-	for name, e := range st.entries {
-		h, ok := head.files[name]
-		if !ok || h.Hash != e.Hash || h.Mode != e.Mode {
-			set[name] = true
-			continue
-		}
-		clean, err := r.worktreeClean(e, st.mtime)
-		if err != nil {
-			return nil, err
-		}
-		if !clean {
-			set[name] = true
+	asInHead := func(e *index.Entry) bool {
+		h, ok := head.files[e.Name]
+		return ok && h.Hash == e.Hash && h.Mode == e.Mode
+	}
+	clean, err := r.cleanEntries(st, asInHead)
+	if err != nil {
+		return nil, err
+	}
+	for name := range st.entries {
+		if !clean[name] {
+			set[name] = true // staged, or changed in the worktree
 		}
 	}
 	for name := range head.files {
@@ -84,53 +99,41 @@ func (r *Repo) dirtyTracked(st *indexState) ([]string, error) {
 // walkHook, when set (by tests), sees each directory untracked reads.
 var walkHook func(rel string)
 
-// untracked walks the work tree for files that are neither in the index nor
-// ignored. An ignored directory is skipped without reading it, which is what
-// keeps this fast next to a .venv of tens of thousands of files.
+// untracked lists the files that are neither in the index nor ignored. An
+// ignored directory is skipped without reading it, which is what keeps this
+// fast next to a .venv of tens of thousands of files; a directory whose
+// listing is cached (untracked_cache.go) and has not changed since is not
+// read either, only stat'ed.
 func (r *Repo) untracked(st *indexState) ([]string, error) {
+	base, baseSig := r.basePatterns()
+	seen := make(map[string]bool, len(r.listings))
 	var out []string
-	var walk func(rel string, parts []string, ps []gitignore.Pattern) error
-	walk = func(rel string, parts []string, ps []gitignore.Pattern) error {
-		if walkHook != nil {
-			walkHook(rel)
-		}
-		dir := filepath.Join(r.root, filepath.FromSlash(rel))
-		// Full slice expression: siblings must not share appended patterns.
-		ps = append(ps[:len(ps):len(ps)], readPatternFile(filepath.Join(dir, ".gitignore"), parts)...)
-		m := gitignore.NewMatcher(ps)
-		ents, err := os.ReadDir(dir)
-		if err != nil {
-			if rel != "" && isMissing(err) {
-				return nil // vanished while walking
-			}
+	var walk func(rel string, parts []string, ps []gitignore.Pattern, sig uint64) error
+	walk = func(rel string, parts []string, ps []gitignore.Pattern, sig uint64) error {
+		l, err := r.listing(rel, parts, ps, sig)
+		if err != nil || l == nil {
 			return err
 		}
-		for _, de := range ents {
-			name := de.Name()
-			if name == ".git" {
-				continue
-			}
+		seen[rel] = true
+		for _, name := range l.files {
 			p := path.Join(rel, name)
-			child := append(parts[:len(parts):len(parts)], name)
-			if de.IsDir() {
-				if m.Match(child, true) {
-					continue
-				}
-				if err := walk(p, child, ps); err != nil {
-					return err
-				}
-				continue
+			if _, tracked := st.entries[p]; !tracked {
+				out = append(out, p)
 			}
-			if _, tracked := st.entries[p]; tracked || m.Match(child, false) {
-				continue
+		}
+		// Full slice expressions: siblings must not share appended patterns.
+		ps = append(ps[:len(ps):len(ps)], l.patterns...)
+		for _, name := range l.dirs {
+			if err := walk(path.Join(rel, name), append(parts[:len(parts):len(parts)], name), ps, l.sig); err != nil {
+				return err
 			}
-			out = append(out, p)
 		}
 		return nil
 	}
-	if err := walk("", nil, r.basePatterns()); err != nil {
+	if err := walk("", nil, base, baseSig); err != nil {
 		return nil, err
 	}
+	r.pruneListings(seen)
 	return out, nil
 }
 

@@ -44,7 +44,12 @@ func (r *Repo) headSnapshot() (*snapshot, error) {
 	return r.commitSnapshot(h)
 }
 
+// commitSnapshot is commit's tree, flattened; callers must not change it
+// (it is kept for the next caller).
 func (r *Repo) commitSnapshot(commit plumbing.Hash) (*snapshot, error) {
+	if s, ok := r.cachedSnapshot(commit); ok {
+		return s, nil
+	}
 	c, err := r.repo.CommitObject(commit)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrUnknownRevision, commit, err)
@@ -54,6 +59,7 @@ func (r *Repo) commitSnapshot(commit plumbing.Hash) (*snapshot, error) {
 	if err := r.flatten(c.TreeHash, "", s); err != nil {
 		return nil, err
 	}
+	r.keepSnapshot(s)
 	return s, nil
 }
 
