@@ -159,20 +159,9 @@ func (f *fakeController) Log(_ context.Context, number int) (string, error) {
 	return l, nil
 }
 
-// retryController adds the optional Retrier and Digester abilities.
-type retryController struct {
-	*fakeController
-	digest string
-}
-
-func (r retryController) Retry(_ context.Context, number int, by string) error {
-	r.record("Retry %d by=%s", number, by)
-	return r.err
-}
-
-func (r retryController) Digest(context.Context) (string, error) {
-	r.record("Digest")
-	return r.digest, r.err
+func (f *fakeController) Retry(_ context.Context, number int, by string) error {
+	f.record("Retry %d by=%s", number, by)
+	return f.err
 }
 
 func joinCalls(calls []string) string { return strings.Join(calls, "\n") }

@@ -67,8 +67,8 @@ const progressEvery = time.Minute
 // (through the outbox) and slash commands, thread replies and modal
 // submissions into Controller calls.
 type Slack struct {
-	// Digest builds the digest the `digest` command posts; nil answers that
-	// the digest is not available. Set it before Run.
+	// Digest builds the digest the `digest` command posts; nil answers
+	// with the status and the latest results. Set it before Run.
 	Digest func(ctx context.Context) (DigestMessage, error)
 
 	cfg    SlackConfig

@@ -1,48 +1,30 @@
 package bot
 
 import (
-	"context"
 	"encoding/json"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/autoresearch/autoresearch/research"
 )
 
-type retryRecorder struct {
-	*slackFakeCtrl
-	mu      sync.Mutex
-	retried []int
-}
-
-func (r *retryRecorder) Retry(_ context.Context, n int, by string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.retried = append(r.retried, n)
-	return nil
-}
-
 // actionHarness presses buttons through the real HTTP route (signed
 // requests to /slack/interactive).
 type actionHarness struct {
 	*httpHarness
-	retry *retryRecorder
-	n     int
+	n int
 }
 
 func newActionHarness(t *testing.T, admins ...string) *actionHarness {
 	h := newHTTPHarness(t, admins...)
-	r := &retryRecorder{slackFakeCtrl: h.ctrl}
-	h.s.ctrl = r
 	h.ctrl.exps[3] = research.Experiment{ID: 33, RunID: 7, Number: 3, Status: research.StatusDiscard, Description: "raise LR",
 		Diff: "diff --git a/train.py b/train.py\n-LR = 0.02\n+LR = 0.04\n"}
 	h.ctrl.exps[4] = research.Experiment{ID: 34, RunID: 7, Number: 4, Status: research.StatusRunning, Description: "deeper"}
 	h.ctrl.logs[3] = "step 1\nval_bpb: 0.999\n"
 	h.ctrl.status = research.Status{Active: true, Run: &research.Run{ID: 7, Tag: "mar20"}}
-	return &actionHarness{httpHarness: h, retry: r}
+	return &actionHarness{httpHarness: h}
 }
 
 // interact posts an interactive payload and waits for the work it started.
@@ -126,8 +108,8 @@ func TestButtonsObeyTheAdminsAndDoOneThing(t *testing.T) {
 	if !h.ctrl.has("stop by UALICE now=true") || !h.ctrl.has("pause by UALICE") || !h.ctrl.has("resume by UALICE") {
 		t.Errorf("controller calls = %v", h.ctrl.called())
 	}
-	if len(h.retry.retried) != 1 || h.retry.retried[0] != 3 {
-		t.Errorf("retried %v, want #3 once", h.retry.retried)
+	if r := h.ctrl.retries(); len(r) != 1 || r[0] != 3 {
+		t.Errorf("retried %v, want #3 once", r)
 	}
 	// A button of another run's message does not act on the current one.
 	h.press("UALICE", actionPause, "6")

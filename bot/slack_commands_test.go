@@ -72,12 +72,6 @@ func TestCommandsAnswerEphemerallyOrAnnounce(t *testing.T) {
 	if a := h.run("UBOB", "unpin 1"); !strings.Contains(a, "Unpinned idea [1]") || !h.ctrl.has("unpin 1 by UBOB") {
 		t.Errorf("unpin = %q", a)
 	}
-	if a := h.run("UBOB", "retry 2"); !strings.Contains(a, "not available") {
-		t.Errorf("retry without support = %q", a)
-	}
-	if a := h.run("UBOB", "digest"); !strings.Contains(a, "not available") {
-		t.Errorf("digest without a hook = %q", a)
-	}
 	if a := h.run("UBOB", "frobnicate"); !strings.Contains(a, `unknown command "frobnicate"`) {
 		t.Errorf("unknown = %q", a)
 	}
@@ -173,19 +167,9 @@ func TestLongDiffAndLogGoAsFilesInTheExperimentThread(t *testing.T) {
 	}
 }
 
-type retryingCtrl struct {
-	*slackFakeCtrl
-	retried []int
-}
-
-func (r *retryingCtrl) Retry(_ context.Context, n int, by string) error {
-	r.retried = append(r.retried, n)
-	return nil
-}
-
 func TestRetryAndDigestHooks(t *testing.T) {
 	f := newFakeSlack(t)
-	ctrl := &retryingCtrl{slackFakeCtrl: newSlackFakeCtrl()}
+	ctrl := newSlackFakeCtrl()
 	out := newMemOutbox()
 	s := newTestSlack(t, f, ctrl, out, nil)
 	s.Digest = func(context.Context) (DigestMessage, error) {
@@ -194,10 +178,10 @@ func TestRetryAndDigestHooks(t *testing.T) {
 			{Text: "progress", File: &DigestFile{Name: "progress.png", Title: "Progress", Content: []byte("\x89PNG fake")}},
 		}}, nil
 	}
-	h := &cmdHarness{httpHarness: &httpHarness{t: t, f: f, ctrl: ctrl.slackFakeCtrl, out: out, s: s}}
+	h := &cmdHarness{httpHarness: &httpHarness{t: t, f: f, ctrl: ctrl, out: out, s: s}}
 	h.run("UBOB", "retry 3")
-	if len(ctrl.retried) != 1 || ctrl.retried[0] != 3 {
-		t.Fatalf("retried = %v", ctrl.retried)
+	if r := ctrl.retries(); len(r) != 1 || r[0] != 3 {
+		t.Fatalf("retried = %v", r)
 	}
 	if a := h.run("UBOB", "digest"); !strings.Contains(a, "digest is being posted") {
 		t.Fatalf("digest answer = %q", a)

@@ -230,6 +230,7 @@ type slackFakeCtrl struct {
 	logs      map[int]string
 	startErr  error
 	reviewing bool
+	retried   []int
 	// panicOn names controller methods that panic once each (a bug
 	// injected behind a handler): "status", "idea", "program".
 	panicOn map[string]bool
@@ -282,6 +283,20 @@ func (c *slackFakeCtrl) Start(_ context.Context, req research.StartRequest) (res
 func (c *slackFakeCtrl) Stop(_ context.Context, by string, now bool) error {
 	c.record(fmt.Sprintf("stop by %s now=%t", by, now))
 	return nil
+}
+func (c *slackFakeCtrl) Retry(_ context.Context, n int, by string) error {
+	c.record(fmt.Sprintf("retry %d by %s", n, by))
+	c.mu.Lock()
+	c.retried = append(c.retried, n)
+	c.mu.Unlock()
+	return nil
+}
+
+// retries is what was retried so far.
+func (c *slackFakeCtrl) retries() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]int(nil), c.retried...)
 }
 func (c *slackFakeCtrl) SetReview(_ context.Context, on bool, by string) error {
 	c.record(fmt.Sprintf("review %v by %s", on, by))

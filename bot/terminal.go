@@ -15,25 +15,6 @@ import (
 	"github.com/autoresearch/autoresearch/research"
 )
 
-// DefaultResults is how many experiments `results` lists when no N is given.
-const DefaultResults = 20
-
-// logTailLines is how much of a training log `log N` prints.
-const logTailLines = 40
-
-// Retrier is implemented by controllers that can re-run an experiment's
-// change themselves. Without it the terminal pins an idea asking the
-// proposer to apply the change again.
-type Retrier interface {
-	Retry(ctx context.Context, number int, by string) error
-}
-
-// Digester is implemented by controllers that compose the run digest.
-// Without it the terminal answers `digest` with status and recent results.
-type Digester interface {
-	Digest(ctx context.Context) (string, error)
-}
-
 // Terminal is the terminal front end of `autoresearch run`: it prints the
 // loop's events as timestamped lines with a progress bar while training, and
 // serves commands typed on In. Event and Serve may run concurrently.
@@ -331,13 +312,18 @@ func (t *Terminal) Handle(ctx context.Context, line, by string) {
 	t.logger().Debug("terminal command", "command", cmd.Name, "by", by)
 	// The controller is called without holding t.mu: it may emit events
 	// (which print through t.mu) before returning.
-	out, err := t.dispatch(ctx, cmd, by)
-	if err != nil {
+	d := Dispatcher{Controller: t.Controller, Logger: t.logger()}
+	reply, err := d.Do(ctx, Request{Command: cmd, By: by, Idea: research.Idea{Source: "terminal"}})
+	var bug *research.PanicError
+	switch {
+	case errors.As(err, &bug):
+		t.answer(t.paint(ansiRed, "error:") + " " + research.BugMessage + " (" + bug.Error() + ")")
+	case err != nil:
 		t.logger().Warn("terminal command failed", "command", cmd.Name, "err", err)
 		t.answer(t.paint(ansiRed, "error:") + " " + explain(cmd, err))
-		return
+	default:
+		t.answer(reply.Text)
 	}
-	t.answer(out)
 }
 
 func (t *Terminal) answer(s string) {
@@ -358,184 +344,6 @@ func explain(cmd Command, err error) string {
 		}
 	}
 	return err.Error()
-}
-
-func (t *Terminal) dispatch(ctx context.Context, cmd Command, by string) (string, error) {
-	c := t.Controller
-	switch cmd.Name {
-	case CmdStart:
-		run, err := c.Start(ctx, research.StartRequest{Tag: cmd.Tag, From: cmd.From, By: by})
-		if err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("starting run %s on branch %s", run.Tag, run.Branch), nil
-
-	case CmdStop:
-		if err := c.Stop(ctx, by, cmd.Now); err != nil {
-			return "", err
-		}
-		if cmd.Now {
-			return "stopping now: the running experiment is ended and recorded as crash", nil
-		}
-		return "stopping after the running experiment (\"stop now\" ends it at once)", nil
-
-	case CmdPause:
-		if err := c.Pause(ctx, by); err != nil {
-			return "", err
-		}
-		return "pausing after the running experiment (\"resume\" continues)", nil
-
-	case CmdResume:
-		if err := c.Resume(ctx, by); err != nil {
-			return "", err
-		}
-		return "resuming", nil
-
-	case CmdStatus:
-		s, err := c.Status(ctx)
-		if err != nil {
-			return "", err
-		}
-		return FormatStatus(s), nil
-
-	case CmdIdea:
-		idea, err := c.AddIdea(ctx, research.Idea{Text: cmd.Text, Author: by, Source: "terminal"})
-		if err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("pinned idea [%d]: the next proposals will see it (\"unpin %d\" drops it)", idea.ID, idea.ID), nil
-
-	case CmdIdeas:
-		ideas, err := c.Ideas(ctx)
-		if err != nil {
-			return "", err
-		}
-		return FormatIdeas(ideas), nil
-
-	case CmdUnpin:
-		if err := c.Unpin(ctx, cmd.ID, by); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("unpinned idea [%d]", cmd.ID), nil
-
-	case CmdProgram:
-		text, err := c.Program(ctx)
-		if err != nil {
-			return "", err
-		}
-		return strings.TrimRight(text, "\n") + "\n--- end of program.md; to add to it: program append TEXT", nil
-
-	case CmdProgramAppend:
-		pe, err := c.EditProgram(ctx, research.ProgramEdit{Author: by, Kind: "append", Text: cmd.Text})
-		if err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("queued program.md edit [%d]: it is committed between experiments", pe.ID), nil
-
-	case CmdResults:
-		exps, err := c.Results(ctx, cmd.ResultsLimit())
-		if err != nil {
-			return "", err
-		}
-		return FormatResultsTable(exps), nil
-
-	case CmdBest:
-		s, err := c.Status(ctx)
-		if err != nil {
-			return "", err
-		}
-		if s.Best == nil {
-			return "no successful experiment yet", nil
-		}
-		// The status snapshot may leave the diff out; the record has it.
-		best := *s.Best
-		if full, err := c.Experiment(ctx, best.Number); err == nil {
-			best = full
-		}
-		return FormatExperiment(best), nil
-
-	case CmdShow:
-		e, err := c.Experiment(ctx, cmd.N)
-		if err != nil {
-			return "", err
-		}
-		return FormatExperiment(e), nil
-
-	case CmdLog:
-		log, err := c.Log(ctx, cmd.N)
-		if err != nil {
-			return "", err
-		}
-		tail := FormatLogTail(log, logTailLines)
-		if tail == "" {
-			return fmt.Sprintf("experiment #%d has no log", cmd.N), nil
-		}
-		return fmt.Sprintf("log of #%d (last %d lines):\n%s", cmd.N, logTailLines, tail), nil
-
-	case CmdRetry:
-		return t.retry(ctx, cmd.N, by)
-
-	case CmdReview:
-		if err := c.SetReview(ctx, cmd.On, by); err != nil {
-			return "", err
-		}
-		if cmd.On {
-			return "review gate on: each proposal waits for approval in Slack", nil
-		}
-		return "review gate off: proposals train without waiting", nil
-
-	case CmdDigest:
-		if d, ok := c.(Digester); ok {
-			return d.Digest(ctx)
-		}
-		s, err := c.Status(ctx)
-		if err != nil {
-			return "", err
-		}
-		exps, err := c.Results(ctx, 10)
-		if err != nil {
-			return "", err
-		}
-		return FormatStatus(s) + "\nlast experiments:\n" + FormatResultsTable(exps), nil
-
-	case CmdHelp:
-		return HelpText(), nil
-	}
-	return "", fmt.Errorf("the terminal cannot do %q", cmd.Name)
-}
-
-// maxRetryDiff bounds the diff quoted in a retry idea; larger changes are
-// described by their description only.
-const maxRetryDiff = 4000
-
-// retry asks for experiment n's change again: through the controller when
-// it can, else as a pinned idea that quotes the change for the proposer.
-func (t *Terminal) retry(ctx context.Context, n int, by string) (string, error) {
-	if r, ok := t.Controller.(Retrier); ok {
-		if err := r.Retry(ctx, n, by); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("experiment #%d will be tried again", n), nil
-	}
-	e, err := t.Controller.Experiment(ctx, n)
-	if err != nil {
-		return "", err
-	}
-	text := fmt.Sprintf("Try experiment #%d again: %s (it ended as %s", n, oneLine(e.Description), e.Status)
-	if e.Status == research.StatusCrash && e.Reason != "" {
-		text += ": " + oneLine(e.Reason) + "; fix the cause"
-	} else if e.Summary.ValBPB > 0 {
-		text += fmt.Sprintf(", val_bpb %.6f", e.Summary.ValBPB)
-	}
-	text += ")."
-	if e.Diff != "" && len(e.Diff) <= maxRetryDiff {
-		text += "\nIts change was:\n" + e.Diff
-	}
-	idea, err := t.Controller.AddIdea(ctx, research.Idea{Text: text, Author: by, Source: "terminal"})
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("pinned idea [%d] to try #%d again", idea.ID, n), nil
 }
 
 func (t *Terminal) isTTY() bool {

@@ -33,7 +33,6 @@ var (
 	_ bot.Outbox        = (*store.DB)(nil)
 	_ bot.DigestRecords = (*store.DB)(nil)
 	_ bot.Controller    = (*research.Manager)(nil)
-	_ bot.Retrier       = (*research.Manager)(nil)
 )
 
 const botTestChannel = "CRESEARCH"
