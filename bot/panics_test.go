@@ -2,7 +2,6 @@ package bot
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/url"
@@ -128,26 +127,6 @@ func TestSocketModeKeepsServingAfterAPanic(t *testing.T) {
 	h.slash("env-3", "UBOB", slackTestChannel, "status")
 	if txt, _ := h.answerTo(2)["text"].(string); !strings.Contains(txt, "no run yet") {
 		t.Fatalf("after the panics: %q", txt)
-	}
-}
-
-// panicTerminalCtrl is a controller with a bug in Status.
-type panicTerminalCtrl struct{ *fakeController }
-
-func (panicTerminalCtrl) Status(context.Context) (research.Status, error) { panic("status bug") }
-
-// The terminal answers a command that hit a bug and reads the next one.
-func TestTerminalCommandPanicIsReported(t *testing.T) {
-	var out bytes.Buffer
-	term := &Terminal{In: strings.NewReader("status\nideas\n"), Out: &out, Controller: panicTerminalCtrl{&fakeController{}}}
-	if err := term.Serve(context.Background(), "terminal"); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), research.BugMessage) || !strings.Contains(out.String(), "status bug") {
-		t.Fatalf("terminal output:\n%s", out.String())
-	}
-	if !strings.Contains(out.String(), "no open ideas") {
-		t.Fatalf("the next command was not answered:\n%s", out.String())
 	}
 }
 

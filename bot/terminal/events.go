@@ -1,54 +1,11 @@
-package bot
+package terminal
 
 import (
-	"bufio"
-	"context"
-	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"os"
 	"strings"
-	"sync"
-	"time"
 
+	"github.com/autoresearch/autoresearch/bot"
 	"github.com/autoresearch/autoresearch/research"
-)
-
-// Terminal is the terminal front end of `autoresearch run`: it prints the
-// loop's events as timestamped lines with a progress bar while training, and
-// serves commands typed on In. Event and Serve may run concurrently.
-type Terminal struct {
-	In         io.Reader
-	Out        io.Writer
-	Controller Controller
-	Color      bool             // ANSI colors for statuses and errors
-	Now        func() time.Time // clock for events without a time (default time.Now)
-	Logger     *slog.Logger     // diagnostics (default: discarded)
-	// TTY forces redrawing the progress bar in place. Without it, in-place
-	// redraws are used only when Out is a character device; elsewhere
-	// (pipes, files, tests) progress is printed at most every 10 %.
-	TTY bool
-
-	mu      sync.Mutex
-	ttyOnce sync.Once
-	tty     bool
-	bar     string // progress line on screen (TTY); "" = none
-	barLen  int    // its width, to blank it out
-	gate    progressGate
-	best    float64 // best val_bpb seen in events: the finished line's delta
-	failed  bool    // a write to Out failed (logged once)
-}
-
-var _ research.Observer = (*Terminal)(nil)
-
-// ANSI SGR codes.
-const (
-	ansiDim    = "2"
-	ansiBold   = "1"
-	ansiRed    = "31"
-	ansiGreen  = "32"
-	ansiYellow = "33"
 )
 
 // Event prints one loop event. It implements research.Observer.
@@ -96,9 +53,9 @@ func (t *Terminal) eventText(e research.Event) string {
 		s := t.paint(ansiBold, fmt.Sprintf("run %s %s", r.Tag, verb)) + " on branch " + r.Branch
 		if r.BestValBPB > 0 {
 			t.best = r.BestValBPB
-			s += fmt.Sprintf(", best %.6f at %s", r.BestValBPB, short(r.BestCommit))
+			s += fmt.Sprintf(", best %.6f at %s", r.BestValBPB, bot.ShortCommit(r.BestCommit))
 		} else if r.BaseCommit != "" {
-			s += " from " + short(r.BaseCommit)
+			s += " from " + bot.ShortCommit(r.BaseCommit)
 		}
 		var notes []string
 		if r.Proposer != "" {
@@ -124,12 +81,12 @@ func (t *Terminal) eventText(e research.Event) string {
 		if x.Attempt > 0 {
 			s += fmt.Sprintf(" (fix attempt %d)", x.Attempt)
 		}
-		s += ": " + oneLine(x.Description)
-		if st := oneLine(x.DiffStat); st != "" {
+		s += ": " + bot.OneLine(x.Description)
+		if st := bot.OneLine(x.DiffStat); st != "" {
 			s += "  (" + st + ")"
 		}
 		for _, i := range e.Ideas {
-			s += fmt.Sprintf("\n  using idea [%d] %s", i.ID, oneLine(i.Text))
+			s += fmt.Sprintf("\n  using idea [%d] %s", i.ID, bot.OneLine(i.Text))
 		}
 		return s
 
@@ -142,7 +99,7 @@ func (t *Terminal) eventText(e research.Event) string {
 		if prev == 0 && e.Best != nil && e.Best.Number != x.Number {
 			prev = e.Best.Summary.ValBPB
 		}
-		line := FormatExperimentLine(x, prev)
+		line := bot.FormatExperimentLine(x, prev)
 		line = strings.Replace(line, x.Status, t.paint(statusColor(x.Status), x.Status), 1)
 		if x.Status == research.StatusKeep && prev > 0 && e.Best != nil && e.Best.Number == x.Number {
 			line += "  " + t.paint(ansiGreen, "new best")
@@ -154,7 +111,7 @@ func (t *Terminal) eventText(e research.Event) string {
 			t.best = x.Summary.ValBPB
 		}
 		if x.Notes != "" {
-			line += "\n" + t.paint(ansiYellow, "warning") + ": " + oneLine(x.Notes)
+			line += "\n" + t.paint(ansiYellow, "warning") + ": " + bot.OneLine(x.Notes)
 		}
 		return line
 
@@ -179,10 +136,10 @@ func (t *Terminal) eventText(e research.Event) string {
 		}
 		s := "program.md " + pe.Kind + who
 		if pe.Commit != "" {
-			s += " committed as " + short(pe.Commit)
+			s += " committed as " + bot.ShortCommit(pe.Commit)
 		}
 		if pe.Kind == "append" && pe.Text != "" {
-			s += ": " + clip(oneLine(pe.Text), 80)
+			s += ": " + clip(bot.OneLine(pe.Text), 80)
 		}
 		return s
 
@@ -220,7 +177,7 @@ func (t *Terminal) progressLocked(e research.Event, stamp string) {
 	if e.Experiment != nil {
 		n = e.Experiment.Number
 	}
-	line := FormatProgress(n, *e.Progress)
+	line := bot.FormatProgress(n, *e.Progress)
 	if !t.isTTY() {
 		if t.gate.allow(n, e.Progress.Percent) {
 			t.write(stamp + line + "\n")
@@ -235,135 +192,6 @@ func (t *Terminal) progressLocked(e research.Event, stamp string) {
 	t.write("\r" + line + pad)
 }
 
-// printLocked prints whole lines, taking the progress bar off the screen
-// first and drawing it again below them.
-func (t *Terminal) printLocked(s string) {
-	t.clearBarLocked()
-	t.write(s)
-	if t.bar != "" && t.isTTY() {
-		t.write(t.bar)
-	}
-}
-
-func (t *Terminal) clearBarLocked() {
-	if t.bar != "" && t.isTTY() {
-		t.write("\r" + strings.Repeat(" ", t.barLen) + "\r")
-	}
-}
-
-func (t *Terminal) write(s string) {
-	if _, err := io.WriteString(t.Out, s); err != nil && !t.failed {
-		t.failed = true
-		t.logger().Warn("terminal output failed", "err", err)
-	}
-}
-
-// Serve reads commands from In, one per line, and answers them on Out until
-// In ends (nil: the run goes on without a keyboard) or ctx is done
-// (ctx.Err()). by names the person to the controller ("terminal").
-//
-// A read from In cannot be interrupted, so after ctx is done the reading
-// goroutine lingers until the next line or EOF; for os.Stdin that is
-// process exit.
-func (t *Terminal) Serve(ctx context.Context, by string) error {
-	lines := make(chan string)
-	errc := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(t.In)
-		sc.Buffer(make([]byte, 64*1024), 1<<20) // a pasted idea can be long
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			case <-ctx.Done():
-				errc <- ctx.Err()
-				return
-			}
-		}
-		errc <- sc.Err()
-		close(lines)
-	}()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case line, ok := <-lines:
-			if !ok {
-				return <-errc
-			}
-			t.Handle(ctx, line, by)
-		}
-	}
-}
-
-// Handle parses and answers one typed line. Blank lines are ignored (on a
-// terminal they are just Enter).
-func (t *Terminal) Handle(ctx context.Context, line, by string) {
-	if strings.TrimSpace(line) == "" {
-		return
-	}
-	defer research.Recover(t.logger(), "terminal command "+line, func(p *research.PanicError) {
-		t.answer(t.paint(ansiRed, "error:") + " " + research.BugMessage + " (" + p.Error() + ")")
-	})
-	cmd, err := ParseCommand(line)
-	if err != nil {
-		t.answer(t.paint(ansiRed, "error:") + " " + err.Error())
-		return
-	}
-	t.logger().Debug("terminal command", "command", cmd.Name, "by", by)
-	// The controller is called without holding t.mu: it may emit events
-	// (which print through t.mu) before returning.
-	d := Dispatcher{Controller: t.Controller, Logger: t.logger()}
-	reply, err := d.Do(ctx, Request{Command: cmd, By: by, Idea: research.Idea{Source: "terminal"}})
-	var bug *research.PanicError
-	switch {
-	case errors.As(err, &bug):
-		t.answer(t.paint(ansiRed, "error:") + " " + research.BugMessage + " (" + bug.Error() + ")")
-	case err != nil:
-		t.logger().Warn("terminal command failed", "command", cmd.Name, "err", err)
-		t.answer(t.paint(ansiRed, "error:") + " " + explain(cmd, err))
-	default:
-		t.answer(reply.Text)
-	}
-}
-
-func (t *Terminal) answer(s string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.printLocked(strings.TrimRight(s, "\n") + "\n")
-}
-
-// explain words controller errors for people: a missing experiment or idea
-// gets a sentence, anything else its own message.
-func explain(cmd Command, err error) string {
-	if errors.Is(err, research.ErrNotFound) {
-		switch cmd.Name {
-		case CmdShow, CmdLog, CmdRetry:
-			return fmt.Sprintf("there is no experiment #%d (see \"results\")", cmd.N)
-		case CmdUnpin:
-			return fmt.Sprintf("there is no open idea [%d] (see \"ideas\")", cmd.ID)
-		}
-	}
-	return err.Error()
-}
-
-func (t *Terminal) isTTY() bool {
-	t.ttyOnce.Do(func() {
-		t.tty = t.TTY
-		if f, ok := t.Out.(*os.File); ok && !t.tty {
-			fi, err := f.Stat()
-			t.tty = err == nil && fi.Mode()&os.ModeCharDevice != 0
-		}
-	})
-	return t.tty
-}
-
-func (t *Terminal) paint(code, s string) string {
-	if !t.Color || code == "" {
-		return s
-	}
-	return "\x1b[" + code + "m" + s + "\x1b[0m"
-}
-
 func statusColor(status string) string {
 	switch status {
 	case research.StatusKeep:
@@ -374,20 +202,6 @@ func statusColor(status string) string {
 		return ansiRed
 	}
 	return ""
-}
-
-func (t *Terminal) now() time.Time {
-	if t.Now != nil {
-		return t.Now()
-	}
-	return time.Now()
-}
-
-func (t *Terminal) logger() *slog.Logger {
-	if t.Logger != nil {
-		return t.Logger
-	}
-	return slog.New(slog.DiscardHandler)
 }
 
 // clip shortens s to at most n runes, marking the cut with "...".
