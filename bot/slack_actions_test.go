@@ -58,7 +58,7 @@ func (h *actionHarness) press(user, actionID, value string) {
 // ephemerals returns the private answers to user.
 func (h *actionHarness) ephemerals(user string) []string {
 	var out []string
-	for _, c := range h.f.callsTo("chat.postEphemeral") {
+	for _, c := range h.f.CallsTo("chat.postEphemeral") {
 		if c.Form.Get("user") == user {
 			out = append(out, c.Form.Get("text"))
 		}
@@ -71,7 +71,7 @@ func TestButtonsShowDiffAndLogInTheThreadOnce(t *testing.T) {
 	h.press("UBOB", actionDiff, "7:3")
 	h.press("UBOB", actionLog, "7:3")
 	h.press("UCAROL", actionDiff, "7:3") // a second press: already there
-	posts := h.f.callsTo("chat.postMessage")
+	posts := h.f.CallsTo("chat.postMessage")
 	if len(posts) != 2 {
 		t.Fatalf("%d posts, want the diff and the log once each", len(posts))
 	}
@@ -125,7 +125,7 @@ func TestButtonsObeyTheAdminsAndDoOneThing(t *testing.T) {
 func TestFollowUpIdeaButtonOpensAModalAndPinsTheIdea(t *testing.T) {
 	h := newActionHarness(t, "UALICE")
 	h.press("UALICE", actionIdea, "7:3")
-	opens := h.f.callsTo("views.open")
+	opens := h.f.CallsTo("views.open")
 	if len(opens) != 1 {
 		t.Fatalf("views.open called %d times", len(opens))
 	}
@@ -155,7 +155,7 @@ func TestFollowUpIdeaButtonOpensAModalAndPinsTheIdea(t *testing.T) {
 	if len(h.ctrl.ideas) != 1 || h.ctrl.ideas[0].Text != "try LR 0.03 & warmup" || h.ctrl.ideas[0].Author != "UALICE" || h.ctrl.ideas[0].FromExp != 33 {
 		t.Fatalf("ideas = %+v", h.ctrl.ideas)
 	}
-	posts := h.f.callsTo("chat.postMessage")
+	posts := h.f.CallsTo("chat.postMessage")
 	if len(posts) != 1 || posts[0].Form.Get("thread_ts") != "1700000000.000003" || !strings.Contains(posts[0].Form.Get("text"), "pinned idea [1] after #3: try LR 0.03 &amp; warmup") {
 		t.Errorf("thread note = %v", posts)
 	}
@@ -171,7 +171,7 @@ func TestSuggestAsIdeaShortcutCreditsTheAuthorOnce(t *testing.T) {
 	if len(h.ctrl.ideas) != 1 || h.ctrl.ideas[0].Author != "UCAROL" || h.ctrl.ideas[0].Text != "what about MATRIX_LR < 0.03?" || h.ctrl.ideas[0].Source != "shortcut" {
 		t.Fatalf("ideas = %+v", h.ctrl.ideas)
 	}
-	if r := h.f.callsTo("reactions.add"); len(r) != 1 || r[0].Form.Get("timestamp") != "1700000200.000001" {
+	if r := h.f.CallsTo("reactions.add"); len(r) != 1 || r[0].Form.Get("timestamp") != "1700000200.000001" {
 		t.Errorf("reactions = %v", r)
 	}
 	e := h.ephemerals("UALICE")
