@@ -56,8 +56,7 @@ func (s *Slack) pinIdeaSubmitted(ctx context.Context, p actionPayload) json.RawM
 	case utf8.RuneCountInString(text) > ideaMaxChars:
 		return viewErrors(map[string]string{pinIdeaBlock: fmt.Sprintf("An idea is at most %d characters.", ideaMaxChars)})
 	}
-	r, err := s.dispatcher().Do(ctx, Request{Command: Command{Name: CmdIdea, Text: text}, By: p.User.ID,
-		Idea: research.Idea{Source: "button", ThreadTS: meta.Thread, FromExp: meta.Exp}})
+	idea, err := s.pinIdea(ctx, p.User.ID, text, research.Idea{Source: "button", ThreadTS: meta.Thread, FromExp: meta.Exp})
 	var bug *research.PanicError
 	switch {
 	case errors.As(err, &bug):
@@ -65,7 +64,6 @@ func (s *Slack) pinIdeaSubmitted(ctx context.Context, p actionPayload) json.RawM
 	case err != nil:
 		return viewErrors(map[string]string{pinIdeaBlock: "Not pinned: " + err.Error()})
 	}
-	idea := *r.Idea
 	s.log.Info("slack: idea pinned from a button", "user", p.User.ID, "id", idea.ID, "after", meta.Number)
 	if meta.Thread != "" {
 		_ = s.enqueue(ctx, kindPost, "", "", outPayload{ThreadTS: meta.Thread,
@@ -99,8 +97,7 @@ func (s *Slack) suggestIdea(ctx context.Context, p actionPayload) {
 	if author == "" || p.Message.BotID != "" {
 		author = p.User.ID // a bot's message is credited to who picked it
 	}
-	r, err := s.dispatcher().Do(ctx, Request{Command: Command{Name: CmdIdea, Text: text}, By: author,
-		Idea: research.Idea{Source: "shortcut", ThreadTS: p.Message.ThreadTS, MessageTS: p.Message.TS}})
+	idea, err := s.pinIdea(ctx, author, text, research.Idea{Source: "shortcut", ThreadTS: p.Message.ThreadTS, MessageTS: p.Message.TS})
 	var bug *research.PanicError
 	switch {
 	case errors.As(err, &bug):
@@ -110,7 +107,16 @@ func (s *Slack) suggestIdea(ctx context.Context, p actionPayload) {
 		s.tell(ctx, p, "⚠️ Not pinned: "+escapeText(err.Error()))
 		return
 	}
-	idea := *r.Idea
 	_ = s.enqueue(ctx, kindReaction, "", "", outPayload{Reaction: "bulb", TargetTS: p.Message.TS})
 	s.tell(ctx, p, fmt.Sprintf("💡 Pinned idea [%d] from %s: %s", idea.ID, mention(author), escapeText(truncate(oneLine(idea.Text), 300))))
+}
+
+// pinIdea pins text as by's idea through the dispatcher, with what Slack
+// knows of where it came from (source, thread, message, experiment).
+func (s *Slack) pinIdea(ctx context.Context, by, text string, from research.Idea) (research.Idea, error) {
+	r, err := s.dispatcher().Do(ctx, Request{Command: Command{Name: CmdIdea, Text: text}, By: by, Idea: from})
+	if err != nil {
+		return research.Idea{}, err
+	}
+	return *r.Idea, nil
 }

@@ -70,6 +70,7 @@ type Server struct {
 	mu        sync.Mutex
 	calls     []Call
 	script    map[string][]scripted // per method, consumed before defaults
+	always    map[string]scripted   // per method, after the script, before defaults
 	ts        int
 	member    bool // conversations.info: the bot is in the channel
 	failPosts bool // chat.postMessage answers 500
@@ -81,7 +82,7 @@ type Server struct {
 
 // New starts a fake Slack that lives as long as the test.
 func New(t testing.TB) *Server {
-	f := &Server{t: t, script: map[string][]scripted{}, member: true,
+	f := &Server{t: t, script: map[string][]scripted{}, always: map[string]scripted{}, member: true,
 		changed: make(chan struct{}, 1), conns: make(chan *websocket.Conn, 4)}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(func() {
@@ -106,6 +107,12 @@ func (f *Server) On(method string, status int, body string, header ...string) {
 		h[header[i]] = header[i+1]
 	}
 	f.script[method] = append(f.script[method], scripted{status, h, body})
+}
+
+// Always makes method answer status and body from now on, where On
+// answers once (a workspace whose auth.test or channel differs).
+func (f *Server) Always(method string, status int, body string) {
+	f.set(func() { f.always[method] = scripted{status: status, body: body} })
 }
 
 // SetMember says whether conversations.info finds the bot in the channel.
@@ -159,6 +166,8 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if q := f.script[call.Method]; len(q) > 0 {
 		call.Status, header, answer = q[0].status, q[0].header, q[0].body
 		f.script[call.Method] = q[1:]
+	} else if a, ok := f.always[call.Method]; ok {
+		call.Status, answer = a.status, a.body
 	} else {
 		answer = f.defaultAnswerLocked(&call)
 	}
