@@ -8,38 +8,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoresearch/autoresearch/bot/slacktest"
 	"github.com/autoresearch/autoresearch/research"
 )
 
 // blockText decodes Block Kit JSON and joins every text in it.
 func blockText(t *testing.T, raw string) string {
 	t.Helper()
-	var v any
-	if err := json.Unmarshal([]byte(raw), &v); err != nil {
-		t.Fatalf("blocks are not JSON: %v\n%s", err, raw)
+	var blocks []any
+	if err := json.Unmarshal([]byte(raw), &blocks); err != nil || len(blocks) == 0 {
+		t.Fatalf("blocks are not a list of blocks (%v): %s", err, raw)
 	}
-	if l, ok := v.([]any); !ok || len(l) == 0 {
-		t.Fatalf("blocks are not a list of blocks: %s", raw)
-	}
-	var texts []string
-	var walk func(any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, e := range x {
-				if s, ok := e.(string); ok && k == "text" {
-					texts = append(texts, s)
-				}
-				walk(e)
-			}
-		case []any:
-			for _, e := range x {
-				walk(e)
-			}
-		}
-	}
-	walk(v)
-	return strings.Join(texts, "\n")
+	text, _ := slacktest.BlockTexts(raw)
+	return text
 }
 
 func slackTestExp(status string) research.Experiment {

@@ -177,11 +177,20 @@ func (f *Server) Reply(eventID, channel, user, text, ts, threadTS string) {
 }
 
 // BlockTexts decodes the Block Kit JSON of a posted message and joins its
-// texts, one per line.
+// texts, one per line ("" when it has none).
 func (c Call) BlockTexts() string {
-	var v any
-	if c.Form == nil || json.Unmarshal([]byte(c.Form.Get("blocks")), &v) != nil {
+	if c.Form == nil {
 		return ""
+	}
+	s, _ := BlockTexts(c.Form.Get("blocks"))
+	return s
+}
+
+// BlockTexts joins every "text" string in Block Kit JSON, one per line.
+func BlockTexts(raw string) (string, error) {
+	var v any
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		return "", err
 	}
 	var texts []string
 	var walk func(any)
@@ -201,5 +210,5 @@ func (c Call) BlockTexts() string {
 		}
 	}
 	walk(v)
-	return strings.Join(texts, "\n")
+	return strings.Join(texts, "\n"), nil
 }
