@@ -5,17 +5,18 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/autoresearch/autoresearch/bot/command"
 	"github.com/autoresearch/autoresearch/research"
 )
 
 // One dispatcher carries out every chat command, whoever typed it: the
 // terminal, a slash command, a button or a message shortcut parse or build
-// a Command, hand it to Dispatcher.Do and word the Reply their own way.
+// a command.Command, hand it to Dispatcher.Do and word the Reply their own way.
 // What a command does lives in exactly one handler (dispatch_handlers.go).
 
 // Request is one command to carry out and who asks for it.
 type Request struct {
-	Command Command
+	Command command.Command
 	// By is who asks: a Slack user ID or "terminal". Ideas are credited to
 	// them and the controller logs them as the one who steered.
 	By string
@@ -48,25 +49,25 @@ type handler func(ctx context.Context, d *Dispatcher, req Request) (Reply, error
 
 // handlers is the one table from command to what it does. Every command the
 // parser knows has an entry (TestEveryCommandHasAHandler).
-var handlers = map[CommandName]handler{
-	CmdStart:         doStart,
-	CmdStop:          doStop,
-	CmdPause:         doPause,
-	CmdResume:        doResume,
-	CmdStatus:        doStatus,
-	CmdIdea:          doIdea,
-	CmdIdeas:         doIdeas,
-	CmdUnpin:         doUnpin,
-	CmdProgram:       doProgram,
-	CmdProgramAppend: doProgramAppend,
-	CmdResults:       doResults,
-	CmdBest:          doBest,
-	CmdShow:          doShow,
-	CmdLog:           doLog,
-	CmdRetry:         doRetry,
-	CmdReview:        doReview,
-	CmdDigest:        doDigest,
-	CmdHelp:          doHelp,
+var handlers = map[command.Name]handler{
+	command.Start:         doStart,
+	command.Stop:          doStop,
+	command.Pause:         doPause,
+	command.Resume:        doResume,
+	command.Status:        doStatus,
+	command.Idea:          doIdea,
+	command.Ideas:         doIdeas,
+	command.Unpin:         doUnpin,
+	command.Program:       doProgram,
+	command.ProgramAppend: doProgramAppend,
+	command.Results:       doResults,
+	command.Best:          doBest,
+	command.Show:          doShow,
+	command.Log:           doLog,
+	command.Retry:         doRetry,
+	command.Review:        doReview,
+	command.Digest:        doDigest,
+	command.Help:          doHelp,
 }
 
 // Dispatcher carries out commands against the controller.

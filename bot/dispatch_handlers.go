@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/autoresearch/autoresearch/bot/command"
 	"github.com/autoresearch/autoresearch/research"
 )
 
@@ -15,9 +16,6 @@ import (
 // logTailLines is how much of a training log the plain answer to `log N`
 // shows.
 const logTailLines = 40
-
-// DefaultResults is how many experiments `results` lists when no N is given.
-const DefaultResults = 20
 
 // digestResults is how many experiments the digest without a digest hook
 // lists after the status.
@@ -200,5 +198,5 @@ func doDigest(ctx context.Context, d *Dispatcher, _ Request) (Reply, error) {
 }
 
 func doHelp(context.Context, *Dispatcher, Request) (Reply, error) {
-	return Reply{Text: HelpText()}, nil
+	return Reply{Text: command.HelpText()}, nil
 }

@@ -7,22 +7,24 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/autoresearch/autoresearch/bot/command"
 	"github.com/autoresearch/autoresearch/research"
 )
 
 // Every command the parser knows is carried out by one handler and worded
 // for Slack by one reply, so no front end can miss one.
 func TestEveryCommandHasAHandler(t *testing.T) {
-	for _, spec := range commandSpecs {
-		if handlers[spec.name] == nil {
-			t.Errorf("no handler for %q", spec.name)
+	names := command.Names()
+	for _, name := range names {
+		if handlers[name] == nil {
+			t.Errorf("no handler for %q", name)
 		}
-		if slashReplies[spec.name] == nil {
-			t.Errorf("no Slack reply for %q", spec.name)
+		if slashReplies[name] == nil {
+			t.Errorf("no Slack reply for %q", name)
 		}
 	}
-	if len(handlers) != len(commandSpecs) || len(slashReplies) != len(commandSpecs) {
-		t.Errorf("%d handlers and %d Slack replies for %d commands", len(handlers), len(slashReplies), len(commandSpecs))
+	if len(handlers) != len(names) || len(slashReplies) != len(names) {
+		t.Errorf("%d handlers and %d Slack replies for %d commands", len(handlers), len(slashReplies), len(names))
 	}
 }
 
@@ -31,12 +33,12 @@ func TestDispatcherRecoversAPanicPerCommand(t *testing.T) {
 	c := newSlackFakeCtrl()
 	c.panicOn = map[string]bool{"status": true}
 	d := &Dispatcher{Controller: c, Logger: slog.New(slog.DiscardHandler)}
-	_, err := d.Do(context.Background(), Request{Command: Command{Name: CmdStatus}, By: "alice"})
+	_, err := d.Do(context.Background(), Request{Command: command.Command{Name: command.Status}, By: "alice"})
 	var bug *research.PanicError
 	if !errors.As(err, &bug) || !strings.Contains(bug.Error(), "injected bug in status") || bug.Where != "command status" {
 		t.Fatalf("err = %v, want the status bug as a PanicError", err)
 	}
-	r, err := d.Do(context.Background(), Request{Command: Command{Name: CmdStatus}, By: "alice"})
+	r, err := d.Do(context.Background(), Request{Command: command.Command{Name: command.Status}, By: "alice"})
 	if err != nil || r.Status == nil || r.Text != FormatStatus(research.Status{}) {
 		t.Fatalf("next command = %+v, %v", r, err)
 	}
@@ -50,27 +52,27 @@ func TestDispatcherReplyParts(t *testing.T) {
 	c.logs[3] = "step 1\nCUDA out of memory\n"
 	d := &Dispatcher{Controller: c}
 	ctx := context.Background()
-	r, err := d.Do(ctx, Request{Command: Command{Name: CmdIdea, Text: "warmup"}, By: "U1",
+	r, err := d.Do(ctx, Request{Command: command.Command{Name: command.Idea, Text: "warmup"}, By: "U1",
 		Idea: research.Idea{Source: "shortcut", ThreadTS: "1.2", MessageTS: "1.3"}})
 	want := research.Idea{ID: 1, Text: "warmup", Author: "U1", Source: "shortcut", ThreadTS: "1.2", MessageTS: "1.3"}
 	if err != nil || r.Idea == nil || *r.Idea != want {
 		t.Fatalf("idea reply = %+v, %v", r.Idea, err)
 	}
-	r, err = d.Do(ctx, Request{Command: Command{Name: CmdLog, N: 3}})
+	r, err = d.Do(ctx, Request{Command: command.Command{Name: command.Log, N: 3}})
 	if err != nil || r.Experiment == nil || r.Experiment.RunID != 7 || r.Log != c.logs[3] ||
 		r.Text != "log of #3 (last 40 lines):\nstep 1\nCUDA out of memory\n" {
 		t.Fatalf("log reply = %+v, %v", r, err)
 	}
-	r, err = d.Do(ctx, Request{Command: Command{Name: CmdDigest}})
+	r, err = d.Do(ctx, Request{Command: command.Command{Name: command.Digest}})
 	if err != nil || r.Status == nil || len(r.Experiments) != 1 || r.Digest != nil {
 		t.Fatalf("digest without a hook = %+v, %v", r, err)
 	}
 	d.Digest = func(context.Context) (DigestMessage, error) { return DigestMessage{Text: "Night: 3 experiments"}, nil }
-	r, err = d.Do(ctx, Request{Command: Command{Name: CmdDigest}})
+	r, err = d.Do(ctx, Request{Command: command.Command{Name: command.Digest}})
 	if err != nil || r.Digest == nil || r.Text != "Night: 3 experiments" {
 		t.Fatalf("digest with a hook = %+v, %v", r, err)
 	}
-	if _, err := d.Do(ctx, Request{Command: Command{Name: CmdRetry, N: 3}, By: "U1"}); err != nil || !c.has("retry 3 by U1") {
+	if _, err := d.Do(ctx, Request{Command: command.Command{Name: command.Retry, N: 3}, By: "U1"}); err != nil || !c.has("retry 3 by U1") {
 		t.Fatalf("retry: %v, calls %v", err, c.called())
 	}
 }
@@ -80,7 +82,7 @@ func TestDispatcherStartRefusalNamesTheActiveRun(t *testing.T) {
 	c := newSlackFakeCtrl()
 	c.startErr = errors.New("a run is already active")
 	c.status = research.Status{Active: true, Run: &research.Run{Tag: "mar20"}}
-	_, err := (&Dispatcher{Controller: c}).Do(context.Background(), Request{Command: Command{Name: CmdStart, Tag: "x"}})
+	_, err := (&Dispatcher{Controller: c}).Do(context.Background(), Request{Command: command.Command{Name: command.Start, Tag: "x"}})
 	var active *ActiveRunError
 	if !errors.As(err, &active) || active.Run.Tag != "mar20" || err.Error() != "a run is already active" {
 		t.Fatalf("err = %#v", err)

@@ -1,5 +1,5 @@
 // Package bot is the chat side of autoresearch. Commands are parsed once
-// (command.go) and carried out by one dispatcher, a handler per command
+// (bot/command) and carried out by one dispatcher, a handler per command
 // (dispatch*.go), whose Reply every front end words its own way: the Slack
 // front end here (Socket Mode and HTTP, blocks, buttons, the message
 // shortcut, App Home, the review gate, the outbox that delivers its

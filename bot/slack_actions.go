@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/autoresearch/autoresearch/bot/command"
 	"github.com/autoresearch/autoresearch/research"
 )
 
@@ -166,12 +167,12 @@ func (s *Slack) handleAction(ctx context.Context, p actionPayload, id, value str
 		if err := s.currentRun(ctx, runID); err != nil {
 			return err
 		}
-		cmd := map[string]CommandName{actionPause: CmdPause, actionResume: CmdResume, actionEnd: CmdStop}[id]
-		_, err := s.do(ctx, user, Command{Name: cmd})
+		cmd := map[string]command.Name{actionPause: command.Pause, actionResume: command.Resume, actionEnd: command.Stop}[id]
+		_, err := s.do(ctx, user, command.Command{Name: cmd})
 		return err
 	}
 
-	shown, err := s.do(ctx, user, Command{Name: CmdShow, N: n})
+	shown, err := s.do(ctx, user, command.Command{Name: command.Show, N: n})
 	if err != nil {
 		return err
 	}
@@ -192,7 +193,7 @@ func (s *Slack) handleAction(ctx context.Context, p actionPayload, id, value str
 		}
 		title, body, file := fmt.Sprintf("Diff of #%d", n), exp.Diff, fmt.Sprintf("exp-%d.diff", n)
 		if id == actionLog {
-			logged, err := s.do(ctx, user, Command{Name: CmdLog, N: n})
+			logged, err := s.do(ctx, user, command.Command{Name: command.Log, N: n})
 			if err != nil {
 				return err
 			}
@@ -213,7 +214,7 @@ func (s *Slack) handleAction(ctx context.Context, p actionPayload, id, value str
 			s.tell(ctx, p, fmt.Sprintf("#%d is already queued to train again.", n))
 			return nil
 		}
-		if _, err := s.do(ctx, user, Command{Name: CmdRetry, N: n}); err != nil {
+		if _, err := s.do(ctx, user, command.Command{Name: command.Retry, N: n}); err != nil {
 			return err
 		}
 		s.tell(ctx, p, fmt.Sprintf("🔁 #%d is queued to train again on the best.", n))
@@ -227,7 +228,7 @@ func (s *Slack) handleAction(ctx context.Context, p actionPayload, id, value str
 			s.tell(ctx, p, fmt.Sprintf("#%d is not training any more.", n))
 			return nil
 		}
-		_, err := s.do(ctx, user, Command{Name: CmdStop, Now: true})
+		_, err := s.do(ctx, user, command.Command{Name: command.Stop, Now: true})
 		return err
 
 	case actionIdea:
@@ -240,7 +241,7 @@ func (s *Slack) handleAction(ctx context.Context, p actionPayload, id, value str
 }
 
 // do carries out a button's command through the dispatcher, as by.
-func (s *Slack) do(ctx context.Context, by string, cmd Command) (Reply, error) {
+func (s *Slack) do(ctx context.Context, by string, cmd command.Command) (Reply, error) {
 	return s.dispatcher().Do(ctx, Request{Command: cmd, By: by})
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/autoresearch/autoresearch/bot/command"
 	"github.com/autoresearch/autoresearch/research"
 )
 
@@ -88,13 +89,13 @@ func (s *Slack) errorText(err error) string {
 	return "⚠️ " + escapeText(err.Error())
 }
 
-func steerWhat(c Command) string {
+func steerWhat(c command.Command) string {
 	switch c.Name {
-	case CmdIdea:
+	case command.Idea:
 		return "add ideas"
-	case CmdUnpin:
+	case command.Unpin:
 		return "unpin ideas"
-	case CmdProgram, CmdProgramAppend:
+	case command.Program, command.ProgramAppend:
 		return "edit program.md"
 	}
 	return string(c.Name) + " runs"
@@ -102,7 +103,7 @@ func steerWhat(c Command) string {
 
 // runCommand carries out cmd through the dispatcher and words its reply
 // for Slack; an error is shown to the person as is.
-func (s *Slack) runCommand(ctx context.Context, req slashRequest, cmd Command) error {
+func (s *Slack) runCommand(ctx context.Context, req slashRequest, cmd command.Command) error {
 	reply, err := s.dispatcher().Do(ctx, Request{Command: cmd, By: req.UserID, Idea: research.Idea{Source: "slash"}})
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/autoresearch/autoresearch/bot/command"
 	"github.com/autoresearch/autoresearch/research"
 )
 
@@ -114,7 +115,7 @@ func (s *Slack) suggestIdea(ctx context.Context, p actionPayload) {
 // pinIdea pins text as by's idea through the dispatcher, with what Slack
 // knows of where it came from (source, thread, message, experiment).
 func (s *Slack) pinIdea(ctx context.Context, by, text string, from research.Idea) (research.Idea, error) {
-	r, err := s.dispatcher().Do(ctx, Request{Command: Command{Name: CmdIdea, Text: text}, By: by, Idea: from})
+	r, err := s.dispatcher().Do(ctx, Request{Command: command.Command{Name: command.Idea, Text: text}, By: by, Idea: from})
 	if err != nil {
 		return research.Idea{}, err
 	}

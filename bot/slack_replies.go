@@ -4,41 +4,43 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/autoresearch/autoresearch/bot/command"
 )
 
 // slashReply words a command's reply for Slack: an ephemeral answer to the
 // person, an announcement in the channel, a file or a modal. The work was
 // done by the dispatcher; these only render.
-type slashReply func(ctx context.Context, s *Slack, req slashRequest, cmd Command, r Reply) error
+type slashReply func(ctx context.Context, s *Slack, req slashRequest, cmd command.Command, r Reply) error
 
 // slashReplies has an entry for every command (TestEveryCommandHasAHandler).
-var slashReplies = map[CommandName]slashReply{
-	CmdHelp: func(ctx context.Context, s *Slack, req slashRequest, _ Command, r Reply) error {
+var slashReplies = map[command.Name]slashReply{
+	command.Help: func(ctx context.Context, s *Slack, req slashRequest, _ command.Command, r Reply) error {
 		s.answer(ctx, req, codeBlock(strings.Replace(r.Text, "commands:", "usage: "+s.cfg.CommandName+" COMMAND", 1)))
 		return nil
 	},
-	CmdStart:  slashStarted,
-	CmdStop:   slashStopping,
-	CmdPause:  slashPaused,
-	CmdResume: slashResumed,
-	CmdStatus: func(ctx context.Context, s *Slack, req slashRequest, _ Command, r Reply) error {
+	command.Start:  slashStarted,
+	command.Stop:   slashStopping,
+	command.Pause:  slashPaused,
+	command.Resume: slashResumed,
+	command.Status: func(ctx context.Context, s *Slack, req slashRequest, _ command.Command, r Reply) error {
 		s.answer(ctx, req, codeBlock(r.Text+s.telemetryStatus()))
 		return nil
 	},
-	CmdIdea: func(ctx context.Context, s *Slack, req slashRequest, _ Command, r Reply) error {
+	command.Idea: func(ctx context.Context, s *Slack, req slashRequest, _ command.Command, r Reply) error {
 		s.answer(ctx, req, fmt.Sprintf("💡 Pinned idea [%d]: %s", r.Idea.ID, escapeText(oneLine(r.Idea.Text))))
 		return nil
 	},
-	CmdIdeas: answerCode,
-	CmdUnpin: func(ctx context.Context, s *Slack, req slashRequest, cmd Command, _ Reply) error {
+	command.Ideas: answerCode,
+	command.Unpin: func(ctx context.Context, s *Slack, req slashRequest, cmd command.Command, _ Reply) error {
 		s.answer(ctx, req, fmt.Sprintf("Unpinned idea [%d].", cmd.ID))
 		return nil
 	},
-	CmdProgram: func(ctx context.Context, s *Slack, req slashRequest, _ Command, r Reply) error {
+	command.Program: func(ctx context.Context, s *Slack, req slashRequest, _ command.Command, r Reply) error {
 		return s.openProgramEditor(ctx, req, r.Program)
 	},
-	CmdProgramAppend: slashAppended,
-	CmdResults: func(ctx context.Context, s *Slack, req slashRequest, _ Command, r Reply) error {
+	command.ProgramAppend: slashAppended,
+	command.Results: func(ctx context.Context, s *Slack, req slashRequest, _ command.Command, r Reply) error {
 		table := r.Text
 		if len(table) > ephemeralMax {
 			table = "…\n" + table[len(table)-ephemeralMax:]
@@ -46,7 +48,7 @@ var slashReplies = map[CommandName]slashReply{
 		s.answer(ctx, req, codeBlock(table))
 		return nil
 	},
-	CmdBest: func(ctx context.Context, s *Slack, req slashRequest, _ Command, r Reply) error {
+	command.Best: func(ctx context.Context, s *Slack, req slashRequest, _ command.Command, r Reply) error {
 		if r.Experiment == nil {
 			s.answer(ctx, req, "No successful experiment yet.")
 			return nil
@@ -54,22 +56,22 @@ var slashReplies = map[CommandName]slashReply{
 		s.showExperiment(ctx, req, *r.Experiment)
 		return nil
 	},
-	CmdShow: func(ctx context.Context, s *Slack, req slashRequest, _ Command, r Reply) error {
+	command.Show: func(ctx context.Context, s *Slack, req slashRequest, _ command.Command, r Reply) error {
 		s.showExperiment(ctx, req, *r.Experiment)
 		return nil
 	},
-	CmdLog:    slashLog,
-	CmdRetry:  slashRetried,
-	CmdReview: slashReviewSet,
-	CmdDigest: slashDigest,
+	command.Log:    slashLog,
+	command.Retry:  slashRetried,
+	command.Review: slashReviewSet,
+	command.Digest: slashDigest,
 }
 
-func answerCode(ctx context.Context, s *Slack, req slashRequest, _ Command, r Reply) error {
+func answerCode(ctx context.Context, s *Slack, req slashRequest, _ command.Command, r Reply) error {
 	s.answer(ctx, req, codeBlock(r.Text))
 	return nil
 }
 
-func slashStarted(ctx context.Context, s *Slack, req slashRequest, cmd Command, r Reply) error {
+func slashStarted(ctx context.Context, s *Slack, req slashRequest, cmd command.Command, r Reply) error {
 	from := ""
 	if cmd.From != "" {
 		from = " from `" + escapeText(cmd.From) + "`"
@@ -79,7 +81,7 @@ func slashStarted(ctx context.Context, s *Slack, req slashRequest, cmd Command, 
 	return nil
 }
 
-func slashStopping(ctx context.Context, s *Slack, req slashRequest, cmd Command, _ Reply) error {
+func slashStopping(ctx context.Context, s *Slack, req slashRequest, cmd command.Command, _ Reply) error {
 	how := "after the running experiment"
 	if cmd.Now {
 		how = "now"
@@ -97,25 +99,25 @@ func slashStopping(ctx context.Context, s *Slack, req slashRequest, cmd Command,
 	return nil
 }
 
-func slashPaused(ctx context.Context, s *Slack, req slashRequest, _ Command, _ Reply) error {
+func slashPaused(ctx context.Context, s *Slack, req slashRequest, _ command.Command, _ Reply) error {
 	s.announce(ctx, req, fmt.Sprintf("⏸️ %s paused the run (after the running experiment)", mention(req.UserID)),
 		"⏸️ Paused: the running experiment finishes first; `"+s.cfg.CommandName+" resume` continues.")
 	return nil
 }
 
-func slashResumed(ctx context.Context, s *Slack, req slashRequest, _ Command, _ Reply) error {
+func slashResumed(ctx context.Context, s *Slack, req slashRequest, _ command.Command, _ Reply) error {
 	s.announce(ctx, req, fmt.Sprintf("▶️ %s resumed the run", mention(req.UserID)), "▶️ Resumed.")
 	return nil
 }
 
-func slashAppended(ctx context.Context, s *Slack, req slashRequest, cmd Command, _ Reply) error {
+func slashAppended(ctx context.Context, s *Slack, req slashRequest, cmd command.Command, _ Reply) error {
 	s.announce(ctx, req, fmt.Sprintf("📝 %s queued an addition to program.md (committed between experiments):\n%s",
 		mention(req.UserID), quote(truncate(cmd.Text, 2000))),
 		"📝 Queued: your addition to program.md is committed between experiments, and the channel sees it then.")
 	return nil
 }
 
-func slashLog(ctx context.Context, s *Slack, req slashRequest, cmd Command, r Reply) error {
+func slashLog(ctx context.Context, s *Slack, req slashRequest, cmd command.Command, r Reply) error {
 	tail := FormatLogTail(r.Log, 200)
 	if strings.TrimSpace(tail) == "" {
 		s.answer(ctx, req, fmt.Sprintf("The log of #%d is empty.", cmd.N))
@@ -128,13 +130,13 @@ func slashLog(ctx context.Context, s *Slack, req slashRequest, cmd Command, r Re
 	return nil
 }
 
-func slashRetried(ctx context.Context, s *Slack, req slashRequest, cmd Command, _ Reply) error {
+func slashRetried(ctx context.Context, s *Slack, req slashRequest, cmd command.Command, _ Reply) error {
 	s.announce(ctx, req, fmt.Sprintf("🔁 %s asked to retry experiment #%d", mention(req.UserID), cmd.N),
 		fmt.Sprintf("🔁 #%d is queued to train again; its message follows in the channel.", cmd.N))
 	return nil
 }
 
-func slashReviewSet(ctx context.Context, s *Slack, req slashRequest, cmd Command, _ Reply) error {
+func slashReviewSet(ctx context.Context, s *Slack, req slashRequest, cmd command.Command, _ Reply) error {
 	if cmd.On {
 		s.post(ctx, fmt.Sprintf("🔎 %s turned the review gate on: each proposal waits here for *Approve* or *Reject* before it trains%s.",
 			mention(req.UserID), s.reviewTimeoutNote()), nil)
@@ -146,7 +148,7 @@ func slashReviewSet(ctx context.Context, s *Slack, req slashRequest, cmd Command
 
 // slashDigest posts the digest in the channel; without a digest hook the
 // reply is the status and latest results, answered like `status`.
-func slashDigest(ctx context.Context, s *Slack, req slashRequest, cmd Command, r Reply) error {
+func slashDigest(ctx context.Context, s *Slack, req slashRequest, cmd command.Command, r Reply) error {
 	if r.Digest == nil {
 		return answerCode(ctx, s, req, cmd, r)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/autoresearch/autoresearch/bot"
+	"github.com/autoresearch/autoresearch/bot/command"
 	"github.com/autoresearch/autoresearch/research"
 )
 
@@ -57,7 +58,7 @@ func (t *Terminal) Handle(ctx context.Context, line, by string) {
 	defer research.Recover(t.logger(), "terminal command "+line, func(p *research.PanicError) {
 		t.answer(t.paint(ansiRed, "error:") + " " + research.BugMessage + " (" + p.Error() + ")")
 	})
-	cmd, err := bot.ParseCommand(line)
+	cmd, err := command.Parse(line)
 	if err != nil {
 		t.answer(t.paint(ansiRed, "error:") + " " + err.Error())
 		return
@@ -87,12 +88,12 @@ func (t *Terminal) answer(s string) {
 
 // explain words controller errors for people: a missing experiment or idea
 // gets a sentence, anything else its own message.
-func explain(cmd bot.Command, err error) string {
+func explain(cmd command.Command, err error) string {
 	if errors.Is(err, research.ErrNotFound) {
 		switch cmd.Name {
-		case bot.CmdShow, bot.CmdLog, bot.CmdRetry:
+		case command.Show, command.Log, command.Retry:
 			return fmt.Sprintf("there is no experiment #%d (see \"results\")", cmd.N)
-		case bot.CmdUnpin:
+		case command.Unpin:
 			return fmt.Sprintf("there is no open idea [%d] (see \"ideas\")", cmd.ID)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/autoresearch/autoresearch/bot"
+	"github.com/autoresearch/autoresearch/bot/command"
 	"github.com/autoresearch/autoresearch/research"
 )
 
@@ -70,7 +71,7 @@ func TestHandleCommands(t *testing.T) {
 		{"log 3", "Experiment 3\nLog 3", "log of #3 (last 40 lines):\nstart\nstep 2\nCUDA out of memory\n"},
 		{"log 2", "Experiment 2\nLog 2", "error: there is no experiment #2 (see \"results\")\n"},
 		{"status", "Status", bot.FormatStatus(sampleController().status)},
-		{"help", "", bot.HelpText()},
+		{"help", "", command.HelpText()},
 		{"", "", ""},
 		{"   ", "", ""},
 		{"stauts", "", "error: unknown command \"stauts\"; did you mean \"status\"?\nusage: type \"help\" for the list of commands\n"},
