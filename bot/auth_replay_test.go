@@ -13,7 +13,7 @@ import (
 func TestReplayedSignedRequestHandledOnce(t *testing.T) {
 	h := newHTTPHarness(t)
 	form := url.Values{"command": {"/autoresearch"}, "text": {"idea try &lt;b&gt; warmup"}, "user_id": {"UBOB"},
-		"channel_id": {slackTestChannel}, "response_url": {h.f.srv.URL + "/respond/x"}, "trigger_id": {"trig"}}
+		"channel_id": {slackTestChannel}, "response_url": {h.f.URL() + "/respond/x"}, "trigger_id": {"trig"}}
 	body := []byte(form.Encode())
 	at := h.now.Add(-10 * time.Second)
 	for i := range 3 {

@@ -46,6 +46,8 @@ type Controller interface {
 	// SetReview turns the review gate (each proposal waits for approval)
 	// on or off.
 	SetReview(ctx context.Context, on bool, by string) error
+	// Retry queues experiment number's change to train again on the best.
+	Retry(ctx context.Context, number int, by string) error
 	// Reviewing tells whether the review gate is on.
 	Reviewing() bool
 }

@@ -15,7 +15,7 @@ import (
 // outboxTestWorker delivers to the fake Slack through the real slack-go adapter;
 // its waits are recorded instead of slept.
 func outboxTestWorker(f *fakeSlack, out Outbox) (*outboxWorker, *[]time.Duration) {
-	w := newOutboxWorker(newSlackGoAPI("xoxb-test", "", f.apiURL()), out, slog.New(slog.DiscardHandler), slackTestChannel,
+	w := newOutboxWorker(newSlackGoAPI("xoxb-test", "", apiURLOf(f)), out, slog.New(slog.DiscardHandler), slackTestChannel,
 		func() string { return "https://team.slack.com/" })
 	var waits []time.Duration
 	w.sleep = func(ctx context.Context, d time.Duration) error {
@@ -37,7 +37,7 @@ func outboxEnqueueText(t *testing.T, out Outbox, kind, key, threadKey, text stri
 
 func slackPostedTexts(f *fakeSlack, method string) []string {
 	var out []string
-	for _, c := range f.callsTo(method) {
+	for _, c := range f.CallsTo(method) {
 		out = append(out, c.Form.Get("text"))
 	}
 	return out
@@ -45,7 +45,7 @@ func slackPostedTexts(f *fakeSlack, method string) []string {
 
 func TestOutboxRateLimitWaitsRetryAfterAndKeepsOrder(t *testing.T) {
 	f := newFakeSlack(t)
-	f.on("chat.postMessage", 429, `{"ok":false,"error":"ratelimited"}`, "Retry-After", "7")
+	f.On("chat.postMessage", 429, `{"ok":false,"error":"ratelimited"}`, "Retry-After", "7")
 	out := newMemOutbox()
 	a := outboxEnqueueText(t, out, kindPost, "", "", "first")
 	b := outboxEnqueueText(t, out, kindPost, "", "", "second")
@@ -71,7 +71,7 @@ func TestOutboxRateLimitWaitsRetryAfterAndKeepsOrder(t *testing.T) {
 
 func TestOutbox5xxKeptAndResentInOrderAfterRestart(t *testing.T) {
 	f := newFakeSlack(t)
-	f.on("chat.postMessage", 500, `<html>oops</html>`)
+	f.On("chat.postMessage", 500, `<html>oops</html>`)
 	out := newMemOutbox()
 	a := outboxEnqueueText(t, out, kindPost, "", "", "first")
 	b := outboxEnqueueText(t, out, kindPost, "", "", "second")
@@ -103,7 +103,7 @@ func TestOutbox5xxKeptAndResentInOrderAfterRestart(t *testing.T) {
 func TestOutboxTransientBackoffGrows(t *testing.T) {
 	f := newFakeSlack(t)
 	for range 3 {
-		f.on("chat.postMessage", 503, `unavailable`)
+		f.On("chat.postMessage", 503, `unavailable`)
 	}
 	out := newMemOutbox()
 	outboxEnqueueText(t, out, kindPost, "", "", "hello")
@@ -119,7 +119,7 @@ func TestOutboxTransientBackoffGrows(t *testing.T) {
 
 func TestOutboxPermanentErrorKeptWithLongBackoffAndOthersContinue(t *testing.T) {
 	f := newFakeSlack(t)
-	f.on("chat.postMessage", 200, `{"ok":false,"error":"invalid_blocks"}`)
+	f.On("chat.postMessage", 200, `{"ok":false,"error":"invalid_blocks"}`)
 	out := newMemOutbox()
 	bad := outboxEnqueueText(t, out, kindPost, "", "", "bad")
 	good := outboxEnqueueText(t, out, kindPost, "", "", "good")
@@ -144,14 +144,14 @@ func TestOutboxPermanentErrorKeptWithLongBackoffAndOthersContinue(t *testing.T) 
 
 func TestOutboxUpdateWaitsForItsPostAndUsesItsTS(t *testing.T) {
 	f := newFakeSlack(t)
-	f.on("chat.postMessage", 200, `{"ok":false,"error":"channel_not_found"}`)
+	f.On("chat.postMessage", 200, `{"ok":false,"error":"channel_not_found"}`)
 	out := newMemOutbox()
 	post := outboxEnqueueText(t, out, kindPost, "exp:1:1", "", "running")
 	upd := outboxEnqueueText(t, out, kindUpdate, "", "exp:1:1", "done")
 	w, _ := outboxTestWorker(f, out)
 	w.pass(context.Background())
 
-	if len(f.callsTo("chat.update")) != 0 || !out.get(upd.ID).SentAt.IsZero() {
+	if len(f.CallsTo("chat.update")) != 0 || !out.get(upd.ID).SentAt.IsZero() {
 		t.Fatal("the update was sent before its post")
 	}
 	// The channel problem is fixed and the post comes due again.
@@ -161,7 +161,7 @@ func TestOutboxUpdateWaitsForItsPostAndUsesItsTS(t *testing.T) {
 	w.pass(context.Background())
 
 	ts := out.get(post.ID).TS
-	up := f.waitCalls("chat.update", 1)
+	up := f.WaitCalls("chat.update", 1)
 	if ts == "" || up[0].Form.Get("ts") != ts || up[0].Form.Get("channel") != slackTestChannel || up[0].Form.Get("text") != "done" {
 		t.Fatalf("update = %v, want ts %q in %s", up[0].Form, ts, slackTestChannel)
 	}
@@ -186,13 +186,13 @@ func TestOutboxCoalescesQueuedUpdates(t *testing.T) {
 
 func TestOutboxReactionAlreadyReactedCountsAsSent(t *testing.T) {
 	f := newFakeSlack(t)
-	f.on("reactions.add", 200, `{"ok":false,"error":"already_reacted"}`)
+	f.On("reactions.add", 200, `{"ok":false,"error":"already_reacted"}`)
 	out := newMemOutbox()
 	raw, _ := json.Marshal(outPayload{Reaction: "bulb", TargetTS: "1.2"})
 	m, _ := out.Enqueue(context.Background(), research.OutboxMessage{Kind: kindReaction, Channel: slackTestChannel, Payload: raw})
 	w, _ := outboxTestWorker(f, out)
 	w.pass(context.Background())
-	c := f.waitCalls("reactions.add", 1)[0]
+	c := f.WaitCalls("reactions.add", 1)[0]
 	if c.Form.Get("name") != "bulb" || c.Form.Get("timestamp") != "1.2" || c.Form.Get("channel") != slackTestChannel {
 		t.Fatalf("reactions.add = %v", c.Form)
 	}
@@ -209,7 +209,7 @@ func TestOutboxFlushStopsAtDeadline(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // the flush window is already over
 	w.flush(ctx)
-	if out.backlog() != 1 || len(f.callsTo("chat.postMessage")) != 0 {
+	if out.backlog() != 1 || len(f.CallsTo("chat.postMessage")) != 0 {
 		t.Fatal("flush after its deadline must leave the queue for the next start")
 	}
 	w.flush(context.Background())
@@ -254,7 +254,7 @@ func TestOutboxDeliverySurvivesAPanic(t *testing.T) {
 		defer close(done)
 		w.runGuarded(ctx, ctx)
 	}()
-	f.waitCalls("chat.postMessage", 1)
+	f.WaitCalls("chat.postMessage", 1)
 	cancel()
 	<-done
 	if got := slackPostedTexts(f, "chat.postMessage"); len(got) != 1 || got[0] != "after the bug" {

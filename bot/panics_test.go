@@ -2,7 +2,6 @@ package bot
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/url"
@@ -55,14 +54,14 @@ func TestHTTPHandlerPanicsAreReportedAndTheBotKeepsServing(t *testing.T) {
 
 	// A slash command.
 	h.command("UBOB", slackTestChannel, "status", "secret", h.now)
-	ans := h.f.waitCalls("response_url", 1)[0].JSON
+	ans := h.f.WaitCalls("response_url", 1)[0].JSON
 	if txt, _ := ans["text"].(string); !strings.Contains(txt, research.BugMessage) || !strings.Contains(txt, "injected bug in status") {
 		t.Fatalf("answer to the panicking command = %v", ans)
 	}
 	// Still serving: the same command works now (signed anew: an identical
 	// request would be a replay).
 	h.command("UBOB", slackTestChannel, "status", "secret", h.now.Add(time.Second))
-	if txt, _ := h.f.waitCalls("response_url", 2)[1].JSON["text"].(string); !strings.Contains(txt, "no run yet") {
+	if txt, _ := h.f.WaitCalls("response_url", 2)[1].JSON["text"].(string); !strings.Contains(txt, "no run yet") {
 		t.Fatalf("the next command got %q", txt)
 	}
 
@@ -70,7 +69,7 @@ func TestHTTPHandlerPanicsAreReportedAndTheBotKeepsServing(t *testing.T) {
 	sentExpPost(t, h.out, "exp:7:3", "1700000000.000001")
 	h.event("Ev1", reply("UALICE", "use GELU", "1700000001.000001", "1700000000.000001"))
 	h.s.tasks.Wait()
-	eph := h.f.waitCalls("chat.postEphemeral", 1)[0]
+	eph := h.f.WaitCalls("chat.postEphemeral", 1)[0]
 	if eph.Form.Get("user") != "UALICE" || eph.Form.Get("thread_ts") != "1700000000.000001" || !strings.Contains(eph.Form.Get("text"), research.BugMessage) {
 		t.Fatalf("thread reply bug answer = %v", eph.Form)
 	}
@@ -128,26 +127,6 @@ func TestSocketModeKeepsServingAfterAPanic(t *testing.T) {
 	h.slash("env-3", "UBOB", slackTestChannel, "status")
 	if txt, _ := h.answerTo(2)["text"].(string); !strings.Contains(txt, "no run yet") {
 		t.Fatalf("after the panics: %q", txt)
-	}
-}
-
-// panicTerminalCtrl is a controller with a bug in Status.
-type panicTerminalCtrl struct{ *fakeController }
-
-func (panicTerminalCtrl) Status(context.Context) (research.Status, error) { panic("status bug") }
-
-// The terminal answers a command that hit a bug and reads the next one.
-func TestTerminalCommandPanicIsReported(t *testing.T) {
-	var out bytes.Buffer
-	term := &Terminal{In: strings.NewReader("status\nideas\n"), Out: &out, Controller: panicTerminalCtrl{&fakeController{}}}
-	if err := term.Serve(context.Background(), "terminal"); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), research.BugMessage) || !strings.Contains(out.String(), "status bug") {
-		t.Fatalf("terminal output:\n%s", out.String())
-	}
-	if !strings.Contains(out.String(), "no open ideas") {
-		t.Fatalf("the next command was not answered:\n%s", out.String())
 	}
 }
 

@@ -69,7 +69,7 @@ func TestStaleProgramModalIsRefusedAndTheQueuedAppendSurvives(t *testing.T) {
 	}
 
 	h.command("UBOB", slackTestChannel, "program", "secret", h.now)
-	view := h.f.waitCalls("views.open", 1)[0].JSON["view"].(map[string]any)
+	view := h.f.WaitCalls("views.open", 1)[0].JSON["view"].(map[string]any)
 	values := map[string]any{}
 	for _, bl := range view["blocks"].([]any) {
 		block := bl.(map[string]any)

@@ -26,23 +26,3 @@ func TestFormatProgress(t *testing.T) {
 		}
 	}
 }
-
-func TestProgressGate(t *testing.T) {
-	var g progressGate
-	steps := []struct {
-		n    int
-		pct  float64
-		want bool
-	}{
-		{1, 0.5, true}, {1, 3, false}, {1, 9.9, false}, {1, 10, true}, {1, 10.1, false},
-		{1, 35, true}, {1, 36, false}, {1, 20, false}, // backwards never reprints
-		{1, 100, true}, {1, 100, false},
-		{2, 55, true}, {2, 59, false}, {2, 60, true}, // a new experiment starts over
-		{1, 5, true}, // and so does going back to another number
-	}
-	for i, s := range steps {
-		if got := g.allow(s.n, s.pct); got != s.want {
-			t.Errorf("step %d: allow(%d, %v) = %v, want %v", i, s.n, s.pct, got, s.want)
-		}
-	}
-}

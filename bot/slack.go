@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/autoresearch/autoresearch/bot/command"
 	"github.com/autoresearch/autoresearch/research"
 )
 
@@ -54,7 +55,7 @@ func (s *Slack) limits() limits {
 }
 
 // DefaultSlashCommand is the slash command unless SlackConfig.CommandName says otherwise.
-const DefaultSlashCommand = "/" + DefaultCommandName
+const DefaultSlashCommand = "/" + command.DefaultName
 
 // flushTimeout is how long Run keeps delivering after its context ends.
 const flushTimeout = 2 * time.Second
@@ -67,8 +68,8 @@ const progressEvery = time.Minute
 // (through the outbox) and slash commands, thread replies and modal
 // submissions into Controller calls.
 type Slack struct {
-	// Digest builds the digest the `digest` command posts; nil answers that
-	// the digest is not available. Set it before Run.
+	// Digest builds the digest the `digest` command posts; nil answers
+	// with the status and the latest results. Set it before Run.
 	Digest func(ctx context.Context) (DigestMessage, error)
 
 	cfg    SlackConfig
@@ -76,7 +77,7 @@ type Slack struct {
 	out    Outbox
 	log    *slog.Logger
 	api    slackAPI
-	parser Parser
+	parser command.Parser
 	auth   authorizer
 	worker *outboxWorker
 	seen   *dedupe // event_ids already handled
@@ -147,7 +148,7 @@ func NewSlack(cfg SlackConfig, ctrl Controller, outbox Outbox, logger *slog.Logg
 		out:          outbox,
 		log:          logger.With("component", "slack"),
 		api:          newSafeSlackAPI(newSlackGoAPI(cfg.BotToken, cfg.AppToken, cfg.APIURL), cfg.Redactor.Func()),
-		parser:       Parser{Name: strings.TrimPrefix(cfg.CommandName, "/")},
+		parser:       command.Parser{Name: strings.TrimPrefix(cfg.CommandName, "/")},
 		auth:         newAuthorizer(cfg.Channel, cfg.Admins),
 		seen:         newDedupe(4096),
 		replays:      newReplayGuard(signatureWindow, maxReplayEntries),

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/autoresearch/autoresearch/bot/command"
 	"github.com/autoresearch/autoresearch/research"
 )
 
@@ -128,11 +129,7 @@ func (s *Slack) handleActions(ctx context.Context, p actionPayload) {
 		}
 		if err := s.handleAction(ctx, p, a.ActionID, a.Value); err != nil {
 			s.log.Info("slack: button refused or failed", "user", p.User.ID, "action", a.ActionID, "err", err)
-			msg := escapeText(err.Error())
-			if fe, ok := err.(*mrkdwnError); ok {
-				msg = fe.msg
-			}
-			s.tell(ctx, p, "⚠️ "+msg)
+			s.tell(ctx, p, s.errorText(err))
 		}
 	}
 }
@@ -170,19 +167,16 @@ func (s *Slack) handleAction(ctx context.Context, p actionPayload, id, value str
 		if err := s.currentRun(ctx, runID); err != nil {
 			return err
 		}
-		switch id {
-		case actionPause:
-			return s.ctrl.Pause(ctx, user)
-		case actionResume:
-			return s.ctrl.Resume(ctx, user)
-		}
-		return s.ctrl.Stop(ctx, user, false)
+		cmd := map[string]command.Name{actionPause: command.Pause, actionResume: command.Resume, actionEnd: command.Stop}[id]
+		_, err := s.do(ctx, user, command.Command{Name: cmd})
+		return err
 	}
 
-	exp, err := s.ctrl.Experiment(ctx, n)
+	shown, err := s.do(ctx, user, command.Command{Name: command.Show, N: n})
 	if err != nil {
 		return err
 	}
+	exp := *shown.Experiment
 	if exp.RunID != runID {
 		return fmt.Errorf("#%d of that run is no longer the current run's; the buttons work on the current run", n)
 	}
@@ -199,11 +193,11 @@ func (s *Slack) handleAction(ctx context.Context, p actionPayload, id, value str
 		}
 		title, body, file := fmt.Sprintf("Diff of #%d", n), exp.Diff, fmt.Sprintf("exp-%d.diff", n)
 		if id == actionLog {
-			text, err := s.ctrl.Log(ctx, n)
+			logged, err := s.do(ctx, user, command.Command{Name: command.Log, N: n})
 			if err != nil {
 				return err
 			}
-			title, body, file = fmt.Sprintf("Log tail of #%d", n), FormatLogTail(text, 200), fmt.Sprintf("exp-%d-log.txt", n)
+			title, body, file = fmt.Sprintf("Log tail of #%d", n), FormatLogTail(logged.Log, 200), fmt.Sprintf("exp-%d-log.txt", n)
 		}
 		if strings.TrimSpace(body) == "" {
 			s.tell(ctx, p, fmt.Sprintf("#%d has no %s.", n, map[string]string{actionDiff: "diff", actionLog: "log"}[id]))
@@ -216,15 +210,11 @@ func (s *Slack) handleAction(ctx context.Context, p actionPayload, id, value str
 		if err := s.steer(p, "retry runs"); err != nil {
 			return err
 		}
-		r, ok := s.ctrl.(Retrier)
-		if !ok {
-			return fmt.Errorf("retry is not available in this version of the bot")
-		}
 		if !s.seen.first(fmt.Sprintf("retry:%d:%d", runID, n)) {
 			s.tell(ctx, p, fmt.Sprintf("#%d is already queued to train again.", n))
 			return nil
 		}
-		if err := r.Retry(ctx, n, user); err != nil {
+		if _, err := s.do(ctx, user, command.Command{Name: command.Retry, N: n}); err != nil {
 			return err
 		}
 		s.tell(ctx, p, fmt.Sprintf("🔁 #%d is queued to train again on the best.", n))
@@ -238,7 +228,8 @@ func (s *Slack) handleAction(ctx context.Context, p actionPayload, id, value str
 			s.tell(ctx, p, fmt.Sprintf("#%d is not training any more.", n))
 			return nil
 		}
-		return s.ctrl.Stop(ctx, user, true)
+		_, err := s.do(ctx, user, command.Command{Name: command.Stop, Now: true})
+		return err
 
 	case actionIdea:
 		if err := s.steer(p, "add ideas"); err != nil {
@@ -247,6 +238,11 @@ func (s *Slack) handleAction(ctx context.Context, p actionPayload, id, value str
 		return s.api.OpenView(ctx, p.TriggerID, pinIdeaView(runID, n, thread, exp.ID))
 	}
 	return fmt.Errorf("unknown button %q", id)
+}
+
+// do carries out a button's command through the dispatcher, as by.
+func (s *Slack) do(ctx context.Context, by string, cmd command.Command) (Reply, error) {
+	return s.dispatcher().Do(ctx, Request{Command: cmd, By: by})
 }
 
 // currentRun refuses a run header's button when its run is not the one

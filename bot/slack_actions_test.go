@@ -1,48 +1,30 @@
 package bot
 
 import (
-	"context"
 	"encoding/json"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/autoresearch/autoresearch/research"
 )
 
-type retryRecorder struct {
-	*slackFakeCtrl
-	mu      sync.Mutex
-	retried []int
-}
-
-func (r *retryRecorder) Retry(_ context.Context, n int, by string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.retried = append(r.retried, n)
-	return nil
-}
-
 // actionHarness presses buttons through the real HTTP route (signed
 // requests to /slack/interactive).
 type actionHarness struct {
 	*httpHarness
-	retry *retryRecorder
-	n     int
+	n int
 }
 
 func newActionHarness(t *testing.T, admins ...string) *actionHarness {
 	h := newHTTPHarness(t, admins...)
-	r := &retryRecorder{slackFakeCtrl: h.ctrl}
-	h.s.ctrl = r
 	h.ctrl.exps[3] = research.Experiment{ID: 33, RunID: 7, Number: 3, Status: research.StatusDiscard, Description: "raise LR",
 		Diff: "diff --git a/train.py b/train.py\n-LR = 0.02\n+LR = 0.04\n"}
 	h.ctrl.exps[4] = research.Experiment{ID: 34, RunID: 7, Number: 4, Status: research.StatusRunning, Description: "deeper"}
 	h.ctrl.logs[3] = "step 1\nval_bpb: 0.999\n"
 	h.ctrl.status = research.Status{Active: true, Run: &research.Run{ID: 7, Tag: "mar20"}}
-	return &actionHarness{httpHarness: h, retry: r}
+	return &actionHarness{httpHarness: h}
 }
 
 // interact posts an interactive payload and waits for the work it started.
@@ -76,7 +58,7 @@ func (h *actionHarness) press(user, actionID, value string) {
 // ephemerals returns the private answers to user.
 func (h *actionHarness) ephemerals(user string) []string {
 	var out []string
-	for _, c := range h.f.callsTo("chat.postEphemeral") {
+	for _, c := range h.f.CallsTo("chat.postEphemeral") {
 		if c.Form.Get("user") == user {
 			out = append(out, c.Form.Get("text"))
 		}
@@ -89,7 +71,7 @@ func TestButtonsShowDiffAndLogInTheThreadOnce(t *testing.T) {
 	h.press("UBOB", actionDiff, "7:3")
 	h.press("UBOB", actionLog, "7:3")
 	h.press("UCAROL", actionDiff, "7:3") // a second press: already there
-	posts := h.f.callsTo("chat.postMessage")
+	posts := h.f.CallsTo("chat.postMessage")
 	if len(posts) != 2 {
 		t.Fatalf("%d posts, want the diff and the log once each", len(posts))
 	}
@@ -126,8 +108,8 @@ func TestButtonsObeyTheAdminsAndDoOneThing(t *testing.T) {
 	if !h.ctrl.has("stop by UALICE now=true") || !h.ctrl.has("pause by UALICE") || !h.ctrl.has("resume by UALICE") {
 		t.Errorf("controller calls = %v", h.ctrl.called())
 	}
-	if len(h.retry.retried) != 1 || h.retry.retried[0] != 3 {
-		t.Errorf("retried %v, want #3 once", h.retry.retried)
+	if r := h.ctrl.retries(); len(r) != 1 || r[0] != 3 {
+		t.Errorf("retried %v, want #3 once", r)
 	}
 	// A button of another run's message does not act on the current one.
 	h.press("UALICE", actionPause, "6")
@@ -143,7 +125,7 @@ func TestButtonsObeyTheAdminsAndDoOneThing(t *testing.T) {
 func TestFollowUpIdeaButtonOpensAModalAndPinsTheIdea(t *testing.T) {
 	h := newActionHarness(t, "UALICE")
 	h.press("UALICE", actionIdea, "7:3")
-	opens := h.f.callsTo("views.open")
+	opens := h.f.CallsTo("views.open")
 	if len(opens) != 1 {
 		t.Fatalf("views.open called %d times", len(opens))
 	}
@@ -173,7 +155,7 @@ func TestFollowUpIdeaButtonOpensAModalAndPinsTheIdea(t *testing.T) {
 	if len(h.ctrl.ideas) != 1 || h.ctrl.ideas[0].Text != "try LR 0.03 & warmup" || h.ctrl.ideas[0].Author != "UALICE" || h.ctrl.ideas[0].FromExp != 33 {
 		t.Fatalf("ideas = %+v", h.ctrl.ideas)
 	}
-	posts := h.f.callsTo("chat.postMessage")
+	posts := h.f.CallsTo("chat.postMessage")
 	if len(posts) != 1 || posts[0].Form.Get("thread_ts") != "1700000000.000003" || !strings.Contains(posts[0].Form.Get("text"), "pinned idea [1] after #3: try LR 0.03 &amp; warmup") {
 		t.Errorf("thread note = %v", posts)
 	}
@@ -189,7 +171,7 @@ func TestSuggestAsIdeaShortcutCreditsTheAuthorOnce(t *testing.T) {
 	if len(h.ctrl.ideas) != 1 || h.ctrl.ideas[0].Author != "UCAROL" || h.ctrl.ideas[0].Text != "what about MATRIX_LR < 0.03?" || h.ctrl.ideas[0].Source != "shortcut" {
 		t.Fatalf("ideas = %+v", h.ctrl.ideas)
 	}
-	if r := h.f.callsTo("reactions.add"); len(r) != 1 || r[0].Form.Get("timestamp") != "1700000200.000001" {
+	if r := h.f.CallsTo("reactions.add"); len(r) != 1 || r[0].Form.Get("timestamp") != "1700000200.000001" {
 		t.Errorf("reactions = %v", r)
 	}
 	e := h.ephemerals("UALICE")

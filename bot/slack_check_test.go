@@ -17,7 +17,7 @@ func TestCheck(t *testing.T) {
 		varr   string
 	}{
 		{name: "ok"},
-		{name: "invalid_auth", script: func(f *fakeSlack) { f.on("auth.test", 200, `{"ok":false,"error":"invalid_auth"}`) },
+		{name: "invalid_auth", script: func(f *fakeSlack) { f.On("auth.test", 200, `{"ok":false,"error":"invalid_auth"}`) },
 			want: []string{"SLACK_BOT_TOKEN", "invalid_auth", "xoxb-"}, varr: "SLACK_BOT_TOKEN"},
 		{name: "user token", mod: func(c *SlackConfig) { c.BotToken = "xoxp-123" },
 			want: []string{"SLACK_BOT_TOKEN", "user token (xoxp-)", "xoxb-"}, varr: "SLACK_BOT_TOKEN"},
@@ -31,11 +31,11 @@ func TestCheck(t *testing.T) {
 			want: []string{"SLACK_SIGNING_SECRET"}, varr: "SLACK_SIGNING_SECRET"},
 		{name: "channel name", mod: func(c *SlackConfig) { c.Channel = "#research" },
 			want: []string{"SLACK_CHANNEL", "not a channel ID"}, varr: "SLACK_CHANNEL"},
-		{name: "channel_not_found", script: func(f *fakeSlack) { f.on("conversations.info", 200, `{"ok":false,"error":"channel_not_found"}`) },
+		{name: "channel_not_found", script: func(f *fakeSlack) { f.On("conversations.info", 200, `{"ok":false,"error":"channel_not_found"}`) },
 			want: []string{"SLACK_CHANNEL", "not found", "invite"}, varr: "SLACK_CHANNEL"},
-		{name: "not_in_channel error", script: func(f *fakeSlack) { f.on("conversations.info", 200, `{"ok":false,"error":"not_in_channel"}`) },
+		{name: "not_in_channel error", script: func(f *fakeSlack) { f.On("conversations.info", 200, `{"ok":false,"error":"not_in_channel"}`) },
 			want: []string{"not a member", "/invite"}, varr: "SLACK_CHANNEL"},
-		{name: "not a member", script: func(f *fakeSlack) { f.member = false },
+		{name: "not a member", script: func(f *fakeSlack) { f.SetMember(false) },
 			want: []string{"not a member of #research", "/invite"}, varr: "SLACK_CHANNEL"},
 	}
 	for _, c := range cases {
@@ -73,7 +73,7 @@ func TestCheck(t *testing.T) {
 
 func TestRunRefusesRevokedAppToken(t *testing.T) {
 	f := newFakeSlack(t)
-	f.on("apps.connections.open", 200, `{"ok":false,"error":"invalid_auth"}`)
+	f.On("apps.connections.open", 200, `{"ok":false,"error":"invalid_auth"}`)
 	s := newTestSlack(t, f, newSlackFakeCtrl(), newMemOutbox(), func(c *SlackConfig) { c.AppToken = "xapp-revoked" })
 	err := s.Run(context.Background())
 	var ce *ConfigError
@@ -90,7 +90,7 @@ func TestRunHTTPModeStopsAndFlushes(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	f.waitCalls("chat.postMessage", 1)
+	f.WaitCalls("chat.postMessage", 1)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/autoresearch/autoresearch/bot/command"
 	"github.com/autoresearch/autoresearch/research"
 )
 
@@ -62,205 +63,57 @@ func (s *Slack) handleCommand(ctx context.Context, req slashRequest) {
 	log.Info("slack: command", "command", cmd.Name)
 	if err := s.runCommand(ctx, req, cmd); err != nil {
 		log.Warn("slack: command failed", "command", cmd.Name, "err", err)
-		msg := escapeText(err.Error())
-		var fe *mrkdwnError
-		if errors.As(err, &fe) {
-			msg = fe.msg
-		}
-		s.answer(ctx, req, "⚠️ "+msg)
+		s.answer(ctx, req, s.errorText(err))
 	}
 }
 
-func steerWhat(c Command) string {
+// errorText words a failed command or button for the person: a bug
+// apologizes, a refused start says whose run is in the way, an answer
+// already formatted for Slack is shown as is, anything else escaped.
+func (s *Slack) errorText(err error) string {
+	var (
+		bug    *research.PanicError
+		active *ActiveRunError
+		fe     *mrkdwnError
+	)
+	switch {
+	case errors.As(err, &bug):
+		return "🐞 " + bugText(bug)
+	case errors.As(err, &active):
+		r := active.Run
+		return fmt.Sprintf("⚠️ A run is already active: *%s* on `%s`, started by %s at %s. Stop it first (`%s stop`).",
+			r.Tag, r.Branch, mention(r.StartedBy), r.CreatedAt.Format("2006-01-02 15:04 MST"), s.cfg.CommandName)
+	case errors.As(err, &fe):
+		return "⚠️ " + fe.msg
+	}
+	return "⚠️ " + escapeText(err.Error())
+}
+
+func steerWhat(c command.Command) string {
 	switch c.Name {
-	case CmdIdea:
+	case command.Idea:
 		return "add ideas"
-	case CmdUnpin:
+	case command.Unpin:
 		return "unpin ideas"
-	case CmdProgram, CmdProgramAppend:
+	case command.Program, command.ProgramAppend:
 		return "edit program.md"
 	}
 	return string(c.Name) + " runs"
 }
 
-// runCommand carries out cmd; an error is shown to the person as is.
-func (s *Slack) runCommand(ctx context.Context, req slashRequest, cmd Command) error {
-	user := req.UserID
-	switch cmd.Name {
-	case CmdHelp:
-		help := strings.Replace(HelpText(), "commands:", "usage: "+s.cfg.CommandName+" COMMAND", 1)
-		s.answer(ctx, req, codeBlock(help))
-
-	case CmdStart:
-		run, err := s.ctrl.Start(ctx, research.StartRequest{Tag: cmd.Tag, From: cmd.From, By: user})
-		if err != nil {
-			return s.explainStartError(ctx, err)
-		}
-		from := ""
-		if cmd.From != "" {
-			from = " from `" + escapeText(cmd.From) + "`"
-		}
-		s.announce(ctx, req, fmt.Sprintf("▶️ %s started run *%s* on `%s`%s", mention(user), run.Tag, run.Branch, from),
-			fmt.Sprintf("▶️ Run *%s* is starting on `%s`%s; its header follows in the channel.", run.Tag, run.Branch, from))
-
-	case CmdStop:
-		if err := s.ctrl.Stop(ctx, user, cmd.Now); err != nil {
-			return err
-		}
-		how := "after the running experiment"
-		if cmd.Now {
-			how = "now"
-		}
-		if s.cfg.Verbosity.announcesCommands() {
-			s.post(ctx, fmt.Sprintf("⏹️ %s stopped the run (%s)", mention(user), how), nil)
-			break
-		}
-		// One message: "stopping" now, replaced by the run's end.
-		key := fmt.Sprintf("stop:%d", s.now().UnixNano())
-		s.mu.Lock()
-		s.stopNotice = key
-		s.mu.Unlock()
-		_ = s.enqueue(ctx, kindPost, key, "", outPayload{Text: fmt.Sprintf("⏹️ %s is stopping the run (%s)", mention(user), how)})
-
-	case CmdPause:
-		if err := s.ctrl.Pause(ctx, user); err != nil {
-			return err
-		}
-		s.announce(ctx, req, fmt.Sprintf("⏸️ %s paused the run (after the running experiment)", mention(user)),
-			"⏸️ Paused: the running experiment finishes first; `"+s.cfg.CommandName+" resume` continues.")
-
-	case CmdResume:
-		if err := s.ctrl.Resume(ctx, user); err != nil {
-			return err
-		}
-		s.announce(ctx, req, fmt.Sprintf("▶️ %s resumed the run", mention(user)), "▶️ Resumed.")
-
-	case CmdStatus:
-		st, err := s.ctrl.Status(ctx)
-		if err != nil {
-			return err
-		}
-		s.answer(ctx, req, codeBlock(FormatStatus(st)+s.telemetryStatus()))
-
-	case CmdIdea:
-		idea, err := s.ctrl.AddIdea(ctx, research.Idea{Text: cmd.Text, Author: user, Source: "slash"})
-		if err != nil {
-			return err
-		}
-		s.answer(ctx, req, fmt.Sprintf("💡 Pinned idea [%d]: %s", idea.ID, escapeText(oneLine(idea.Text))))
-
-	case CmdIdeas:
-		ideas, err := s.ctrl.Ideas(ctx)
-		if err != nil {
-			return err
-		}
-		s.answer(ctx, req, codeBlock(FormatIdeas(ideas)))
-
-	case CmdUnpin:
-		if err := s.ctrl.Unpin(ctx, cmd.ID, user); err != nil {
-			return err
-		}
-		s.answer(ctx, req, fmt.Sprintf("Unpinned idea [%d].", cmd.ID))
-
-	case CmdProgram:
-		return s.openProgramEditor(ctx, req)
-
-	case CmdProgramAppend:
-		if _, err := s.ctrl.EditProgram(ctx, research.ProgramEdit{Kind: "append", Text: cmd.Text, Author: user}); err != nil {
-			return err
-		}
-		s.announce(ctx, req, fmt.Sprintf("📝 %s queued an addition to program.md (committed between experiments):\n%s",
-			mention(user), quote(truncate(cmd.Text, 2000))),
-			"📝 Queued: your addition to program.md is committed between experiments, and the channel sees it then.")
-
-	case CmdResults:
-		exps, err := s.ctrl.Results(ctx, cmd.ResultsLimit())
-		if err != nil {
-			return err
-		}
-		table := FormatResultsTable(exps)
-		if len(table) > ephemeralMax {
-			table = "…\n" + table[len(table)-ephemeralMax:]
-		}
-		s.answer(ctx, req, codeBlock(table))
-
-	case CmdBest:
-		st, err := s.ctrl.Status(ctx)
-		if err != nil {
-			return err
-		}
-		if st.Best == nil {
-			s.answer(ctx, req, "No successful experiment yet.")
-			return nil
-		}
-		return s.showExperiment(ctx, req, *st.Best)
-
-	case CmdShow:
-		exp, err := s.ctrl.Experiment(ctx, cmd.N)
-		if err != nil {
-			return err
-		}
-		return s.showExperiment(ctx, req, exp)
-
-	case CmdLog:
-		exp, err := s.ctrl.Experiment(ctx, cmd.N)
-		if err != nil {
-			return err
-		}
-		text, err := s.ctrl.Log(ctx, cmd.N)
-		if err != nil {
-			return err
-		}
-		tail := FormatLogTail(text, 200)
-		if strings.TrimSpace(tail) == "" {
-			s.answer(ctx, req, fmt.Sprintf("The log of #%d is empty.", cmd.N))
-			return nil
-		}
-		where := s.shareFile(ctx, exp, user, fmt.Sprintf("exp-%d-log.txt", exp.Number),
-			fmt.Sprintf("Log tail of #%d", exp.Number), tail)
-		s.answer(ctx, req, fmt.Sprintf("The log tail of #%d is being posted %s.", exp.Number, where))
-
-	case CmdRetry:
-		r, ok := s.ctrl.(Retrier)
-		if !ok {
-			s.answer(ctx, req, "`retry` is not available in this version of the bot.")
-			return nil
-		}
-		if err := r.Retry(ctx, cmd.N, user); err != nil {
-			return err
-		}
-		s.announce(ctx, req, fmt.Sprintf("🔁 %s asked to retry experiment #%d", mention(user), cmd.N),
-			fmt.Sprintf("🔁 #%d is queued to train again; its message follows in the channel.", cmd.N))
-
-	case CmdReview:
-		if err := s.ctrl.SetReview(ctx, cmd.On, user); err != nil {
-			return err
-		}
-		if cmd.On {
-			s.post(ctx, fmt.Sprintf("🔎 %s turned the review gate on: each proposal waits here for *Approve* or *Reject* before it trains%s.",
-				mention(user), s.reviewTimeoutNote()), nil)
-		} else {
-			s.post(ctx, fmt.Sprintf("🔎 %s turned the review gate off: proposals train without waiting.", mention(user)), nil)
-		}
-
-	case CmdDigest:
-		if s.Digest == nil {
-			s.answer(ctx, req, "The digest is not available in this version of the bot.")
-			return nil
-		}
-		d, err := s.Digest(ctx)
-		if err != nil {
-			return err
-		}
-		if err := s.PostDigest(ctx, d); err != nil {
-			return err
-		}
-		s.answer(ctx, req, "The digest is being posted in the channel.")
-
-	default:
-		return fmt.Errorf("%q is not supported in Slack", cmd.Name)
+// runCommand carries out cmd through the dispatcher and words its reply
+// for Slack; an error is shown to the person as is.
+func (s *Slack) runCommand(ctx context.Context, req slashRequest, cmd command.Command) error {
+	reply, err := s.dispatcher().Do(ctx, Request{Command: cmd, By: req.UserID, Idea: research.Idea{Source: "slash"}})
+	if err != nil {
+		return err
 	}
-	return nil
+	return slashReplies[cmd.Name](ctx, s, req, cmd, reply)
+}
+
+// dispatcher is the one command dispatcher, with the digest Slack posts.
+func (s *Slack) dispatcher() *Dispatcher {
+	return &Dispatcher{Controller: s.ctrl, Digest: s.Digest, Logger: s.log}
 }
 
 // announce tells the channel about a command when every command is
@@ -274,17 +127,6 @@ func (s *Slack) announce(ctx context.Context, req slashRequest, channel, private
 	s.answer(ctx, req, private)
 }
 
-// explainStartError answers "one run at a time" with who runs what since when.
-func (s *Slack) explainStartError(ctx context.Context, err error) error {
-	st, serr := s.ctrl.Status(ctx)
-	if serr != nil || !st.Active || st.Run == nil {
-		return err
-	}
-	r := st.Run
-	return &mrkdwnError{fmt.Sprintf("A run is already active: *%s* on `%s`, started by %s at %s. Stop it first (`%s stop`).",
-		r.Tag, r.Branch, mention(r.StartedBy), r.CreatedAt.Format("2006-01-02 15:04 MST"), s.cfg.CommandName)}
-}
-
 // mrkdwnError is an answer already formatted for Slack (mentions, bold),
 // shown without escaping.
 type mrkdwnError struct{ msg string }
@@ -293,11 +135,11 @@ func (e *mrkdwnError) Error() string { return e.msg }
 
 // showExperiment answers with the experiment's figures and diff; a diff
 // too long for a message goes as a file in the experiment's thread.
-func (s *Slack) showExperiment(ctx context.Context, req slashRequest, exp research.Experiment) error {
+func (s *Slack) showExperiment(ctx context.Context, req slashRequest, exp research.Experiment) {
 	full := FormatExperiment(exp)
 	if len(full) <= inlineMax {
 		s.answer(ctx, req, codeBlock(full))
-		return nil
+		return
 	}
 	head := exp
 	head.Diff = ""
@@ -305,7 +147,6 @@ func (s *Slack) showExperiment(ctx context.Context, req slashRequest, exp resear
 	where := s.shareFile(ctx, exp, req.UserID, fmt.Sprintf("exp-%d.diff", exp.Number),
 		fmt.Sprintf("Diff of #%d", exp.Number), exp.Diff)
 	s.answer(ctx, req, codeBlock(truncate(summary, inlineMax))+fmt.Sprintf("\nThe full diff is being posted %s.", where))
-	return nil
 }
 
 // shareFile queues content as a file in the experiment's thread (files

@@ -25,8 +25,8 @@ func newCmdHarness(t *testing.T, admins ...string) *cmdHarness {
 func (h *cmdHarness) run(user, text string) string {
 	h.t.Helper()
 	h.s.handleCommand(context.Background(), slashRequest{Command: "/autoresearch", Text: text, UserID: user,
-		ChannelID: slackTestChannel, ResponseURL: h.f.srv.URL + "/respond/1", TriggerID: "trig"})
-	calls := h.f.callsTo("response_url")
+		ChannelID: slackTestChannel, ResponseURL: h.f.URL() + "/respond/1", TriggerID: "trig"})
+	calls := h.f.CallsTo("response_url")
 	if len(calls) == h.answers {
 		return ""
 	}
@@ -71,12 +71,6 @@ func TestCommandsAnswerEphemerallyOrAnnounce(t *testing.T) {
 	}
 	if a := h.run("UBOB", "unpin 1"); !strings.Contains(a, "Unpinned idea [1]") || !h.ctrl.has("unpin 1 by UBOB") {
 		t.Errorf("unpin = %q", a)
-	}
-	if a := h.run("UBOB", "retry 2"); !strings.Contains(a, "not available") {
-		t.Errorf("retry without support = %q", a)
-	}
-	if a := h.run("UBOB", "digest"); !strings.Contains(a, "not available") {
-		t.Errorf("digest without a hook = %q", a)
 	}
 	if a := h.run("UBOB", "frobnicate"); !strings.Contains(a, `unknown command "frobnicate"`) {
 		t.Errorf("unknown = %q", a)
@@ -154,9 +148,9 @@ func TestLongDiffAndLogGoAsFilesInTheExperimentThread(t *testing.T) {
 		t.Fatalf("log = %q", a)
 	}
 	deliver(t, h.s)
-	done := h.f.waitCalls("files.completeUploadExternal", 2)
+	done := h.f.WaitCalls("files.completeUploadExternal", 2)
 	names := ""
-	for _, c := range h.f.callsTo("files.getUploadURLExternal") {
+	for _, c := range h.f.CallsTo("files.getUploadURLExternal") {
 		names += c.Form.Get("filename") + " "
 	}
 	if names != "exp-4.diff exp-4-log.txt " {
@@ -167,25 +161,15 @@ func TestLongDiffAndLogGoAsFilesInTheExperimentThread(t *testing.T) {
 			t.Fatalf("file shared as %v", d.Form)
 		}
 	}
-	uploads := h.f.callsTo("upload")
+	uploads := h.f.CallsTo("upload")
 	if !strings.Contains(string(uploads[0].Body), "+a line of a long change") || !strings.Contains(string(uploads[1].Body), "training output line") {
 		t.Fatal("file contents not uploaded")
 	}
 }
 
-type retryingCtrl struct {
-	*slackFakeCtrl
-	retried []int
-}
-
-func (r *retryingCtrl) Retry(_ context.Context, n int, by string) error {
-	r.retried = append(r.retried, n)
-	return nil
-}
-
 func TestRetryAndDigestHooks(t *testing.T) {
 	f := newFakeSlack(t)
-	ctrl := &retryingCtrl{slackFakeCtrl: newSlackFakeCtrl()}
+	ctrl := newSlackFakeCtrl()
 	out := newMemOutbox()
 	s := newTestSlack(t, f, ctrl, out, nil)
 	s.Digest = func(context.Context) (DigestMessage, error) {
@@ -194,16 +178,16 @@ func TestRetryAndDigestHooks(t *testing.T) {
 			{Text: "progress", File: &DigestFile{Name: "progress.png", Title: "Progress", Content: []byte("\x89PNG fake")}},
 		}}, nil
 	}
-	h := &cmdHarness{httpHarness: &httpHarness{t: t, f: f, ctrl: ctrl.slackFakeCtrl, out: out, s: s}}
+	h := &cmdHarness{httpHarness: &httpHarness{t: t, f: f, ctrl: ctrl, out: out, s: s}}
 	h.run("UBOB", "retry 3")
-	if len(ctrl.retried) != 1 || ctrl.retried[0] != 3 {
-		t.Fatalf("retried = %v", ctrl.retried)
+	if r := ctrl.retries(); len(r) != 1 || r[0] != 3 {
+		t.Fatalf("retried = %v", r)
 	}
 	if a := h.run("UBOB", "digest"); !strings.Contains(a, "digest is being posted") {
 		t.Fatalf("digest answer = %q", a)
 	}
 	deliver(t, s)
-	posts := f.callsTo("chat.postMessage")
+	posts := f.CallsTo("chat.postMessage")
 	var digestTS string
 	for _, p := range posts {
 		if p.Form.Get("text") == "Night: 12 experiments" {
@@ -217,7 +201,7 @@ func TestRetryAndDigestHooks(t *testing.T) {
 	if last.Form.Get("text") != "kept: #3 -0.004" || last.Form.Get("thread_ts") == "" {
 		t.Fatalf("digest thread reply = %v", last.Form)
 	}
-	up := f.waitCalls("files.completeUploadExternal", 1)[0]
+	up := f.WaitCalls("files.completeUploadExternal", 1)[0]
 	if up.Form.Get("thread_ts") != last.Form.Get("thread_ts") {
 		t.Fatalf("chart not in the digest's thread: %v", up.Form)
 	}
@@ -228,11 +212,11 @@ func TestProgramCommandOpensModalOnlyForAdmins(t *testing.T) {
 	if a := h.run("UBOB", "program"); !strings.Contains(a, "only the run's admins can edit program.md") {
 		t.Fatalf("non-admin program = %q", a)
 	}
-	if n := len(h.f.callsTo("views.open")); n != 0 {
+	if n := len(h.f.CallsTo("views.open")); n != 0 {
 		t.Fatal("the editor opened for a non-admin")
 	}
 	h.run("UALICE", "program")
-	if n := len(h.f.callsTo("views.open")); n != 1 {
+	if n := len(h.f.CallsTo("views.open")); n != 1 {
 		t.Fatal("the editor did not open for an admin")
 	}
 }

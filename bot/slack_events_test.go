@@ -8,38 +8,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoresearch/autoresearch/bot/slacktest"
 	"github.com/autoresearch/autoresearch/research"
 )
 
 // blockText decodes Block Kit JSON and joins every text in it.
 func blockText(t *testing.T, raw string) string {
 	t.Helper()
-	var v any
-	if err := json.Unmarshal([]byte(raw), &v); err != nil {
-		t.Fatalf("blocks are not JSON: %v\n%s", err, raw)
+	var blocks []any
+	if err := json.Unmarshal([]byte(raw), &blocks); err != nil || len(blocks) == 0 {
+		t.Fatalf("blocks are not a list of blocks (%v): %s", err, raw)
 	}
-	if l, ok := v.([]any); !ok || len(l) == 0 {
-		t.Fatalf("blocks are not a list of blocks: %s", raw)
-	}
-	var texts []string
-	var walk func(any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, e := range x {
-				if s, ok := e.(string); ok && k == "text" {
-					texts = append(texts, s)
-				}
-				walk(e)
-			}
-		case []any:
-			for _, e := range x {
-				walk(e)
-			}
-		}
-	}
-	walk(v)
-	return strings.Join(texts, "\n")
+	text, _ := slacktest.BlockTexts(raw)
+	return text
 }
 
 func slackTestExp(status string) research.Experiment {
@@ -65,7 +46,7 @@ func TestExperimentPostedThenUpdatedInPlace(t *testing.T) {
 	s.Event(research.Event{Kind: research.EventExperimentStarted, Experiment: &exp,
 		Ideas: []research.Idea{{ID: 1, Text: "try a higher LR", Author: "UALICE", Source: "slash"}}})
 	deliver(t, s)
-	post := f.waitCalls("chat.postMessage", 1)[0]
+	post := f.WaitCalls("chat.postMessage", 1)[0]
 	if post.Form.Get("channel") != slackTestChannel {
 		t.Fatalf("posted to %q", post.Form.Get("channel"))
 	}
@@ -86,7 +67,7 @@ func TestExperimentPostedThenUpdatedInPlace(t *testing.T) {
 	best.ID, best.Number, best.Summary.ValBPB = 40, 1, 0.990
 	s.Event(research.Event{Kind: research.EventExperimentFinished, Experiment: &done, Best: &best})
 	deliver(t, s)
-	up := f.waitCalls("chat.update", 1)[0]
+	up := f.WaitCalls("chat.update", 1)[0]
 	if up.Form.Get("ts") != "1700000000.000001" || up.Form.Get("channel") != slackTestChannel {
 		t.Fatalf("update went to ts %q channel %q, want the post's", up.Form.Get("ts"), up.Form.Get("channel"))
 	}
@@ -96,7 +77,7 @@ func TestExperimentPostedThenUpdatedInPlace(t *testing.T) {
 			t.Errorf("updated message lacks %q:\n%s", want, ub)
 		}
 	}
-	if n := len(f.callsTo("chat.postMessage")); n != 1 {
+	if n := len(f.CallsTo("chat.postMessage")); n != 1 {
 		t.Fatalf("the finish posted a new message (%d posts) instead of updating", n)
 	}
 }
@@ -158,7 +139,7 @@ func TestCrashPutsLogTailInThreadAsFileWhenLong(t *testing.T) {
 	s.Event(research.Event{Kind: research.EventExperimentFinished, Experiment: &crash})
 	deliver(t, s)
 
-	posts := f.waitCalls("chat.postMessage", 2)
+	posts := f.WaitCalls("chat.postMessage", 2)
 	reply := posts[1]
 	if reply.Form.Get("thread_ts") != "1700000000.000001" || !strings.Contains(reply.Form.Get("text"), "CUDA out of memory") {
 		t.Fatalf("crash reply = %v, want the log tail in the experiment's thread", reply.Form)
@@ -174,15 +155,15 @@ func TestCrashPutsLogTailInThreadAsFileWhenLong(t *testing.T) {
 	s.Event(research.Event{Kind: research.EventExperimentFinished, Experiment: &crash2})
 	deliver(t, s)
 
-	get := f.waitCalls("files.getUploadURLExternal", 1)[0]
+	get := f.WaitCalls("files.getUploadURLExternal", 1)[0]
 	if get.Form.Get("filename") != "exp-4-log.txt" || get.Form.Get("length") == "0" {
 		t.Fatalf("getUploadURLExternal = %v", get.Form)
 	}
-	up := f.waitCalls("upload", 1)[0]
+	up := f.WaitCalls("upload", 1)[0]
 	if !strings.Contains(string(up.Body), "something long here") {
 		t.Fatal("the file's content was not uploaded")
 	}
-	done := f.waitCalls("files.completeUploadExternal", 1)[0]
+	done := f.WaitCalls("files.completeUploadExternal", 1)[0]
 	if done.Form.Get("channel_id") != slackTestChannel || done.Form.Get("thread_ts") != "1700000000.000003" {
 		t.Fatalf("completeUploadExternal = %v, want the file in #4's thread", done.Form)
 	}
@@ -199,7 +180,7 @@ func TestThreadIdeaUsedGetsReplyInItsThreadWithLink(t *testing.T) {
 		{ID: 5, Text: "use GELU", Author: "UBOB", Source: "thread", ThreadTS: "1699999999.000100", MessageTS: "1699999999.000200"},
 	}})
 	deliver(t, s)
-	posts := f.waitCalls("chat.postMessage", 2)
+	posts := f.WaitCalls("chat.postMessage", 2)
 	reply := posts[1]
 	if reply.Form.Get("thread_ts") != "1699999999.000100" {
 		t.Fatalf("pointer posted in thread %q, want the idea's", reply.Form.Get("thread_ts"))
@@ -222,7 +203,7 @@ func TestRunHeaderAndProgramEdit(t *testing.T) {
 	s.Event(research.Event{Kind: research.EventProgramEdited, ProgramEdit: &research.ProgramEdit{
 		ID: 1, Author: "UALICE", Kind: "append", Commit: "abcdef1234", Diff: "+ try wider MLPs\n"}})
 	deliver(t, s)
-	posts := f.waitCalls("chat.postMessage", 2)
+	posts := f.WaitCalls("chat.postMessage", 2)
 	header := blockText(t, posts[0].Form.Get("blocks"))
 	for _, want := range []string{"mar20", "autoresearch/mar20", "NVIDIA H100 80GB", "gpt-5", "*training* 5m00s per experiment (TIME_BUDGET in prepare.py)", "*timeout* 10m00s", "<@UALICE>"} {
 		if !strings.Contains(header, want) {
@@ -230,7 +211,7 @@ func TestRunHeaderAndProgramEdit(t *testing.T) {
 		}
 	}
 	// Quiet: the edit is one channel message; its diff is in the thread.
-	posts = f.waitCalls("chat.postMessage", 3)
+	posts = f.WaitCalls("chat.postMessage", 3)
 	if txt := posts[1].Form.Get("text"); !strings.Contains(txt, "<@UALICE>") || !strings.Contains(txt, "the diff is in the thread") || !strings.Contains(txt, "abcdef1") {
 		t.Errorf("program edit post = %q", txt)
 	}
@@ -282,13 +263,13 @@ func TestStoppedExperimentReadsAsStopped(t *testing.T) {
 	s.Event(research.Event{Kind: research.EventExperimentFinished, Experiment: &stopped})
 	deliver(t, s)
 
-	upd := f.waitCalls("chat.update", 1)[0]
+	upd := f.WaitCalls("chat.update", 1)[0]
 	text, blocks := upd.Form.Get("text"), upd.Form.Get("blocks")
 	if !strings.Contains(blocks, "⏹️") || !strings.Contains(blocks, "*stopped*") || strings.Contains(blocks, "crash") || strings.Contains(text, "crash") ||
 		!strings.Contains(blocks, "retry 3") || strings.Contains(blocks, "💥") {
 		t.Errorf("stopped experiment rendered as:\ntext %s\nblocks %s", text, blocks)
 	}
-	if n := len(f.callsTo("chat.postMessage")); n != 1 {
+	if n := len(f.CallsTo("chat.postMessage")); n != 1 {
 		t.Errorf("%d messages posted, want only the experiment's (no log tail for a stop)", n)
 	}
 }
@@ -303,7 +284,7 @@ func TestPauseResumeAndStopNameThePersonAsAMention(t *testing.T) {
 	s.Event(research.Event{Kind: research.EventPaused, Run: run, Text: "the proposer keeps failing <3 times>"})
 	s.Event(research.Event{Kind: research.EventRunStopped, Run: run, By: "terminal"})
 	deliver(t, s)
-	posts := f.waitCalls("chat.postMessage", 4)
+	posts := f.WaitCalls("chat.postMessage", 4)
 	want := []string{
 		"⏸️ Paused by <@U0ADMIN>\nResume with `/autoresearch resume`.",
 		"▶️ Resumed by <@U0ADMIN>",
@@ -326,7 +307,7 @@ func TestANewBestIsBroadcastOnceAndDeltasAreThoseTheJudgeUsed(t *testing.T) {
 	s.Event(research.Event{Kind: research.EventExperimentStarted, Experiment: &exp,
 		Ideas: []research.Idea{{ID: 1, Text: "try a higher LR", Author: "UALICE", Source: "slash"}}})
 	deliver(t, s)
-	f.waitCalls("chat.postMessage", 1)
+	f.WaitCalls("chat.postMessage", 1)
 
 	kept := slackTestExp(research.StatusKeep)
 	kept.Summary.ValBPB = 0.990
@@ -334,11 +315,11 @@ func TestANewBestIsBroadcastOnceAndDeltasAreThoseTheJudgeUsed(t *testing.T) {
 	verdict := research.Verdict{Value: 0.990, Against: 0.998, AgainstNumbers: []int{1, 2, 3}, Noise: 0.002, NewBest: true}
 	s.Event(research.Event{Kind: research.EventExperimentFinished, Experiment: &kept, Best: &kept, Verdict: &verdict})
 	deliver(t, s)
-	up := f.waitCalls("chat.update", 1)[0]
+	up := f.WaitCalls("chat.update", 1)[0]
 	if ub := blockText(t, up.Form.Get("blocks")); !strings.Contains(ub, "new best") || !strings.Contains(ub, "-0.008000 vs best mean of #1, #2, #3 (4.0σ)") {
 		t.Errorf("the kept message does not compare with the judge's best:\n%s", ub)
 	}
-	posts := f.waitCalls("chat.postMessage", 2)
+	posts := f.WaitCalls("chat.postMessage", 2)
 	news := posts[1]
 	if news.Form.Get("thread_ts") != up.Form.Get("ts") || news.Form.Get("reply_broadcast") != "true" {
 		t.Fatalf("the new best was not a broadcast reply in the experiment's thread: thread_ts %q (post %q), reply_broadcast %q",
@@ -363,14 +344,14 @@ func TestANewBestIsBroadcastOnceAndDeltasAreThoseTheJudgeUsed(t *testing.T) {
 	s.Event(research.Event{Kind: research.EventExperimentFinished, Experiment: &repeat, Best: &kept,
 		Verdict: &research.Verdict{Value: 0.999, Against: 0.990, AgainstNumbers: []int{3}}})
 	deliver(t, s)
-	ups := f.waitCalls("chat.update", 3)
+	ups := f.WaitCalls("chat.update", 3)
 	if txt := ups[1].Form.Get("text"); !strings.Contains(txt, "#4 discard") || !strings.Contains(txt, "+0.005000 vs best #3") {
 		t.Errorf("discard text = %q", txt)
 	}
 	if txt := ups[2].Form.Get("text"); !strings.Contains(txt, "#5 baseline repeat") || strings.Contains(txt, "discard") || strings.Contains(txt, "vs best") {
 		t.Errorf("baseline repeat text = %q", txt)
 	}
-	if n := len(f.callsTo("chat.postMessage")); n != 4 {
+	if n := len(f.CallsTo("chat.postMessage")); n != 4 {
 		t.Errorf("%d posts, want three starts and one new-best broadcast", n)
 	}
 }
@@ -412,7 +393,7 @@ func TestAQuietChannelThreadsRepeatsConfirmationsAndNotices(t *testing.T) {
 	}
 	var top, replies []string
 	parentOf := map[string]string{}
-	for _, c := range f.callsTo("chat.postMessage") {
+	for _, c := range f.CallsTo("chat.postMessage") {
 		text := c.Form.Get("text")
 		if th := c.Form.Get("thread_ts"); th != "" {
 			replies = append(replies, text)
@@ -435,7 +416,7 @@ func TestAQuietChannelThreadsRepeatsConfirmationsAndNotices(t *testing.T) {
 	}
 	// A message's ts is where its result was written (chat.update).
 	tsOf := func(prefix string) string {
-		for _, c := range f.callsTo("chat.update") {
+		for _, c := range f.CallsTo("chat.update") {
 			if strings.HasPrefix(c.Form.Get("text"), prefix) {
 				return c.Form.Get("ts")
 			}
@@ -446,7 +427,7 @@ func TestAQuietChannelThreadsRepeatsConfirmationsAndNotices(t *testing.T) {
 		t.Errorf("threads: repeat under %q (#1 is %q), confirmation under %q and new best under %q (#3 is %q)",
 			parentOf[replies[0]], tsOf("#1 "), parentOf[replies[2]], parentOf[replies[3]], tsOf("#3 "))
 	}
-	if b := f.callsTo("chat.postMessage")[len(f.callsTo("chat.postMessage"))-1]; b.Form.Get("reply_broadcast") != "true" {
+	if b := f.CallsTo("chat.postMessage")[len(f.CallsTo("chat.postMessage"))-1]; b.Form.Get("reply_broadcast") != "true" {
 		t.Errorf("the new best is not broadcast: %v", b.Form)
 	}
 }
@@ -465,7 +446,7 @@ func TestImplausibleResultIsFlagged(t *testing.T) {
 	s.Event(research.Event{Kind: research.EventNotice, Experiment: &held, Text: "#3 " + held.Reason})
 	deliver(t, s)
 
-	upd := f.waitCalls("chat.update", 1)[0]
+	upd := f.WaitCalls("chat.update", 1)[0]
 	if blocks := upd.Form.Get("blocks"); !strings.Contains(blocks, "*implausible* result, not kept on one run") {
 		t.Errorf("experiment message lacks the implausible line:\n%s", blocks)
 	}

@@ -2,220 +2,29 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"mime"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/gorilla/websocket"
+	"github.com/autoresearch/autoresearch/bot/slacktest"
 
 	"github.com/autoresearch/autoresearch/research"
 )
 
-// fakeSlack is an httptest server speaking the Slack Web API as slack-go
-// uses it (form-encoded or JSON requests, {"ok":...} answers, 429 with
-// Retry-After), plus response_url, the file upload URL and a Socket Mode
-// websocket endpoint.
-type fakeSlack struct {
-	t   *testing.T
-	srv *httptest.Server
-
-	mu     sync.Mutex
-	calls  []apiCall
-	script map[string][]scripted // per method, consumed before defaults
-	ts     int
-	notify chan struct{}
-
-	// conversations.info
-	member bool
-	conns  chan *websocket.Conn
-}
-
-type apiCall struct {
-	Method string
-	Form   url.Values
-	JSON   map[string]any
-	Body   []byte
-	Auth   string
-}
-
-// scripted is one canned answer.
-type scripted struct {
-	status int
-	header map[string]string
-	body   string
-}
+// fakeSlack is the shared fake Slack (bot/slacktest); the bot's tests
+// also check every payload against what Slack accepts and shows.
+type fakeSlack = slacktest.Server
 
 func newFakeSlack(t *testing.T) *fakeSlack {
-	f := &fakeSlack{t: t, script: map[string][]scripted{}, member: true,
-		notify: make(chan struct{}, 1), conns: make(chan *websocket.Conn, 4)}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
+	f := slacktest.New(t)
+	f.Check = payloadProblems
 	return f
 }
 
-func (f *fakeSlack) apiURL() string { return f.srv.URL + "/api" } // no trailing slash: the adapter adds it
-
-// on queues a canned answer for method.
-func (f *fakeSlack) on(method string, status int, body string, header ...string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	h := map[string]string{}
-	for i := 0; i+1 < len(header); i += 2 {
-		h[header[i]] = header[i+1]
-	}
-	f.script[method] = append(f.script[method], scripted{status, h, body})
-}
-
-func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/ws" {
-		up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
-		c, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			f.t.Errorf("websocket upgrade: %v", err)
-			return
-		}
-		f.conns <- c
-		return
-	}
-	body, _ := io.ReadAll(r.Body)
-	call := apiCall{Body: body, Auth: r.Header.Get("Authorization")}
-	switch {
-	case strings.HasPrefix(r.URL.Path, "/api/"):
-		call.Method = strings.TrimPrefix(r.URL.Path, "/api/")
-	case strings.HasPrefix(r.URL.Path, "/respond/"):
-		call.Method = "response_url"
-	case strings.HasPrefix(r.URL.Path, "/upload/"):
-		call.Method = "upload"
-	default:
-		http.NotFound(w, r)
-		return
-	}
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch ct {
-	case "application/json":
-		_ = json.Unmarshal(body, &call.JSON)
-	case "application/x-www-form-urlencoded":
-		call.Form, _ = url.ParseQuery(string(body))
-	}
-
-	for _, p := range payloadProblems(call.Method, call.Form, call.JSON) {
-		f.t.Errorf("%s payload Slack would refuse or show wrong: %s\n%s", call.Method, p, body)
-	}
-	f.mu.Lock()
-	f.calls = append(f.calls, call)
-	var sc *scripted
-	if q := f.script[call.Method]; len(q) > 0 {
-		sc = &q[0]
-		f.script[call.Method] = q[1:]
-	}
-	f.mu.Unlock()
-	select {
-	case f.notify <- struct{}{}:
-	default:
-	}
-
-	if sc != nil {
-		for k, v := range sc.header {
-			w.Header().Set(k, v)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(sc.status)
-		_, _ = io.WriteString(w, sc.body)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = io.WriteString(w, f.defaultAnswer(call))
-}
-
-func (f *fakeSlack) defaultAnswer(c apiCall) string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	switch c.Method {
-	case "auth.test":
-		return `{"ok":true,"url":"https://team.slack.com/","team":"Team","user":"autoresearch","team_id":"T1","user_id":"UBOT","bot_id":"BBOT"}`
-	case "conversations.info":
-		return fmt.Sprintf(`{"ok":true,"channel":{"id":%q,"name":"research","is_member":%t}}`, c.Form.Get("channel"), f.member)
-	case "chat.postMessage":
-		f.ts++
-		return fmt.Sprintf(`{"ok":true,"channel":%q,"ts":"1700000000.%06d"}`, c.Form.Get("channel"), f.ts)
-	case "chat.update":
-		return fmt.Sprintf(`{"ok":true,"channel":%q,"ts":%q,"text":""}`, c.Form.Get("channel"), c.Form.Get("ts"))
-	case "chat.postEphemeral":
-		return `{"ok":true,"message_ts":"1700000000.999999"}`
-	case "views.open", "views.publish":
-		return `{"ok":true,"view":{"id":"V1"}}`
-	case "files.getUploadURLExternal":
-		return fmt.Sprintf(`{"ok":true,"upload_url":%q,"file_id":"F1"}`, f.srv.URL+"/upload/F1")
-	case "files.completeUploadExternal":
-		return `{"ok":true,"files":[{"id":"F1","title":"f"}]}`
-	case "apps.connections.open":
-		return fmt.Sprintf(`{"ok":true,"url":%q}`, "ws"+strings.TrimPrefix(f.srv.URL, "http")+"/ws")
-	case "upload", "response_url":
-		return `ok`
-	}
-	return `{"ok":true}`
-}
-
-// callsTo returns the calls made to method so far.
-func (f *fakeSlack) callsTo(method string) []apiCall {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []apiCall
-	for _, c := range f.calls {
-		if c.Method == method {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-func (f *fakeSlack) methods() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []string
-	for _, c := range f.calls {
-		out = append(out, c.Method)
-	}
-	return out
-}
-
-// waitCalls waits until method was called n times and returns the calls.
-// The deadline only bounds a failing test; nothing is timed.
-func (f *fakeSlack) waitCalls(method string, n int) []apiCall {
-	f.t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		if c := f.callsTo(method); len(c) >= n {
-			return c
-		}
-		select {
-		case <-f.notify:
-		case <-time.After(20 * time.Millisecond):
-		case <-deadline:
-			f.t.Fatalf("waited for %d calls to %s; calls so far: %v", n, method, f.methods())
-		}
-	}
-}
-
-// slackWaitFor polls cond until true; the deadline only bounds a failing test.
-func slackWaitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+// apiURLOf is the fake's Web API URL without its trailing slash: the
+// adapter adds it.
+func apiURLOf(f *fakeSlack) string { return strings.TrimSuffix(f.APIURL(), "/") }
 
 // slackFakeCtrl records what the front end asks of the research side.
 type slackFakeCtrl struct {
@@ -230,6 +39,7 @@ type slackFakeCtrl struct {
 	logs      map[int]string
 	startErr  error
 	reviewing bool
+	retried   []int
 	// panicOn names controller methods that panic once each (a bug
 	// injected behind a handler): "status", "idea", "program".
 	panicOn map[string]bool
@@ -282,6 +92,20 @@ func (c *slackFakeCtrl) Start(_ context.Context, req research.StartRequest) (res
 func (c *slackFakeCtrl) Stop(_ context.Context, by string, now bool) error {
 	c.record(fmt.Sprintf("stop by %s now=%t", by, now))
 	return nil
+}
+func (c *slackFakeCtrl) Retry(_ context.Context, n int, by string) error {
+	c.record(fmt.Sprintf("retry %d by %s", n, by))
+	c.mu.Lock()
+	c.retried = append(c.retried, n)
+	c.mu.Unlock()
+	return nil
+}
+
+// retries is what was retried so far.
+func (c *slackFakeCtrl) retries() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]int(nil), c.retried...)
 }
 func (c *slackFakeCtrl) SetReview(_ context.Context, on bool, by string) error {
 	c.record(fmt.Sprintf("review %v by %s", on, by))
@@ -396,7 +220,7 @@ func newTestSlack(t *testing.T, f *fakeSlack, ctrl Controller, out Outbox, mod f
 	t.Helper()
 	cfg := SlackConfig{
 		BotToken: "xoxb-test", SigningSecret: "secret", Channel: slackTestChannel,
-		APIURL: f.apiURL(), HTTPAddr: "127.0.0.1:0",
+		APIURL: apiURLOf(f), HTTPAddr: "127.0.0.1:0",
 	}
 	if mod != nil {
 		mod(&cfg)

@@ -12,7 +12,7 @@ import (
 // publishedHome decodes the view of the nth views.publish call.
 func publishedHome(t *testing.T, f *fakeSlack, n int) (user, text string, blocks []map[string]any) {
 	t.Helper()
-	c := f.waitCalls("views.publish", n)[n-1]
+	c := f.WaitCalls("views.publish", n)[n-1]
 	var req struct {
 		UserID string `json:"user_id"`
 		View   struct {
@@ -77,9 +77,9 @@ func TestAppHomeShowsTheRunAndIsRefreshedByResults(t *testing.T) {
 	done.Status, done.Summary.ValBPB = research.StatusDiscard, 0.999
 	h.s.Event(research.Event{Kind: research.EventExperimentFinished, Experiment: &done})
 	h.s.Event(research.Event{Kind: research.EventExperimentStarted, Experiment: &research.Experiment{RunID: 7, Number: 13, Status: research.StatusRunning}})
-	h.f.waitCalls("views.publish", 4)
+	h.f.WaitCalls("views.publish", 4)
 	h.s.tasks.Wait()
-	if n := len(h.f.callsTo("views.publish")); n != 4 {
+	if n := len(h.f.CallsTo("views.publish")); n != 4 {
 		t.Errorf("%d publishes, want 2 opens and one refresh of each", n)
 	}
 }

@@ -67,7 +67,7 @@ func (h *httpHarness) do(path, contentType string, body []byte, secret string, t
 
 func (h *httpHarness) command(user, channel, text string, secret string, ts time.Time) (*http.Response, string) {
 	form := url.Values{"command": {"/autoresearch"}, "text": {text}, "user_id": {user}, "channel_id": {channel},
-		"response_url": {h.f.srv.URL + "/respond/x"}, "trigger_id": {"trig"}}
+		"response_url": {h.f.URL() + "/respond/x"}, "trigger_id": {"trig"}}
 	return h.do("/slack/commands", "application/x-www-form-urlencoded", []byte(form.Encode()), secret, ts)
 }
 
@@ -87,7 +87,7 @@ func TestHTTPSignatureOKForgedStale(t *testing.T) {
 	if resp.StatusCode != 200 || body != "" {
 		t.Fatalf("signed command: %d %q, want an empty 200 ack", resp.StatusCode, body)
 	}
-	h.f.waitCalls("response_url", 1)
+	h.f.WaitCalls("response_url", 1)
 	if !h.ctrl.has("status") {
 		t.Fatal("signed command did not reach the controller")
 	}
@@ -184,7 +184,7 @@ func TestHTTPEventsDedupedAndThreadRules(t *testing.T) {
 		t.Fatalf("idea = %+v, want it linked to experiment ID 42", ideas[0])
 	}
 	deliver(t, h.s)
-	if r := h.f.callsTo("reactions.add"); len(r) != 1 || r[0].Form.Get("timestamp") != "1700000001.000001" {
+	if r := h.f.CallsTo("reactions.add"); len(r) != 1 || r[0].Form.Get("timestamp") != "1700000001.000001" {
 		t.Fatalf("reactions = %+v", r)
 	}
 
@@ -212,7 +212,7 @@ func TestHTTPEventsDedupedAndThreadRules(t *testing.T) {
 	if edited != "use SwiGLU" {
 		t.Fatalf("a stale edit overwrote the idea: %q", edited)
 	}
-	eph := h.f.waitCalls("chat.postEphemeral", 1)[0]
+	eph := h.f.WaitCalls("chat.postEphemeral", 1)[0]
 	if eph.Form.Get("user") != "UBOB" || eph.Form.Get("thread_ts") != "1700000000.000001" ||
 		!strings.Contains(eph.Form.Get("text"), "changed by someone else") || !strings.Contains(eph.Form.Get("text"), "use SwiGLU") {
 		t.Fatalf("refusal = %v", eph.Form)
@@ -227,7 +227,7 @@ func TestThreadIdeaFromNonAdminRefused(t *testing.T) {
 	if len(h.ctrl.ideas) != 0 {
 		t.Fatalf("a non-admin's reply became an idea: %+v", h.ctrl.ideas)
 	}
-	eph := h.f.waitCalls("chat.postEphemeral", 1)[0]
+	eph := h.f.WaitCalls("chat.postEphemeral", 1)[0]
 	if eph.Form.Get("user") != "UMALLORY" || eph.Form.Get("thread_ts") != "1700000000.000001" || !strings.Contains(eph.Form.Get("text"), "only the run's admins") {
 		t.Fatalf("refusal = %v", eph.Form)
 	}

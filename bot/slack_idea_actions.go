@@ -3,10 +3,12 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/autoresearch/autoresearch/bot/command"
 	"github.com/autoresearch/autoresearch/research"
 )
 
@@ -55,9 +57,12 @@ func (s *Slack) pinIdeaSubmitted(ctx context.Context, p actionPayload) json.RawM
 	case utf8.RuneCountInString(text) > ideaMaxChars:
 		return viewErrors(map[string]string{pinIdeaBlock: fmt.Sprintf("An idea is at most %d characters.", ideaMaxChars)})
 	}
-	idea, err := s.ctrl.AddIdea(ctx, research.Idea{Text: text, Author: p.User.ID, Source: "button",
-		ThreadTS: meta.Thread, FromExp: meta.Exp})
-	if err != nil {
+	idea, err := s.pinIdea(ctx, p.User.ID, text, research.Idea{Source: "button", ThreadTS: meta.Thread, FromExp: meta.Exp})
+	var bug *research.PanicError
+	switch {
+	case errors.As(err, &bug):
+		return viewErrors(map[string]string{pinIdeaBlock: bugText(bug) + " The idea was not pinned."})
+	case err != nil:
 		return viewErrors(map[string]string{pinIdeaBlock: "Not pinned: " + err.Error()})
 	}
 	s.log.Info("slack: idea pinned from a button", "user", p.User.ID, "id", idea.ID, "after", meta.Number)
@@ -93,12 +98,26 @@ func (s *Slack) suggestIdea(ctx context.Context, p actionPayload) {
 	if author == "" || p.Message.BotID != "" {
 		author = p.User.ID // a bot's message is credited to who picked it
 	}
-	idea, err := s.ctrl.AddIdea(ctx, research.Idea{Text: text, Author: author, Source: "shortcut",
-		ThreadTS: p.Message.ThreadTS, MessageTS: p.Message.TS})
-	if err != nil {
+	idea, err := s.pinIdea(ctx, author, text, research.Idea{Source: "shortcut", ThreadTS: p.Message.ThreadTS, MessageTS: p.Message.TS})
+	var bug *research.PanicError
+	switch {
+	case errors.As(err, &bug):
+		s.tell(ctx, p, "🐞 "+bugText(bug))
+		return
+	case err != nil:
 		s.tell(ctx, p, "⚠️ Not pinned: "+escapeText(err.Error()))
 		return
 	}
 	_ = s.enqueue(ctx, kindReaction, "", "", outPayload{Reaction: "bulb", TargetTS: p.Message.TS})
 	s.tell(ctx, p, fmt.Sprintf("💡 Pinned idea [%d] from %s: %s", idea.ID, mention(author), escapeText(truncate(oneLine(idea.Text), 300))))
+}
+
+// pinIdea pins text as by's idea through the dispatcher, with what Slack
+// knows of where it came from (source, thread, message, experiment).
+func (s *Slack) pinIdea(ctx context.Context, by, text string, from research.Idea) (research.Idea, error) {
+	r, err := s.dispatcher().Do(ctx, Request{Command: command.Command{Name: command.Idea, Text: text}, By: by, Idea: from})
+	if err != nil {
+		return research.Idea{}, err
+	}
+	return *r.Idea, nil
 }

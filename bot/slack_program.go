@@ -142,13 +142,9 @@ func programView(program string) (json.RawMessage, error) {
 	return json.Marshal(view)
 }
 
-func (s *Slack) openProgramEditor(ctx context.Context, req slashRequest) error {
+func (s *Slack) openProgramEditor(ctx context.Context, req slashRequest, program string) error {
 	if req.TriggerID == "" {
 		return fmt.Errorf("this request carries no trigger_id, so the editor cannot open; use \"program append TEXT\"")
-	}
-	program, err := s.ctrl.Program(ctx)
-	if err != nil {
-		return err
 	}
 	view, err := programView(program)
 	if err != nil {

@@ -204,8 +204,12 @@ func (s *Slack) reviewIdeaSubmitted(ctx context.Context, p actionPayload) json.R
 	if !pending {
 		return viewErrors(map[string]string{pinIdeaBlock: "That proposal was already decided; pin the idea with the idea command instead."})
 	}
-	idea, err := s.ctrl.AddIdea(ctx, research.Idea{Text: text, Author: p.User.ID, Source: "review"})
-	if err != nil {
+	idea, err := s.pinIdea(ctx, p.User.ID, text, research.Idea{Source: "review"})
+	var bug *research.PanicError
+	switch {
+	case errors.As(err, &bug):
+		return viewErrors(map[string]string{pinIdeaBlock: bugText(bug) + " The idea was not pinned."})
+	case err != nil:
 		return viewErrors(map[string]string{pinIdeaBlock: "Not pinned: " + err.Error()})
 	}
 	s.decideReview(ctx, p.View.PrivateMetadata, research.ReviewDecision{By: p.User.ID,

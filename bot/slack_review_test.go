@@ -26,7 +26,7 @@ func startReview(t *testing.T, h *actionHarness, ctx context.Context, id string)
 	}()
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
 		deliver(t, h.s)
-		for _, c := range h.f.callsTo("chat.postMessage") {
+		for _, c := range h.f.CallsTo("chat.postMessage") {
 			if strings.Contains(c.Form.Get("text"), "Review #5") {
 				return dec, errc
 			}
@@ -40,7 +40,7 @@ func startReview(t *testing.T, h *actionHarness, ctx context.Context, id string)
 func TestReviewButtonsDecideOnceAndOnlyForAdmins(t *testing.T) {
 	h := newActionHarness(t, "UALICE")
 	dec, errc := startReview(t, h, context.Background(), "7-5-1")
-	post := h.f.callsTo("chat.postMessage")[0]
+	post := h.f.CallsTo("chat.postMessage")[0]
 	blocks := blockText(t, post.Form.Get("blocks"))
 	for _, want := range []string{"Review* #5 use &lt;rotary&gt; embeddings", "+ROPE = True", "idea from <@UCAROL>", "approved at 03:12 UTC", "Approve", "Reject", "Edit idea"} {
 		if !strings.Contains(blocks, want) {
@@ -64,7 +64,7 @@ func TestReviewButtonsDecideOnceAndOnlyForAdmins(t *testing.T) {
 	if e := h.ephemerals("UALICE"); len(e) != 1 || !strings.Contains(e[0], "already decided") {
 		t.Errorf("a second press answered %q", e)
 	}
-	ups := h.f.callsTo("chat.update")
+	ups := h.f.CallsTo("chat.update")
 	if len(ups) != 1 || !strings.Contains(ups[0].Form.Get("text"), "Rejected by <@UALICE>") || strings.Contains(ups[0].Form.Get("blocks"), "review_approve") {
 		t.Errorf("the review message was not closed with its outcome: %v", ups)
 	}
@@ -74,7 +74,7 @@ func TestReviewEditIdeaRejectsAndPinsTheRevisedIdea(t *testing.T) {
 	h := newActionHarness(t, "UALICE")
 	dec, _ := startReview(t, h, context.Background(), "7-5-2")
 	h.press("UALICE", actionEditIdea, "7-5-2")
-	opens := h.f.callsTo("views.open")
+	opens := h.f.CallsTo("views.open")
 	if len(opens) != 1 || !strings.Contains(string(opens[0].Body), "rotary helps") {
 		t.Fatalf("the editor did not open on the proposal's idea: %v", opens)
 	}
@@ -102,7 +102,7 @@ func TestAnUnansweredReviewSaysWhatTheTimeoutDid(t *testing.T) {
 		t.Fatal("an unanswered review returned no error")
 	}
 	deliver(t, h.s)
-	ups := h.f.callsTo("chat.update")
+	ups := h.f.CallsTo("chat.update")
 	if len(ups) != 1 || !strings.Contains(ups[0].Form.Get("text"), "Nobody answered in time: approved") {
 		t.Errorf("update = %v", ups)
 	}

@@ -37,11 +37,11 @@ func newSocketHarness(t *testing.T, admins ...string) *socketHarness {
 	})
 	runSlack(t, h.s)
 	select {
-	case h.conn = <-h.f.conns:
+	case h.conn = <-h.f.Conns():
 	case <-time.After(10 * time.Second):
-		t.Fatalf("the bot never opened the Socket Mode websocket; calls: %v", h.f.methods())
+		t.Fatalf("the bot never opened the Socket Mode websocket; calls: %v", h.f.Methods())
 	}
-	open := h.f.callsTo("apps.connections.open")
+	open := h.f.CallsTo("apps.connections.open")
 	if len(open) == 0 || !strings.Contains(open[0].Auth, "xapp-test") {
 		t.Fatalf("apps.connections.open must use the app token: %+v", open)
 	}
@@ -80,7 +80,7 @@ func (h *socketHarness) slash(id, user, channel, text string) {
 	h.t.Helper()
 	h.envelope("slash_commands", id, map[string]any{
 		"command": "/autoresearch", "text": text, "user_id": user, "channel_id": channel,
-		"response_url": h.f.srv.URL + "/respond/" + id, "trigger_id": "trig-" + id,
+		"response_url": h.f.URL() + "/respond/" + id, "trigger_id": "trig-" + id,
 	}, 0)
 	if got, _ := h.ack(); got != id {
 		h.t.Fatalf("ack for envelope %q, want %q", got, id)
@@ -90,7 +90,7 @@ func (h *socketHarness) slash(id, user, channel, text string) {
 // answerTo returns the response_url answer to envelope id.
 func (h *socketHarness) answerTo(n int) map[string]any {
 	h.t.Helper()
-	return h.f.waitCalls("response_url", n)[n-1].JSON
+	return h.f.WaitCalls("response_url", n)[n-1].JSON
 }
 
 func TestSocketModeCommandsEndToEnd(t *testing.T) {
@@ -159,7 +159,7 @@ func TestSocketModeThreadReplyBecomesIdeaOnce(t *testing.T) {
 	if id, _ := h.ack(); id != "env-e2" {
 		t.Fatalf("ack %q", id)
 	}
-	react := h.f.waitCalls("reactions.add", 1)[0]
+	react := h.f.WaitCalls("reactions.add", 1)[0]
 	if react.Form.Get("name") != "bulb" || react.Form.Get("timestamp") != "1700000001.000100" {
 		t.Fatalf("reaction = %v", react.Form)
 	}
@@ -169,7 +169,7 @@ func TestSocketModeThreadReplyBecomesIdeaOnce(t *testing.T) {
 			"text": "and a wider MLP", "ts": "1700000002.000100", "thread_ts": "1700000000.000001"}}, 0)
 	h.ack()
 	h.s.tasks.Wait() // every acked event's work was started before its ack
-	h.f.waitCalls("reactions.add", 2)
+	h.f.WaitCalls("reactions.add", 2)
 
 	h.ctrl.mu.Lock()
 	defer h.ctrl.mu.Unlock()
@@ -193,7 +193,7 @@ func TestSocketModeProgramModalRoundTrip(t *testing.T) {
 	h.ctrl.program = b.String()
 
 	h.slash("env-p", "UALICE", slackTestChannel, "program")
-	open := h.f.waitCalls("views.open", 1)[0]
+	open := h.f.WaitCalls("views.open", 1)[0]
 	if open.JSON["trigger_id"] != "trig-env-p" {
 		t.Fatalf("views.open trigger_id = %v", open.JSON["trigger_id"])
 	}
@@ -242,7 +242,7 @@ func TestSocketModeProgramModalRoundTrip(t *testing.T) {
 	if p := submit("env-v"); len(p) > 0 && string(p) != "null" {
 		t.Fatalf("submission ack %s, want an empty ack (closes the modal)", p)
 	}
-	h.f.waitCalls("chat.postMessage", 1)
+	h.f.WaitCalls("chat.postMessage", 1)
 	h.ctrl.mu.Lock()
 	edits := h.ctrl.edits
 	h.ctrl.mu.Unlock()
@@ -287,13 +287,13 @@ func TestAckDoesNotWaitForTheWork(t *testing.T) {
 		}
 	})
 	runSlack(t, h.s)
-	h.conn = <-h.f.conns
+	h.conn = <-h.f.Conns()
 	h.send(map[string]any{"type": "hello"})
 
 	// The ack arrives while the controller is still busy with the command.
 	h.slash("env-slow", "UBOB", slackTestChannel, "status")
 	<-ctrl.entered
-	if n := len(h.f.callsTo("response_url")); n != 0 {
+	if n := len(h.f.CallsTo("response_url")); n != 0 {
 		t.Fatal("answered before the work was done?")
 	}
 	close(ctrl.release)
@@ -319,13 +319,13 @@ func TestSocketModeButtonIsAckedAndActsOnce(t *testing.T) {
 		}
 	}
 	press("env-b1", "1700000100.000001")
-	post := h.f.waitCalls("chat.postMessage", 1)[0]
+	post := h.f.WaitCalls("chat.postMessage", 1)[0]
 	if post.Form.Get("thread_ts") != "1700000000.000003" || !strings.Contains(post.Form.Get("text"), "Diff of #3") {
 		t.Fatalf("diff post = %v", post.Form)
 	}
 	press("env-b2", "1700000101.000001")
-	h.f.waitCalls("chat.postEphemeral", 1)
-	if n := len(h.f.callsTo("chat.postMessage")); n != 1 {
+	h.f.WaitCalls("chat.postEphemeral", 1)
+	if n := len(h.f.CallsTo("chat.postMessage")); n != 1 {
 		t.Errorf("%d posts after two presses", n)
 	}
 }

@@ -80,8 +80,8 @@ func TestChannelMentionInDescriptionNeverPings(t *testing.T) {
 	s.Event(research.Event{Kind: research.EventExperimentFinished, Experiment: &done})
 	deliver(t, s)
 
-	post := f.waitCalls("chat.postMessage", 2)
-	up := f.waitCalls("chat.update", 1)
+	post := f.WaitCalls("chat.postMessage", 2)
+	up := f.WaitCalls("chat.update", 1)
 	check := func(what string, form url.Values) {
 		t.Helper()
 		for _, field := range []string{"text", "blocks"} {
@@ -117,7 +117,7 @@ func TestSafeSlackAPIGuardsEverythingSent(t *testing.T) {
 		Blocks: blocksJSON(sectionBlock("raw <!here|here> and hf_supersecret123"))}); err != nil {
 		t.Fatal(err)
 	}
-	p := f.waitCalls("chat.postMessage", 1)[0].Form
+	p := f.WaitCalls("chat.postMessage", 1)[0].Form
 	for _, v := range []string{p.Get("text"), p.Get("blocks")} {
 		if strings.Contains(v, "<!") || strings.Contains(v, "hf_supersecret123") {
 			t.Errorf("sent unguarded: %q", v)
@@ -150,7 +150,7 @@ func TestSecretsRedactedInTheOutboxAndUploads(t *testing.T) {
 	}
 	out.mu.Unlock()
 	deliver(t, s)
-	tail := f.waitCalls("chat.postMessage", 2)[1].Form.Get("text")
+	tail := f.WaitCalls("chat.postMessage", 2)[1].Form.Get("text")
 	if strings.Contains(tail, "aws-Secret/Value+0123") || !strings.Contains(tail, "[redacted AWS_SECRET_ACCESS_KEY]") {
 		t.Errorf("log tail post not redacted: %q", tail)
 	}
@@ -159,13 +159,13 @@ func TestSecretsRedactedInTheOutboxAndUploads(t *testing.T) {
 		Content: []byte("key=aws-Secret/Value+0123\n")}); err != nil {
 		t.Fatal(err)
 	}
-	up := f.waitCalls("upload", 1)[0]
+	up := f.WaitCalls("upload", 1)[0]
 	if strings.Contains(string(up.Body), "aws-Secret/Value+0123") || !strings.Contains(string(up.Body), "[redacted AWS_SECRET_ACCESS_KEY]") {
 		t.Errorf("uploaded file not redacted: %q", up.Body)
 	}
-	urls := f.callsTo("files.getUploadURLExternal")
+	urls := f.CallsTo("files.getUploadURLExternal")
 	if len(urls) == 0 {
-		t.Fatalf("no files.getUploadURLExternal call: %v", f.methods())
+		t.Fatalf("no files.getUploadURLExternal call: %v", f.Methods())
 	}
 	for _, c := range urls {
 		if name := c.Form.Get("filename"); name != "here_.log" {

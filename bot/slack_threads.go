@@ -147,18 +147,19 @@ func (s *Slack) handleMessage(ctx context.Context, ev messageEvent) {
 		log.Info("slack: idea updated from an edited reply")
 		return
 	}
-	idea := research.Idea{
-		Text: text, Author: ev.User, Source: "thread", ThreadTS: ev.ThreadTS, MessageTS: ev.TS,
-	}
+	from := research.Idea{Source: "thread", ThreadTS: ev.ThreadTS, MessageTS: ev.TS}
 	if exp, err := s.ctrl.Experiment(ctx, number); err == nil && exp.RunID == runID {
-		idea.FromExp = exp.ID
+		from.FromExp = exp.ID
 	}
-	added, err := s.ctrl.AddIdea(ctx, idea)
+	added, err := s.pinIdea(ctx, ev.User, text, from)
 	if err != nil {
 		log.Warn("slack: adding a thread idea", "err", err)
-		if perr := s.api.PostEphemeral(ctx, ev.Channel, ev.User, chatMessage{
-			Text: "⚠️ Your reply could not be pinned as an idea: " + escapeText(err.Error()), ThreadTS: ev.ThreadTS,
-		}); perr != nil {
+		msg := "⚠️ Your reply could not be pinned as an idea: " + escapeText(err.Error())
+		var bug *research.PanicError
+		if errors.As(err, &bug) {
+			msg = "🐞 " + bugText(bug)
+		}
+		if perr := s.api.PostEphemeral(ctx, ev.Channel, ev.User, chatMessage{Text: msg, ThreadTS: ev.ThreadTS}); perr != nil {
 			log.Error("slack: telling a person their idea failed", "err", perr)
 		}
 		return

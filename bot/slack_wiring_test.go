@@ -23,7 +23,7 @@ func TestTelemetryInExperimentPostAndStatus(t *testing.T) {
 		Throttled: true, ThrottleReason: []string{"sw_thermal"}}
 	s.Event(research.Event{Kind: research.EventExperimentFinished, Experiment: &exp, Telemetry: tel})
 	deliver(t, s)
-	upd := f.waitCalls("chat.update", 1)[0]
+	upd := f.WaitCalls("chat.update", 1)[0]
 	blocks := blockText(t, upd.Form.Get("blocks"))
 	for _, want := range []string{"util 97%", "peak 44.0 GB", "max 83°C", "612 W", "NOT COMPARABLE: throttled (sw_thermal)"} {
 		if !strings.Contains(blocks, want) {
@@ -36,8 +36,8 @@ func TestTelemetryInExperimentPostAndStatus(t *testing.T) {
 
 	ctrl.status = research.Status{Run: &research.Run{Tag: "t1", Branch: "autoresearch/t1"}, Active: true}
 	s.handleCommand(context.Background(), slashRequest{Command: "/autoresearch", Text: "status", UserID: "UBOB",
-		ChannelID: slackTestChannel, ResponseURL: f.srv.URL + "/respond/1"})
-	ans := f.waitCalls("response_url", 1)[0].JSON["text"].(string)
+		ChannelID: slackTestChannel, ResponseURL: f.URL() + "/respond/1"})
+	ans := f.WaitCalls("response_url", 1)[0].JSON["text"].(string)
 	if !strings.Contains(ans, "last gpu:  #3 GPU util 97%") || !strings.Contains(ans, "NOT COMPARABLE") {
 		t.Errorf("status lacks the telemetry:\n%s", ans)
 	}
@@ -62,7 +62,7 @@ func TestRunHeaderShowsGPUAndNoise(t *testing.T) {
 		Noise: 0.000412, BestValBPB: 0.99}
 	s.Event(research.Event{Kind: research.EventRunStarted, Run: run, Text: "resumed"})
 	deliver(t, s)
-	post := f.waitCalls("chat.postMessage", 1)[0]
+	post := f.WaitCalls("chat.postMessage", 1)[0]
 	blocks := blockText(t, post.Form.Get("blocks"))
 	for _, want := range []string{"Run t1 resumed", "NVIDIA H100 80GB HBM3", "noise floor* ±0.000412"} {
 		if !strings.Contains(blocks, want) {
@@ -101,7 +101,7 @@ func TestPlateauThreadReplyBecomesIdea(t *testing.T) {
 	s.Event(research.Event{Kind: research.EventPlateau, Run: research.Run{ID: 7}, Number: 12,
 		Text: "5 experiments without an improvement; reply here with ideas."})
 	deliver(t, s)
-	post := f.waitCalls("chat.postMessage", 1)[0]
+	post := f.WaitCalls("chat.postMessage", 1)[0]
 	if !strings.Contains(post.Form.Get("text"), "Plateau") || !strings.Contains(post.Form.Get("text"), "reply here") {
 		t.Fatalf("plateau post = %q", post.Form.Get("text"))
 	}
@@ -115,7 +115,7 @@ func TestPlateauThreadReplyBecomesIdea(t *testing.T) {
 		t.Fatalf("ideas = %+v", ideas)
 	}
 	deliver(t, s)
-	if r := f.waitCalls("reactions.add", 1)[0]; r.Form.Get("timestamp") != "1700000005.000100" {
+	if r := f.WaitCalls("reactions.add", 1)[0]; r.Form.Get("timestamp") != "1700000005.000100" {
 		t.Errorf("reaction = %v", r.Form)
 	}
 }
@@ -126,7 +126,7 @@ func TestPausePostSaysHowToResume(t *testing.T) {
 	s := newTestSlack(t, f, newSlackFakeCtrl(), newMemOutbox(), nil)
 	s.Event(research.Event{Kind: research.EventPaused, Run: research.Run{ID: 7, Tag: "t1"}, Text: "the proposer has nothing left to try"})
 	deliver(t, s)
-	text := f.waitCalls("chat.postMessage", 1)[0].Form.Get("text")
+	text := f.WaitCalls("chat.postMessage", 1)[0].Form.Get("text")
 	if !strings.Contains(text, "nothing left to try") || !strings.Contains(text, "Resume with `/autoresearch resume`") {
 		t.Fatalf("pause post = %q", text)
 	}

@@ -14,7 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/autoresearch/autoresearch/bot"
+	"github.com/autoresearch/autoresearch/bot/terminal"
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/agent"
 	"github.com/autoresearch/autoresearch/research/bench"
@@ -395,7 +395,7 @@ func benchScenario(p benchParams, dir, name string, slots int, pipeline bool, la
 		}
 		m.Config.Slots = specs
 	}
-	m.Observer = &bot.Terminal{Out: events, Controller: m}
+	m.Observer = &terminal.Terminal{Out: events, Controller: m}
 
 	start := time.Now()
 	if _, err := m.Start(context.Background(), research.StartRequest{Tag: "bench", By: "bench"}); err != nil {

@@ -6,10 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,9 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/autoresearch/autoresearch/bot"
+	"github.com/autoresearch/autoresearch/bot/slacktest"
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/researchtest"
 	"github.com/autoresearch/autoresearch/store"
@@ -33,357 +29,37 @@ var (
 	_ bot.Outbox        = (*store.DB)(nil)
 	_ bot.DigestRecords = (*store.DB)(nil)
 	_ bot.Controller    = (*research.Manager)(nil)
-	_ bot.Retrier       = (*research.Manager)(nil)
 )
 
 const botTestChannel = "CRESEARCH"
 
-// slackCall is one request the fake Slack received.
-type slackCall struct {
-	Method string
-	Form   url.Values
-	JSON   map[string]any
-	Status int    // the HTTP status answered
-	Path   string // the request path (response_url answers end in the envelope ID)
-	Body   []byte
-}
+// slackServer is the shared fake Slack (bot/slacktest), serving every
+// Socket Mode connection itself; one server outlives several bot
+// processes, like Slack does.
+type slackServer struct{ *slacktest.Server }
 
-func (c slackCall) text() string {
-	if c.Form != nil {
-		return c.Form.Get("text")
-	}
-	if s, ok := c.JSON["text"].(string); ok {
-		return s
-	}
-	return ""
-}
-
-// slackServer is an httptest server that speaks the Slack Web API the way
-// slack-go calls it (form posts, {"ok":...} answers), the response_url, the
-// v2 file upload and a Socket Mode websocket. One server outlives several
-// bot processes, like Slack does.
-type slackServer struct {
-	t   *testing.T
-	srv *httptest.Server
-
-	mu        sync.Mutex
-	calls     []slackCall
-	ts        int
-	failPosts bool // chat.postMessage answers 500
-	authError string
-	member    bool
-	changed   chan struct{}
-	conns     chan *websocket.Conn
-
-	conn *websocket.Conn // the current Socket Mode connection
-	wmu  *sync.Mutex     // serializes writes to conn
-	acks chan string     // envelope IDs the bot acknowledged
-	gen  int
-}
+type slackCall = slacktest.Call
 
 func newSlackServer(t *testing.T) *slackServer {
-	f := &slackServer{t: t, member: true, changed: make(chan struct{}, 1), conns: make(chan *websocket.Conn, 4)}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	go func() {
-		for c := range f.conns {
-			f.takeOver(c)
-		}
-	}()
-	t.Cleanup(func() {
-		f.mu.Lock()
-		if f.conn != nil {
-			f.conn.Close()
-		}
-		f.mu.Unlock()
-		f.srv.Close()
-	})
-	return f
+	f := slacktest.New(t)
+	f.TakeOverSockets()
+	return &slackServer{f}
 }
 
+// env points a bot process at the fake.
 func (f *slackServer) env(admins string) map[string]string {
 	return map[string]string{
 		"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-test", "SLACK_CHANNEL": botTestChannel,
-		"SLACK_API_URL": f.srv.URL + "/api/", "AUTORESEARCH_ADMINS": admins,
+		"SLACK_API_URL": f.APIURL(), "AUTORESEARCH_ADMINS": admins,
 	}
 }
 
-func (f *slackServer) serve(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/ws" {
-		up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
-		c, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			f.t.Errorf("websocket upgrade: %v", err)
-			return
-		}
-		f.conns <- c
-		return
-	}
-	body, _ := io.ReadAll(r.Body)
-	call := slackCall{Status: 200, Path: r.URL.Path, Body: body}
-	switch {
-	case strings.HasPrefix(r.URL.Path, "/api/"):
-		call.Method = strings.TrimPrefix(r.URL.Path, "/api/")
-	case strings.HasPrefix(r.URL.Path, "/respond/"):
-		call.Method = "response_url"
-	case strings.HasPrefix(r.URL.Path, "/upload/"):
-		call.Method = "upload"
-	default:
-		http.NotFound(w, r)
-		return
-	}
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch ct {
-	case "application/json":
-		_ = json.Unmarshal(body, &call.JSON)
-	case "application/x-www-form-urlencoded":
-		call.Form, _ = url.ParseQuery(string(body))
-	}
-	f.mu.Lock()
-	answer := ""
-	switch call.Method {
-	case "auth.test":
-		answer = `{"ok":true,"url":"https://lab.slack.com/","team":"Lab","user":"autoresearch","team_id":"T1","user_id":"UBOT","bot_id":"BBOT"}`
-		if f.authError != "" {
-			answer = fmt.Sprintf(`{"ok":false,"error":%q}`, f.authError)
-		}
-	case "conversations.info":
-		answer = fmt.Sprintf(`{"ok":true,"channel":{"id":%q,"name":"research","is_member":%t}}`, call.Form.Get("channel"), f.member)
-	case "chat.postMessage":
-		if f.failPosts {
-			call.Status = http.StatusInternalServerError
-			answer = `{"ok":false,"error":"internal_error"}`
-			break
-		}
-		f.ts++
-		answer = fmt.Sprintf(`{"ok":true,"channel":%q,"ts":"1700000000.%06d"}`, call.Form.Get("channel"), f.ts)
-		call.Form.Set("_ts", fmt.Sprintf("1700000000.%06d", f.ts))
-	case "chat.update":
-		answer = fmt.Sprintf(`{"ok":true,"channel":%q,"ts":%q,"text":""}`, call.Form.Get("channel"), call.Form.Get("ts"))
-	case "chat.postEphemeral":
-		answer = `{"ok":true,"message_ts":"1700000000.999999"}`
-	case "files.getUploadURLExternal":
-		answer = fmt.Sprintf(`{"ok":true,"upload_url":%q,"file_id":"F1"}`, f.srv.URL+"/upload/F1")
-	case "files.completeUploadExternal":
-		answer = `{"ok":true,"files":[{"id":"F1","title":"f"}]}`
-	case "apps.connections.open":
-		answer = fmt.Sprintf(`{"ok":true,"url":%q}`, "ws"+strings.TrimPrefix(f.srv.URL, "http")+"/ws")
-	case "upload", "response_url":
-		answer = "ok"
-	default:
-		answer = `{"ok":true}`
-	}
-	f.calls = append(f.calls, call)
-	f.mu.Unlock()
-	select {
-	case f.changed <- struct{}{}:
-	default:
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(call.Status)
-	_, _ = io.WriteString(w, answer)
-}
+// slash sends `/autoresearch TEXT` as user in the bot's channel.
+func (f *slackServer) slash(id, user, text string) { f.Slash(id, user, botTestChannel, text) }
 
-func (f *slackServer) setFailPosts(v bool) {
-	f.mu.Lock()
-	f.failPosts = v
-	f.mu.Unlock()
-}
-
-func (f *slackServer) snapshot() []slackCall {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]slackCall(nil), f.calls...)
-}
-
-// waitFor waits until a call to method satisfies match and returns it. The
-// deadline only bounds a failing test; nothing is timed.
-func (f *slackServer) waitFor(what, method string, match func(slackCall) bool) slackCall {
-	f.t.Helper()
-	deadline := time.After(3 * time.Minute) // a last guard: a loaded machine is slow
-	for {
-		for _, c := range f.snapshot() {
-			if c.Method == method && match(c) {
-				return c
-			}
-		}
-		select {
-		case <-f.changed:
-		case <-time.After(20 * time.Millisecond):
-		case <-deadline:
-			var seen []string
-			for _, c := range f.snapshot() {
-				seen = append(seen, fmt.Sprintf("%s %d %q", c.Method, c.Status, oneLineOf(c.text())))
-			}
-			f.t.Fatalf("gave up waiting for %s; calls:\n%s", what, strings.Join(seen, "\n"))
-		}
-	}
-}
-
-func oneLineOf(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// blocks decodes the Block Kit JSON of a message and joins its texts.
-func (c slackCall) blocks() string {
-	var v any
-	if c.Form == nil || json.Unmarshal([]byte(c.Form.Get("blocks")), &v) != nil {
-		return ""
-	}
-	var texts []string
-	var walk func(any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, e := range x {
-				if s, ok := e.(string); ok && k == "text" {
-					texts = append(texts, s)
-				}
-				walk(e)
-			}
-		case []any:
-			for _, e := range x {
-				walk(e)
-			}
-		}
-	}
-	walk(v)
-	return strings.Join(texts, "\n")
-}
-
-// waitPost waits for a delivered channel message whose text contains sub.
-func (f *slackServer) waitPost(sub string) slackCall {
-	f.t.Helper()
-	return f.waitFor("a post saying "+sub, "chat.postMessage", func(c slackCall) bool {
-		return c.Status == http.StatusOK && strings.Contains(c.text(), sub)
-	})
-}
-
-// generation counts the Socket Mode connections taken over so far.
-func (f *slackServer) generation() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.gen
-}
-
-// acceptAfter waits until a connection newer than generation gen is live
-// (every connection, reconnects included, is taken over in the background
-// and greeted, so envelopes always go to the live one).
-func (f *slackServer) acceptAfter(gen int) {
-	f.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for f.generation() <= gen {
-		if time.Now().After(deadline) {
-			f.t.Fatal("the bot never opened a Socket Mode connection")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func (f *slackServer) takeOver(c *websocket.Conn) {
-	f.mu.Lock()
-	if f.acks == nil {
-		f.acks = make(chan string, 256)
-	}
-	acks := f.acks
-	f.conn = c
-	f.mu.Unlock()
-	defer func() {
-		f.mu.Lock()
-		f.gen++
-		f.mu.Unlock()
-	}()
-	var wmu sync.Mutex
-	f.mu.Lock()
-	f.wmu = &wmu
-	f.mu.Unlock()
-	go func() {
-		for {
-			var a struct {
-				EnvelopeID string `json:"envelope_id"`
-			}
-			if err := c.ReadJSON(&a); err != nil {
-				return
-			}
-			if a.EnvelopeID != "" {
-				acks <- a.EnvelopeID
-			}
-		}
-	}()
-	// Slack pings; slack-go reconnects when it hears nothing for a while.
-	go func() {
-		for {
-			time.Sleep(2 * time.Second)
-			wmu.Lock()
-			err := c.WriteControl(websocket.PingMessage, []byte("ping"), time.Now().Add(time.Second))
-			wmu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	wmu.Lock()
-	_ = c.WriteJSON(map[string]any{"type": "hello", "num_connections": 1})
-	wmu.Unlock()
-}
-
-func (f *slackServer) send(v any) {
-	f.t.Helper()
-	f.mu.Lock()
-	c, wmu := f.conn, f.wmu
-	f.mu.Unlock()
-	wmu.Lock()
-	err := c.WriteJSON(v)
-	wmu.Unlock()
-	if err != nil {
-		f.t.Fatalf("websocket write: %v", err)
-	}
-}
-
-// envelope sends a Socket Mode envelope and waits for its ack.
-func (f *slackServer) envelope(typ, id string, payload any) {
-	f.t.Helper()
-	f.send(map[string]any{"type": typ, "envelope_id": id, "payload": payload, "accepts_response_payload": typ != "events_api"})
-	f.mu.Lock()
-	acks := f.acks
-	f.mu.Unlock()
-	deadline := time.After(60 * time.Second)
-	for {
-		select {
-		case got := <-acks:
-			if got == id {
-				return
-			}
-		case <-deadline:
-			f.t.Fatalf("envelope %s was never acknowledged", id)
-		}
-	}
-}
-
-// slash sends `/autoresearch TEXT` as user in the channel; it returns the
-// response_url path its answer goes to.
-func (f *slackServer) slash(id, user, text string) string {
-	f.t.Helper()
-	f.envelope("slash_commands", id, map[string]any{
-		"command": "/autoresearch", "text": text, "user_id": user, "channel_id": botTestChannel,
-		"response_url": f.srv.URL + "/respond/" + id, "trigger_id": "trig-" + id,
-	})
-	return id
-}
-
-// answer waits for the ephemeral answer to slash command id.
-func (f *slackServer) answer(id string) string {
-	f.t.Helper()
-	c := f.waitFor("the answer to "+id, "response_url", func(c slackCall) bool { return c.Path == "/respond/"+id })
-	text, _ := c.JSON["text"].(string)
-	return text
-}
-
-// reply sends a person's thread reply as an Events API message event.
+// reply sends a person's thread reply in the bot's channel.
 func (f *slackServer) reply(eventID, user, text, ts, threadTS string) {
-	f.t.Helper()
-	f.envelope("events_api", "env-"+eventID, map[string]any{
-		"type": "event_callback", "event_id": eventID,
-		"event": map[string]any{"type": "message", "channel": botTestChannel, "user": user,
-			"text": text, "ts": ts, "thread_ts": threadTS},
-	})
+	f.Reply(eventID, botTestChannel, user, text, ts, threadTS)
 }
 
 // syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
@@ -420,12 +96,12 @@ func startBotInProcess(t *testing.T, f *slackServer, env map[string]string, args
 	if err != nil {
 		t.Fatalf("bot flags: %v", err)
 	}
-	gen := f.generation()
+	gen := f.Generation()
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &botProcess{t: t, stderr: stderr, cancel: cancel, done: make(chan error, 1)}
 	go func() { p.done <- serveBot(ctx, opts, streams) }()
 	t.Cleanup(func() { p.stop() })
-	f.acceptAfter(gen)
+	f.AcceptAfter(gen)
 	return p
 }
 
@@ -487,10 +163,10 @@ func TestBotEndToEnd(t *testing.T) {
 	f := newSlackServer(t)
 	p := startBotInProcess(t, f, f.env("UALICE"), botArgs(dir, hold)...)
 
-	if len(f.snapshot()) == 0 || f.snapshot()[0].Method != "auth.test" {
-		t.Fatalf("the bot did not check its token first: %+v", f.snapshot())
+	if len(f.Calls()) == 0 || f.Calls()[0].Method != "auth.test" {
+		t.Fatalf("the bot did not check its token first: %+v", f.Calls())
 	}
-	f.waitFor("the channel check", "conversations.info", func(c slackCall) bool { return c.Form.Get("channel") == botTestChannel })
+	f.WaitFor("the channel check", "conversations.info", func(c slackCall) bool { return c.Form.Get("channel") == botTestChannel })
 	if strings.Contains(p.stderr.String(), "WARNING") {
 		t.Errorf("warned although admins are set:\n%s", p.stderr)
 	}
@@ -500,99 +176,99 @@ func TestBotEndToEnd(t *testing.T) {
 
 	// Someone who is not an admin cannot start a run.
 	f.slash("s0", "UBOB", "start t1")
-	if a := f.answer("s0"); !strings.Contains(a, "only the run's admins") {
+	if a := f.Answer("s0"); !strings.Contains(a, "only the run's admins") {
 		t.Fatalf("non-admin start answered %q", a)
 	}
 
 	// A quiet channel: the command is answered privately, and the run's
 	// header (naming who started it) is the one announcement.
 	f.slash("s1", "UALICE", "start t1")
-	if a := f.answer("s1"); !strings.Contains(a, "Run *t1* is starting") {
+	if a := f.Answer("s1"); !strings.Contains(a, "Run *t1* is starting") {
 		t.Errorf("start answered %q", a)
 	}
-	header := f.waitPost("Run t1 started")
-	if !strings.Contains(header.blocks(), "<@UALICE>") {
-		t.Errorf("the run header does not name who started it: %s", header.blocks())
+	header := f.WaitPost("Run t1 started")
+	if !strings.Contains(header.BlockTexts(), "<@UALICE>") {
+		t.Errorf("the run header does not name who started it: %s", header.BlockTexts())
 	}
-	exp1 := f.waitPost("#1 running: baseline")
-	exp1TS := exp1.Form.Get("_ts")
+	exp1 := f.WaitPost("#1 running: baseline")
+	exp1TS := exp1.TS
 
 	// Pause while the baseline trains: the loop holds after it.
 	f.slash("s2", "UALICE", "pause")
-	f.waitPost("⏸️ Paused by <@UALICE>")
+	f.WaitPost("⏸️ Paused by <@UALICE>")
 	os.Remove(hold)
-	upd := f.waitFor("the baseline's result", "chat.update", func(c slackCall) bool {
-		return c.Form.Get("ts") == exp1TS && strings.Contains(c.text(), "keep")
+	upd := f.WaitFor("the baseline's result", "chat.update", func(c slackCall) bool {
+		return c.Form.Get("ts") == exp1TS && strings.Contains(c.Text(), "keep")
 	})
-	if !strings.Contains(upd.text(), "val_bpb 1.500000") {
-		t.Errorf("baseline update = %q", upd.text())
+	if !strings.Contains(upd.Text(), "val_bpb 1.500000") {
+		t.Errorf("baseline update = %q", upd.Text())
 	}
 	touch(t, hold)
 
 	// A reply in the baseline's thread: an admin's becomes an idea (bulb),
 	// a non-admin's is refused privately.
 	f.reply("Ev1", "UALICE", "BONUS=0.25 might help", "1700000100.000001", exp1TS)
-	f.waitFor("the idea's reaction", "reactions.add", func(c slackCall) bool {
+	f.WaitFor("the idea's reaction", "reactions.add", func(c slackCall) bool {
 		return c.Form.Get("timestamp") == "1700000100.000001" && c.Form.Get("name") == "bulb"
 	})
 	f.reply("Ev2", "UBOB", "SEED=3", "1700000101.000001", exp1TS)
-	f.waitFor("the refusal of a non-admin's idea", "chat.postEphemeral", func(c slackCall) bool {
-		return c.Form.Get("user") == "UBOB" && strings.Contains(c.text(), "not taken as an idea")
+	f.WaitFor("the refusal of a non-admin's idea", "chat.postEphemeral", func(c slackCall) bool {
+		return c.Form.Get("user") == "UBOB" && strings.Contains(c.Text(), "not taken as an idea")
 	})
 
 	f.slash("s3", "UALICE", "resume")
-	f.waitPost("▶️ Resumed by <@UALICE>")
-	exp2 := f.waitFor("experiment 2 with the idea", "chat.postMessage", func(c slackCall) bool {
-		return strings.HasPrefix(c.text(), "#2 running") && strings.Contains(c.blocks(), "idea from <@UALICE>")
+	f.WaitPost("▶️ Resumed by <@UALICE>")
+	exp2 := f.WaitFor("experiment 2 with the idea", "chat.postMessage", func(c slackCall) bool {
+		return strings.HasPrefix(c.Text(), "#2 running") && strings.Contains(c.BlockTexts(), "idea from <@UALICE>")
 	})
-	if !strings.Contains(exp2.text(), "BONUS") {
-		t.Errorf("experiment 2 does not apply the idea: %q", exp2.text())
+	if !strings.Contains(exp2.Text(), "BONUS") {
+		t.Errorf("experiment 2 does not apply the idea: %q", exp2.Text())
 	}
-	f.waitFor("the reply in the idea's thread", "chat.postMessage", func(c slackCall) bool {
-		return c.Form.Get("thread_ts") == exp1TS && strings.Contains(c.text(), "your idea is being tried in experiment #2")
+	f.WaitFor("the reply in the idea's thread", "chat.postMessage", func(c slackCall) bool {
+		return c.Form.Get("thread_ts") == exp1TS && strings.Contains(c.Text(), "your idea is being tried in experiment #2")
 	})
 	os.Remove(hold)
-	upd = f.waitFor("experiment 2's result", "chat.update", func(c slackCall) bool {
-		return c.Form.Get("ts") == exp2.Form.Get("_ts") && !strings.Contains(c.text(), "running")
+	upd = f.WaitFor("experiment 2's result", "chat.update", func(c slackCall) bool {
+		return c.Form.Get("ts") == exp2.TS && !strings.Contains(c.Text(), "running")
 	})
-	if !strings.Contains(upd.text(), "val_bpb 1.250000") || !strings.Contains(upd.text(), "new best") {
-		t.Errorf("experiment 2 update = %q", upd.text())
+	if !strings.Contains(upd.Text(), "val_bpb 1.250000") || !strings.Contains(upd.Text(), "new best") {
+		t.Errorf("experiment 2 update = %q", upd.Text())
 	}
 	// An update notifies nobody: the new best is broadcast from its thread.
-	f.waitFor("the new best's broadcast", "chat.postMessage", func(c slackCall) bool {
-		return c.Form.Get("thread_ts") == exp2.Form.Get("_ts") && c.Form.Get("reply_broadcast") == "true" &&
-			strings.Contains(c.text(), "New best: #2") && strings.Contains(c.text(), "idea from <@UALICE>")
+	f.WaitFor("the new best's broadcast", "chat.postMessage", func(c slackCall) bool {
+		return c.Form.Get("thread_ts") == exp2.TS && c.Form.Get("reply_broadcast") == "true" &&
+			strings.Contains(c.Text(), "New best: #2") && strings.Contains(c.Text(), "idea from <@UALICE>")
 	})
 
 	f.slash("s4", "UBOB", "status")
-	if a := f.answer("s4"); !strings.Contains(a, "run t1 on autoresearch/t1") || !strings.Contains(a, "1.250000") {
+	if a := f.Answer("s4"); !strings.Contains(a, "run t1 on autoresearch/t1") || !strings.Contains(a, "1.250000") {
 		t.Errorf("status = %q", a)
 	}
 	f.slash("s5", "UALICE", "stop")
-	stopping := f.waitPost("<@UALICE> is stopping the run")
-	f.waitFor("the stop notice turned into the run's end", "chat.update", func(c slackCall) bool {
-		return c.Form.Get("ts") == stopping.Form.Get("_ts") && strings.Contains(c.text(), "Run t1 stopped by <@UALICE>")
+	stopping := f.WaitPost("<@UALICE> is stopping the run")
+	f.WaitFor("the stop notice turned into the run's end", "chat.update", func(c slackCall) bool {
+		return c.Form.Get("ts") == stopping.TS && strings.Contains(c.Text(), "Run t1 stopped by <@UALICE>")
 	})
 
 	// `digest` posts the numbers now, with the kept improvement and the
 	// progress chart (a PNG uploaded into the digest's thread).
 	f.slash("s6", "UBOB", "digest")
-	if a := f.answer("s6"); !strings.Contains(a, "being posted") {
+	if a := f.Answer("s6"); !strings.Contains(a, "being posted") {
 		t.Errorf("digest answer = %q", a)
 	}
-	digest := f.waitPost("Morning digest")
-	if !strings.Contains(digest.text(), "run `t1`") || !strings.Contains(digest.text(), "since the baseline (1.500000)") {
-		t.Errorf("digest = %q", digest.text())
+	digest := f.WaitPost("Morning digest")
+	if !strings.Contains(digest.Text(), "run `t1`") || !strings.Contains(digest.Text(), "since the baseline (1.500000)") {
+		t.Errorf("digest = %q", digest.Text())
 	}
 	// The kept improvement links to experiment 2's message.
-	exp2Link := "<https://lab.slack.com/archives/" + botTestChannel + "/p" + strings.Replace(exp2.Form.Get("_ts"), ".", "", 1) + "|#2>  1.250000"
-	f.waitFor("the kept improvements in the digest's thread, linked", "chat.postMessage", func(c slackCall) bool {
-		return c.Form.Get("thread_ts") == digest.Form.Get("_ts") && strings.Contains(c.text(), exp2Link)
+	exp2Link := "<https://team.slack.com/archives/" + botTestChannel + "/p" + strings.Replace(exp2.TS, ".", "", 1) + "|#2>  1.250000"
+	f.WaitFor("the kept improvements in the digest's thread, linked", "chat.postMessage", func(c slackCall) bool {
+		return c.Form.Get("thread_ts") == digest.TS && strings.Contains(c.Text(), exp2Link)
 	})
-	f.waitFor("the chart in the digest's thread", "files.completeUploadExternal", func(c slackCall) bool {
-		return c.Form.Get("thread_ts") == digest.Form.Get("_ts") && c.Form.Get("channel_id") == botTestChannel
+	f.WaitFor("the chart in the digest's thread", "files.completeUploadExternal", func(c slackCall) bool {
+		return c.Form.Get("thread_ts") == digest.TS && c.Form.Get("channel_id") == botTestChannel
 	})
-	up := f.waitFor("the chart upload", "upload", func(c slackCall) bool { return len(c.Body) > 0 })
+	up := f.WaitFor("the chart upload", "upload", func(c slackCall) bool { return len(c.Body) > 0 })
 	if !bytes.Contains(up.Body, []byte("\x89PNG\r\n\x1a\n")) {
 		t.Errorf("the uploaded chart is not a PNG (%d bytes)", len(up.Body))
 	}
@@ -636,7 +312,7 @@ func startBotCLI(t *testing.T, f *slackServer, env map[string]string, args ...st
 	}
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
-	gen := f.generation()
+	gen := f.Generation()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -646,7 +322,7 @@ func startBotCLI(t *testing.T, f *slackServer, env map[string]string, args ...st
 			_ = cmd.Wait()
 		}
 	})
-	f.acceptAfter(gen)
+	f.AcceptAfter(gen)
 	return cmd, out
 }
 
@@ -688,7 +364,7 @@ func TestBotKill9ResumesAndSIGTERMStopsCleanly(t *testing.T) {
 
 	first, out := startBotCLI(t, f, env, args...)
 	f.slash("k1", "UALICE", "start k9")
-	f.waitPost("#1 running: baseline")
+	f.WaitPost("#1 running: baseline")
 	pgid := waitTrainerPGID(t, dir)
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -697,11 +373,11 @@ func TestBotKill9ResumesAndSIGTERMStopsCleanly(t *testing.T) {
 	t.Logf("first bot:\n%s", out)
 
 	second, out := startBotCLI(t, f, env, args...)
-	f.waitPost("Run k9 resumed")
+	f.WaitPost("Run k9 resumed")
 	if alive(pgid) {
 		t.Errorf("the trainer orphaned by kill -9 (group %d) survived the restart", pgid)
 	}
-	exp2 := f.waitPost("#2 running")
+	exp2 := f.WaitPost("#2 running")
 	waitTrainerPGID(t, dir)
 	if err := second.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -722,8 +398,8 @@ func TestBotKill9ResumesAndSIGTERMStopsCleanly(t *testing.T) {
 		t.Errorf("SIGTERM was not explained:\n%s", out)
 	}
 	// The stop was delivered before the exit, in place of the start post.
-	f.waitFor("experiment 2's stop", "chat.update", func(c slackCall) bool {
-		return c.Form.Get("ts") == exp2.Form.Get("_ts") && strings.Contains(c.text(), "stopped")
+	f.WaitFor("experiment 2's stop", "chat.update", func(c slackCall) bool {
+		return c.Form.Get("ts") == exp2.TS && strings.Contains(c.Text(), "stopped")
 	})
 
 	db := openTestStore(t, dir)
@@ -758,21 +434,21 @@ func TestBotResendsFailedMessagesAfterRestart(t *testing.T) {
 	dir := researchtest.New(t)
 	hold := filepath.Join(t.TempDir(), "hold")
 	f := newSlackServer(t)
-	f.setFailPosts(true)
+	f.SetFailPosts(true)
 	p := startBotInProcess(t, f, f.env(""), botArgs(dir, hold)...)
 	if !strings.Contains(p.stderr.String(), "WARNING: AUTORESEARCH_ADMINS is not set") {
 		t.Errorf("no loud warning about missing admins:\n%s", p.stderr)
 	}
 	f.slash("i1", "UBOB", "idea try a wider MLP")
-	if a := f.answer("i1"); !strings.Contains(a, "Pinned idea [1]") {
+	if a := f.Answer("i1"); !strings.Contains(a, "Pinned idea [1]") {
 		t.Fatalf("idea answer = %q", a)
 	}
 	f.slash("d1", "UBOB", "digest")
-	if a := f.answer("d1"); !strings.Contains(a, "being posted") {
+	if a := f.Answer("d1"); !strings.Contains(a, "being posted") {
 		t.Fatalf("digest answer = %q", a)
 	}
-	f.waitFor("a refused digest post", "chat.postMessage", func(c slackCall) bool {
-		return c.Status == http.StatusInternalServerError && strings.Contains(c.text(), "digest")
+	f.WaitFor("a refused digest post", "chat.postMessage", func(c slackCall) bool {
+		return c.Status == http.StatusInternalServerError && strings.Contains(c.Text(), "digest")
 	})
 	if err := p.stop(); err != nil {
 		t.Fatal(err)
@@ -782,12 +458,12 @@ func TestBotResendsFailedMessagesAfterRestart(t *testing.T) {
 		t.Fatalf("backlog after the failed delivery = %d, %v; want the digest and its thread", n, err)
 	}
 
-	f.setFailPosts(false)
+	f.SetFailPosts(false)
 	p = startBotInProcess(t, f, f.env(""), botArgs(dir, hold)...)
-	digest := f.waitPost("No experiments finished since the last digest")
-	f.waitFor("the digest's thread", "chat.postMessage", func(c slackCall) bool {
-		return c.Status == http.StatusOK && c.Form.Get("thread_ts") == digest.Form.Get("_ts") &&
-			strings.Contains(c.text(), "Open ideas") && strings.Contains(c.text(), "try a wider MLP")
+	digest := f.WaitPost("No experiments finished since the last digest")
+	f.WaitFor("the digest's thread", "chat.postMessage", func(c slackCall) bool {
+		return c.Status == http.StatusOK && c.Form.Get("thread_ts") == digest.TS &&
+			strings.Contains(c.Text(), "Open ideas") && strings.Contains(c.Text(), "try a wider MLP")
 	})
 	if err := p.stop(); err != nil {
 		t.Fatal(err)
@@ -847,8 +523,8 @@ func TestBotStartupCheckFailures(t *testing.T) {
 		modify func(*slackServer)
 		want   string
 	}{
-		{"revoked token", func(f *slackServer) { f.authError = "token_revoked" }, "SLACK_BOT_TOKEN: Slack refused the token (token_revoked)"},
-		{"not in channel", func(f *slackServer) { f.member = false }, "the bot is not a member of #research (CRESEARCH)"},
+		{"revoked token", func(f *slackServer) { f.SetAuthError("token_revoked") }, "SLACK_BOT_TOKEN: Slack refused the token (token_revoked)"},
+		{"not in channel", func(f *slackServer) { f.SetMember(false) }, "the bot is not a member of #research (CRESEARCH)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := researchtest.New(t)
@@ -861,7 +537,7 @@ func TestBotStartupCheckFailures(t *testing.T) {
 			if code != exitUsage || !strings.Contains(stderr, tc.want) {
 				t.Errorf("exit %d, stderr:\n%s\nwant 2 and %q", code, stderr, tc.want)
 			}
-			for _, c := range f.snapshot() {
+			for _, c := range f.Calls() {
 				if c.Method == "apps.connections.open" || c.Method == "chat.postMessage" {
 					t.Errorf("the bot went on after a failed check: %s", c.Method)
 				}

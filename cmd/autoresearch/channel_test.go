@@ -27,13 +27,13 @@ func TestAQuietChannelPostsOneMessagePerExperiment(t *testing.T) {
 	// failing at once if the run pauses instead.
 	deadline := time.Now().Add(10 * time.Minute)
 	for done := false; !done; {
-		for _, c := range f.snapshot() {
+		for _, c := range f.Calls() {
 			switch {
 			case c.Method != "chat.postMessage":
-			case strings.Contains(c.text(), "Run q20 stopped"):
+			case strings.Contains(c.Text(), "Run q20 stopped"):
 				done = true
-			case strings.Contains(c.text(), "Paused"):
-				t.Fatalf("the run paused: %s\n%s", c.text(), p.stderr)
+			case strings.Contains(c.Text(), "Paused"):
+				t.Fatalf("the run paused: %s\n%s", c.Text(), p.stderr)
 			}
 		}
 		if !done && time.Now().After(deadline) {
@@ -61,14 +61,14 @@ func TestAQuietChannelPostsOneMessagePerExperiment(t *testing.T) {
 	}
 	var top, broadcasts, replies int
 	var topTexts []string
-	for _, c := range f.snapshot() {
+	for _, c := range f.Calls() {
 		if c.Method != "chat.postMessage" || c.Form.Get("channel") != botTestChannel {
 			continue
 		}
 		switch {
 		case c.Form.Get("thread_ts") == "":
 			top++
-			topTexts = append(topTexts, c.text())
+			topTexts = append(topTexts, c.Text())
 		case c.Form.Get("reply_broadcast") == "true":
 			broadcasts++
 		default:

@@ -12,10 +12,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/autoresearch/autoresearch/bot/slacktest"
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/gpu"
 	"github.com/autoresearch/autoresearch/research/researchtest"
@@ -42,39 +42,6 @@ func (g *fakeGPU) Watch(context.Context, int, time.Duration) func() research.Tel
 func h100Inventory() research.Inventory {
 	return research.Inventory{Available: true, DriverVersion: "550.54.15", CUDAVersion: "12.4",
 		GPUs: []research.GPUInfo{{Index: 0, Name: "NVIDIA H100 80GB HBM3", UUID: "GPU-1", MemoryTotalMB: 81920}}}
-}
-
-// fakeSlack speaks auth.test and conversations.info.
-type fakeSlack struct {
-	mu      sync.Mutex
-	auth    string // "" ok, else the error code
-	channel map[string]any
-	chanErr string
-	calls   []string
-}
-
-func (f *fakeSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	r.ParseForm()
-	f.calls = append(f.calls, r.URL.Path+" token="+r.FormValue("token")+r.Header.Get("Authorization")+" channel="+r.FormValue("channel"))
-	w.Header().Set("Content-Type", "application/json")
-	switch r.URL.Path {
-	case "/api/auth.test":
-		if f.auth != "" {
-			json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": f.auth})
-			return
-		}
-		json.NewEncoder(w).Encode(map[string]any{"ok": true, "user": "autoresearch", "team": "Lab", "user_id": "U1", "team_id": "T1"})
-	case "/api/conversations.info":
-		if f.chanErr != "" {
-			json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": f.chanErr})
-			return
-		}
-		json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": f.channel})
-	default:
-		http.NotFound(w, r)
-	}
 }
 
 // fakeLLM answers GET /v1/models.
@@ -106,7 +73,7 @@ type doctorFixture struct {
 	d     *doctor
 	dir   string
 	env   map[string]string
-	slack *fakeSlack
+	slack *slacktest.Server
 	llm   *fakeLLM
 	gpu   *fakeGPU
 }
@@ -125,16 +92,16 @@ func newDoctorFixture(t *testing.T) *doctorFixture {
 		researchtest.Write(t, filepath.Join(home, ".cache", "autoresearch"), f, "x")
 	}
 	fx := &doctorFixture{dir: dir,
-		slack: &fakeSlack{channel: map[string]any{"id": "C0RESEARCH", "name": "research", "is_member": true}},
+		slack: slacktest.New(t),
 		llm:   &fakeLLM{models: []string{"gpt-4.1", "gpt-4.1-mini"}},
 		gpu:   &fakeGPU{inv: h100Inventory()},
 	}
-	slackSrv := httptest.NewServer(fx.slack)
-	t.Cleanup(slackSrv.Close)
+	fx.slack.Always("auth.test", 200, `{"ok":true,"user":"autoresearch","team":"Lab","user_id":"U1","team_id":"T1"}`)
+	fx.slackChannel(nil)
 	llmSrv := httptest.NewServer(fx.llm)
 	t.Cleanup(llmSrv.Close)
 	fx.env = map[string]string{
-		"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_CHANNEL": "C0RESEARCH", "SLACK_API_URL": slackSrv.URL + "/api/",
+		"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_CHANNEL": "C0RESEARCH", "SLACK_API_URL": fx.slack.APIURL(),
 		"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": llmSrv.URL + "/v1",
 	}
 	var f loopFlags
@@ -154,6 +121,17 @@ func newDoctorFixture(t *testing.T) *doctorFixture {
 		diskWarn: 1, diskFail: 0,
 	}
 	return fx
+}
+
+// slackChannel sets what conversations.info says of the channel: a
+// channel the bot is a member of, as change leaves it.
+func (fx *doctorFixture) slackChannel(change func(channel map[string]any)) {
+	channel := map[string]any{"id": "C0RESEARCH", "name": "research", "is_member": true}
+	if change != nil {
+		change(channel)
+	}
+	body, _ := json.Marshal(map[string]any{"ok": true, "channel": channel})
+	fx.slack.Always("conversations.info", 200, string(body))
 }
 
 // check runs the doctor and returns the line of the named check (the last
@@ -205,8 +183,8 @@ func TestDoctorAllGood(t *testing.T) {
 	if fx.llm.auth != "Bearer sk-test" {
 		t.Errorf("LLM request authorization %q", fx.llm.auth)
 	}
-	if len(fx.slack.calls) < 2 || !strings.Contains(fx.slack.calls[0], "auth.test") || !strings.Contains(fx.slack.calls[1], "channel=C0RESEARCH") {
-		t.Errorf("Slack calls: %v", fx.slack.calls)
+	if calls := fx.slack.Calls(); len(calls) < 2 || calls[0].Method != "auth.test" || calls[1].Form.Get("channel") != "C0RESEARCH" {
+		t.Errorf("Slack calls: %v", fx.slack.Methods())
 	}
 }
 
@@ -280,19 +258,19 @@ func TestDoctorFailures(t *testing.T) {
 			fx.d.requireSlack = true
 		}},
 		{"bad token", "slack", checkFail, "SLACK_BOT_TOKEN: Slack refused the token (invalid_auth) — reinstall the app", func(t *testing.T, fx *doctorFixture) {
-			fx.slack.auth = "invalid_auth"
+			fx.slack.Always("auth.test", 200, `{"ok":false,"error":"invalid_auth"}`)
 		}},
 		{"no channel", "slack", checkFail, "SLACK_CHANNEL: not set — set it to the channel's ID", func(t *testing.T, fx *doctorFixture) {
 			delete(fx.env, "SLACK_CHANNEL")
 		}},
 		{"unknown channel", "slack", checkFail, "SLACK_CHANNEL: channel C0RESEARCH not found — check the ID", func(t *testing.T, fx *doctorFixture) {
-			fx.slack.chanErr = "channel_not_found"
+			fx.slack.Always("conversations.info", 200, `{"ok":false,"error":"channel_not_found"}`)
 		}},
 		{"not a member", "slack", checkFail, "SLACK_CHANNEL: the bot is not a member of #research (C0RESEARCH) — invite it", func(t *testing.T, fx *doctorFixture) {
-			fx.slack.channel["is_member"] = false
+			fx.slackChannel(func(c map[string]any) { c["is_member"] = false })
 		}},
 		{"archived", "slack", checkFail, "SLACK_CHANNEL: #research (C0RESEARCH) is archived", func(t *testing.T, fx *doctorFixture) {
-			fx.slack.channel["is_archived"] = true
+			fx.slackChannel(func(c map[string]any) { c["is_archived"] = true })
 		}},
 		{"LLM key refused", "llm", checkFail, "401 Unauthorized: the endpoint refused OPENAI_API_KEY", func(t *testing.T, fx *doctorFixture) {
 			fx.llm.status = http.StatusUnauthorized

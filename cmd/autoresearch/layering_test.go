@@ -21,7 +21,7 @@ func TestDomainAndFrontEndDoNotLinkTheStore(t *testing.T) {
 	forbidden := func(path string) bool {
 		return strings.HasPrefix(path, "modernc.org/sqlite") || path == module+"/store" || strings.HasPrefix(path, module+"/store/")
 	}
-	for _, root := range []string{"research", "research/sweep", "research/patch", "bot"} {
+	for _, root := range []string{"research", "research/sweep", "research/patch", "bot", "bot/terminal"} {
 		pkg := module + "/" + root
 		// Every dependency with its own imports, to name the importer.
 		cmd := exec.Command(goBin, "list", "-deps", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, pkg)

@@ -111,15 +111,15 @@ func TestSecretsPrintedByTrainPyAreRedactedEverywhere(t *testing.T) {
 	env["SLACK_SIGNING_SECRET"] = signing
 	p := startBotInProcess(t, f, env, "--repo", dir, "--proposer", "llm", "--train-cmd", "python3 train.py",
 		"--pipeline=false", "--baseline-repeats", "0", "--fix-attempts", "1", "--digest-at", "08:00", "--tz", "UTC")
-	f.waitFor("the channel check", "conversations.info", func(c slackCall) bool { return true })
+	f.WaitFor("the channel check", "conversations.info", func(c slackCall) bool { return true })
 
 	f.slash("s1", "UALICE", "start leak")
-	if p2 := f.waitPost("#2 running"); !strings.Contains(p2.text(), "&lt;!channel&gt;") {
-		t.Errorf("the description is not shown escaped: %q", p2.text())
+	if p2 := f.WaitPost("#2 running"); !strings.Contains(p2.Text(), "&lt;!channel&gt;") {
+		t.Errorf("the description is not shown escaped: %q", p2.Text())
 	}
-	tail := f.waitPost("Log tail of #2")
-	if !strings.Contains(tail.text(), "[redacted HF_TOKEN]") || !strings.Contains(tail.text(), "[redacted SLACK_SIGNING_SECRET]") {
-		t.Errorf("the log tail post does not show the redaction: %q", tail.text())
+	tail := f.WaitPost("Log tail of #2")
+	if !strings.Contains(tail.Text(), "[redacted HF_TOKEN]") || !strings.Contains(tail.Text(), "[redacted SLACK_SIGNING_SECRET]") {
+		t.Errorf("the log tail post does not show the redaction: %q", tail.Text())
 	}
 	deadline := time.After(60 * time.Second)
 	for len(ai.requests()) < 3 {
@@ -148,12 +148,12 @@ func TestSecretsPrintedByTrainPyAreRedactedEverywhere(t *testing.T) {
 	for i, body := range ai.requests() {
 		leaks(fmt.Sprintf("LLM request %d", i), body)
 	}
-	for _, c := range f.snapshot() {
+	for _, c := range f.Calls() {
 		dec, _ := url.QueryUnescape(string(c.Body))
 		leaks("Slack "+c.Method, string(c.Body)+dec)
 		// The model's description never notifies anyone (the only mention
 		// the bot makes here is of the person who started the run).
-		for _, v := range []string{c.text(), c.Form.Get("blocks"), c.Form.Get("initial_comment")} {
+		for _, v := range []string{c.Text(), c.Form.Get("blocks"), c.Form.Get("initial_comment")} {
 			v = strings.ReplaceAll(v, "<@UALICE>", "")
 			for _, ping := range []string{"<!channel", "<!here", "<!everyone", "<@", "@everyone", "@channel", "@here"} {
 				if strings.Contains(v, ping) {

@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/autoresearch/autoresearch/bot"
+	"github.com/autoresearch/autoresearch/bot/terminal"
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/trainer"
 )
@@ -72,7 +72,7 @@ func runLoop(f *loopFlags, req research.StartRequest, streams IO, onEnd func(*lo
 	}
 	defer parts.Close()
 
-	term := &bot.Terminal{In: streams.In, Out: streams.Out, Controller: parts.manager, Color: isTerminal(streams.Out)}
+	term := &terminal.Terminal{In: streams.In, Out: streams.Out, Controller: parts.manager, Color: isTerminal(streams.Out)}
 	parts.manager.Observer = term
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -159,13 +159,13 @@ func TestBotSIGTERMWithTrainerIgnoringIt(t *testing.T) {
 	cmd, out := startBotCLI(t, f, f.env("UALICE"), "--repo", dir, "--proposer", "sweep", "--train-cmd", train,
 		"--pipeline=false", "--baseline-repeats", "0", "--digest-at", "08:00", "--tz", "UTC")
 	f.slash("s1", "UALICE", "start shut")
-	exp1 := f.waitPost("#1 running")
+	exp1 := f.WaitPost("#1 running")
 	waitProcesses(t, marker)
 	took := sigtermAndWait(t, cmd, out)
 	checkNoneLeft(t, marker)
 	checkStopped(t, dir, "shut", took, out)
-	f.waitFor("experiment 1's stop", "chat.update", func(c slackCall) bool {
-		return c.Form.Get("ts") == exp1.Form.Get("_ts") && strings.Contains(c.text(), "stopped")
+	f.WaitFor("experiment 1's stop", "chat.update", func(c slackCall) bool {
+		return c.Form.Get("ts") == exp1.TS && strings.Contains(c.Text(), "stopped")
 	})
 }
 

@@ -1,4 +1,8 @@
-package bot
+// Package command is the language of chat commands: the verbs people type
+// in Slack or at the terminal, their usage and help text, and the pure
+// parser that turns a message into a Command. Carrying a command out is
+// the bot's dispatcher's job; nothing here looks at or changes any state.
+package command
 
 import (
 	"fmt"
@@ -9,41 +13,44 @@ import (
 	"github.com/autoresearch/autoresearch/research"
 )
 
-// CommandName identifies a chat command. The value is the verb people type
+// Name identifies a chat command. The value is the verb people type
 // (two words for "program append").
-type CommandName string
+type Name string
 
 const (
-	CmdStart         CommandName = "start"
-	CmdStop          CommandName = "stop"
-	CmdPause         CommandName = "pause"
-	CmdResume        CommandName = "resume"
-	CmdStatus        CommandName = "status"
-	CmdIdea          CommandName = "idea"
-	CmdIdeas         CommandName = "ideas"
-	CmdUnpin         CommandName = "unpin"
-	CmdProgram       CommandName = "program" // show program.md / open the editor
-	CmdProgramAppend CommandName = "program append"
-	CmdResults       CommandName = "results"
-	CmdBest          CommandName = "best"
-	CmdShow          CommandName = "show"
-	CmdLog           CommandName = "log"
-	CmdRetry         CommandName = "retry"
-	CmdDigest        CommandName = "digest"
-	CmdReview        CommandName = "review"
-	CmdHelp          CommandName = "help"
+	Start         Name = "start"
+	Stop          Name = "stop"
+	Pause         Name = "pause"
+	Resume        Name = "resume"
+	Status        Name = "status"
+	Idea          Name = "idea"
+	Ideas         Name = "ideas"
+	Unpin         Name = "unpin"
+	Program       Name = "program" // show program.md / open the editor
+	ProgramAppend Name = "program append"
+	Results       Name = "results"
+	Best          Name = "best"
+	Show          Name = "show"
+	Log           Name = "log"
+	Retry         Name = "retry"
+	Digest        Name = "digest"
+	Review        Name = "review"
+	Help          Name = "help"
 )
 
-// DefaultCommandName is the slash command the bot answers to unless
+// DefaultName is the slash command the bot answers to unless
 // configured otherwise ("/autoresearch status").
-const DefaultCommandName = "autoresearch"
+const DefaultName = "autoresearch"
+
+// DefaultResults is how many experiments `results` lists when no N is given.
+const DefaultResults = 20
 
 // ResultsAll is Command.N for "results all".
 const ResultsAll = -1
 
 // Command is a parsed chat command. Only the fields its Name uses are set.
 type Command struct {
-	Name CommandName
+	Name Name
 	Tag  string // start
 	From string // start --from REF ("" = HEAD)
 	Now  bool   // stop now
@@ -61,8 +68,8 @@ type Command struct {
 // before someone types is kinder than refusing after.
 func (c Command) ChangesState() bool {
 	switch c.Name {
-	case CmdStart, CmdStop, CmdPause, CmdResume, CmdIdea, CmdUnpin,
-		CmdProgram, CmdProgramAppend, CmdRetry, CmdReview:
+	case Start, Stop, Pause, Resume, Idea, Unpin,
+		Program, ProgramAppend, Retry, Review:
 		return true
 	}
 	return false
@@ -71,7 +78,7 @@ func (c Command) ChangesState() bool {
 // UsageError explains why a command could not be parsed. Front ends show
 // Error() as is: the problem, then how the command is used.
 type UsageError struct {
-	Command CommandName // "" when the verb itself is unknown
+	Command Name // "" when the verb itself is unknown
 	Message string
 	Usage   string // the usage line(s) for Command, or a pointer to help
 }
@@ -86,33 +93,42 @@ func (e *UsageError) Error() string {
 // commandSpec is the single table the parser, the suggestions and the help
 // text are built from, so they cannot drift apart.
 type commandSpec struct {
-	name  CommandName
+	name  Name
 	usage string
 	help  string
 }
 
 var commandSpecs = []commandSpec{
-	{CmdStart, "start TAG [--from REF]", "start a run on branch autoresearch/TAG (from REF, default HEAD)"},
-	{CmdStop, "stop [now]", "stop after the running experiment, or at once with 'now'"},
-	{CmdPause, "pause", "pause the loop after the running experiment"},
-	{CmdResume, "resume", "resume a paused loop"},
-	{CmdStatus, "status", "what the loop is doing, best result, counts"},
-	{CmdIdea, "idea TEXT", "pin an idea for the next proposals"},
-	{CmdIdeas, "ideas", "list the open ideas"},
-	{CmdUnpin, "unpin ID", "drop an open idea"},
-	{CmdProgram, "program", "show program.md (in Slack: open the editor)"},
-	{CmdProgramAppend, "program append TEXT", "append TEXT to program.md (committed between experiments)"},
-	{CmdResults, "results [N|all]", "table of the last N experiments (default 20)"},
-	{CmdBest, "best", "the best experiment so far, with its diff"},
-	{CmdShow, "show N", "experiment N: figures, reason and diff"},
-	{CmdLog, "log N", "tail of experiment N's training log"},
-	{CmdRetry, "retry N", "try experiment N's change again"},
-	{CmdDigest, "digest", "summary of the run so far"},
-	{CmdReview, "review on|off", "hold each proposal for a person's approval (Slack buttons), or stop doing so"},
-	{CmdHelp, "help", "this list"},
+	{Start, "start TAG [--from REF]", "start a run on branch autoresearch/TAG (from REF, default HEAD)"},
+	{Stop, "stop [now]", "stop after the running experiment, or at once with 'now'"},
+	{Pause, "pause", "pause the loop after the running experiment"},
+	{Resume, "resume", "resume a paused loop"},
+	{Status, "status", "what the loop is doing, best result, counts"},
+	{Idea, "idea TEXT", "pin an idea for the next proposals"},
+	{Ideas, "ideas", "list the open ideas"},
+	{Unpin, "unpin ID", "drop an open idea"},
+	{Program, "program", "show program.md (in Slack: open the editor)"},
+	{ProgramAppend, "program append TEXT", "append TEXT to program.md (committed between experiments)"},
+	{Results, "results [N|all]", "table of the last N experiments (default 20)"},
+	{Best, "best", "the best experiment so far, with its diff"},
+	{Show, "show N", "experiment N: figures, reason and diff"},
+	{Log, "log N", "tail of experiment N's training log"},
+	{Retry, "retry N", "try experiment N's change again"},
+	{Digest, "digest", "summary of the run so far"},
+	{Review, "review on|off", "hold each proposal for a person's approval (Slack buttons), or stop doing so"},
+	{Help, "help", "this list"},
 }
 
-func usageOf(name CommandName) string {
+// Names lists every command, in the order help shows them.
+func Names() []Name {
+	names := make([]Name, len(commandSpecs))
+	for i, s := range commandSpecs {
+		names[i] = s.name
+	}
+	return names
+}
+
+func usageOf(name Name) string {
 	for _, s := range commandSpecs {
 		if s.name == name {
 			return s.usage
@@ -137,13 +153,13 @@ func HelpText() string {
 
 // Parser parses commands for a bot answering to a given slash-command name.
 type Parser struct {
-	// Name is the slash command without '/' (DefaultCommandName when empty).
+	// Name is the slash command without '/' (DefaultName when empty).
 	// A leading "/Name" or "Name" is optional in the text.
 	Name string
 }
 
-// ParseCommand parses text with the default command name.
-func ParseCommand(text string) (Command, error) {
+// Parse parses text with the default command name.
+func Parse(text string) (Command, error) {
 	return Parser{}.Parse(text)
 }
 
@@ -152,7 +168,7 @@ func ParseCommand(text string) (Command, error) {
 func (p Parser) Parse(text string) (Command, error) {
 	name := p.Name
 	if name == "" {
-		name = DefaultCommandName
+		name = DefaultName
 	}
 	name = strings.TrimPrefix(name, "/")
 
@@ -163,88 +179,88 @@ func (p Parser) Parse(text string) (Command, error) {
 		lv = strings.ToLower(verb)
 	}
 	if lv == "" {
-		return Command{Name: CmdHelp}, nil
+		return Command{Name: Help}, nil
 	}
 
-	switch CommandName(lv) {
-	case CmdStart:
+	switch Name(lv) {
+	case Start:
 		return parseStart(rest)
-	case CmdStop:
+	case Stop:
 		return parseStop(rest)
-	case CmdIdea:
+	case Idea:
 		t := strings.TrimSpace(rest)
 		if t == "" {
-			return Command{}, usageErr(CmdIdea, "an idea needs some text, e.g. \"idea try a cosine LR schedule\"")
+			return Command{}, usageErr(Idea, "an idea needs some text, e.g. \"idea try a cosine LR schedule\"")
 		}
-		return Command{Name: CmdIdea, Text: t}, nil
-	case CmdProgram:
+		return Command{Name: Idea, Text: t}, nil
+	case Program:
 		return parseProgram(rest)
-	case CmdUnpin:
-		id, err := oneNumber(CmdUnpin, rest, "the ID of the idea to unpin (see 'ideas')")
+	case Unpin:
+		id, err := oneNumber(Unpin, rest, "the ID of the idea to unpin (see 'ideas')")
 		if err != nil {
 			return Command{}, err
 		}
-		return Command{Name: CmdUnpin, ID: int64(id)}, nil
-	case CmdResults:
+		return Command{Name: Unpin, ID: int64(id)}, nil
+	case Results:
 		return parseResults(rest)
-	case CmdReview:
+	case Review:
 		switch args := strings.Fields(strings.ToLower(rest)); {
 		case len(args) == 1 && args[0] == "on":
-			return Command{Name: CmdReview, On: true}, nil
+			return Command{Name: Review, On: true}, nil
 		case len(args) == 1 && args[0] == "off":
-			return Command{Name: CmdReview}, nil
+			return Command{Name: Review}, nil
 		}
-		return Command{}, usageErr(CmdReview, fmt.Sprintf("review takes \"on\" or \"off\" (got %q)", strings.TrimSpace(rest)))
-	case CmdShow, CmdLog, CmdRetry:
-		n, err := oneNumber(CommandName(lv), rest, "an experiment number (see 'results')")
+		return Command{}, usageErr(Review, fmt.Sprintf("review takes \"on\" or \"off\" (got %q)", strings.TrimSpace(rest)))
+	case Show, Log, Retry:
+		n, err := oneNumber(Name(lv), rest, "an experiment number (see 'results')")
 		if err != nil {
 			return Command{}, err
 		}
-		return Command{Name: CommandName(lv), N: n}, nil
-	case CmdPause, CmdResume, CmdStatus, CmdIdeas, CmdBest, CmdDigest, CmdHelp:
+		return Command{Name: Name(lv), N: n}, nil
+	case Pause, Resume, Status, Ideas, Best, Digest, Help:
 		if extra, _ := nextWord(rest); extra != "" {
-			return Command{}, usageErr(CommandName(lv), fmt.Sprintf("%s takes no arguments (got %q)", lv, strings.TrimSpace(rest)))
+			return Command{}, usageErr(Name(lv), fmt.Sprintf("%s takes no arguments (got %q)", lv, strings.TrimSpace(rest)))
 		}
-		return Command{Name: CommandName(lv)}, nil
+		return Command{Name: Name(lv)}, nil
 	case "?":
-		return Command{Name: CmdHelp}, nil
+		return Command{Name: Help}, nil
 	}
 	return Command{}, unknownCommand(verb)
 }
 
 func parseStart(rest string) (Command, error) {
-	c := Command{Name: CmdStart}
+	c := Command{Name: Start}
 	args := strings.Fields(rest)
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
 		case strings.EqualFold(a, "--from"):
 			if i+1 >= len(args) {
-				return Command{}, usageErr(CmdStart, missingRef)
+				return Command{}, usageErr(Start, missingRef)
 			}
 			i++
 			c.From = args[i]
 		case len(a) >= 7 && strings.EqualFold(a[:7], "--from="):
 			if c.From = a[7:]; c.From == "" {
-				return Command{}, usageErr(CmdStart, missingRef)
+				return Command{}, usageErr(Start, missingRef)
 			}
 		case strings.HasPrefix(a, "-"):
-			return Command{}, usageErr(CmdStart, fmt.Sprintf("unknown option %q; start only knows --from", a))
+			return Command{}, usageErr(Start, fmt.Sprintf("unknown option %q; start only knows --from", a))
 		case c.Tag != "":
-			return Command{}, usageErr(CmdStart, fmt.Sprintf("start takes one tag; got %q and %q", c.Tag, a))
+			return Command{}, usageErr(Start, fmt.Sprintf("start takes one tag; got %q and %q", c.Tag, a))
 		default:
 			c.Tag = a
 		}
 	}
 	if c.Tag == "" {
-		return Command{}, usageErr(CmdStart, "start needs a run tag, e.g. \"start mar20\" (the branch becomes autoresearch/mar20)")
+		return Command{}, usageErr(Start, "start needs a run tag, e.g. \"start mar20\" (the branch becomes autoresearch/mar20)")
 	}
 	if err := research.ValidateTag(c.Tag); err != nil {
-		return Command{}, usageErr(CmdStart, err.Error())
+		return Command{}, usageErr(Start, err.Error())
 	}
 	// A ref starting with '-' would be read by git as an option.
 	if strings.HasPrefix(c.From, "-") {
-		return Command{}, usageErr(CmdStart, fmt.Sprintf("%q is not a git ref: refs cannot start with '-'", c.From))
+		return Command{}, usageErr(Start, fmt.Sprintf("%q is not a git ref: refs cannot start with '-'", c.From))
 	}
 	return c, nil
 }
@@ -255,11 +271,11 @@ func parseStop(rest string) (Command, error) {
 	args := strings.Fields(rest)
 	switch {
 	case len(args) == 0:
-		return Command{Name: CmdStop}, nil
+		return Command{Name: Stop}, nil
 	case len(args) == 1 && strings.EqualFold(args[0], "now"):
-		return Command{Name: CmdStop, Now: true}, nil
+		return Command{Name: Stop, Now: true}, nil
 	}
-	return Command{}, usageErr(CmdStop, fmt.Sprintf("stop takes only \"now\" (got %q): \"stop\" finishes the running experiment first, \"stop now\" ends it at once", strings.Join(args, " ")))
+	return Command{}, usageErr(Stop, fmt.Sprintf("stop takes only \"now\" (got %q): \"stop\" finishes the running experiment first, \"stop now\" ends it at once", strings.Join(args, " ")))
 }
 
 func parseProgram(rest string) (Command, error) {
@@ -267,20 +283,20 @@ func parseProgram(rest string) (Command, error) {
 	switch strings.ToLower(sub) {
 	case "", "edit", "show":
 		if extra, _ := nextWord(text); extra != "" {
-			return Command{}, usageErr(CmdProgram, fmt.Sprintf("program %s takes no more arguments (got %q); to add text use \"program append TEXT\"", strings.ToLower(sub), strings.TrimSpace(text)))
+			return Command{}, usageErr(Program, fmt.Sprintf("program %s takes no more arguments (got %q); to add text use \"program append TEXT\"", strings.ToLower(sub), strings.TrimSpace(text)))
 		}
-		return Command{Name: CmdProgram}, nil
+		return Command{Name: Program}, nil
 	case "append":
 		t := strings.TrimSpace(text)
 		if t == "" {
-			return Command{}, usageErr(CmdProgramAppend, "program append needs the text to add to program.md")
+			return Command{}, usageErr(ProgramAppend, "program append needs the text to add to program.md")
 		}
-		return Command{Name: CmdProgramAppend, Text: t}, nil
+		return Command{Name: ProgramAppend, Text: t}, nil
 	}
 	return Command{}, &UsageError{
-		Command: CmdProgram,
+		Command: Program,
 		Message: fmt.Sprintf("unknown program subcommand %q", sub),
-		Usage:   usageOf(CmdProgram) + "\n       " + usageOf(CmdProgramAppend),
+		Usage:   usageOf(Program) + "\n       " + usageOf(ProgramAppend),
 	}
 }
 
@@ -288,20 +304,20 @@ func parseResults(rest string) (Command, error) {
 	args := strings.Fields(rest)
 	switch {
 	case len(args) == 0:
-		return Command{Name: CmdResults}, nil
+		return Command{Name: Results}, nil
 	case len(args) == 1 && strings.EqualFold(args[0], "all"):
-		return Command{Name: CmdResults, N: ResultsAll}, nil
+		return Command{Name: Results, N: ResultsAll}, nil
 	}
-	n, err := oneNumber(CmdResults, rest, "how many experiments to list, or \"all\"")
+	n, err := oneNumber(Results, rest, "how many experiments to list, or \"all\"")
 	if err != nil {
 		return Command{}, err
 	}
-	return Command{Name: CmdResults, N: n}, nil
+	return Command{Name: Results, N: n}, nil
 }
 
 // oneNumber parses exactly one positive whole number, "#12" allowed since
 // experiments are shown that way.
-func oneNumber(cmd CommandName, rest, what string) (int, error) {
+func oneNumber(cmd Name, rest, what string) (int, error) {
 	args := strings.Fields(rest)
 	if len(args) == 0 {
 		return 0, usageErr(cmd, fmt.Sprintf("%s needs %s", cmd, what))
@@ -331,7 +347,7 @@ func isDigits(s string) bool {
 	return s != ""
 }
 
-func usageErr(cmd CommandName, msg string) *UsageError {
+func usageErr(cmd Name, msg string) *UsageError {
 	return &UsageError{Command: cmd, Message: msg, Usage: usageOf(cmd)}
 }
 

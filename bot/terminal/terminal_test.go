@@ -1,4 +1,4 @@
-package bot
+package terminal
 
 import (
 	"bytes"
@@ -11,12 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autoresearch/autoresearch/bot"
+	"github.com/autoresearch/autoresearch/bot/command"
 	"github.com/autoresearch/autoresearch/research"
 )
 
 var t0 = time.Date(2026, 3, 20, 14, 2, 11, 0, time.UTC)
 
-func newTerminal(c Controller, out io.Writer) *Terminal {
+func newTerminal(c bot.Controller, out io.Writer) *Terminal {
 	return &Terminal{Out: out, Controller: c, Now: func() time.Time { return t0 }}
 }
 
@@ -60,26 +62,23 @@ func TestHandleCommands(t *testing.T) {
 		{"program", "Program", "# program\nbe bold\n--- end of program.md; to add to it: program append TEXT\n"},
 		{"program append Prefer small diffs.", `EditProgram append "Prefer small diffs." by=alice`,
 			"queued program.md edit [11]: it is committed between experiments\n"},
-		{"results", "Results 20", FormatResultsTable(sampleController().exps)},
-		{"results 1", "Results 1", FormatResultsTable(sampleController().exps[2:])},
-		{"results all", "Results 0", FormatResultsTable(sampleController().exps)},
-		{"best", "Status\nExperiment 1", FormatExperiment(sampleController().exps[0])},
-		{"show 2", "Experiment 2", FormatExperiment(sampleController().exps[1])},
+		{"results", "Results 20", bot.FormatResultsTable(sampleController().exps)},
+		{"results 1", "Results 1", bot.FormatResultsTable(sampleController().exps[2:])},
+		{"results all", "Results 0", bot.FormatResultsTable(sampleController().exps)},
+		{"best", "Status\nExperiment 1", bot.FormatExperiment(sampleController().exps[0])},
+		{"show 2", "Experiment 2", bot.FormatExperiment(sampleController().exps[1])},
 		{"show 99", "Experiment 99", "error: there is no experiment #99 (see \"results\")\n"},
-		{"log 3", "Log 3", "log of #3 (last 40 lines):\nstart\nstep 2\nCUDA out of memory\n"},
-		{"log 2", "Log 2", "error: there is no experiment #2 (see \"results\")\n"},
-		{"status", "Status", FormatStatus(sampleController().status)},
-		{"help", "", HelpText()},
+		{"log 3", "Experiment 3\nLog 3", "log of #3 (last 40 lines):\nstart\nstep 2\nCUDA out of memory\n"},
+		{"log 2", "Experiment 2\nLog 2", "error: there is no experiment #2 (see \"results\")\n"},
+		{"status", "Status", bot.FormatStatus(sampleController().status)},
+		{"help", "", command.HelpText()},
 		{"", "", ""},
 		{"   ", "", ""},
 		{"stauts", "", "error: unknown command \"stauts\"; did you mean \"status\"?\nusage: type \"help\" for the list of commands\n"},
 		{"start Bad/Tag", "", "error: tag \"Bad/Tag\" is invalid; " + research.TagRule + "\nusage: start TAG [--from REF]\n"},
 		{"results abc", "", "error: \"abc\" is not a number; results takes how many experiments to list, or \"all\"\nusage: results [N|all]\n"},
-		{"retry 3", "Experiment 3\nAddIdea \"Try experiment #3 again: flash attention (it ended as crash: OOM; fix the cause).\" by=alice source=terminal",
-			"pinned idea [11] to try #3 again\n"},
-		{"retry 2", "Experiment 2\nAddIdea \"Try experiment #2 again: wider MLP (it ended as discard, val_bpb 1.000100).\\nIts change was:\\n-MLP = 4\\n+MLP = 8\\n\" by=alice source=terminal",
-			"pinned idea [11] to try #2 again\n"},
-		{"digest", "Status\nResults 10", FormatStatus(sampleController().status) + "\nlast experiments:\n" + FormatResultsTable(sampleController().exps)},
+		{"retry 2", "Retry 2 by=alice", "experiment #2 will be tried again\n"},
+		{"digest", "Status\nResults 10", bot.FormatStatus(sampleController().status) + "\nlast experiments:\n" + bot.FormatResultsTable(sampleController().exps)},
 	}
 	for _, c := range cases {
 		f := sampleController()
@@ -113,21 +112,6 @@ func TestHandleControllerError(t *testing.T) {
 	var out bytes.Buffer
 	newTerminal(f, &out).Handle(context.Background(), "start mar21", "alice")
 	if got, want := out.String(), "error: a run is already active: mar20 (stop it first)\n"; got != want {
-		t.Errorf("output = %q, want %q", got, want)
-	}
-}
-
-func TestHandleOptionalAbilities(t *testing.T) {
-	f := sampleController()
-	c := retryController{fakeController: f, digest: "night digest\n"}
-	var out bytes.Buffer
-	term := newTerminal(c, &out)
-	term.Handle(context.Background(), "retry 2", "bob")
-	term.Handle(context.Background(), "digest", "bob")
-	if got, want := joinCalls(f.Calls()), "Retry 2 by=bob\nDigest"; got != want {
-		t.Errorf("calls = %q, want %q", got, want)
-	}
-	if got, want := out.String(), "experiment #2 will be tried again\nnight digest\n"; got != want {
 		t.Errorf("output = %q, want %q", got, want)
 	}
 }
@@ -331,8 +315,8 @@ func TestProgressShorterLineBlanksTail(t *testing.T) {
 	short.Progress.Remaining = 0
 	term.Event(long)
 	term.Event(short)
-	l1 := FormatProgress(1, *long.Progress)
-	l2 := FormatProgress(1, *short.Progress)
+	l1 := bot.FormatProgress(1, *long.Progress)
+	l2 := bot.FormatProgress(1, *short.Progress)
 	if want := "\r" + l1 + "\r" + l2 + strings.Repeat(" ", len(l1)-len(l2)); out.String() != want {
 		t.Errorf("got %q, want %q", out.String(), want)
 	}
@@ -408,5 +392,45 @@ func TestFinishedLineWarnsAboutDamagedUntrackedFiles(t *testing.T) {
 	term.Event(research.Event{Kind: research.EventExperimentFinished, Experiment: &e})
 	if !strings.Contains(out.String(), "\n         warning: train.py deleted .venv/ (3 paths)\n") {
 		t.Fatalf("got %q", out.String())
+	}
+}
+
+// panicTerminalCtrl is a controller with a bug in Status.
+type panicTerminalCtrl struct{ *fakeController }
+
+func (panicTerminalCtrl) Status(context.Context) (research.Status, error) { panic("status bug") }
+
+// The terminal answers a command that hit a bug and reads the next one.
+func TestTerminalCommandPanicIsReported(t *testing.T) {
+	var out bytes.Buffer
+	term := &Terminal{In: strings.NewReader("status\nideas\n"), Out: &out, Controller: panicTerminalCtrl{&fakeController{}}}
+	if err := term.Serve(context.Background(), "terminal"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), research.BugMessage) || !strings.Contains(out.String(), "status bug") {
+		t.Fatalf("terminal output:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "no open ideas") {
+		t.Fatalf("the next command was not answered:\n%s", out.String())
+	}
+}
+
+func TestProgressGate(t *testing.T) {
+	var g progressGate
+	steps := []struct {
+		n    int
+		pct  float64
+		want bool
+	}{
+		{1, 0.5, true}, {1, 3, false}, {1, 9.9, false}, {1, 10, true}, {1, 10.1, false},
+		{1, 35, true}, {1, 36, false}, {1, 20, false}, // backwards never reprints
+		{1, 100, true}, {1, 100, false},
+		{2, 55, true}, {2, 59, false}, {2, 60, true}, // a new experiment starts over
+		{1, 5, true}, // and so does going back to another number
+	}
+	for i, s := range steps {
+		if got := g.allow(s.n, s.pct); got != s.want {
+			t.Errorf("step %d: allow(%d, %v) = %v, want %v", i, s.n, s.pct, got, s.want)
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package bot
+package terminal
 
 import (
 	"context"
@@ -159,20 +159,24 @@ func (f *fakeController) Log(_ context.Context, number int) (string, error) {
 	return l, nil
 }
 
-// retryController adds the optional Retrier and Digester abilities.
-type retryController struct {
-	*fakeController
-	digest string
-}
-
-func (r retryController) Retry(_ context.Context, number int, by string) error {
-	r.record("Retry %d by=%s", number, by)
-	return r.err
-}
-
-func (r retryController) Digest(context.Context) (string, error) {
-	r.record("Digest")
-	return r.digest, r.err
+func (f *fakeController) Retry(_ context.Context, number int, by string) error {
+	f.record("Retry %d by=%s", number, by)
+	return f.err
 }
 
 func joinCalls(calls []string) string { return strings.Join(calls, "\n") }
+
+// exp is an experiment with the figures the terminal shows.
+func exp(n int, status string, val, vramMB, secs float64, desc string) research.Experiment {
+	return research.Experiment{
+		Number: n, Status: status, Description: desc, TrainSeconds: secs,
+		Commit:  "abcdef0123456789abcdef0123456789abcdef01",
+		Summary: research.Summary{ValBPB: val, PeakVRAMMB: vramMB},
+	}
+}
+
+// baselineExp marks e as the run's baseline.
+func baselineExp(e research.Experiment) research.Experiment {
+	e.Kind = research.KindBaseline
+	return e
+}
