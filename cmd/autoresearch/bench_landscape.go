@@ -11,7 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/autoresearch/autoresearch/bot"
+	"github.com/autoresearch/autoresearch/bot/terminal"
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/bench"
 	"github.com/autoresearch/autoresearch/research/trainer"
@@ -104,7 +104,7 @@ func landscapeScenario(p benchParams, dir string, shapes []bench.CurveShape, on 
 		Config:  cfg, Logger: logger,
 		Worktree: worktrees(repo.Root(), cfg.StateDir),
 	}
-	m.Observer = &bot.Terminal{Out: events, Controller: m}
+	m.Observer = &terminal.Terminal{Out: events, Controller: m}
 	start := time.Now()
 	if _, err := m.Start(context.Background(), research.StartRequest{Tag: "landscape", By: "bench"}); err != nil {
 		return r, err
