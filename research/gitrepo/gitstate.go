@@ -43,27 +43,11 @@ func (r *Repo) GitState() (research.GitState, error) {
 	if h, err := r.headHash(); err == nil {
 		st.HeadCommit = h.String()
 	}
-	iter, err := r.repo.Storer.IterReferences()
+	refs, err := r.listRefs()
 	if err != nil {
 		return st, fmt.Errorf("list refs: %w", err)
 	}
-	err = iter.ForEach(func(ref *plumbing.Reference) error {
-		// A name ending in .lock is git's (or our) lock file for a ref
-		// update in progress, not a ref: recorded, it would be "restored"
-		// as a lock that blocks the branch for good.
-		if ref.Name() == plumbing.HEAD || strings.HasSuffix(ref.Name().String(), ".lock") {
-			return nil
-		}
-		if ref.Type() == plumbing.SymbolicReference {
-			st.Refs[ref.Name().String()] = "ref: " + ref.Target().String()
-		} else {
-			st.Refs[ref.Name().String()] = ref.Hash().String()
-		}
-		return nil
-	})
-	if err != nil {
-		return st, fmt.Errorf("list refs: %w", err)
-	}
+	st.Refs = refs
 	if st.Hooks, err = readHooks(r.hooksDir()); err != nil {
 		return st, err
 	}
@@ -142,22 +126,10 @@ func (r *Repo) RestoreGitState(st research.GitState) error {
 
 func (r *Repo) restoreRefs(want map[string]string) error {
 	var errs []error
-	now := map[string]string{}
-	iter, err := r.repo.Storer.IterReferences()
+	now, err := r.listRefs()
 	if err != nil {
 		return fmt.Errorf("list refs: %w", err)
 	}
-	_ = iter.ForEach(func(ref *plumbing.Reference) error {
-		if strings.HasSuffix(ref.Name().String(), ".lock") {
-			return nil // a ref update in progress: never touched
-		}
-		if ref.Type() == plumbing.SymbolicReference {
-			now[ref.Name().String()] = "ref: " + ref.Target().String()
-		} else {
-			now[ref.Name().String()] = ref.Hash().String()
-		}
-		return nil
-	})
 	for name := range now {
 		if _, ok := want[name]; !ok && name != plumbing.HEAD.String() {
 			if err := r.repo.Storer.RemoveReference(plumbing.ReferenceName(name)); err != nil {

@@ -46,3 +46,33 @@ func TestGitStateIgnoresRefLockFiles(t *testing.T) {
 		t.Fatal("the restore created a lock file")
 	}
 }
+
+// The instant after another worktree's commit created a ref's lock, the
+// lock is empty: a snapshot taken then (a guard around a proposal) must
+// still succeed, and list the packed refs as well as the loose ones.
+func TestGitStateDuringARefUpdateInAnotherWorktree(t *testing.T) {
+	dir, r := researchRepo(t)
+	git(t, dir, "branch", "packed-one")
+	git(t, dir, "pack-refs", "--all")
+	git(t, dir, "branch", "loose-one")
+	lock := filepath.Join(dir, ".git", "refs", "heads", "loose-one.lock")
+	if err := os.WriteFile(lock, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := r.GitState()
+	if err != nil {
+		t.Fatalf("snapshot during a ref update: %v", err)
+	}
+	head := strings.TrimSpace(git(t, dir, "rev-parse", "HEAD"))
+	for _, name := range []string{"refs/heads/packed-one", "refs/heads/loose-one"} {
+		if st.Refs[name] != head {
+			t.Errorf("%s = %q, want %s (refs %v)", name, st.Refs[name], head, st.Refs)
+		}
+	}
+	if _, ok := st.Refs["refs/heads/loose-one.lock"]; ok {
+		t.Error("the lock was listed as a ref")
+	}
+	if err := r.RestoreGitState(st); err != nil {
+		t.Fatalf("restore during a ref update: %v", err)
+	}
+}
