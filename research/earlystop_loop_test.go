@@ -64,10 +64,16 @@ func setConsts(t *testing.T, desc string, kv ...string) func(research.ProposalRe
 // discard with the reason; a change that starts worse but closes the gap
 // trains to the end and is kept; `retry` of the stopped one trains it fully.
 func TestEarlyStopEndsAClearlyWorseRunAndSparesALateBloomer(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	researchtest.Write(t, dir, "train.py", curveTrainPy)
 	researchtest.Git(t, dir, "commit", "-qam", "curve trainer")
+	// The gates live outside the repository: a file that appears in the
+	// repository while the model proposes there is taken for the
+	// proposal's own (refused and removed).
+	gates := t.TempDir()
 	h := newHarness(t, dir, research.Config{MaxExperiments: 4, FixAttempts: -1, ProgressEvery: time.Millisecond,
+		TrainEnv: []string{"RESEARCHTEST_DIR=" + gates},
 		EarlyStop: research.EarlyStop{Enabled: true, Warmup: 0.2, Warmdown: 0.2}},
 		setConsts(t, "clearly worse", "WORSE", "0.3", "HOLD_WORSE", "60"),
 		setConsts(t, "late bloomer", "BLOOM_START", "0.6", "BLOOM_END", "-0.05", "HOLD_LATE", "85"),
@@ -104,7 +110,7 @@ func TestEarlyStopEndsAClearlyWorseRunAndSparesALateBloomer(t *testing.T) {
 	}
 	// retry of the stopped change is queued now, while #3 trains, and
 	// trains fully: its gate is opened.
-	researchtest.Write(t, dir, "RELEASE_WORSE", "")
+	researchtest.Write(t, gates, "RELEASE_WORSE", "")
 	if err := h.m.Retry(ctx, 2, "tester"); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +125,7 @@ func TestEarlyStopEndsAClearlyWorseRunAndSparesALateBloomer(t *testing.T) {
 		}
 		return finished(3) != nil
 	})
-	researchtest.Write(t, dir, "RELEASE_LATE", "")
+	researchtest.Write(t, gates, "RELEASE_LATE", "")
 	h.waitUnpaused(t)
 	run, err := h.db.RunByTag(ctx, "es")
 	if err != nil {
@@ -154,6 +160,7 @@ func TestEarlyStopEndsAClearlyWorseRunAndSparesALateBloomer(t *testing.T) {
 // state dir), so the first change after the restart is compared with it
 // without training the baseline again.
 func TestEarlyStopAfterARestartUsesTheStoredCurve(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	researchtest.Write(t, dir, "train.py", curveTrainPy)
 	researchtest.Git(t, dir, "commit", "-qam", "curve trainer")
