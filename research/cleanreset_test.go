@@ -12,6 +12,7 @@ import (
 // starts from the file as committed (the harness skips a reset only when
 // nothing ran in the working copy since its own check).
 func TestEveryTrainingStartsFromCleanTrackedFiles(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
 	researchtest.Write(t, dir, "helper.txt", "orig\n")
 	researchtest.Git(t, dir, "add", "helper.txt")

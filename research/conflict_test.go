@@ -18,8 +18,12 @@ import (
 // not set the same lines retried on top, a loser discarded), and the store
 // and results.tsv hold every experiment once.
 func TestConflictingPreparedProposalTrainsOnItsBaseWhileTheModelReproposes(t *testing.T) {
+	t.Parallel()
 	dir := researchtest.New(t)
-	t.Setenv("RESEARCHTEST_DIR", dir) // the gates, seen from the proposal worktree's trainers too
+	// The gates live outside the repository, seen by every trainer (the
+	// proposal worktree's too): a file appearing in a working copy while a
+	// trainer runs there would be taken for the trainer's own.
+	gates := t.TempDir()
 	var h *harness
 	started := func(number int) research.Experiment {
 		var got research.Experiment
@@ -35,7 +39,7 @@ func TestConflictingPreparedProposalTrainsOnItsBaseWhileTheModelReproposes(t *te
 		return got
 	}
 	var during research.Status // what trained while the model re-proposed
-	h = newHarness(t, dir, research.Config{MaxExperiments: 6, Pipeline: true},
+	h = newHarness(t, dir, research.Config{MaxExperiments: 6, Pipeline: true, TrainEnv: []string{"RESEARCHTEST_DIR=" + gates}},
 		// #2, prepared while the baseline trains; it trains until the next
 		// proposal is made (on the baseline, as #2 is not judged yet).
 		func(req research.ProposalRequest) (string, error) {
@@ -49,7 +53,7 @@ func TestConflictingPreparedProposalTrainsOnItsBaseWhileTheModelReproposes(t *te
 		func(req research.ProposalRequest) (string, error) {
 			researchtest.SetConst(t, req.Dir, "VAL", "1.300000")
 			researchtest.SetConst(t, req.Dir, "ALSO_WAIT_FOR", `"reproposed"`)
-			researchtest.Write(t, dir, "p2.made", "")
+			researchtest.Write(t, gates, "p2.made", "")
 			return "even lower", nil
 		},
 		// The re-proposal, on #2, while "even lower" trains on the
@@ -66,7 +70,7 @@ func TestConflictingPreparedProposalTrainsOnItsBaseWhileTheModelReproposes(t *te
 		// then a change of the same line again: it conflicts with "even
 		// lower", the adopted best, and loses on #2.
 		func(req research.ProposalRequest) (string, error) {
-			researchtest.Write(t, dir, "reproposed", "")
+			researchtest.Write(t, gates, "reproposed", "")
 			researchtest.SetConst(t, req.Dir, "VAL", "1.350000")
 			return "a bit lower", nil
 		},
@@ -153,7 +157,7 @@ func TestConflictingPreparedProposalTrainsOnItsBaseWhileTheModelReproposes(t *te
 	if tip := researchtest.Git(t, dir, "rev-parse", "autoresearch/stale"); tip != run.BestCommit {
 		t.Errorf("branch at %s, best %s", tip, run.BestCommit)
 	}
-	if st := researchtest.Git(t, dir, "status", "--porcelain"); st != "?? notes.txt\n?? p2.made\n?? reproposed" { // the gates stay
+	if st := researchtest.Git(t, dir, "status", "--porcelain"); st != "?? notes.txt" { // untracked files stay
 		t.Errorf("main worktree status = %q", st)
 	}
 	if src := researchtest.Git(t, dir, "show", run.BestCommit+":train.py"); !strings.Contains(src, "VAL = 1.300000") || !strings.Contains(src, "BONUS = 0.05") {
