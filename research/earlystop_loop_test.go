@@ -73,7 +73,7 @@ func TestEarlyStopEndsAClearlyWorseRunAndSparesALateBloomer(t *testing.T) {
 	// proposal's own (refused and removed).
 	gates := t.TempDir()
 	h := newHarness(t, dir, research.Config{MaxExperiments: 4, FixAttempts: -1, ProgressEvery: time.Millisecond,
-		TrainEnv: []string{"RESEARCHTEST_DIR=" + gates},
+		TrainEnv:  []string{"RESEARCHTEST_DIR=" + gates},
 		EarlyStop: research.EarlyStop{Enabled: true, Warmup: 0.2, Warmdown: 0.2}},
 		setConsts(t, "clearly worse", "WORSE", "0.3", "HOLD_WORSE", "60"),
 		setConsts(t, "late bloomer", "BLOOM_START", "0.6", "BLOOM_END", "-0.05", "HOLD_LATE", "85"),
