@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/autoresearch/autoresearch/research/bench"
 )
 
 // TestBenchTiny runs the whole bench with tiny parameters and checks the
@@ -27,7 +30,7 @@ func TestBenchTiny(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
 	}
-	var rep benchReport
+	var rep bench.Report
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatalf("the --json output does not parse: %v\n%s", err, out.String())
 	}
@@ -139,7 +142,7 @@ func TestBenchTiny(t *testing.T) {
 
 	// The table shows every figure and says MISS plainly.
 	var table bytes.Buffer
-	printBench(&table, rep)
+	rep.Print(&table)
 	text := table.String()
 	for _, f := range rep.Figures {
 		if !strings.Contains(text, f.Name) {
@@ -177,45 +180,49 @@ func TestBenchRefusesBadFlags(t *testing.T) {
 	}
 }
 
-// TestBenchLandscapeTiny runs the early-stopping scenario on a few curves:
-// both loops end, every curve is trained or stopped, just-worse curves are
-// stopped and no eventual keep is. (A just-worse curve whose trainer
-// exits before the kill lands counts as trained: on a loaded machine not
-// every one need be stopped.)
-func TestBenchLandscapeTiny(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs two small research loops")
+func TestBenchConflictFlagsExcludeEachOther(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"--conflict-only", "--history-only"},
+		{"--conflict-only", "--no-conflict"},
+	} {
+		var out, errOut bytes.Buffer
+		code := Main(append([]string{"bench"}, args...), strings.NewReader(""), &out, &errOut)
+		if code != exitUsage || !strings.Contains(errOut.String(), "exclude each other") {
+			t.Errorf("bench %v: exit %d, stderr %q", args, code, errOut.String())
+		}
 	}
-	var out, errOut bytes.Buffer
-	code := Main([]string{"bench", "--landscape-only", "--landscape", "5", "--train", "1s", "--seed", "1", "--json"},
-		strings.NewReader(""), &out, &errOut)
-	if code != exitOK {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
-	}
-	var rep benchReport
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
-		t.Fatalf("the --json output does not parse: %v\n%s", err, out.String())
-	}
-	if len(rep.Runs) != 0 || len(rep.History.Stages) != 0 {
-		t.Errorf("--landscape-only ran other scenarios: %d runs, %d history stages", len(rep.Runs), len(rep.History.Stages))
-	}
-	l := rep.Landscape
-	if l == nil || l.Shapes != 5 {
-		t.Fatalf("landscape report: %+v", l)
-	}
-	if l.Off.Experiments != 6 || l.On.Experiments != 6 || l.Off.EarlyStop || !l.On.EarlyStop {
-		t.Errorf("experiments off/on = %d/%d, want 6 each (the baseline and 5 curves)", l.Off.Experiments, l.On.Experiments)
-	}
-	if n := stoppedTotal(l.Off); n != 0 {
-		t.Errorf("%d stopped without --early-stop", n)
-	}
-	if l.On.Stopped["worse"] == 0 || l.Kinds["worse"] == 0 || l.On.Stopped["late bloomer"] != 0 {
-		t.Errorf("stopped %v of the landscape %v: want just-worse curves stopped, no late bloomer", l.On.Stopped, l.Kinds)
-	}
-	if l.On.WinnersStopped != 0 || l.On.Keeps != l.Off.Keeps {
-		t.Errorf("winners stopped %d, keeps off/on %d/%d", l.On.WinnersStopped, l.Off.Keeps, l.On.Keeps)
-	}
-	if l.On.TrainSeconds >= l.Off.TrainSeconds || l.Speedup <= 0 {
-		t.Errorf("training seconds off/on %.1f/%.1f, speed-up %.2f", l.Off.TrainSeconds, l.On.TrainSeconds, l.Speedup)
+}
+
+// TestBenchOnlyFlagsLeaveOneScenario: each --X-only switches the other
+// scenarios off in the parameters handed to research/bench (the scenarios
+// themselves are tested there); parsing starts nothing.
+func TestBenchOnlyFlagsLeaveOneScenario(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want func(p bench.Params) bool
+	}{
+		{[]string{"--landscape-only", "--landscape", "5"}, func(p bench.Params) bool {
+			return p.HistoryOnly && len(p.HistorySizes) == 0 && p.BigTree.Experiments == 0 && p.Landscape == 5
+		}},
+		{[]string{"--history-only"}, func(p bench.Params) bool {
+			return p.Landscape == 0 && p.BigTree.Experiments == 0 && len(p.HistorySizes) == 3
+		}},
+		{[]string{"--conflict-only"}, func(p bench.Params) bool {
+			return len(p.HistorySizes) == 0 && p.Landscape == 0 && p.BigTree.Experiments == 0
+		}},
+		{[]string{"--bigtree-only"}, func(p bench.Params) bool {
+			return p.Landscape == 0 && p.BigTree.Experiments == 12 && len(p.HistorySizes) == 3
+		}},
+		{[]string{"--train", "3s"}, func(p bench.Params) bool {
+			return p.SlotsLatency == 100*time.Millisecond && p.Landscape == 24 && p.BigTree.Experiments == 12 && len(p.HistorySizes) == 3
+		}},
+	} {
+		var errOut bytes.Buffer
+		o, err := parseBenchFlags(tc.args, IO{Out: io.Discard, Err: &errOut})
+		if err != nil || !tc.want(o.params) {
+			t.Errorf("bench %v: %v %s; params %+v", tc.args, err, errOut.String(), o.params)
+		}
 	}
 }

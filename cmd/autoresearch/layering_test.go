@@ -21,7 +21,7 @@ func TestDomainAndFrontEndDoNotLinkTheStore(t *testing.T) {
 	forbidden := func(path string) bool {
 		return strings.HasPrefix(path, "modernc.org/sqlite") || path == module+"/store" || strings.HasPrefix(path, module+"/store/")
 	}
-	for _, root := range []string{"research", "research/sweep", "research/patch", "bot", "bot/terminal"} {
+	for _, root := range []string{"research", "research/sweep", "research/patch", "research/bench", "bot", "bot/terminal"} {
 		pkg := module + "/" + root
 		// Every dependency with its own imports, to name the importer.
 		cmd := exec.Command(goBin, "list", "-deps", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, pkg)
@@ -47,8 +47,8 @@ func TestDomainAndFrontEndDoNotLinkTheStore(t *testing.T) {
 			t.Fatalf("go list -deps %s listed %d packages: %q", pkg, len(deps), out)
 		}
 		for _, dep := range deps {
-			if forbidden(dep) {
-				t.Errorf("%s depends on %s (imported by %s); the store must stay behind research.Store, wired in cmd",
+			if forbidden(dep) || strings.HasPrefix(root, "research") && (dep == module+"/bot" || strings.HasPrefix(dep, module+"/bot/")) {
+				t.Errorf("%s depends on %s (imported by %s); the store must stay behind research.Store and research knows no chat side, both wired in cmd",
 					root, dep, strings.Join(importers[dep], ", "))
 			}
 		}

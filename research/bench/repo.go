@@ -1,8 +1,15 @@
-// Package bench holds the reusable parts of `autoresearch bench`: a
-// research repository with a simulated trainer and a uv-sized .venv, a fake
-// OpenAI-compatible chat-completions server that edits train.py through the
-// real tool protocol, a Trainer wrapper that records when every training
-// process ran, and the figures computed from those records.
+// Package bench is `autoresearch bench`: it runs the real loop on a
+// simulated trainer and LLM and measures it. Run runs the scenarios
+// (scenario_*.go: occupancy on one and several slots, conflicting
+// proposals, history scaling, early stopping on a loss landscape, a big
+// tree against the git CLI) and Report.Print shows them. The parts they
+// are built from: a research repository with a simulated trainer and a
+// uv-sized .venv, a fake OpenAI-compatible chat-completions server that
+// edits train.py through the real tool protocol, a Trainer wrapper that
+// records when every training process ran, and the figures computed from
+// those records. The store, the terminal observer and the binary's own
+// subcommands come from cmd through Wiring: this package links neither
+// SQLite nor the chat side.
 package bench
 
 import (
