@@ -54,6 +54,7 @@ func testPython(t *testing.T) string {
 // proposals with extra model calls, and the report has the side-by-side
 // lines. Occupancy targets are the bench's business, not the test's.
 func TestBenchConflictTiny(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs two small research loops")
 	}
@@ -109,6 +110,7 @@ func TestBenchConflictTiny(t *testing.T) {
 // exits before the kill lands counts as trained: on a loaded machine not
 // every one need be stopped.)
 func TestBenchLandscapeTiny(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs two small research loops")
 	}
