@@ -29,17 +29,17 @@ func (m *Manager) trainerEnv(env []string) []string {
 }
 
 // markedProcessGroups lists the process groups of live processes whose
-// environment carries this state dir's marker (Linux /proc; none elsewhere).
-// The harness's own group is never listed.
-func (m *Manager) markedProcessGroups() []int {
+// environment carries this state dir's marker. It reads Linux's /proc:
+// where that cannot be read, ok is false (nothing could be checked). The
+// harness's own group is never listed.
+func (m *Manager) markedProcessGroups() (groups []int, ok bool) {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		return nil
+		return nil, false
 	}
 	marker := []byte(m.trainerMarker())
 	own := syscall.Getpgrp()
 	seen := map[int]bool{}
-	var out []int
 	for _, e := range entries {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
 			continue
@@ -62,9 +62,9 @@ func (m *Manager) markedProcessGroups() []int {
 			continue
 		}
 		seen[pgid] = true
-		out = append(out, pgid)
+		groups = append(groups, pgid)
 	}
-	return out
+	return groups, true
 }
 
 func hasEnvEntry(environ, entry []byte) bool {

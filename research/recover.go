@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -137,20 +138,21 @@ func (m *Manager) killOrphanTrainer() {
 		}
 	}
 	files, _ := filepath.Glob(filepath.Join(m.Config.StateDir, "trainer-*.pgid"))
-	for _, pidFile := range files {
-		data, err := os.ReadFile(pidFile)
-		if err != nil {
-			continue
-		}
-		pgid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-		if err == nil && pgid > 1 {
-			if err := syscall.Kill(-pgid, syscall.SIGKILL); err == nil {
-				m.logger().Warn("killed a trainer left over from before the restart", "pgid", pgid)
+	if len(files) > 0 {
+		marked, checkable := m.markedProcessGroups()
+		for _, pidFile := range files {
+			data, err := os.ReadFile(pidFile)
+			if err != nil {
+				continue
 			}
+			pgid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+			if err == nil && pgid > 1 {
+				m.killRecordedTrainer(pgid, marked, checkable)
+			}
+			// Removed only after the kill: a restart killed in between
+			// finds the file again.
+			os.Remove(pidFile)
 		}
-		// Removed only after the kill: a restart killed in between finds
-		// the file again.
-		os.Remove(pidFile)
 	}
 	// Trainers whose group was never recorded: the harness died between
 	// starting one and writing its file. Not where jobs outlive the harness
@@ -158,10 +160,27 @@ func (m *Manager) killOrphanTrainer() {
 	if m.anyReattacher() {
 		return
 	}
-	for _, pgid := range m.markedProcessGroups() {
+	groups, _ := m.markedProcessGroups() // again: the recorded ones are gone now
+	for _, pgid := range groups {
 		if err := syscall.Kill(-pgid, syscall.SIGKILL); err == nil {
 			m.logger().Warn("killed an unrecorded trainer left over from before the restart", "pgid", pgid)
 		}
+	}
+}
+
+// killRecordedTrainer kills process group pgid, recorded for a trainer
+// before the restart, only while one of its processes still carries this
+// state dir's marker (marked): after a reboot or a long downtime the number
+// may have been reused by an unrelated group. Where the markers cannot be
+// read (checkable false: no /proc), the group is killed unchecked, as the
+// record asks.
+func (m *Manager) killRecordedTrainer(pgid int, marked []int, checkable bool) {
+	if checkable && !slices.Contains(marked, pgid) {
+		m.logger().Info("the trainer recorded before the restart is gone: its process group is empty or no longer a trainer's; left alone", "pgid", pgid)
+		return
+	}
+	if err := syscall.Kill(-pgid, syscall.SIGKILL); err == nil {
+		m.logger().Warn("killed a trainer left over from before the restart", "pgid", pgid)
 	}
 }
 
