@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -407,11 +408,17 @@ type Condenser interface {
 
 // condense stores a new lesson when the proposer can make one and the
 // history asks for it. Failures only cost the lesson: the prompt builder
-// still fits the budget by aggregating. Only a condensing proposer gets
-// (a copy of) the whole history.
+// still fits the budget by aggregating. A failure is still counted in the
+// token and cost figures, backs off (condenseBackoff) instead of being
+// retried before every proposal, and is logged at Warn once per streak of
+// failures. Only a condensing proposer gets (a copy of) the whole history.
 func (s *session) condense(ctx context.Context, run Run) {
 	c, ok := s.m.Proposer.(Condenser)
 	if !ok {
+		return
+	}
+	n := s.hist.Len()
+	if !s.condenseRetry.due(n) {
 		return
 	}
 	history := s.hist.Snapshot()
@@ -421,13 +428,28 @@ func (s *session) condense(ctx context.Context, run Run) {
 	}
 	lesson, usage, made, err := c.NextLesson(ctx, run, history, lessons)
 	s.recordUsage(run, "condense", 0, usage, err != nil)
+	log := s.m.logger()
 	if err != nil {
-		s.m.logger().Warn("condensing old experiments into a lesson", "err", err)
+		if ctx.Err() != nil {
+			return // stopped, not failed
+		}
+		wait := s.condenseRetry.failed(n)
+		level := slog.LevelDebug
+		msg := "condensing old experiments into a lesson failed again"
+		if s.condenseRetry.failures == 1 {
+			level = slog.LevelWarn
+			msg = "condensing old experiments into a lesson failed; retrying as the history grows (further failures are logged at debug level)"
+		}
+		log.Log(context.Background(), level, msg, "err", err,
+			"failures_in_a_row", s.condenseRetry.failures, "retry_after_experiments", wait)
 		return
+	}
+	if failures := s.condenseRetry.succeeded(); failures > 0 {
+		log.Info("condensing old experiments works again", "after_failures", failures, "lesson_made", made)
 	}
 	if made {
 		if _, err := s.m.Store.AddLesson(ctx, lesson); err != nil {
-			s.m.logger().Warn("storing a lesson", "err", err)
+			log.Warn("storing a lesson", "err", err)
 		}
 	}
 }

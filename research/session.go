@@ -73,6 +73,10 @@ type session struct {
 	// staleTrees: the editable files of the conflicting proposals this
 	// session trained on their own base, for the repeat check.
 	staleTrees map[string]*staleTree
+
+	// condenseRetry: when a failed condensation is tried again (proposer
+	// goroutine only).
+	condenseRetry condenseBackoff
 }
 
 // pendingFix is a crashed attempt the next proposal should repair.

@@ -80,8 +80,12 @@ type LLM struct {
 	// Redactor: see LLMConfig.Redactor.
 	Redactor *research.Redactor
 
-	client          *openai.Client
-	condenseBackoff condenseBackoff
+	// History bounds the history part of the prompt and so decides when
+	// old experiments are condensed into lessons; zero fields take the
+	// defaults.
+	History HistoryBudget
+
+	client *openai.Client
 }
 
 var _ research.Proposer = (*LLM)(nil)
@@ -158,7 +162,7 @@ func (l *LLM) Propose(ctx context.Context, req research.ProposalRequest) (resear
 
 	msgs := []openai.ChatCompletionMessage{
 		{Role: openai.ChatMessageRoleSystem, Content: autoresearch.AgentProgram},
-		{Role: openai.ChatMessageRoleUser, Content: BuildPrompt(req)},
+		{Role: openai.ChatMessageRoleUser, Content: BuildPromptBudget(req, l.History)},
 	}
 	var usage research.Usage
 	nudges := 0
