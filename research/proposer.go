@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -398,60 +397,6 @@ func (s *session) lessons(run Run) []Lesson {
 		s.m.logger().Warn("reading lessons", "err", err)
 	}
 	return lessons
-}
-
-// Condenser turns old history into lessons so long runs keep fitting the
-// prompt (the LLM proposer implements it).
-type Condenser interface {
-	NextLesson(ctx context.Context, run Run, history []Experiment, lessons []Lesson) (Lesson, Usage, bool, error)
-}
-
-// condense stores a new lesson when the proposer can make one and the
-// history asks for it. Failures only cost the lesson: the prompt builder
-// still fits the budget by aggregating. A failure is still counted in the
-// token and cost figures, backs off (condenseBackoff) instead of being
-// retried before every proposal, and is logged at Warn once per streak of
-// failures. Only a condensing proposer gets (a copy of) the whole history.
-func (s *session) condense(ctx context.Context, run Run) {
-	c, ok := s.m.Proposer.(Condenser)
-	if !ok {
-		return
-	}
-	n := s.hist.Len()
-	if !s.condenseRetry.due(n) {
-		return
-	}
-	history := s.hist.Snapshot()
-	lessons, err := s.m.Store.Lessons(ctx, run.ID)
-	if err != nil {
-		return
-	}
-	lesson, usage, made, err := c.NextLesson(ctx, run, history, lessons)
-	s.recordUsage(run, "condense", 0, usage, err != nil)
-	log := s.m.logger()
-	if err != nil {
-		if ctx.Err() != nil {
-			return // stopped, not failed
-		}
-		wait := s.condenseRetry.failed(n)
-		level := slog.LevelDebug
-		msg := "condensing old experiments into a lesson failed again"
-		if s.condenseRetry.failures == 1 {
-			level = slog.LevelWarn
-			msg = "condensing old experiments into a lesson failed; retrying as the history grows (further failures are logged at debug level)"
-		}
-		log.Log(context.Background(), level, msg, "err", err,
-			"failures_in_a_row", s.condenseRetry.failures, "retry_after_experiments", wait)
-		return
-	}
-	if failures := s.condenseRetry.succeeded(); failures > 0 {
-		log.Info("condensing old experiments works again", "after_failures", failures, "lesson_made", made)
-	}
-	if made {
-		if _, err := s.m.Store.AddLesson(ctx, lesson); err != nil {
-			log.Warn("storing a lesson", "err", err)
-		}
-	}
 }
 
 // nextNumberLocked is the number the proposal being made will most likely
