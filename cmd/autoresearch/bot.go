@@ -234,7 +234,7 @@ func serveBot(ctx context.Context, o *botOptions, streams IO) error {
 	fmt.Fprintf(streams.Err, "autoresearch bot: %s, channel %s, command %s, digest at %s %s\n",
 		mode, o.slack.Channel, o.slack.CommandName, o.digestAt, o.loc)
 	// No process of ours outlives us, whatever the trainer does.
-	defer endTrainers(logger)
+	defer endTrainers(logger, loopRoots(m)...)
 	if o.loop.slurm.runner != "slurm" {
 		iso := o.loop.iso.describe()
 		fmt.Fprintf(streams.Err, "trainer isolation: %s\n", iso)
@@ -298,7 +298,7 @@ func serveBot(ctx context.Context, o *botOptions, streams IO) error {
 	shutCtx, cancelShut := context.WithTimeout(context.Background(), botShutdownGrace)
 	if err := m.Shutdown(shutCtx); err != nil {
 		logger.Error("shutdown: the loop did not end in time; killing its trainer", "err", err)
-		endTrainers(logger)
+		endTrainers(logger, loopRoots(m)...)
 	}
 	cancelShut()
 	stopSlack()

@@ -71,7 +71,7 @@ func demoCmd(args []string, streams IO) error {
 	fmt.Fprintf(streams.Out, "autoresearch demo: example research repo in %s (proposer %s, %d experiments)\n\n", target, f.proposer, *experiments)
 	start := time.Now()
 	req := research.StartRequest{Tag: "demo", By: "demo"}
-	return runLoop(&f, req, streams, func(p *loopParts) error {
+	return runLoop(&f, req, streams, loopOptions{endPausedWithoutInput: true, onEnd: func(p *loopParts) error {
 		exps, err := p.manager.Results(context.Background(), 0)
 		if err != nil {
 			return err
@@ -83,5 +83,5 @@ func demoCmd(args []string, streams IO) error {
 			target, filepath.Join(target, "results.tsv"), filepath.Join(cfg.StateDir, "autoresearch.db"), filepath.Join(cfg.StateDir, "logs", "demo"))
 		fmt.Fprintf(streams.Out, "\nnext: autoresearch results --repo %s   (or --tsv / --json)\n", target)
 		return nil
-	})
+	}})
 }

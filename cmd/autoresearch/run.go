@@ -37,12 +37,22 @@ func runCmd(args []string, streams IO) error {
 		return err
 	}
 	req := research.StartRequest{Tag: *tag, From: *from, By: "terminal", Resume: *resume}
-	return runLoop(&f, req, streams, nil)
+	return runLoop(&f, req, streams, loopOptions{})
+}
+
+// loopOptions are what differs between the terminal loops (run, demo).
+type loopOptions struct {
+	// onEnd, when set, is called after the loop ended.
+	onEnd func(*loopParts) error
+	// endPausedWithoutInput stops a run that is paused once the terminal's
+	// input has ended (or there is none): nobody can type resume, and the
+	// process would wait for ever. The loop then returns a *PausedError.
+	endPausedWithoutInput bool
 }
 
 // runLoop runs one run in the terminal until it ends, stop is typed, or the
-// process is interrupted. onEnd, when set, is called after the loop ended.
-func runLoop(f *loopFlags, req research.StartRequest, streams IO, onEnd func(*loopParts) error) error {
+// process is interrupted.
+func runLoop(f *loopFlags, req research.StartRequest, streams IO, opts loopOptions) error {
 	if err := research.ValidateTag(req.Tag); err != nil {
 		return err
 	}
@@ -74,6 +84,11 @@ func runLoop(f *loopFlags, req research.StartRequest, streams IO, onEnd func(*lo
 
 	term := &terminal.Terminal{In: streams.In, Out: streams.Out, Controller: parts.manager, Color: isTerminal(streams.Out)}
 	parts.manager.Observer = term
+	var pauses *pauseWatch
+	if opts.endPausedWithoutInput {
+		pauses = watchPauses(term)
+		parts.manager.Observer = pauses
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
@@ -83,7 +98,7 @@ func runLoop(f *loopFlags, req research.StartRequest, streams IO, onEnd func(*lo
 		logger.Info("trainer isolation", "mode", iso.Mode, "why", iso.Why)
 	}
 	// No process of ours outlives us, whatever the trainer does.
-	defer endTrainers(logger)
+	defer endTrainers(logger, loopRoots(parts.manager)...)
 	if _, err := parts.manager.Start(ctx, req); err != nil {
 		return err
 	}
@@ -91,12 +106,19 @@ func runLoop(f *loopFlags, req research.StartRequest, streams IO, onEnd func(*lo
 	defer giveUp()
 	stopSignals := handleSignals(parts.manager, streams.Err, giveUp)
 	defer stopSignals()
+	inputDone := make(chan struct{})
 	if streams.In != nil {
 		go func() {
+			defer close(inputDone)
 			if err := term.Serve(ctx, "terminal"); err != nil && !errors.Is(err, context.Canceled) {
 				logger.Warn("reading terminal commands", "err", err)
 			}
 		}()
+	} else {
+		close(inputDone)
+	}
+	if pauses != nil {
+		go pauses.stopWhenPausedWithoutInput(ctx, parts.manager, inputDone)
 	}
 	if err := parts.manager.Wait(waitCtx); err != nil {
 		if waitCtx.Err() != nil {
@@ -104,8 +126,13 @@ func runLoop(f *loopFlags, req research.StartRequest, streams IO, onEnd func(*lo
 		}
 		return err
 	}
-	if onEnd != nil {
-		return onEnd(parts)
+	if pauses != nil {
+		if err := pauses.ended(); err != nil {
+			return err
+		}
+	}
+	if opts.onEnd != nil {
+		return opts.onEnd(parts)
 	}
 	return nil
 }
@@ -200,10 +227,16 @@ func handleSignals(m stopper, errOut io.Writer, giveUp func()) (stop func()) {
 	return func() { signal.Stop(ch); close(done) }
 }
 
-// endTrainers kills what is left of any trainer this process started; after
-// a clean shutdown nothing is.
-func endTrainers(logger *slog.Logger) {
-	if n := trainer.EndAll(endTrainersWithin); n > 0 {
+// loopRoots are where a loop's trainers work: its repository (and the
+// worktrees in it) and its state dir.
+func loopRoots(m *research.Manager) []string {
+	return []string{m.Repo.Root(), m.Config.StateDir}
+}
+
+// endTrainers kills what is left of the trainers this loop started (those
+// under roots); after a clean shutdown nothing is.
+func endTrainers(logger *slog.Logger, roots ...string) {
+	if n := trainer.EndUnder(roots, endTrainersWithin); n > 0 {
 		logger.Warn("killed trainers still running at exit", "count", n)
 	}
 }

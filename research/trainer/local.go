@@ -139,7 +139,7 @@ func (l *Local) Train(ctx context.Context, job research.TrainJob) (research.Trai
 	track.scan()
 	stopTracking := make(chan struct{})
 	go track.run(stopTracking)
-	live := register(pgid, track)
+	live := register(pgid, track, job.Dir)
 	defer unregister(live)
 	if job.OnStart != nil {
 		job.OnStart(pgid)

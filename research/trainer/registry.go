@@ -1,6 +1,8 @@
 package trainer
 
 import (
+	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -10,6 +12,7 @@ import (
 type liveTraining struct {
 	pgid  int
 	track *tracker
+	dir   string // the working copy it trains in
 }
 
 var (
@@ -17,8 +20,8 @@ var (
 	live   = map[*liveTraining]struct{}{}
 )
 
-func register(pgid int, track *tracker) *liveTraining {
-	lt := &liveTraining{pgid: pgid, track: track}
+func register(pgid int, track *tracker, dir string) *liveTraining {
+	lt := &liveTraining{pgid: pgid, track: track, dir: filepath.Clean(dir)}
 	liveMu.Lock()
 	live[lt] = struct{}{}
 	liveMu.Unlock()
@@ -36,11 +39,19 @@ func unregister(lt *liveTraining) {
 // thing main does before exiting after a shutdown that ran out of time: no
 // process of ours may outlive us, and a trainer that ignores SIGTERM would.
 // It returns how many trainings it had to kill.
-func EndAll(wait time.Duration) int {
+func EndAll(wait time.Duration) int { return EndUnder(nil, wait) }
+
+// EndUnder is EndAll for the trainings whose working copy lies under one
+// of roots (a run's repository and state dir): one loop's last sweep must
+// not end another's, where several share a process (the CLI's tests run
+// loops side by side). No roots: every training.
+func EndUnder(roots []string, wait time.Duration) int {
 	liveMu.Lock()
 	all := make([]*liveTraining, 0, len(live))
 	for lt := range live {
-		all = append(all, lt)
+		if len(roots) == 0 || under(lt.dir, roots) {
+			all = append(all, lt)
+		}
 	}
 	liveMu.Unlock()
 	for _, lt := range all {
@@ -55,4 +66,15 @@ func EndAll(wait time.Duration) int {
 		return true
 	}, wait)
 	return len(all)
+}
+
+// under tells whether dir is one of roots or lies below one.
+func under(dir string, roots []string) bool {
+	for _, r := range roots {
+		r = filepath.Clean(r)
+		if dir == r || strings.HasPrefix(dir, r+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
 }
