@@ -338,6 +338,7 @@ func (s *session) restorePaths(changed []string) bool {
 	if len(changed) == 0 {
 		return true
 	}
+	s.setAside(changed)
 	if err := s.propRepo.RestoreFiles(changed); err != nil {
 		s.m.logger().Error("restoring the proposal workspace", "err", err)
 		return false
