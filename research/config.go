@@ -1,6 +1,7 @@
 package research
 
 import (
+	"math"
 	"path/filepath"
 	"regexp"
 	"time"
@@ -177,3 +178,15 @@ func (c Config) protectedPatterns() []*regexp.Regexp {
 func (c Config) fixAttempts() int     { return max(c.FixAttempts, 0) }
 func (c Config) baselineRepeats() int { return max(c.BaselineRepeats, 0) }
 func (c Config) plateauAfter() int    { return max(c.PlateauAfter, 0) }
+
+// judgePolicy is what the judge (decide) takes from c. Negative
+// thresholds disable their check; a negative plausible bound is no bound.
+func (c Config) judgePolicy() judgePolicy {
+	p := judgePolicy{MinDelta: c.MinDelta, ConfirmSigma: c.ConfirmSigma, FixAttempts: c.fixAttempts(),
+		ImplausibleSigma: max(c.ImplausibleSigma, 0), ImplausibleGain: max(c.ImplausibleGain, 0),
+		PlausibleMin: max(c.PlausibleMin, 0), PlausibleMax: c.PlausibleMax}
+	if p.PlausibleMax <= 0 {
+		p.PlausibleMax = math.Inf(1)
+	}
+	return p
+}

@@ -51,7 +51,6 @@ type session struct {
 	inFlight      int          // experiments training now
 	baselineRuns  int          // baseline runs still to finish (incl. repeats)
 	sinceKeep     int
-	bestNumbers   []int // the experiments whose (mean) val_bpb is the best, when known
 	// reviewFeedback tells the next proposal why a reviewer did not let the
 	// last one train.
 	reviewFeedback string
