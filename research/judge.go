@@ -48,10 +48,9 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 	}
 	baselineFailed := false
 	if c.kind == kindBaseline {
-		s.baselineRuns--
 		// Every baseline run crashed: proposals against a setup that does
 		// not train would waste the night. Measure again after a resume.
-		if run.BestValBPB == 0 && s.baselineRuns == 0 && !s.stopAfter {
+		if s.queue.baselineJudged() && run.BestValBPB == 0 && !s.stopAfter {
 			baselineFailed = true
 			s.enqueueBaselines()
 		}
@@ -87,7 +86,7 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 	if fix != nil {
 		s.fix = fix
 	}
-	s.priority = append(s.priority, follow...)
+	s.queue.push(follow...)
 	s.inFlight--
 	c.judged = true
 	if s.inFlight == 0 && !s.stopAfter && !s.paused {
@@ -142,7 +141,7 @@ func confirmationOf(e Experiment, implausible bool) *candidate {
 func (s *session) baselineDone() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.baselineRuns == 0
+	return s.queue.baselinesDone()
 }
 
 // adoptStale: a winner found on a stale base lacks what moved the best

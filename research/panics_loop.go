@@ -44,8 +44,7 @@ func (s *session) bugInExperiment(sl *slot, c *candidate, e Experiment, best str
 		c.judged = true
 		s.inFlight--
 		if c.kind == kindBaseline {
-			s.baselineRuns--
-			if s.run.BestValBPB == 0 && s.baselineRuns == 0 && !s.stopAfter {
+			if s.queue.baselineJudged() && s.run.BestValBPB == 0 && !s.stopAfter {
 				s.enqueueBaselines() // measured again after the resume
 			}
 		}

@@ -98,7 +98,7 @@ func (s *session) proposerLoop() {
 			return
 		}
 		s.mu.Lock()
-		s.handed++ // counted before the hand-off, so the slot's decrement never comes first
+		s.queue.handOff()
 		s.mu.Unlock()
 		select {
 		case s.ready <- c:
@@ -114,7 +114,7 @@ func (s *session) waitForRoom() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	max := s.m.Config.MaxExperiments
-	for max > 0 && s.started+s.handed >= max && !s.stopAfter {
+	for max > 0 && s.started+s.queue.inHand() >= max && !s.stopAfter {
 		s.cond.Wait()
 	}
 	return !s.stopAfter
@@ -404,5 +404,5 @@ func (s *session) lessons(run Run) []Lesson {
 // go first (a baseline the first proposal is prepared beside, a
 // confirmation, a retry). Callers hold s.mu.
 func (s *session) nextNumberLocked() int {
-	return s.started + s.handed + len(s.priority) + 1
+	return s.started + s.queue.ahead() + 1
 }
