@@ -118,7 +118,7 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 		_ = s.pause(fmt.Sprintf("the baseline crashed (%s); fix the setup (data, environment, train.py), then resume: the baseline runs again", e.Reason))
 	}
 	if c.kind == kindBaseline && s.baselineDone() && run.Noise > 0 {
-		m.emit(Event{Kind: EventNotice, Run: run, Text: fmt.Sprintf("noise floor: val_bpb varies by %.6f (1σ) between identical runs; gains below %.6f are confirmed by a rerun", run.Noise, m.Config.ConfirmSigma*run.Noise)})
+		m.emit(Event{Kind: EventNotice, Run: run, Text: fmt.Sprintf("noise floor: val_bpb varies by %.6f (1σ) between identical runs; gains below %.6f are confirmed by a rerun", run.Noise, m.Config.confirmSigma()*run.Noise)})
 	}
 }
 

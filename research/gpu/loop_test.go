@@ -117,7 +117,7 @@ func newManager(t *testing.T, mon research.GPUMonitor) (*research.Manager, *stor
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := research.Config{MaxExperiments: 2, FixAttempts: -1, GPUSampleEvery: 10 * time.Millisecond}.WithDefaults(dir)
+	cfg := research.Config{MaxExperiments: 2, FixAttempts: new(0), GPUSampleEvery: 10 * time.Millisecond}.WithDefaults(dir)
 	db, err := store.Open(filepath.Join(cfg.StateDir, "autoresearch.db"))
 	if err != nil {
 		t.Fatal(err)
