@@ -389,7 +389,7 @@ func TestStopNowRecordsStoppedCrashAndResets(t *testing.T) {
 		st, _ := h.m.Status(context.Background())
 		return st.Current != nil && st.Current.Number == 2 && st.Phase == research.PhaseTraining
 	})
-	if err := h.m.Stop(context.Background(), "tester", true); err != nil {
+	if err := h.m.Stop(context.Background(), "tester", research.StopNow); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -212,7 +212,7 @@ func TestOneSlotCrashesWhileTheOtherGoesOnAndStopDrainsBoth(t *testing.T) {
 		}
 		return busy == 2
 	})
-	if err := h.m.Stop(context.Background(), "tester", true); err != nil {
+	if err := h.m.Stop(context.Background(), "tester", research.StopNow); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

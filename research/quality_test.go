@@ -223,7 +223,7 @@ func TestTokenBudgetWarnsThenPauses(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool { return len(h.rec.kinds(research.EventPaused)) > 0 })
-	if err := h.m.Stop(context.Background(), "t", true); err != nil {
+	if err := h.m.Stop(context.Background(), "t", research.StopNow); err != nil {
 		t.Fatal(err)
 	}
 	h.m.Wait(context.Background())
@@ -319,7 +319,7 @@ func TestAProposerWhoseChangesKeepBeingRefusedPausesTheRun(t *testing.T) {
 	if n := len(h.prop.requests()); n != 6 {
 		t.Errorf("%d proposals before the pause, want 3 rounds of 2", n)
 	}
-	h.m.Stop(context.Background(), "t", true)
+	h.m.Stop(context.Background(), "t", research.StopNow)
 	h.m.Wait(context.Background())
 }
 

@@ -156,22 +156,22 @@ func (s *session) isDone() bool {
 	}
 }
 
-// stopMode says what a stop does to the experiments in flight.
-type stopMode int
+// StopMode says what a stop does to the experiments in flight.
+type StopMode int
 
 const (
-	// stopAfterRunning lets the running experiments finish and be judged.
-	stopAfterRunning stopMode = iota
-	// stopNow kills them (recorded as crash "stopped"); the run ends stopped.
-	stopNow
+	// StopAfterRunning lets the running experiments finish and be judged.
+	StopAfterRunning StopMode = iota
+	// StopNow kills them (recorded as crash "stopped"); the run ends stopped.
+	StopNow
 	// stopForShutdown kills them but leaves the run to resume: the process
 	// is going away, not the run (trainers whose jobs outlive the bot may
-	// keep them).
+	// keep them). Manager.Shutdown stops so.
 	stopForShutdown
 )
 
-func (s *session) requestStop(by string, mode stopMode) {
-	now, shutdown := mode != stopAfterRunning, mode == stopForShutdown
+func (s *session) requestStop(by string, mode StopMode) {
+	now, shutdown := mode != StopAfterRunning, mode == stopForShutdown
 	s.mu.Lock()
 	first := !s.stopAfter
 	s.stopAfter = true
@@ -206,7 +206,7 @@ func (s *session) stopWith(reason string) {
 		s.stopReason = reason
 	}
 	s.mu.Unlock()
-	s.requestStop("", stopAfterRunning)
+	s.requestStop("", StopAfterRunning)
 }
 
 func (s *session) stopping() bool {
@@ -322,7 +322,7 @@ func (s *session) loop() {
 		}()
 	}
 	slots.Wait()
-	s.requestStop("", stopAfterRunning) // the slots are done: so is the proposer
+	s.requestStop("", StopAfterRunning) // the slots are done: so is the proposer
 	wg.Wait()
 	s.finish()
 }

@@ -157,7 +157,7 @@ wait:
 	if !strings.Contains(paused.Text, want) || !strings.Contains(paused.Text, "GPU 0") {
 		t.Errorf("pause text %q does not name %q", paused.Text, want)
 	}
-	if err := m.Stop(ctx, "test", true); err != nil {
+	if err := m.Stop(ctx, "test", research.StopNow); err != nil {
 		t.Fatal(err)
 	}
 	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
