@@ -23,7 +23,7 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 	}()
 	run := s.run
 	oldBest := run.BestCommit
-	t := trial{Kind: c.experimentKind(), Attempt: c.attempt, Commit: e.Commit, Parent: e.ParentCommit, Diff: e.Diff,
+	t := trial{Kind: c.kind, Attempt: c.attempt, Commit: e.Commit, Parent: e.ParentCommit, Diff: e.Diff,
 		ConfirmOf: c.confirmOf, Implausible: c.implausible}
 	out := outcome{Value: sum.ValBPB, StoppedEarly: c.stoppedEarly}
 	if crash != "" {
@@ -47,7 +47,7 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 		follow = s.adoptStale(e, &run, oldBest)
 	}
 	baselineFailed := false
-	if c.kind == kindBaseline {
+	if c.kind.IsBaseline() {
 		// Every baseline run crashed: proposals against a setup that does
 		// not train would waste the night. Measure again after a resume.
 		if s.queue.baselineJudged() && run.BestValBPB == 0 && !s.stopAfter {
@@ -57,7 +57,7 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 	}
 	if e.Status == StatusKeep {
 		s.sinceKeep = 0
-	} else if c.kind != kindBaseline {
+	} else if !c.kind.IsBaseline() {
 		s.sinceKeep++
 	}
 	plateau := m.Config.plateauAfter() > 0 && s.sinceKeep == m.Config.plateauAfter()
@@ -117,7 +117,7 @@ func (s *session) judge(sl *slot, c *candidate, e *Experiment, sum Summary, cras
 	if baselineFailed {
 		_ = s.pause(fmt.Sprintf("the baseline crashed (%s); fix the setup (data, environment, train.py), then resume: the baseline runs again", e.Reason))
 	}
-	if c.kind == kindBaseline && s.baselineDone() && run.Noise > 0 {
+	if c.kind.IsBaseline() && s.baselineDone() && run.Noise > 0 {
 		m.emit(Event{Kind: EventNotice, Run: run, Text: fmt.Sprintf("noise floor: val_bpb varies by %.6f (1σ) between identical runs; gains below %.6f are confirmed by a rerun", run.Noise, m.Config.confirmSigma()*run.Noise)})
 	}
 }
@@ -134,7 +134,7 @@ func (s *session) standing(run Run) standing {
 // confirmationOf is the rerun of e's commit that must confirm its gain
 // before it can be kept.
 func confirmationOf(e Experiment, implausible bool) *candidate {
-	return &candidate{kind: kindConfirm, implausible: implausible, commit: e.Commit, confirmOf: &e,
+	return &candidate{kind: KindConfirmation, implausible: implausible, commit: e.Commit, confirmOf: &e,
 		description: "confirm #" + fmt.Sprint(e.Number) + ": " + strings.TrimPrefix(e.Description, "confirm ")}
 }
 
@@ -190,7 +190,7 @@ func (s *session) lackingChange(from, to string) (*candidate, error) {
 	if len(files) == 0 {
 		return nil, nil
 	}
-	return &candidate{kind: kindRetry, base: from, files: files, description: "retry of the improvement " + short(to) + " on the adopted best"}, nil
+	return &candidate{kind: KindRetry, base: from, files: files, description: "retry of the improvement " + short(to) + " on the adopted best"}, nil
 }
 
 func short(commit string) string {

@@ -248,7 +248,7 @@ func (s *session) proposeOne() (*candidate, error) {
 				s.mu.Unlock()
 			}
 			if fix != nil {
-				c.attempt = fix.req.Attempt
+				c.kind, c.attempt = KindFix, fix.req.Attempt
 			}
 			c.proposedIn = time.Since(start)
 			s.checkBudget()
@@ -298,7 +298,7 @@ func (s *session) checkedProposal(base string) ([]string, map[string]string, err
 // capture turns the accepted worktree change (files, as checked) into a
 // candidate.
 func (s *session) capture(base string, files map[string]string, p Proposal, usage Usage, ideas []Idea) *candidate {
-	return &candidate{kind: kindProposal, base: base, files: files, description: OneLine(p.Description), usage: usage, ideas: ideas}
+	return &candidate{kind: KindProposal, base: base, files: files, description: OneLine(p.Description), usage: usage, ideas: ideas}
 }
 
 func (s *session) readFiles(repo Repo, paths []string) (map[string]string, error) {

@@ -26,7 +26,11 @@ func (q *queue) push(cs ...*candidate) { q.items = append(q.items, cs...) }
 // baseline itself) to repeats.
 func (q *queue) pushBaselines(commit string, from, repeats int) {
 	for r := from; r <= repeats; r++ {
-		q.push(&candidate{kind: kindBaseline, commit: commit, repeat: r, description: baselineDescription(r, repeats)})
+		kind := KindBaseline
+		if r > 0 {
+			kind = KindBaselineRepeat
+		}
+		q.push(&candidate{kind: kind, commit: commit, repeat: r, description: baselineDescription(r, repeats)})
 		q.baselines++
 	}
 }

@@ -22,12 +22,12 @@ func TestQueueHandsOutBaselinesFirstThenWaitsForTheBaseline(t *testing.T) {
 			}
 			break
 		}
-		if c.kind != kindBaseline || c.commit != "abc" {
+		if !c.kind.IsBaseline() || c.commit != "abc" {
 			t.Errorf("handed %+v, want a baseline run of abc", c)
 		}
-		got = append(got, c.description)
+		got = append(got, string(c.kind)+": "+c.description)
 	}
-	if strings.Join(got, " | ") != "baseline | baseline (repeat 1/2) | baseline (repeat 2/2)" {
+	if strings.Join(got, " | ") != "baseline: baseline | baseline_repeat: baseline (repeat 1/2) | baseline_repeat: baseline (repeat 2/2)" {
 		t.Errorf("handed %q", got)
 	}
 	if c, wait := q.next(true); c != nil || wait {
@@ -68,9 +68,9 @@ func TestQueueAfterARestartRunsTheMissingRepeats(t *testing.T) {
 func TestQueueKeepsConfirmationsAndRetriesInOrder(t *testing.T) {
 	t.Parallel()
 	var q queue
-	confirm := &candidate{kind: kindConfirm, description: "confirm #4"}
-	retry := &candidate{kind: kindRetry, description: "retry #2"}
-	lacking := &candidate{kind: kindRetry, description: "retry of the improvement"}
+	confirm := &candidate{kind: KindConfirmation, description: "confirm #4"}
+	retry := &candidate{kind: KindRetry, description: "retry #2"}
+	lacking := &candidate{kind: KindRetry, description: "retry of the improvement"}
 	q.push(confirm)
 	q.push(retry, lacking)
 	for _, want := range []*candidate{confirm, retry, lacking} {
@@ -85,7 +85,7 @@ func TestQueueKeepsConfirmationsAndRetriesInOrder(t *testing.T) {
 func TestQueueCountsWhatStartsBeforeTheNextProposal(t *testing.T) {
 	t.Parallel()
 	var q queue
-	q.push(&candidate{kind: kindConfirm})
+	q.push(&candidate{kind: KindConfirmation})
 	q.handOff()
 	q.handOff()
 	if q.ahead() != 3 || q.inHand() != 2 {
@@ -117,7 +117,7 @@ func TestQueuePending(t *testing.T) {
 	} {
 		var q queue
 		for range tc.queued {
-			q.push(&candidate{kind: kindRetry})
+			q.push(&candidate{kind: KindRetry})
 		}
 		for range tc.handed {
 			q.handOff()

@@ -93,22 +93,22 @@ func (s *session) runCandidate(sl *slot, c *candidate) (started bool) {
 		started = s.bugInExperiment(sl, c, e, best, p)
 		s.pauseForBug(p)
 	})
-	e = Experiment{RunID: run.ID, Kind: c.experimentKind(), ParentCommit: best, Description: c.description, GPU: sl.Name, Attempt: c.attempt,
+	e = Experiment{RunID: run.ID, Kind: c.kind, ParentCommit: best, Description: c.description, GPU: sl.Name, Attempt: c.attempt,
 		ProposeSeconds: c.proposedIn.Seconds(), PromptTokens: c.usage.PromptTokens, CompletionTokens: c.usage.CompletionTokens}
-	if c.kind == kindBaseline && run.BestValBPB == 0 && c.commit != best {
+	if c.kind.IsBaseline() && run.BestValBPB == 0 && c.commit != best {
 		// Before the first result only program.md edits move the best:
 		// measure on top of them, or the run would drop them.
 		c.commit = best
 	}
 	switch c.kind {
-	case kindBaseline, kindConfirm:
+	case KindBaseline, KindBaselineRepeat, KindConfirmation:
 		if err := s.resetSlot(sl, run, c.commit); err != nil {
 			m.logger().Error("checking out", "commit", c.commit, "err", err)
 			s.pauseOnWrongBranch(err)
 			return false
 		}
 		e.Commit = c.commit
-		if c.kind == kindConfirm {
+		if c.kind == KindConfirmation {
 			e.ParentCommit = c.confirmOf.ParentCommit
 			e.Diff, e.DiffStat = c.confirmOf.Diff, c.confirmOf.DiffStat
 		}
