@@ -12,8 +12,8 @@ import (
 type Controller interface {
 	// Start begins a run (errors explain refusals, e.g. a run already active).
 	Start(ctx context.Context, req research.StartRequest) (research.Run, error)
-	// Stop ends the run after the running experiment, or at once when now.
-	Stop(ctx context.Context, by string, now bool) error
+	// Stop ends the run after the running experiment, or at once (StopNow).
+	Stop(ctx context.Context, by string, mode research.StopMode) error
 	Pause(ctx context.Context, by string) error
 	Resume(ctx context.Context, by string) error
 	Status(ctx context.Context) (research.Status, error)

@@ -35,7 +35,11 @@ func doStart(ctx context.Context, d *Dispatcher, req Request) (Reply, error) {
 }
 
 func doStop(ctx context.Context, d *Dispatcher, req Request) (Reply, error) {
-	if err := d.Controller.Stop(ctx, req.By, req.Command.Now); err != nil {
+	mode := research.StopAfterRunning
+	if req.Command.Now {
+		mode = research.StopNow
+	}
+	if err := d.Controller.Stop(ctx, req.By, mode); err != nil {
 		return Reply{}, err
 	}
 	if req.Command.Now {

@@ -43,7 +43,7 @@ func TestStaleProgramModalIsRefusedAndTheQueuedAppendSurvives(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := research.Config{MaxExperiments: 2, BaselineRepeats: -1}.WithDefaults(dir)
+	cfg := research.Config{MaxExperiments: 2, BaselineRepeats: new(0)}.WithDefaults(dir)
 	db, err := store.Open(filepath.Join(cfg.StateDir, "autoresearch.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -89,8 +89,8 @@ func (c *slackFakeCtrl) Start(_ context.Context, req research.StartRequest) (res
 	}
 	return research.Run{ID: 1, Tag: req.Tag, Branch: "autoresearch/" + req.Tag, StartedBy: req.By}, nil
 }
-func (c *slackFakeCtrl) Stop(_ context.Context, by string, now bool) error {
-	c.record(fmt.Sprintf("stop by %s now=%t", by, now))
+func (c *slackFakeCtrl) Stop(_ context.Context, by string, mode research.StopMode) error {
+	c.record(fmt.Sprintf("stop by %s now=%t", by, mode == research.StopNow))
 	return nil
 }
 func (c *slackFakeCtrl) Retry(_ context.Context, n int, by string) error {

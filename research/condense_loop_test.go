@@ -121,7 +121,7 @@ func TestFailingCondensationBacksOffIsCountedAndLoggedOnce(t *testing.T) {
 
 	dir := researchtest.New(t)
 	const proposals = 19
-	h := newHarness(t, dir, research.Config{MaxExperiments: proposals + 1, FixAttempts: -1})
+	h := newHarness(t, dir, research.Config{MaxExperiments: proposals + 1, FixAttempts: new(0)})
 	logs := &logBuffer{}
 	h.m.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	calls := &llmCallLog{Store: h.db}

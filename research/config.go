@@ -6,7 +6,11 @@ import (
 	"time"
 )
 
-// Config shapes a run. Zero values take the defaults of WithDefaults.
+// Config shapes a run. WithDefaults fills what is unset: the zero value of
+// a field that cannot be zero (no editable file, no timeout), and the nil
+// of the counts and thresholds where zero says something (no fix attempts,
+// no baseline repeats, never): those are pointers, so an explicit 0 keeps
+// its meaning and WithDefaults may run any number of times.
 type Config struct {
 	Editable []string // files proposals may change (default train.py)
 	ReadOnly []string // files verified unchanged before every run (default prepare.py)
@@ -16,11 +20,11 @@ type Config struct {
 	TrainTimeout        time.Duration // hard limit per training run (default 10m)
 	MinDelta            float64       // a keep must beat the best by more than this (default 0)
 	MaxExperiments      int           // 0 = forever; the baseline counts as one
-	FixAttempts         int           // crash-fix attempts per idea (default 2; -1 = none)
+	FixAttempts         *int          // crash-fix attempts per idea (nil: DefaultFixAttempts; 0 = none)
 	ProposeTries        int           // refused proposals retried with feedback per experiment (default 3)
 	MaxProposerFailures int           // consecutive proposer errors before pausing (default 3)
 	Python              string        // interpreter for the syntax check (default python3; "" skips when absent)
-	RunLog              bool          // also write run.log in the repo like upstream (default true via WithDefaults)
+	RunLog              bool          // also write run.log in the repo like upstream (the CLI sets it)
 	Author              Signature     // author of experiment commits
 	GPU                 string        // what the run trains on, for headers and results
 	Model               string        // the proposer's model name, for headers
@@ -34,10 +38,10 @@ type Config struct {
 	// the commit it was written for (the behaviour before issue 14). Not a
 	// flag: the bench sets it to measure both side by side.
 	DropConflicting  bool
-	BaselineRepeats  int     // extra baseline runs to estimate noise (default 2; -1 = none)
-	ConfirmSigma     float64 // gains below this many σ of noise are rerun before a keep (default 2)
-	PlateauAfter     int     // experiments without a keep before asking for a new direction (default 15; -1 = never)
-	IdeasPerProposal int     // open ideas one proposal is given, oldest first (default 1)
+	BaselineRepeats  *int     // extra baseline runs to estimate noise (nil: DefaultBaselineRepeats; 0 = none)
+	ConfirmSigma     *float64 // gains below this many σ of noise are rerun before a keep (nil: DefaultConfirmSigma; 0 = none)
+	PlateauAfter     *int     // experiments without a keep before asking for a new direction (nil: DefaultPlateauAfter; 0 = never)
+	IdeasPerProposal int      // open ideas one proposal is given, oldest first (default 1)
 	// Review holds each proposal for a person's approval (needs a
 	// Reviewer); ReviewTimeout decides an unanswered one by ReviewDefault
 	// (ReviewApprove or ReviewSkip; 0: wait for ever).
@@ -59,12 +63,13 @@ type Config struct {
 	// A gain above ImplausibleSigma noise σ (when the noise is known) or
 	// above ImplausibleGain relative to the best (when it is not), or a
 	// val_bpb outside PlausibleMin..PlausibleMax, is not kept on one run:
-	// it is rerun and kept only if confirmed. Defaults 25, 0.02, 0.1..20;
-	// negative disables each.
-	ImplausibleSigma float64
-	ImplausibleGain  float64
-	PlausibleMin     float64
-	PlausibleMax     float64
+	// it is rerun and kept only if confirmed. nil takes the Default*
+	// constants (25, 0.02, 0.1..20); an ImplausibleSigma or ImplausibleGain
+	// of 0 never calls a gain implausible.
+	ImplausibleSigma *float64
+	ImplausibleGain  *float64
+	PlausibleMin     *float64
+	PlausibleMax     *float64
 	// EarlyStop ends trainings whose loss curve is clearly worse than the
 	// best's (off unless Enabled).
 	EarlyStop EarlyStop
@@ -87,9 +92,7 @@ func (c Config) WithDefaults(repoDir string) Config {
 	if c.TrainTimeout == 0 {
 		c.TrainTimeout = 10 * time.Minute
 	}
-	if c.FixAttempts == 0 {
-		c.FixAttempts = 2 // negative means none; WithDefaults may run twice
-	}
+	c.FixAttempts = orDefault(c.FixAttempts, DefaultFixAttempts)
 	if c.ProposeTries == 0 {
 		c.ProposeTries = 3
 	}
@@ -99,15 +102,9 @@ func (c Config) WithDefaults(repoDir string) Config {
 	if c.Author.Name == "" {
 		c.Author = Signature{Name: "autoresearch", Email: "autoresearch@localhost"}
 	}
-	if c.BaselineRepeats == 0 {
-		c.BaselineRepeats = 2 // negative means none; WithDefaults may run twice
-	}
-	if c.ConfirmSigma == 0 {
-		c.ConfirmSigma = 2
-	}
-	if c.PlateauAfter == 0 {
-		c.PlateauAfter = 15 // negative means none; WithDefaults may run twice
-	}
+	c.BaselineRepeats = orDefault(c.BaselineRepeats, DefaultBaselineRepeats)
+	c.ConfirmSigma = orDefault(c.ConfirmSigma, DefaultConfirmSigma)
+	c.PlateauAfter = orDefault(c.PlateauAfter, DefaultPlateauAfter)
 	if c.ReviewDefault == "" {
 		c.ReviewDefault = ReviewApprove
 	}
@@ -126,18 +123,10 @@ func (c Config) WithDefaults(repoDir string) Config {
 	if c.ProgramMaxBytes <= 0 {
 		c.ProgramMaxBytes = DefaultProgramMaxBytes
 	}
-	if c.ImplausibleSigma == 0 {
-		c.ImplausibleSigma = 25 // negative means never; WithDefaults may run twice
-	}
-	if c.ImplausibleGain == 0 {
-		c.ImplausibleGain = 0.02
-	}
-	if c.PlausibleMin == 0 {
-		c.PlausibleMin = 0.1
-	}
-	if c.PlausibleMax == 0 {
-		c.PlausibleMax = 20
-	}
+	c.ImplausibleSigma = orDefault(c.ImplausibleSigma, DefaultImplausibleSigma)
+	c.ImplausibleGain = orDefault(c.ImplausibleGain, DefaultImplausibleGain)
+	c.PlausibleMin = orDefault(c.PlausibleMin, DefaultPlausibleMin)
+	c.PlausibleMax = orDefault(c.PlausibleMax, DefaultPlausibleMax)
 	if c.ProgressEvery == 0 {
 		c.ProgressEvery = time.Second
 	}
@@ -172,8 +161,47 @@ func (c Config) protectedPatterns() []*regexp.Regexp {
 	return out
 }
 
-// fixAttempts, baselineRepeats and plateauAfter read the counts whose
-// negative values mean "none".
-func (c Config) fixAttempts() int     { return max(c.FixAttempts, 0) }
-func (c Config) baselineRepeats() int { return max(c.BaselineRepeats, 0) }
-func (c Config) plateauAfter() int    { return max(c.PlateauAfter, 0) }
+// The defaults of the counts and thresholds a nil Config field leaves to
+// WithDefaults (the CLI's flags start from them too).
+const (
+	DefaultFixAttempts      = 2
+	DefaultBaselineRepeats  = 2
+	DefaultPlateauAfter     = 15
+	DefaultConfirmSigma     = 2.0
+	DefaultImplausibleSigma = 25.0
+	DefaultImplausibleGain  = 0.02
+	DefaultPlausibleMin     = 0.1
+	DefaultPlausibleMax     = 20.0
+)
+
+// orDefault is p, or a new pointer to def when p is nil (unset).
+func orDefault[T any](p *T, def T) *T {
+	if p == nil {
+		return &def
+	}
+	return p
+}
+
+// valueOr reads an optional field: def when it is unset.
+func valueOr[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// fixAttempts, baselineRepeats, plateauAfter and confirmSigma read the
+// optional fields, also of a Config WithDefaults never saw.
+func (c Config) fixAttempts() int      { return valueOr(c.FixAttempts, DefaultFixAttempts) }
+func (c Config) baselineRepeats() int  { return valueOr(c.BaselineRepeats, DefaultBaselineRepeats) }
+func (c Config) plateauAfter() int     { return valueOr(c.PlateauAfter, DefaultPlateauAfter) }
+func (c Config) confirmSigma() float64 { return valueOr(c.ConfirmSigma, DefaultConfirmSigma) }
+
+// judgePolicy is what the judge (decide) takes from c.
+func (c Config) judgePolicy() judgePolicy {
+	return judgePolicy{MinDelta: c.MinDelta, ConfirmSigma: c.confirmSigma(), FixAttempts: c.fixAttempts(),
+		ImplausibleSigma: valueOr(c.ImplausibleSigma, DefaultImplausibleSigma),
+		ImplausibleGain:  valueOr(c.ImplausibleGain, DefaultImplausibleGain),
+		PlausibleMin:     valueOr(c.PlausibleMin, DefaultPlausibleMin),
+		PlausibleMax:     valueOr(c.PlausibleMax, DefaultPlausibleMax)}
+}

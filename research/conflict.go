@@ -29,7 +29,7 @@ import (
 // retry), and training it on its old base would measure the same code again.
 func (s *session) trainsOnItsBase(c *candidate, err error) bool {
 	var conflict *patch.ConflictError
-	return c.kind == kindProposal && c.base != "" && !s.m.Config.DropConflicting && errors.As(err, &conflict)
+	return c.fromProposer() && c.base != "" && !s.m.Config.DropConflicting && errors.As(err, &conflict)
 }
 
 // commitOnBase commits c's files as they were written, on c.base, in sl's
@@ -171,6 +171,6 @@ func (s *session) uncontestedPart(retry *candidate, commit, of string) *candidat
 	if len(files) == 0 {
 		return nil
 	}
-	return &candidate{kind: kindRetry, base: commit, files: files,
+	return &candidate{kind: KindRetry, base: commit, files: files,
 		description: "retry of the improvement " + of + " on the adopted best, without the lines the best sets itself"}
 }

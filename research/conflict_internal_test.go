@@ -23,12 +23,12 @@ func TestOnlyANeverTrainedProposalTrainsOnItsBase(t *testing.T) {
 		err  error
 		want bool
 	}{
-		{"proposal, conflict", s, candidate{kind: kindProposal, base: "abc"}, conflict, true},
-		{"crash fix, conflict", s, candidate{kind: kindProposal, base: "abc", attempt: 1}, conflict, true},
-		{"retry, conflict", s, candidate{kind: kindRetry, base: "abc"}, conflict, false},
-		{"proposal, other error", s, candidate{kind: kindProposal, base: "abc"}, errors.New("disk full"), false},
-		{"proposal without a base", s, candidate{kind: kindProposal}, conflict, false},
-		{"old behaviour", dropping, candidate{kind: kindProposal, base: "abc"}, conflict, false},
+		{"proposal, conflict", s, candidate{kind: KindProposal, base: "abc"}, conflict, true},
+		{"crash fix, conflict", s, candidate{kind: KindFix, base: "abc", attempt: 1}, conflict, true},
+		{"retry, conflict", s, candidate{kind: KindRetry, base: "abc"}, conflict, false},
+		{"proposal, other error", s, candidate{kind: KindProposal, base: "abc"}, errors.New("disk full"), false},
+		{"proposal without a base", s, candidate{kind: KindProposal}, conflict, false},
+		{"old behaviour", dropping, candidate{kind: KindProposal, base: "abc"}, conflict, false},
 	} {
 		if got := tc.s.trainsOnItsBase(&tc.c, tc.err); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)

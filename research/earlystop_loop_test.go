@@ -72,7 +72,7 @@ func TestEarlyStopEndsAClearlyWorseRunAndSparesALateBloomer(t *testing.T) {
 	// repository while the model proposes there is taken for the
 	// proposal's own (refused and removed).
 	gates := t.TempDir()
-	h := newHarness(t, dir, research.Config{MaxExperiments: 4, FixAttempts: -1, ProgressEvery: time.Millisecond,
+	h := newHarness(t, dir, research.Config{MaxExperiments: 4, FixAttempts: new(0), ProgressEvery: time.Millisecond,
 		TrainEnv:  []string{"RESEARCHTEST_DIR=" + gates},
 		EarlyStop: research.EarlyStop{Enabled: true, Warmup: 0.2, Warmdown: 0.2}},
 		setConsts(t, "clearly worse", "WORSE", "0.3", "HOLD_WORSE", "60"),
@@ -164,7 +164,7 @@ func TestEarlyStopAfterARestartUsesTheStoredCurve(t *testing.T) {
 	dir := researchtest.New(t)
 	researchtest.Write(t, dir, "train.py", curveTrainPy)
 	researchtest.Git(t, dir, "commit", "-qam", "curve trainer")
-	cfg := research.Config{MaxExperiments: 1, FixAttempts: -1, EarlyStop: research.EarlyStop{Enabled: true}}
+	cfg := research.Config{MaxExperiments: 1, FixAttempts: new(0), EarlyStop: research.EarlyStop{Enabled: true}}
 	first := newHarness(t, dir, cfg)
 	run := first.runToEnd(t, research.StartRequest{Tag: "restart"})
 	if got := statuses(first.experiments(t, run)); got != "keep" {

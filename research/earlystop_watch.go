@@ -34,7 +34,7 @@ func (s *session) watchLoss(c *candidate) (context.Context, *lossWatch) {
 	s.mu.Lock()
 	w := &lossWatch{policy: s.m.Config.EarlyStop, best: s.bestCurve, noise: s.run.Noise}
 	s.mu.Unlock()
-	w.decide = w.policy.Enabled && c.kind == kindProposal && len(w.best.Points) > 0
+	w.decide = w.policy.Enabled && c.fromProposer() && len(w.best.Points) > 0
 	if !w.decide {
 		return s.ctx, w
 	}

@@ -20,7 +20,7 @@ func (s *session) awaitNewMaterial(base Run, cause error) bool {
 	for s.pending() && !moved() && !s.stopAfter {
 		if !told {
 			told = true
-			n := s.inFlight + s.handed + len(s.priority)
+			n := s.inFlight + s.queue.ahead()
 			run := s.run
 			// emit outside the lock: observers may call back in.
 			s.mu.Unlock()
@@ -38,8 +38,5 @@ func (s *session) awaitNewMaterial(base Run, cause error) bool {
 // proposer: one training, one handed to a slot, or a queued one that a slot
 // not waiting for the proposer will take. s.mu is held.
 func (s *session) pending() bool {
-	if s.inFlight > 0 || s.handed > 0 {
-		return true
-	}
-	return len(s.priority) > 0 && s.awaitingProposal < len(s.slots)
+	return s.inFlight > 0 || s.queue.pending(len(s.slots))
 }

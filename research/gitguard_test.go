@@ -38,7 +38,7 @@ func TestTrainerThatChangesGitStateIsACrashAndUndone(t *testing.T) {
 	researchtest.Git(t, dir, "tag", "v1")
 	initial := researchtest.Git(t, dir, "rev-parse", "main")
 	configBefore := researchtest.Read(t, dir, ".git/config")
-	h := newHarness(t, dir, research.Config{MaxExperiments: 6, FixAttempts: -1},
+	h := newHarness(t, dir, research.Config{MaxExperiments: 6, FixAttempts: new(0)},
 		hostile(t, "git_checkout.py", "0.01"),
 		hostile(t, "git_hook.py", "0.01"),
 		hostile(t, "git_config.py", "0.01"),
@@ -99,7 +99,7 @@ func TestProposalThatChangesGitStateIsRefused(t *testing.T) {
 	dir := researchtest.New(t)
 	researchtest.Git(t, dir, "branch", "master")
 	initial := researchtest.Git(t, dir, "rev-parse", "main")
-	h := newHarness(t, dir, research.Config{MaxExperiments: 2, FixAttempts: -1},
+	h := newHarness(t, dir, research.Config{MaxExperiments: 2, FixAttempts: new(0)},
 		func(req research.ProposalRequest) (string, error) {
 			researchtest.Git(t, req.Dir, "checkout", "-q", "master")
 			researchtest.SetConst(t, req.Dir, "VAL", "1.490000")

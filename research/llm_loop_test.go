@@ -114,7 +114,7 @@ func TestLoopWithLLMProposerRefusesOutsideEditsAndPausesWhenTheEndpointFails(t *
 	if !strings.Contains(paused.Text, "LLM endpoint failing") {
 		t.Errorf("pause reason = %q", paused.Text)
 	}
-	if err := h.m.Stop(context.Background(), "tester", false); err != nil {
+	if err := h.m.Stop(context.Background(), "tester", research.StopAfterRunning); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

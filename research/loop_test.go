@@ -93,16 +93,16 @@ func newHarness(t *testing.T, dir string, cfg research.Config, steps ...func(res
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.BaselineRepeats == 0 {
-		cfg.BaselineRepeats = -1 // one baseline run unless a test asks for the noise estimate
+	if cfg.BaselineRepeats == nil {
+		cfg.BaselineRepeats = new(0) // one baseline run unless a test asks for the noise estimate
 	}
 	// The fake trainer's gains (1.5 -> 1.4) are far above the implausibility
 	// bounds; only the tests about those bounds set them.
-	if cfg.ImplausibleGain == 0 {
-		cfg.ImplausibleGain = -1
+	if cfg.ImplausibleGain == nil {
+		cfg.ImplausibleGain = new(0.0)
 	}
-	if cfg.ImplausibleSigma == 0 {
-		cfg.ImplausibleSigma = -1
+	if cfg.ImplausibleSigma == nil {
+		cfg.ImplausibleSigma = new(0.0)
 	}
 	cfg = cfg.WithDefaults(dir)
 	db, err := store.Open(filepath.Join(cfg.StateDir, "autoresearch.db"))
@@ -186,7 +186,7 @@ func kinds(exps []research.Experiment) string {
 func TestLoopKeepsDiscardsAndCrashes(t *testing.T) {
 	t.Parallel()
 	dir := researchtest.New(t)
-	h := newHarness(t, dir, research.Config{MaxExperiments: 4, FixAttempts: -1, RunLog: true},
+	h := newHarness(t, dir, research.Config{MaxExperiments: 4, FixAttempts: new(0), RunLog: true},
 		setConst(t, "VAL", "1.400000", "lower val"),
 		setConst(t, "VAL", "1.600000", "higher val"),
 		setConst(t, "CRASH", "1", "crash it"),
@@ -258,7 +258,7 @@ func TestCrashedIdeaGetsFixAttempts(t *testing.T) {
 	t.Parallel()
 	dir := researchtest.New(t)
 	var fixSources []string
-	h := newHarness(t, dir, research.Config{MaxExperiments: 4, FixAttempts: 2},
+	h := newHarness(t, dir, research.Config{MaxExperiments: 4, FixAttempts: new(2)},
 		setConst(t, "CRASH", "1", "bold idea"),
 		func(req research.ProposalRequest) (string, error) {
 			fixSources = append(fixSources, researchtest.Read(t, req.Dir, "train.py"))
@@ -356,7 +356,7 @@ func TestTrainerGetsNoSecretsAndTimeoutIsACrash(t *testing.T) {
 	researchtest.SetConst(t, dir, "SLEEP", "0")
 	// The timeout must let the baseline start python on a loaded machine;
 	// the slow experiment sleeps far longer than it.
-	h := newHarness(t, dir, research.Config{MaxExperiments: 2, TrainTimeout: 6 * time.Second, FixAttempts: -1},
+	h := newHarness(t, dir, research.Config{MaxExperiments: 2, TrainTimeout: 6 * time.Second, FixAttempts: new(0)},
 		setConst(t, "SLEEP", "60", "very slow"),
 	)
 	run := h.runToEnd(t, research.StartRequest{Tag: "env"})
@@ -381,7 +381,7 @@ func TestTrainerGetsNoSecretsAndTimeoutIsACrash(t *testing.T) {
 func TestStopNowRecordsStoppedCrashAndResets(t *testing.T) {
 	t.Parallel()
 	dir := researchtest.New(t)
-	h := newHarness(t, dir, research.Config{FixAttempts: -1}, setConst(t, "SLEEP", "60", "slow"))
+	h := newHarness(t, dir, research.Config{FixAttempts: new(0)}, setConst(t, "SLEEP", "60", "slow"))
 	if _, err := h.m.Start(context.Background(), research.StartRequest{Tag: "stop"}); err != nil {
 		t.Fatal(err)
 	}
@@ -389,7 +389,7 @@ func TestStopNowRecordsStoppedCrashAndResets(t *testing.T) {
 		st, _ := h.m.Status(context.Background())
 		return st.Current != nil && st.Current.Number == 2 && st.Phase == research.PhaseTraining
 	})
-	if err := h.m.Stop(context.Background(), "tester", true); err != nil {
+	if err := h.m.Stop(context.Background(), "tester", research.StopNow); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -271,17 +271,16 @@ func (m *Manager) Wait(ctx context.Context) error {
 	}
 }
 
-// Stop ends the active run: after the running experiment, or at once when
-// now (the experiment is recorded as crash "stopped").
-func (m *Manager) Stop(ctx context.Context, by string, now bool) error {
+// Stop ends the active run: after the running experiment (StopAfterRunning),
+// or at once (StopNow: the experiment is recorded as crash "stopped").
+func (m *Manager) Stop(ctx context.Context, by string, mode StopMode) error {
+	if mode != StopAfterRunning && mode != StopNow {
+		return &InputError{Msg: fmt.Sprintf("unknown stop mode %d: stop after the running experiment or now", mode)}
+	}
 	m.setup()
 	s := m.active()
 	if s == nil {
 		return &InputError{Msg: "no run is active", Err: ErrNoRun}
-	}
-	mode := stopAfterRunning
-	if now {
-		mode = stopNow
 	}
 	s.requestStop(by, mode)
 	return nil

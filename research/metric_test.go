@@ -14,7 +14,7 @@ import (
 func TestPaddedFakeSummaryIsACrash(t *testing.T) {
 	t.Parallel()
 	dir := researchtest.New(t)
-	h := newHarness(t, dir, research.Config{MaxExperiments: 2, FixAttempts: -1},
+	h := newHarness(t, dir, research.Config{MaxExperiments: 2, FixAttempts: new(0)},
 		hostile(t, "pad_summary.py", "0.01"),
 	)
 	run := h.runToEnd(t, research.StartRequest{Tag: "pad"})
@@ -98,7 +98,7 @@ func TestImplausibleValBPBIsNeverKeptOnOneRun(t *testing.T) {
 	dir := researchtest.New(t)
 	researchtest.Write(t, dir, "train.py", "VAL = \"1.500000\"\nprint(\"---\")\nprint(\"val_bpb: \" + VAL)\n")
 	researchtest.Git(t, dir, "commit", "-qam", "a train.py that prints VAL as it is")
-	h := newHarness(t, dir, research.Config{MaxExperiments: 3, FixAttempts: -1},
+	h := newHarness(t, dir, research.Config{MaxExperiments: 3, FixAttempts: new(0)},
 		setConst(t, "VAL", `"1e-30"`, "tiny"),
 	)
 	run := h.runToEnd(t, research.StartRequest{Tag: "tiny"})
@@ -126,7 +126,7 @@ func TestBigGainIsRerunAndKeptOnlyIfConfirmed(t *testing.T) {
 	// Per-run offsets: baseline, first big gain, its rerun (+0.5: not
 	// reproduced), second big gain, its rerun (reproduced).
 	researchtest.Write(t, dir, "OFFSETS", "0 0 0.5 0 0.01\n")
-	h := newHarness(t, dir, research.Config{MaxExperiments: 5, FixAttempts: -1, ImplausibleGain: 0.02},
+	h := newHarness(t, dir, research.Config{MaxExperiments: 5, FixAttempts: new(0), ImplausibleGain: new(0.02)},
 		setConst(t, "VAL", "1.200000", "big gain"),
 		setConst(t, "VAL", "1.250000", "big gain again"),
 	)

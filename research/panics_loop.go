@@ -33,7 +33,7 @@ func (s *session) bugInExperiment(sl *slot, c *candidate, e Experiment, best str
 		if err := sl.repo.ResetTo(best); err != nil {
 			m.logger().Error("moving back to the best commit after a bug", "err", err)
 		}
-		if c.kind != kindProposal {
+		if !c.fromProposer() {
 			s.enqueue(c)
 		}
 		return false
@@ -43,9 +43,8 @@ func (s *session) bugInExperiment(sl *slot, c *candidate, e Experiment, best str
 	if !judged {
 		c.judged = true
 		s.inFlight--
-		if c.kind == kindBaseline {
-			s.baselineRuns--
-			if s.run.BestValBPB == 0 && s.baselineRuns == 0 && !s.stopAfter {
+		if c.kind.IsBaseline() {
+			if s.queue.baselineJudged() && s.run.BestValBPB == 0 && !s.stopAfter {
 				s.enqueueBaselines() // measured again after the resume
 			}
 		}

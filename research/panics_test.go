@@ -81,7 +81,7 @@ func waitPaused(t *testing.T, h *harness, n int) string {
 func TestTrainerPanicPausesTheRunAndResumeTrainsAgain(t *testing.T) {
 	t.Parallel()
 	dir := researchtest.New(t)
-	h := newHarness(t, dir, research.Config{MaxExperiments: 3, FixAttempts: -1},
+	h := newHarness(t, dir, research.Config{MaxExperiments: 3, FixAttempts: new(0)},
 		setConst(t, "VAL", "1.400000", "lower"), setConst(t, "VAL", "1.300000", "lower still"))
 	logs := &logBuffer{}
 	h.m.Logger = logs.logger()

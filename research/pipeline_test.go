@@ -189,7 +189,7 @@ func TestOneSlotCrashesWhileTheOtherGoesOnAndStopDrainsBoth(t *testing.T) {
 	t.Parallel()
 	dir := researchtest.New(t)
 	ctl := "RESEARCHTEST_DIR=" + dir // HANG_ON_RUN below, seen from the workers' worktrees
-	h := newHarness(t, dir, research.Config{FixAttempts: -1, Slots: []research.SlotSpec{
+	h := newHarness(t, dir, research.Config{FixAttempts: new(0), Slots: []research.SlotSpec{
 		{Name: "gpu0", GPU: -1, Env: []string{ctl}}, {Name: "gpu1", GPU: -1, Env: []string{ctl}},
 	}},
 		setConst(t, "CRASH", "1", "crashes"),
@@ -212,7 +212,7 @@ func TestOneSlotCrashesWhileTheOtherGoesOnAndStopDrainsBoth(t *testing.T) {
 		}
 		return busy == 2
 	})
-	if err := h.m.Stop(context.Background(), "tester", true); err != nil {
+	if err := h.m.Stop(context.Background(), "tester", research.StopNow); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

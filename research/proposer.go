@@ -98,7 +98,7 @@ func (s *session) proposerLoop() {
 			return
 		}
 		s.mu.Lock()
-		s.handed++ // counted before the hand-off, so the slot's decrement never comes first
+		s.queue.handOff()
 		s.mu.Unlock()
 		select {
 		case s.ready <- c:
@@ -114,7 +114,7 @@ func (s *session) waitForRoom() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	max := s.m.Config.MaxExperiments
-	for max > 0 && s.started+s.handed >= max && !s.stopAfter {
+	for max > 0 && s.started+s.queue.inHand() >= max && !s.stopAfter {
 		s.cond.Wait()
 	}
 	return !s.stopAfter
@@ -248,7 +248,7 @@ func (s *session) proposeOne() (*candidate, error) {
 				s.mu.Unlock()
 			}
 			if fix != nil {
-				c.attempt = fix.req.Attempt
+				c.kind, c.attempt = KindFix, fix.req.Attempt
 			}
 			c.proposedIn = time.Since(start)
 			s.checkBudget()
@@ -298,7 +298,7 @@ func (s *session) checkedProposal(base string) ([]string, map[string]string, err
 // capture turns the accepted worktree change (files, as checked) into a
 // candidate.
 func (s *session) capture(base string, files map[string]string, p Proposal, usage Usage, ideas []Idea) *candidate {
-	return &candidate{kind: kindProposal, base: base, files: files, description: OneLine(p.Description), usage: usage, ideas: ideas}
+	return &candidate{kind: KindProposal, base: base, files: files, description: OneLine(p.Description), usage: usage, ideas: ideas}
 }
 
 func (s *session) readFiles(repo Repo, paths []string) (map[string]string, error) {
@@ -405,5 +405,5 @@ func (s *session) lessons(run Run) []Lesson {
 // go first (a baseline the first proposal is prepared beside, a
 // confirmation, a retry). Callers hold s.mu.
 func (s *session) nextNumberLocked() int {
-	return s.started + s.handed + len(s.priority) + 1
+	return s.started + s.queue.ahead() + 1
 }

@@ -29,7 +29,7 @@ func TestNoiseAwareKeepsConfirmSmallGainsAndNeverTrustASeedAlone(t *testing.T) {
 	// Run-to-run noise, one offset per training run in order: the three
 	// baseline runs measure sd 0.01; later offsets shape each case.
 	researchtest.Write(t, dir, "OFFSETS", "0 0.01 -0.01  0 0  0  -0.05 0.05")
-	h := newHarness(t, dir, research.Config{MaxExperiments: 8, BaselineRepeats: 2, ConfirmSigma: 2},
+	h := newHarness(t, dir, research.Config{MaxExperiments: 8, BaselineRepeats: new(2), ConfirmSigma: new(2.0)},
 		setConst(t, "VAL", "1.490000", "small gain"), // 1.49: gain 0.01 < 2σ = 0.02: rerun
 		setConst(t, "VAL", "1.400000", "big gain"),   // gain 0.09: kept at once
 		setConst(t, "SEED", "7", "new seed"),         // 1.35 by luck: rerun, 1.45: mean 1.40, no gain
@@ -194,7 +194,7 @@ func TestRetryReappliesAPastChangeOrRefusesWhenItNoLongerApplies(t *testing.T) {
 func TestPlateauAsksForANewDirectionAndTellsTheChannel(t *testing.T) {
 	t.Parallel()
 	dir := researchtest.New(t)
-	h := newHarness(t, dir, research.Config{MaxExperiments: 4, PlateauAfter: 2},
+	h := newHarness(t, dir, research.Config{MaxExperiments: 4, PlateauAfter: new(2)},
 		setConst(t, "VAL", "1.600000", "worse 1"),
 		setConst(t, "VAL", "1.700000", "worse 2"),
 		setConst(t, "VAL", "1.800000", "worse 3"),
@@ -223,7 +223,7 @@ func TestTokenBudgetWarnsThenPauses(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool { return len(h.rec.kinds(research.EventPaused)) > 0 })
-	if err := h.m.Stop(context.Background(), "t", true); err != nil {
+	if err := h.m.Stop(context.Background(), "t", research.StopNow); err != nil {
 		t.Fatal(err)
 	}
 	h.m.Wait(context.Background())
@@ -319,7 +319,7 @@ func TestAProposerWhoseChangesKeepBeingRefusedPausesTheRun(t *testing.T) {
 	if n := len(h.prop.requests()); n != 6 {
 		t.Errorf("%d proposals before the pause, want 3 rounds of 2", n)
 	}
-	h.m.Stop(context.Background(), "t", true)
+	h.m.Stop(context.Background(), "t", research.StopNow)
 	h.m.Wait(context.Background())
 }
 

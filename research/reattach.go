@@ -56,9 +56,15 @@ func (s *session) followReattached(sl *slot, e Experiment) {
 	m.redactTraining(job, &res)
 	e.LogPath, e.TrainSeconds, e.LogTail = job.LogPath, res.Duration.Seconds(), Tail(res.Output, 40)
 	sum, verdict := measure(res, err, m.Config.TrainTimeout)
-	c := &candidate{kind: kindProposal, description: e.Description, attempt: e.Attempt}
-	if e.Kind.IsBaseline() {
-		c.kind = kindBaseline
+	// Judged as what it was, except that a confirmation or a retry is
+	// judged as the proposer's change: what it confirmed or re-applied is
+	// not known after a restart.
+	c := &candidate{kind: KindProposal, description: e.Description, attempt: e.Attempt}
+	switch {
+	case e.Kind.IsBaseline():
+		c.kind = e.Kind
+	case e.Attempt > 0:
+		c.kind = KindFix
 	}
 	s.judge(sl, c, &e, sum, verdict, nil, e.StartedAt)
 	sl.set(nil, nil)

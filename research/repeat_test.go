@@ -38,7 +38,7 @@ func TestRepeatOfAPreparedChangeIsRefusedUntilItIsReleased(t *testing.T) {
 	if s.hist, err = loadHistory(ctx, db, run.ID, 0); err != nil { // as newSession does
 		t.Fatal(err)
 	}
-	c := &candidate{kind: kindProposal, base: "base", files: map[string]string{"train.py": "DEPTH = 2\nLR = 0.1\n"}, description: "depth 8 to 2"}
+	c := &candidate{kind: KindProposal, base: "base", files: map[string]string{"train.py": "DEPTH = 2\nLR = 0.1\n"}, description: "depth 8 to 2"}
 	s.holdPrepared(c, 7)
 
 	err = s.checkRepeat("base", map[string]string{"train.py": "DEPTH = 2\nLR = 0.1\n"})

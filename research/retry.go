@@ -49,7 +49,7 @@ func (m *Manager) Retry(ctx context.Context, number int, by string) error {
 		return &InputError{Msg: fmt.Sprintf("experiment #%d's change to %s is already in the best commit; nothing to retry", number, strings.Join(m.Config.Editable, ", "))}
 	}
 	desc := strings.TrimPrefix(e.Description, "retry ")
-	s.enqueue(&candidate{kind: kindRetry, base: e.ParentCommit, files: files, by: by,
+	s.enqueue(&candidate{kind: KindRetry, base: e.ParentCommit, files: files, by: by,
 		description: fmt.Sprintf("retry #%d: %s", number, desc)})
 	m.emit(Event{Kind: EventNotice, Run: run, Text: fmt.Sprintf("%s queued a retry of #%d (%s) on the best commit", by, number, e.Description)})
 	return nil

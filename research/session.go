@@ -2,7 +2,6 @@ package research
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 )
@@ -46,12 +45,9 @@ type session struct {
 	usage         Usage
 	failures      int
 	fix           *pendingFix
-	priority      []*candidate // baselines, confirmations, retries: before proposals
-	started       int          // experiments of the run started so far
-	inFlight      int          // experiments training now
-	baselineRuns  int          // baseline runs still to finish (incl. repeats)
+	started       int // experiments of the run started so far
+	inFlight      int // experiments training now
 	sinceKeep     int
-	bestNumbers   []int // the experiments whose (mean) val_bpb is the best, when known
 	// reviewFeedback tells the next proposal why a reviewer did not let the
 	// last one train.
 	reviewFeedback string
@@ -60,16 +56,15 @@ type session struct {
 	proposedOnce bool
 	budgetWarned bool
 	reattach     []Experiment     // experiments whose jobs survived a restart
-	handed       int              // proposals handed to a slot that has not started them yet
 	proposals    int              // proposals started in the proposal workspace (candidate.cleanSeq)
 	trainings    int              // trainings started in any slot, never decremented (candidate.cleanTrainings)
 	heldIdeas    map[int64]bool   // ideas given to proposals not started yet
 	prepared     []preparedChange // accepted proposals not recorded as experiments yet
-	// slots blocked on a proposal they asked for (sequential mode): they do
-	// not take queued candidates until it comes.
-	awaitingProposal int
-	hist             *runHistory // the run's experiments, loaded once and kept up to date
-	bestCurve        BestCurve   // the best experiment's loss curve, for early stopping
+	// queue hands out what the slots train before the proposer's changes
+	// and counts the proposals on their way to a slot.
+	queue     queue
+	hist      *runHistory // the run's experiments, loaded once and kept up to date
+	bestCurve BestCurve   // the best experiment's loss curve, for early stopping
 	// staleTrees: the editable files of the conflicting proposals this
 	// session trained on their own base, for the repeat check.
 	staleTrees map[string]*staleTree
@@ -142,27 +137,14 @@ func (s *session) restoreCounters() error {
 		return nil
 	}
 	// A restart in the middle of the baseline repeats runs the missing ones.
-	for r := done; r <= s.m.Config.baselineRepeats(); r++ {
-		s.priority = append(s.priority, &candidate{kind: kindBaseline, commit: s.run.BestCommit, repeat: r,
-			description: baselineDescription(r, s.m.Config.baselineRepeats())})
-		s.baselineRuns++
-	}
+	s.queue.pushBaselines(s.run.BestCommit, done, s.m.Config.baselineRepeats())
 	return nil
 }
 
+// enqueueBaselines queues the baseline and its repeats. Callers hold s.mu
+// (or own s alone).
 func (s *session) enqueueBaselines() {
-	for r := 0; r <= s.m.Config.baselineRepeats(); r++ {
-		s.priority = append(s.priority, &candidate{kind: kindBaseline, commit: s.run.BestCommit, repeat: r,
-			description: baselineDescription(r, s.m.Config.baselineRepeats())})
-		s.baselineRuns++
-	}
-}
-
-func baselineDescription(repeat, of int) string {
-	if repeat == 0 {
-		return "baseline"
-	}
-	return fmt.Sprintf("baseline (repeat %d/%d)", repeat, of)
+	s.queue.pushBaselines(s.run.BestCommit, 0, s.m.Config.baselineRepeats())
 }
 
 func (s *session) isDone() bool {
@@ -174,22 +156,22 @@ func (s *session) isDone() bool {
 	}
 }
 
-// stopMode says what a stop does to the experiments in flight.
-type stopMode int
+// StopMode says what a stop does to the experiments in flight.
+type StopMode int
 
 const (
-	// stopAfterRunning lets the running experiments finish and be judged.
-	stopAfterRunning stopMode = iota
-	// stopNow kills them (recorded as crash "stopped"); the run ends stopped.
-	stopNow
+	// StopAfterRunning lets the running experiments finish and be judged.
+	StopAfterRunning StopMode = iota
+	// StopNow kills them (recorded as crash "stopped"); the run ends stopped.
+	StopNow
 	// stopForShutdown kills them but leaves the run to resume: the process
 	// is going away, not the run (trainers whose jobs outlive the bot may
-	// keep them).
+	// keep them). Manager.Shutdown stops so.
 	stopForShutdown
 )
 
-func (s *session) requestStop(by string, mode stopMode) {
-	now, shutdown := mode != stopAfterRunning, mode == stopForShutdown
+func (s *session) requestStop(by string, mode StopMode) {
+	now, shutdown := mode != StopAfterRunning, mode == stopForShutdown
 	s.mu.Lock()
 	first := !s.stopAfter
 	s.stopAfter = true
@@ -224,7 +206,7 @@ func (s *session) stopWith(reason string) {
 		s.stopReason = reason
 	}
 	s.mu.Unlock()
-	s.requestStop("", stopAfterRunning)
+	s.requestStop("", StopAfterRunning)
 }
 
 func (s *session) stopping() bool {
@@ -340,7 +322,7 @@ func (s *session) loop() {
 		}()
 	}
 	slots.Wait()
-	s.requestStop("", stopAfterRunning) // the slots are done: so is the proposer
+	s.requestStop("", StopAfterRunning) // the slots are done: so is the proposer
 	wg.Wait()
 	s.finish()
 }

@@ -8,8 +8,9 @@ type Verdict struct {
 	Value float64
 	// Against is the best it was compared with, and AgainstNumbers the
 	// experiments whose (mean) val_bpb that is: one number, or several
-	// when the best is a mean (baseline repeats, a confirmed keep). Empty
-	// when the judge did not know (a resumed run's first result).
+	// when the best is a mean (baseline repeats, a confirmed keep), as the
+	// run's History names them (also after a restart). Empty before the
+	// first result.
 	Against        float64
 	AgainstNumbers []int
 	Noise          float64 // the run's noise floor (1σ) when judged; 0 if unknown

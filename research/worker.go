@@ -75,117 +75,6 @@ func (s *session) trainLoop(sl *slot) {
 	}
 }
 
-// next returns the next candidate: baselines, confirmations and retries
-// first, then the proposer's changes. nil means stop.
-func (s *session) next() *candidate {
-	s.mu.Lock()
-	for {
-		if s.stopAfter {
-			s.mu.Unlock()
-			return nil
-		}
-		if len(s.priority) > 0 {
-			c := s.priority[0]
-			s.priority = s.priority[1:]
-			s.mu.Unlock()
-			return c
-		}
-		if s.baselineRuns == 0 || s.run.BestValBPB > 0 {
-			break
-		}
-		// Baseline runs are in flight on other slots: wait for them.
-		s.cond.Wait()
-	}
-	s.mu.Unlock()
-	if !s.m.Config.Pipeline {
-		// Strictly one after the other: ask for a proposal and wait for it,
-		// so the proposer never works while this slot trains.
-		select {
-		case s.demand <- struct{}{}:
-		case <-s.halt:
-			return nil
-		}
-		s.mu.Lock()
-		s.awaitingProposal++
-		s.cond.Broadcast() // a proposer waiting for outcomes counts this slot out
-		s.mu.Unlock()
-		defer func() {
-			s.mu.Lock()
-			s.awaitingProposal--
-			s.mu.Unlock()
-		}()
-		select {
-		case c := <-s.ready:
-			c.handed = true
-			return c
-		case <-s.halt:
-			return nil
-		}
-	}
-	select {
-	case c := <-s.ready:
-		c.handed = true
-		return c
-	case <-s.halt:
-		return nil
-	case <-s.kick:
-		return s.next() // a retry or confirmation arrived meanwhile
-	}
-}
-
-// taken notes that a slot took the proposal handed to it, so the next
-// proposal announces the right experiment number.
-func (s *session) taken() {
-	s.mu.Lock()
-	if s.handed > 0 {
-		s.handed--
-	}
-	s.cond.Broadcast() // the proposer may wait for room
-	s.mu.Unlock()
-}
-
-// maxReached tells whether --max-experiments are started or done, so no
-// slot asks the proposer for a change that would never train.
-func (s *session) maxReached() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	max := s.m.Config.MaxExperiments
-	return max > 0 && s.started >= max
-}
-
-// reserve counts an experiment against --max-experiments before it starts.
-func (s *session) reserve() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if max := s.m.Config.MaxExperiments; max > 0 && s.started >= max {
-		return false
-	}
-	s.started++
-	s.inFlight++
-	s.phase = PhaseTraining
-	return true
-}
-
-func (s *session) unreserve() {
-	s.mu.Lock()
-	s.started--
-	s.inFlight--
-	s.cond.Broadcast()
-	s.mu.Unlock()
-}
-
-// enqueue adds a candidate that goes before the proposer's next change.
-func (s *session) enqueue(c *candidate) {
-	s.mu.Lock()
-	s.priority = append(s.priority, c)
-	s.cond.Broadcast()
-	s.mu.Unlock()
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
-}
-
 // runCandidate commits c in sl's working copy on top of the current best,
 // trains it and records the outcome. false: nothing was started (the
 // change no longer applies).
@@ -204,22 +93,22 @@ func (s *session) runCandidate(sl *slot, c *candidate) (started bool) {
 		started = s.bugInExperiment(sl, c, e, best, p)
 		s.pauseForBug(p)
 	})
-	e = Experiment{RunID: run.ID, Kind: c.experimentKind(), ParentCommit: best, Description: c.description, GPU: sl.Name, Attempt: c.attempt,
+	e = Experiment{RunID: run.ID, Kind: c.kind, ParentCommit: best, Description: c.description, GPU: sl.Name, Attempt: c.attempt,
 		ProposeSeconds: c.proposedIn.Seconds(), PromptTokens: c.usage.PromptTokens, CompletionTokens: c.usage.CompletionTokens}
-	if c.kind == kindBaseline && run.BestValBPB == 0 && c.commit != best {
+	if c.kind.IsBaseline() && run.BestValBPB == 0 && c.commit != best {
 		// Before the first result only program.md edits move the best:
 		// measure on top of them, or the run would drop them.
 		c.commit = best
 	}
 	switch c.kind {
-	case kindBaseline, kindConfirm:
+	case KindBaseline, KindBaselineRepeat, KindConfirmation:
 		if err := s.resetSlot(sl, run, c.commit); err != nil {
 			m.logger().Error("checking out", "commit", c.commit, "err", err)
 			s.pauseOnWrongBranch(err)
 			return false
 		}
 		e.Commit = c.commit
-		if c.kind == kindConfirm {
+		if c.kind == KindConfirmation {
 			e.ParentCommit = c.confirmOf.ParentCommit
 			e.Diff, e.DiffStat = c.confirmOf.Diff, c.confirmOf.DiffStat
 		}

@@ -45,8 +45,8 @@ func (f *fakeController) Start(_ context.Context, req research.StartRequest) (re
 	return research.Run{Tag: req.Tag, Branch: "autoresearch/" + req.Tag}, nil
 }
 
-func (f *fakeController) Stop(_ context.Context, by string, now bool) error {
-	f.record("Stop by=%s now=%v", by, now)
+func (f *fakeController) Stop(_ context.Context, by string, mode research.StopMode) error {
+	f.record("Stop by=%s now=%v", by, mode == research.StopNow)
 	return f.err
 }
 

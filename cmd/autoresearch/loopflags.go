@@ -54,7 +54,7 @@ func (f *loopFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.agentCmd, "agent-cmd", "", "the coding agent command line for --proposer command (prompt on stdin)")
 	fs.IntVar(&f.maxExperiments, "max-experiments", 0, "stop after N experiments, the baseline included (0 = forever)")
 	fs.Float64Var(&f.minDelta, "min-delta", 0, "a keep must lower val_bpb by more than this")
-	fs.IntVar(&f.fixAttempts, "fix-attempts", 2, "attempts to repair a crashed idea before moving on (0 = none)")
+	fs.IntVar(&f.fixAttempts, "fix-attempts", research.DefaultFixAttempts, "attempts to repair a crashed idea before moving on (0 = none)")
 	fs.StringVar(&f.editable, "editable", "train.py", "comma-separated files proposals may change")
 	fs.StringVar(&f.readOnly, "read-only", "prepare.py", "comma-separated files verified unchanged before every run")
 	fs.StringVar(&f.python, "python", "python3", "interpreter for the syntax check before training (\"none\" disables it; skipped when absent)")
@@ -135,15 +135,12 @@ func (f *loopFlags) config(repoDir string) research.Config {
 		TrainTimeout:    f.timeout,
 		MinDelta:        f.minDelta,
 		MaxExperiments:  f.maxExperiments,
-		FixAttempts:     f.fixAttempts,
+		FixAttempts:     new(f.fixAttempts),
 		Python:          f.python,
 		RunLog:          true,
 		ProposerName:    f.proposer,
 		Model:           f.modelName(),
 		ProgramMaxBytes: f.programMax,
-	}
-	if f.fixAttempts == 0 {
-		cfg.FixAttempts = -1
 	}
 	f.gpu.apply(&cfg)
 	f.quality.apply(&cfg)

@@ -60,7 +60,7 @@ func (w *pauseWatch) Event(e research.Event) {
 // stopWhenPausedWithoutInput stops the run as soon as it is paused and the
 // terminal's input has ended, whichever comes last.
 func (w *pauseWatch) stopWhenPausedWithoutInput(ctx context.Context, c interface {
-	Stop(ctx context.Context, by string, now bool) error
+	Stop(ctx context.Context, by string, mode research.StopMode) error
 }, inputDone <-chan struct{}) {
 	select {
 	case <-inputDone:
@@ -72,7 +72,7 @@ func (w *pauseWatch) stopWhenPausedWithoutInput(ctx context.Context, c interface
 		if w.paused {
 			w.stopped = &PausedError{Reason: w.reason, Resume: w.resume}
 			w.mu.Unlock()
-			_ = c.Stop(ctx, "autoresearch (nobody can resume)", true)
+			_ = c.Stop(ctx, "autoresearch (nobody can resume)", research.StopNow)
 			return
 		}
 		w.mu.Unlock()

@@ -29,16 +29,16 @@ type qualityFlags struct {
 }
 
 func (q *qualityFlags) register(fs *flag.FlagSet) {
-	fs.IntVar(&q.baselineRepeats, "baseline-repeats", 2, "extra runs of the baseline to measure run-to-run noise (0 = none)")
-	fs.Float64Var(&q.confirmSigma, "confirm-sigma", 2, "a gain below this many standard deviations of noise is rerun before it is kept")
+	fs.IntVar(&q.baselineRepeats, "baseline-repeats", research.DefaultBaselineRepeats, "extra runs of the baseline to measure run-to-run noise (0 = none)")
+	fs.Float64Var(&q.confirmSigma, "confirm-sigma", research.DefaultConfirmSigma, "a gain below this many standard deviations of noise is rerun before it is kept")
 	fs.IntVar(&q.ideasPer, "ideas-per-proposal", 1, "open ideas one proposal is given (oldest first); only those are credited")
-	fs.IntVar(&q.plateauAfter, "plateau-after", 15, "experiments without a keep before the proposer is asked for a different direction (0 = never)")
+	fs.IntVar(&q.plateauAfter, "plateau-after", research.DefaultPlateauAfter, "experiments without a keep before the proposer is asked for a different direction (0 = never)")
 	fs.StringVar(&q.protect, "protect", "", "extra regexps (comma-separated) of train.py lines that compute or print the metric and may not change")
 	fs.Int64Var(&q.tokenBudget, "token-budget", 0, "LLM tokens the run may spend; warns at 80%, pauses at 100% (0 = unlimited)")
 	fs.Float64Var(&q.costBudget, "cost-budget", 0, "USD the run may spend on the LLM; warns at 80%, pauses at 100% (0 = unlimited)")
-	fs.Float64Var(&q.implSigma, "implausible-sigma", 25, "a gain above this many standard deviations of the measured noise is implausible: rerun before it can be kept, and the channel told (0 = never)")
-	fs.Float64Var(&q.implGain, "implausible-gain", 0.02, "with no noise measured, a gain above this fraction of the best val_bpb is implausible (0 = never)")
-	fs.StringVar(&q.plausibleBPB, "plausible-bpb", "0.1..20", "val_bpb outside MIN..MAX is implausible: rerun and never kept unless the rerun is in range and improves")
+	fs.Float64Var(&q.implSigma, "implausible-sigma", research.DefaultImplausibleSigma, "a gain above this many standard deviations of the measured noise is implausible: rerun before it can be kept, and the channel told (0 = never)")
+	fs.Float64Var(&q.implGain, "implausible-gain", research.DefaultImplausibleGain, "with no noise measured, a gain above this fraction of the best val_bpb is implausible (0 = never)")
+	fs.StringVar(&q.plausibleBPB, "plausible-bpb", fmt.Sprintf("%g..%g", research.DefaultPlausibleMin, research.DefaultPlausibleMax), "val_bpb outside MIN..MAX is implausible: rerun and never kept unless the rerun is in range and improves")
 	fs.StringVar(&q.prices, "prices", "", "USD per million prompt,completion tokens by model, e.g. 'gpt-4.1=2,8;my-model=0.5,1.5'")
 	q.early.register(fs)
 }
@@ -80,31 +80,18 @@ func (q *qualityFlags) validate() error {
 }
 
 func (q *qualityFlags) apply(cfg *research.Config) {
-	cfg.BaselineRepeats = q.baselineRepeats
-	if q.baselineRepeats == 0 {
-		cfg.BaselineRepeats = -1
-	}
-	cfg.ConfirmSigma = q.confirmSigma
-	cfg.PlateauAfter = q.plateauAfter
+	cfg.BaselineRepeats = new(q.baselineRepeats)
+	cfg.ConfirmSigma = new(q.confirmSigma)
+	cfg.PlateauAfter = new(q.plateauAfter)
 	cfg.IdeasPerProposal = q.ideasPer
-	if q.plateauAfter == 0 {
-		cfg.PlateauAfter = -1
-	}
 	if extra := splitPatterns(q.protect); len(extra) > 0 {
 		cfg.Protected = append(append([]string{}, research.DefaultProtected...), extra...)
 	}
 	cfg.TokenBudget = q.tokenBudget
 	cfg.CostBudget = q.costBudget
-	// Zero means "never" on the command line; the Config reads negative so.
-	cfg.ImplausibleSigma, cfg.ImplausibleGain = q.implSigma, q.implGain
-	if q.implSigma == 0 {
-		cfg.ImplausibleSigma = -1
-	}
-	if q.implGain == 0 {
-		cfg.ImplausibleGain = -1
-	}
+	cfg.ImplausibleSigma, cfg.ImplausibleGain = new(q.implSigma), new(q.implGain)
 	if lo, hi, err := parseRange(q.plausibleBPB); err == nil {
-		cfg.PlausibleMin, cfg.PlausibleMax = lo, hi
+		cfg.PlausibleMin, cfg.PlausibleMax = new(lo), new(hi)
 	}
 	q.early.apply(cfg)
 }

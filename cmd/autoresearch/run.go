@@ -183,7 +183,7 @@ func openLog(f *loopFlags, also io.Writer) (*os.File, *slog.Logger, error) {
 
 // stopper is what signals act on.
 type stopper interface {
-	Stop(ctx context.Context, by string, now bool) error
+	Stop(ctx context.Context, by string, mode research.StopMode) error
 	Shutdown(ctx context.Context) error
 }
 
@@ -216,10 +216,10 @@ func handleSignals(m stopper, errOut io.Writer, giveUp func()) (stop func()) {
 				interrupts++
 				if interrupts == 1 {
 					fmt.Fprintln(errOut, "\nstopping after the running experiment (Ctrl-C again to stop now)")
-					_ = m.Stop(context.Background(), "Ctrl-C", false)
+					_ = m.Stop(context.Background(), "Ctrl-C", research.StopAfterRunning)
 				} else {
 					fmt.Fprintln(errOut, "\nstopping now")
-					_ = m.Stop(context.Background(), "Ctrl-C", true)
+					_ = m.Stop(context.Background(), "Ctrl-C", research.StopNow)
 				}
 			}
 		}

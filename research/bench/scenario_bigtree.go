@@ -100,7 +100,7 @@ func runBigTree(opts Options, dir string) (BigTreeReport, error) {
 	}
 	cfg := research.Config{
 		MaxExperiments:  b.Experiments,
-		BaselineRepeats: -1,
+		BaselineRepeats: new(0),
 		Pipeline:        false,
 		RunLog:          true,
 		ProposerName:    "sweep",

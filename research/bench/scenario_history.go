@@ -55,7 +55,7 @@ func runHistory(opts Options, dir string) (HistoryReport, error) {
 		return rep, err
 	}
 	cfg := research.Config{
-		BaselineRepeats: -1,
+		BaselineRepeats: new(0),
 		Pipeline:        false, // one experiment at a time: each cycle is the harness's whole work for it
 		ProposerName:    "sweep",
 		TrainTimeout:    time.Minute,

@@ -90,7 +90,7 @@ func runLandscapeLoop(opts Options, dir string, shapes []CurveShape, on bool) (L
 	}
 	cfg := research.Config{
 		MaxExperiments:  1 + len(shapes),
-		BaselineRepeats: -1, // deterministic curves: the margin is the relative floor
+		BaselineRepeats: new(0), // deterministic curves: the margin is the relative floor
 		Pipeline:        true,
 		RunLog:          true,
 		ProposerName:    "landscape",

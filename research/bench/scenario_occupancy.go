@@ -103,7 +103,7 @@ func runLoop(opts Options, dir string, sc loopScenario, seed uint64) (LoopRun, e
 	}
 	cfg := research.Config{
 		MaxExperiments:  sc.max,
-		BaselineRepeats: -1, // no noise estimate: one baseline run, no confirmation reruns
+		BaselineRepeats: new(0), // no noise estimate: one baseline run, no confirmation reruns
 		Pipeline:        sc.pipeline,
 		RunLog:          true,
 		ProposerName:    "llm",

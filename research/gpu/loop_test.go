@@ -117,7 +117,7 @@ func newManager(t *testing.T, mon research.GPUMonitor) (*research.Manager, *stor
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := research.Config{MaxExperiments: 2, FixAttempts: -1, GPUSampleEvery: 10 * time.Millisecond}.WithDefaults(dir)
+	cfg := research.Config{MaxExperiments: 2, FixAttempts: new(0), GPUSampleEvery: 10 * time.Millisecond}.WithDefaults(dir)
 	db, err := store.Open(filepath.Join(cfg.StateDir, "autoresearch.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +157,7 @@ wait:
 	if !strings.Contains(paused.Text, want) || !strings.Contains(paused.Text, "GPU 0") {
 		t.Errorf("pause text %q does not name %q", paused.Text, want)
 	}
-	if err := m.Stop(ctx, "test", true); err != nil {
+	if err := m.Stop(ctx, "test", research.StopNow); err != nil {
 		t.Fatal(err)
 	}
 	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
