@@ -122,7 +122,8 @@ func (r *ruling) keep(t trial, val float64, reason string) {
 }
 
 // baseline: the first successful baseline run sets the best; repeats
-// estimate the noise, and the best becomes the mean of all baseline runs.
+// estimate the noise, and the best becomes the mean of all baseline runs
+// while the baseline is still the best.
 func (r *ruling) baseline(best standing, t trial, val float64) {
 	if best.Value == 0 {
 		r.keep(t, val, "baseline")
@@ -134,7 +135,12 @@ func (r *ruling) baseline(best standing, t trial, val float64) {
 		return
 	}
 	mean, sd := meanStd(vals)
-	r.Noise, r.BestValue = sd, mean
+	r.Noise = sd
+	// With several slots a change can be kept while a repeat still trains:
+	// the mean of the baseline runs is then no longer the best.
+	if best.Commit == t.Commit {
+		r.BestValue = mean
+	}
 	r.Reason = fmt.Sprintf("baseline repeat: mean %.6f, noise %.6f over %d runs", mean, sd, len(vals))
 }
 
