@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/autoresearch/autoresearch/internal/atomicfile"
 )
 
 // ResultsHeader is the first line of results.tsv, exactly as upstream writes
@@ -91,36 +93,10 @@ func WriteResultsFile(path string, exps []Experiment) error {
 	return writeFileAtomic(path, filepath.Join(filepath.Dir(path), resultsTemp), b.Bytes())
 }
 
-// writeFileAtomic writes data to tmp, syncs it and renames it over path,
-// then syncs the directory so the rename itself survives a power cut.
+// writeFileAtomic replaces path through the fixed temporary tmp (which
+// the untracked-file check knows), durably: see atomicfile.
 func writeFileAtomic(path, tmp string, data []byte) error {
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
+	return atomicfile.WriteVia(path, tmp, data, 0o644)
 }
 
 // resultRows reads the data rows of a results.tsv (header and blank lines
