@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/autoresearch/autoresearch/bot/command"
+	"github.com/autoresearch/autoresearch/bot/render"
 	"github.com/autoresearch/autoresearch/research"
 )
 
@@ -63,7 +64,7 @@ func doStatus(ctx context.Context, d *Dispatcher, _ Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	return Reply{Status: &st, Text: FormatStatus(st)}, nil
+	return Reply{Status: &st, Text: render.FormatStatus(st)}, nil
 }
 
 func doIdea(ctx context.Context, d *Dispatcher, req Request) (Reply, error) {
@@ -82,7 +83,7 @@ func doIdeas(ctx context.Context, d *Dispatcher, _ Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	return Reply{Ideas: ideas, Text: FormatIdeas(ideas)}, nil
+	return Reply{Ideas: ideas, Text: render.FormatIdeas(ideas)}, nil
 }
 
 func doUnpin(ctx context.Context, d *Dispatcher, req Request) (Reply, error) {
@@ -114,7 +115,7 @@ func doResults(ctx context.Context, d *Dispatcher, req Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	return Reply{Experiments: exps, Text: FormatResultsTable(exps)}, nil
+	return Reply{Experiments: exps, Text: render.FormatResultsTable(exps)}, nil
 }
 
 func doBest(ctx context.Context, d *Dispatcher, _ Request) (Reply, error) {
@@ -130,7 +131,7 @@ func doBest(ctx context.Context, d *Dispatcher, _ Request) (Reply, error) {
 	if full, err := d.Controller.Experiment(ctx, best.Number); err == nil {
 		best = full
 	}
-	return Reply{Experiment: &best, Text: FormatExperiment(best)}, nil
+	return Reply{Experiment: &best, Text: render.FormatExperiment(best)}, nil
 }
 
 func doShow(ctx context.Context, d *Dispatcher, req Request) (Reply, error) {
@@ -138,7 +139,7 @@ func doShow(ctx context.Context, d *Dispatcher, req Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	return Reply{Experiment: &e, Text: FormatExperiment(e)}, nil
+	return Reply{Experiment: &e, Text: render.FormatExperiment(e)}, nil
 }
 
 func doLog(ctx context.Context, d *Dispatcher, req Request) (Reply, error) {
@@ -153,7 +154,7 @@ func doLog(ctx context.Context, d *Dispatcher, req Request) (Reply, error) {
 		return Reply{}, err
 	}
 	r := Reply{Experiment: &e, Log: log, Text: fmt.Sprintf("experiment #%d has no log", n)}
-	if tail := FormatLogTail(log, logTailLines); tail != "" {
+	if tail := render.FormatLogTail(log, logTailLines); tail != "" {
 		r.Text = fmt.Sprintf("log of #%d (last %d lines):\n%s", n, logTailLines, tail)
 	}
 	return r, nil
@@ -194,7 +195,7 @@ func doDigest(ctx context.Context, d *Dispatcher, _ Request) (Reply, error) {
 		return Reply{}, err
 	}
 	return Reply{Status: &st, Experiments: exps,
-		Text: FormatStatus(st) + "\nlast experiments:\n" + FormatResultsTable(exps)}, nil
+		Text: render.FormatStatus(st) + "\nlast experiments:\n" + render.FormatResultsTable(exps)}, nil
 }
 
 func doHelp(context.Context, *Dispatcher, Request) (Reply, error) {
