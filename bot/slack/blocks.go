@@ -69,9 +69,8 @@ func codeBlock(s string) string {
 
 // fileStat is one file's share of a diff.
 type fileStat struct {
-	Name       string
-	Add, Del   int
-	changedIdx []int
+	Name     string
+	Add, Del int
 }
 
 // diffSummary reads a unified diff: per-file +/- counts and the first max

@@ -145,8 +145,10 @@ func TestDedupeForgetsOldest(t *testing.T) {
 	if d.first("c") {
 		t.Fatal("a recent ID was forgotten")
 	}
-	if !d.first("") || !d.first("") {
-		t.Fatal("an event without an ID cannot be a duplicate")
+	for range 2 { // asked twice: the second is no duplicate either
+		if !d.first("") {
+			t.Fatal("an event without an ID cannot be a duplicate")
+		}
 	}
 }
 

@@ -246,12 +246,3 @@ func runSlack(t *testing.T, s *Bot) {
 		}
 	})
 }
-
-// exp is an experiment of the current run with a result.
-func exp(n int, status string, val, vramMB, secs float64, desc string) research.Experiment {
-	return research.Experiment{
-		Number: n, Status: status, Description: desc, TrainSeconds: secs,
-		Commit:  "abcdef0123456789abcdef0123456789abcdef01",
-		Summary: research.Summary{ValBPB: val, PeakVRAMMB: vramMB},
-	}
-}

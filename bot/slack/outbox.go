@@ -80,11 +80,6 @@ func plateauKey(runID int64, number int) string {
 	return "plateau:" + strconv.FormatInt(runID, 10) + ":" + strconv.Itoa(number)
 }
 
-// parseExpKey is expKey's inverse; ok is false for other keys.
-func parseExpKey(key string) (runID int64, number int, ok bool) {
-	return parseKey(key, "exp")
-}
-
 // parseIdeaThreadKey reads the key of a message whose thread replies become
 // ideas: an experiment's (expKey) or a plateau's (plateauKey), which names
 // the experiment that ended the streak.
