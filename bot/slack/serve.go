@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/autoresearch/autoresearch/bot/digest"
@@ -34,6 +35,9 @@ type ServeOptions struct {
 	// Stuck is called when the loop did not shut down within ShutdownGrace
 	// (cmd ends the trainers); nil: nothing more is done.
 	Stuck func()
+	// Logger gets what goes wrong while serving and stopping (default: the
+	// Bot's logger).
+	Logger *slog.Logger
 }
 
 // UseDigests makes s post sched's digests and answer `digest` with a
@@ -78,14 +82,17 @@ func (s *Bot) CheckAtStart(ctx context.Context, timeout time.Duration, console i
 // delivered, and the outbox gets what is left of ExitWithin; what is not
 // delivered stays queued for the next start.
 func (s *Bot) Serve(ctx context.Context, o ServeOptions) error {
-	console := o.Console
+	console, log := o.Console, o.Logger
 	if console == nil {
 		console = io.Discard
+	}
+	if log == nil {
+		log = s.log
 	}
 	// An interrupted run resumes before Slack takes commands: a `start`
 	// that came first would be taken for the run to resume.
 	if run, resumed, err := o.Loop.ResumeInterrupted(ctx, ""); err != nil {
-		s.log.Error("resuming the interrupted run", "err", err)
+		log.Error("resuming the interrupted run", "err", err)
 		fmt.Fprintf(console, "could not resume the interrupted run: %v\n", err)
 		s.Event(research.Event{Kind: research.EventNotice, Time: time.Now(),
 			Text: "The interrupted run could not be resumed: " + err.Error()})
@@ -102,7 +109,7 @@ func (s *Bot) Serve(ctx context.Context, o ServeOptions) error {
 	slackDone := make(chan error, 1)
 	go func() {
 		var err error
-		if bug := research.Catch(s.log, "the Slack front end", func() { err = s.Run(slackCtx) }); bug != nil {
+		if bug := research.Catch(log, "the Slack front end", func() { err = s.Run(slackCtx) }); bug != nil {
 			err = bug // its handlers recover on their own; this is a last guard
 		}
 		slackDone <- err
@@ -116,9 +123,9 @@ func (s *Bot) Serve(ctx context.Context, o ServeOptions) error {
 		if o.Digests == nil {
 			return
 		}
-		defer research.Recover(s.log, "the digest scheduler", nil)
+		defer research.Recover(log, "the digest scheduler", nil)
 		if err := o.Digests.Run(digestCtx); err != nil && !errors.Is(err, context.Canceled) {
-			s.log.Error("digest scheduler stopped", "err", err)
+			log.Error("digest scheduler stopped", "err", err)
 		}
 	}()
 
@@ -132,13 +139,13 @@ func (s *Bot) Serve(ctx context.Context, o ServeOptions) error {
 		if slackErr == nil {
 			slackErr = errors.New("the Slack connection ended")
 		}
-		s.log.Error("slack stopped", "err", slackErr)
+		log.Error("slack stopped", "err", slackErr)
 	}
 	deadline := time.Now().Add(o.ExitWithin)
 	stopDigest()
 	shutCtx, cancelShut := context.WithTimeout(context.Background(), o.ShutdownGrace)
 	if err := o.Loop.Shutdown(shutCtx); err != nil {
-		s.log.Error("shutdown: the loop did not end in time; killing its trainer", "err", err)
+		log.Error("shutdown: the loop did not end in time; killing its trainer", "err", err)
 		if o.Stuck != nil {
 			o.Stuck()
 		}
@@ -149,10 +156,10 @@ func (s *Bot) Serve(ctx context.Context, o ServeOptions) error {
 		select {
 		case err := <-slackDone:
 			if err != nil {
-				s.log.Error("slack", "err", err)
+				log.Error("slack", "err", err)
 			}
 		case <-time.After(time.Until(deadline)):
-			s.log.Error("slack: still delivering at the exit deadline; the rest stays queued")
+			log.Error("slack: still delivering at the exit deadline; the rest stays queued")
 		}
 	}
 	<-digestDone

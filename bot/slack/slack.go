@@ -353,7 +353,7 @@ func (s *Bot) PostDigest(ctx context.Context, d digest.Message) error {
 
 // ExperimentLink returns a function giving the permalink of an
 // experiment's message in the channel ("" while it is not sent, or when the
-// workspace URL is unknown), for NewDigestMessage.
+// workspace URL is unknown), for digest.NewMessage.
 func (s *Bot) ExperimentLink(ctx context.Context) func(research.Experiment) string {
 	return func(e research.Experiment) string {
 		ts, err := s.out.SentTS(ctx, expKey(e))

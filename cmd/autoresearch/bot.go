@@ -226,7 +226,7 @@ func serveBot(ctx context.Context, o *botOptions, streams IO) error {
 	return sb.Serve(ctx, slack.ServeOptions{
 		Loop: m, Digests: sched, Console: streams.Err,
 		ShutdownGrace: botShutdownGrace, ExitWithin: botExitWithin,
-		Stuck: func() { endTrainers(logger, loopRoots(m)...) },
+		Stuck: func() { endTrainers(logger, loopRoots(m)...) }, Logger: logger,
 	})
 }
 
