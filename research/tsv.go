@@ -18,10 +18,7 @@ const ResultsHeader = "commit\tval_bpb\tmemory_gb\tstatus\tdescription\n"
 
 // TSVRow formats one experiment as a results.tsv line (with newline).
 func TSVRow(e Experiment) string {
-	commit := e.Commit
-	if len(commit) > 7 {
-		commit = commit[:7]
-	}
+	commit := ShortCommit(e.Commit)
 	val, mem := 0.0, 0.0
 	if e.Status != StatusCrash {
 		val = e.Summary.ValBPB
@@ -34,6 +31,15 @@ func TSVRow(e Experiment) string {
 		desc += " [" + OneLine(when) + "]"
 	}
 	return fmt.Sprintf("%s\t%.6f\t%.1f\t%s\t%s\n", commit, val, mem, e.Status, desc)
+}
+
+// ShortCommit is the 7-character commit upstream's results.tsv uses, and
+// every message that names a commit.
+func ShortCommit(commit string) string {
+	if len(commit) > 7 {
+		return commit[:7]
+	}
+	return commit
 }
 
 // OneLine squeezes s onto one line without tabs, for results.tsv and commit

@@ -119,7 +119,7 @@ func (d Digest) ThreadTexts(link func(research.Experiment) string) []string {
 					delta = d.KeptDeltas[i]
 				}
 				fmt.Fprintf(&b, "\n%d. %s  %.6f  (−%.6f)  %s", i+1, ref(e), e.Summary.ValBPB, delta, digestEscape(digestShort(e.Description, 150)))
-				if c := render.ShortCommit(e.Commit); c != "" {
+				if c := research.ShortCommit(e.Commit); c != "" {
 					fmt.Fprintf(&b, " · `%s`", c)
 				}
 				if d.NoiseFloor > 0 && delta < d.NoiseFloor {

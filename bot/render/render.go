@@ -54,11 +54,11 @@ func FormatExperimentLine(e research.Experiment, best float64) string {
 	if d := ExperimentDuration(e); d > 0 {
 		parts = append(parts, FormatDuration(d))
 	}
-	if desc := OneLine(e.Description); desc != "" {
+	if desc := research.OneLine(e.Description); desc != "" {
 		parts = append(parts, desc)
 	}
 	if (early || e.Status == research.StatusCrash) && e.Reason != "" {
-		parts = append(parts, "("+OneLine(e.Reason)+")")
+		parts = append(parts, "("+research.OneLine(e.Reason)+")")
 	}
 	line := fmt.Sprintf("#%d %-7s", e.Number, e.Status)
 	if len(parts) > 0 {
@@ -73,17 +73,17 @@ func FormatExperiment(e research.Experiment) string {
 	var b strings.Builder
 	b.WriteString(FormatExperimentLine(e, 0) + "\n")
 	if e.Commit != "" {
-		fmt.Fprintf(&b, "commit:  %s", ShortCommit(e.Commit))
+		fmt.Fprintf(&b, "commit:  %s", research.ShortCommit(e.Commit))
 		if e.ParentCommit != "" {
-			fmt.Fprintf(&b, " (on %s)", ShortCommit(e.ParentCommit))
+			fmt.Fprintf(&b, " (on %s)", research.ShortCommit(e.ParentCommit))
 		}
 		b.WriteString("\n")
 	}
 	if e.Reason != "" {
-		fmt.Fprintf(&b, "reason:  %s\n", OneLine(e.Reason))
+		fmt.Fprintf(&b, "reason:  %s\n", research.OneLine(e.Reason))
 	}
 	if e.Notes != "" {
-		fmt.Fprintf(&b, "notes:   %s\n", OneLine(e.Notes))
+		fmt.Fprintf(&b, "notes:   %s\n", research.OneLine(e.Notes))
 	}
 	if s := formatSummary(e.Summary); s != "" {
 		fmt.Fprintf(&b, "summary: %s\n", s)
@@ -137,7 +137,7 @@ func FormatStatus(s research.Status) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "run %s on %s: %s\n", r.Tag, r.Branch, PhaseText(s))
 	if s.Current != nil {
-		fmt.Fprintf(&b, "training:  #%d %s\n", s.Current.Number, OneLine(s.Current.Description))
+		fmt.Fprintf(&b, "training:  #%d %s\n", s.Current.Number, research.OneLine(s.Current.Description))
 		if s.Progress != nil {
 			fmt.Fprintf(&b, "progress:  %s\n", ProgressText(*s.Progress))
 		}
@@ -150,9 +150,9 @@ func FormatStatus(s research.Status) string {
 			fmt.Fprintf(&b, " (%+.6f vs baseline)", bestVal-baseVal)
 		}
 		if s.Best.Commit != "" {
-			fmt.Fprintf(&b, "  %s", ShortCommit(s.Best.Commit))
+			fmt.Fprintf(&b, "  %s", research.ShortCommit(s.Best.Commit))
 		}
-		if d := OneLine(s.Best.Description); d != "" {
+		if d := research.OneLine(s.Best.Description); d != "" {
 			fmt.Fprintf(&b, "  %s", d)
 		}
 		b.WriteString("\n")
@@ -210,7 +210,7 @@ func slotText(sl research.SlotStatus) string {
 	if sl.Current == nil {
 		return "idle"
 	}
-	t := fmt.Sprintf("#%d %s", sl.Current.Number, OneLine(sl.Current.Description))
+	t := fmt.Sprintf("#%d %s", sl.Current.Number, research.OneLine(sl.Current.Description))
 	if sl.Progress != nil {
 		t += "  (" + ProgressText(*sl.Progress) + ")"
 	}
@@ -267,7 +267,7 @@ func PhaseText(s research.Status) string {
 		}
 		return "not running"
 	case s.Phase == research.PhasePaused && s.PauseReason != "":
-		return "paused (" + OneLine(s.PauseReason) + ")"
+		return "paused (" + research.OneLine(s.PauseReason) + ")"
 	case s.Phase == research.PhaseStopping:
 		return "stopping after the running experiment"
 	case s.Current != nil:
@@ -307,11 +307,11 @@ func FormatResultsTable(exps []research.Experiment) string {
 		if d := ExperimentDuration(e); d > 0 {
 			dur = FormatDuration(d)
 		}
-		desc := OneLine(e.Description)
+		desc := research.OneLine(e.Description)
 		if (e.Status == research.StatusCrash || research.WasStoppedEarly(e)) && e.Reason != "" {
-			desc += " (" + OneLine(e.Reason) + ")"
+			desc += " (" + research.OneLine(e.Reason) + ")"
 		}
-		commit := ShortCommit(e.Commit)
+		commit := research.ShortCommit(e.Commit)
 		if commit == "" {
 			commit = "-"
 		}
@@ -377,7 +377,7 @@ func ideaLine(i research.Idea) string {
 	if i.Unpinned {
 		notes = append(notes, "unpinned")
 	}
-	line := fmt.Sprintf("[%d] %s", i.ID, OneLine(i.Text))
+	line := fmt.Sprintf("[%d] %s", i.ID, research.OneLine(i.Text))
 	if len(notes) > 0 {
 		line += "  (" + strings.Join(notes, ", ") + ")"
 	}

@@ -3,26 +3,14 @@ package render
 import (
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/autoresearch/autoresearch/research"
 )
 
-// Small text helpers every front end shares, so a commit, a description or
-// a count reads the same in the terminal, the channel and the digest.
-
-// ShortCommit is the 7-character commit upstream's results.tsv uses.
-func ShortCommit(commit string) string {
-	if len(commit) > 7 {
-		return commit[:7]
-	}
-	return commit
-}
-
-// OneLine collapses whitespace (newlines included) so user text cannot
-// break line-oriented output.
-func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// Small text helpers every front end shares, so a duration, a count or a
+// plural reads the same in the terminal, the channel and the digest (a
+// commit and a one-line description: research.ShortCommit, research.OneLine).
 
 // ExperimentDuration is how long the experiment trained: the harness's wall
 // time, else the training script's own total.

@@ -169,7 +169,7 @@ func statusLook(e research.Experiment) (emoji, word string) {
 func (v expView) render() (text string, blocks json.RawMessage) {
 	e := v.Exp
 	emoji, word := statusLook(e)
-	title := fmt.Sprintf("%s *#%d* %s", emoji, e.Number, mrkdwn.Escape(render.OneLine(e.Description)))
+	title := fmt.Sprintf("%s *#%d* %s", emoji, e.Number, mrkdwn.Escape(research.OneLine(e.Description)))
 	if e.Attempt > 0 {
 		title += fmt.Sprintf(" _(fix attempt %d)_", e.Attempt)
 	}
@@ -183,7 +183,7 @@ func (v expView) render() (text string, blocks json.RawMessage) {
 			bs = append(bs, contextBlock(fmt.Sprintf("💡 and %d more ideas", len(v.Ideas)-n)))
 			break
 		}
-		bs = append(bs, contextBlock(fmt.Sprintf("💡 idea from %s: %s", mention(i.Author), mrkdwn.Escape(textclip.Bytes(render.OneLine(i.Text), 300)))))
+		bs = append(bs, contextBlock(fmt.Sprintf("💡 idea from %s: %s", mention(i.Author), mrkdwn.Escape(textclip.Bytes(research.OneLine(i.Text), 300)))))
 	}
 
 	outcome := v.outcome()
@@ -194,7 +194,7 @@ func (v expView) render() (text string, blocks json.RawMessage) {
 	if e.Notes != "" {
 		// What the training did to files outside git (a deleted .venv):
 		// one short line, the record has the same.
-		bs = append(bs, contextBlock("⚠️ "+mrkdwn.Escape(textclip.Bytes(render.OneLine(e.Notes), 300))))
+		bs = append(bs, contextBlock("⚠️ "+mrkdwn.Escape(textclip.Bytes(research.OneLine(e.Notes), 300))))
 	}
 	// The fallback is what a phone notification shows: no bold markers.
 	text = fmt.Sprintf("#%d %s: %s — %s", e.Number, word, mrkdwn.Plain(e.Description), strings.ReplaceAll(outcome, "*", ""))
@@ -251,7 +251,7 @@ func (v expView) outcome() string {
 		}
 		s := "*crash*"
 		if e.Reason != "" {
-			s += ": " + mrkdwn.Escape(render.OneLine(e.Reason))
+			s += ": " + mrkdwn.Escape(research.OneLine(e.Reason))
 		}
 		if d := render.ExperimentDuration(e); d > 0 {
 			s += " after " + render.FormatDuration(d)
@@ -272,7 +272,7 @@ func (v expView) outcome() string {
 		// The reference itself: no delta, and its reason is the noise
 		// estimate so far.
 		if r := strings.TrimPrefix(e.Reason, "baseline repeat: "); r != "" && r != e.Reason {
-			parts = append(parts, mrkdwn.Escape(render.OneLine(r)))
+			parts = append(parts, mrkdwn.Escape(research.OneLine(r)))
 		}
 		return strings.Join(parts, " · ")
 	}
@@ -294,7 +294,7 @@ func (v expView) outcome() string {
 	}
 	parts = append(parts, "*"+word+"*")
 	if e.Reason != "" && !(v.Verdict != nil && restatesDelta(e.Reason)) {
-		parts = append(parts, mrkdwn.Escape(render.OneLine(e.Reason)))
+		parts = append(parts, mrkdwn.Escape(research.OneLine(e.Reason)))
 	}
 	return strings.Join(parts, " · ")
 }

@@ -128,7 +128,7 @@ func byMention(by string) string {
 
 func reasonSuffix(text string) string {
 	if t := strings.TrimSpace(text); t != "" {
-		return ": " + mrkdwn.Escape(render.OneLine(t))
+		return ": " + mrkdwn.Escape(research.OneLine(t))
 	}
 	return ""
 }
@@ -176,7 +176,7 @@ func (s *Bot) experimentStarted(ctx context.Context, exp research.Experiment, id
 			continue
 		}
 		msg := fmt.Sprintf("%s your idea is being tried in experiment #%d: %s",
-			mention(i.Author), exp.Number, mrkdwn.Escape(textclip.Bytes(render.OneLine(exp.Description), 200)))
+			mention(i.Author), exp.Number, mrkdwn.Escape(textclip.Bytes(research.OneLine(exp.Description), 200)))
 		_ = s.enqueue(ctx, kindPost, "", "", outPayload{Text: msg, ThreadTS: i.ThreadTS, LinkKey: key})
 	}
 }
@@ -240,7 +240,7 @@ func (s *Bot) programEdited(ctx context.Context, pe research.ProgramEdit) {
 	key := "program:" + fmt.Sprint(pe.ID)
 	head := fmt.Sprintf("📝 program.md edited by %s (%s)", mention(pe.Author), pe.Kind)
 	if pe.Commit != "" {
-		head += ", commit `" + render.ShortCommit(pe.Commit) + "`"
+		head += ", commit `" + research.ShortCommit(pe.Commit) + "`"
 	}
 	if pe.Diff == "" {
 		_ = s.enqueue(ctx, kindPost, key, "", outPayload{Text: head})

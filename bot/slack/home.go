@@ -115,7 +115,7 @@ func homeView(st research.Status, recent []research.Experiment, admin bool, comm
 	r := st.Run
 	bs = append(bs, sectionBlock(fmt.Sprintf("*Run* `%s` on `%s`: %s", mrkdwn.Escape(r.Tag), mrkdwn.Escape(r.Branch), mrkdwn.Escape(render.PhaseText(st)))))
 	if st.Current != nil {
-		line := fmt.Sprintf("⏳ *#%d* %s", st.Current.Number, mrkdwn.Escape(textclip.Bytes(render.OneLine(st.Current.Description), 200)))
+		line := fmt.Sprintf("⏳ *#%d* %s", st.Current.Number, mrkdwn.Escape(textclip.Bytes(research.OneLine(st.Current.Description), 200)))
 		if st.Progress != nil {
 			line += "\n`" + render.ProgressText(*st.Progress) + "`"
 		}
@@ -174,7 +174,7 @@ func homeRecent(exps []research.Experiment) string {
 		if e.Summary.ValBPB > 0 {
 			val = fmt.Sprintf(" %.6f", e.Summary.ValBPB)
 		}
-		lines = append(lines, fmt.Sprintf("%s *#%d*%s %s · _%s_", emoji, e.Number, val, mrkdwn.Escape(textclip.Bytes(render.OneLine(e.Description), 80)), word))
+		lines = append(lines, fmt.Sprintf("%s *#%d*%s %s · _%s_", emoji, e.Number, val, mrkdwn.Escape(textclip.Bytes(research.OneLine(e.Description), 80)), word))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -189,7 +189,7 @@ func homeIdeas(ideas []research.Idea, command string) string {
 			lines = append(lines, fmt.Sprintf("_and %d more_", len(ideas)-i))
 			break
 		}
-		lines = append(lines, fmt.Sprintf("• [%d] %s (%s)", idea.ID, mrkdwn.Escape(textclip.Bytes(render.OneLine(idea.Text), 120)), mention(idea.Author)))
+		lines = append(lines, fmt.Sprintf("• [%d] %s (%s)", idea.ID, mrkdwn.Escape(textclip.Bytes(research.OneLine(idea.Text), 120)), mention(idea.Author)))
 	}
 	return strings.Join(lines, "\n")
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/autoresearch/autoresearch/bot"
 	"github.com/autoresearch/autoresearch/bot/command"
-	"github.com/autoresearch/autoresearch/bot/render"
 	"github.com/autoresearch/autoresearch/bot/slack/mrkdwn"
 	"github.com/autoresearch/autoresearch/internal/textclip"
 	"github.com/autoresearch/autoresearch/research"
@@ -72,7 +71,7 @@ func (s *Bot) pinIdeaSubmitted(ctx context.Context, p actionPayload) json.RawMes
 	s.log.Info("slack: idea pinned from a button", "user", p.User.ID, "id", idea.ID, "after", meta.Number)
 	if meta.Thread != "" {
 		_ = s.enqueue(ctx, kindPost, "", "", outPayload{ThreadTS: meta.Thread,
-			Text: fmt.Sprintf("💡 %s pinned idea [%d] after #%d: %s", mention(p.User.ID), idea.ID, meta.Number, mrkdwn.Escape(textclip.Bytes(render.OneLine(idea.Text), 300)))})
+			Text: fmt.Sprintf("💡 %s pinned idea [%d] after #%d: %s", mention(p.User.ID), idea.ID, meta.Number, mrkdwn.Escape(textclip.Bytes(research.OneLine(idea.Text), 300)))})
 	}
 	return nil
 }
@@ -113,7 +112,7 @@ func (s *Bot) suggestIdea(ctx context.Context, p actionPayload) {
 		return
 	}
 	_ = s.enqueue(ctx, kindReaction, "", "", outPayload{Reaction: "bulb", TargetTS: p.Message.TS})
-	s.tell(ctx, p, fmt.Sprintf("💡 Pinned idea [%d] from %s: %s", idea.ID, mention(author), mrkdwn.Escape(textclip.Bytes(render.OneLine(idea.Text), 300))))
+	s.tell(ctx, p, fmt.Sprintf("💡 Pinned idea [%d] from %s: %s", idea.ID, mention(author), mrkdwn.Escape(textclip.Bytes(research.OneLine(idea.Text), 300))))
 }
 
 // pinIdea pins text as by's idea through the dispatcher, with what Slack

@@ -10,6 +10,7 @@ import (
 	"github.com/autoresearch/autoresearch/bot/render"
 	"github.com/autoresearch/autoresearch/bot/slack/mrkdwn"
 	"github.com/autoresearch/autoresearch/internal/textclip"
+	"github.com/autoresearch/autoresearch/research"
 )
 
 // slashReply words a command's reply for Slack: an ephemeral answer to the
@@ -32,7 +33,7 @@ var slashReplies = map[command.Name]slashReply{
 		return nil
 	},
 	command.Idea: func(ctx context.Context, s *Bot, req slashRequest, _ command.Command, r bot.Reply) error {
-		s.answer(ctx, req, fmt.Sprintf("💡 Pinned idea [%d]: %s", r.Idea.ID, mrkdwn.Escape(render.OneLine(r.Idea.Text))))
+		s.answer(ctx, req, fmt.Sprintf("💡 Pinned idea [%d]: %s", r.Idea.ID, mrkdwn.Escape(research.OneLine(r.Idea.Text))))
 		return nil
 	},
 	command.Ideas: answerCode,

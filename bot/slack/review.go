@@ -95,7 +95,7 @@ func (s *Bot) closeReview(ctx context.Context, req research.ReviewRequest, outco
 // reviewMessage shows a proposal: what it changes, its ideas, its diff and,
 // while it waits, the buttons.
 func reviewMessage(req research.ReviewRequest, open bool) (string, []slackBlock) {
-	title := fmt.Sprintf("🔎 *Review* #%d %s", req.Number, mrkdwn.Escape(textclip.Bytes(render.OneLine(req.Description), 200)))
+	title := fmt.Sprintf("🔎 *Review* #%d %s", req.Number, mrkdwn.Escape(textclip.Bytes(research.OneLine(req.Description), 200)))
 	bs := []slackBlock{sectionBlock(title)}
 	if d := diffSection(req.Diff, reviewDiffLines, " (the whole diff is in the thread)"); d != nil {
 		bs = append(bs, d)
@@ -104,7 +104,7 @@ func reviewMessage(req research.ReviewRequest, open bool) (string, []slackBlock)
 		if i == ideaLinesShown {
 			break
 		}
-		bs = append(bs, contextBlock(fmt.Sprintf("💡 idea from %s: %s", mention(idea.Author), mrkdwn.Escape(textclip.Bytes(render.OneLine(idea.Text), 300)))))
+		bs = append(bs, contextBlock(fmt.Sprintf("💡 idea from %s: %s", mention(idea.Author), mrkdwn.Escape(textclip.Bytes(research.OneLine(idea.Text), 300)))))
 	}
 	if open {
 		note := "Waits for an answer"
@@ -120,7 +120,7 @@ func reviewMessage(req research.ReviewRequest, open bool) (string, []slackBlock)
 			button("Reject", actionReject, req.ID, "danger"),
 			button("Edit idea", actionEditIdea, req.ID, "")))
 	}
-	text := fmt.Sprintf("Review #%d: %s", req.Number, mrkdwn.Escape(textclip.Bytes(render.OneLine(req.Description), 200)))
+	text := fmt.Sprintf("Review #%d: %s", req.Number, mrkdwn.Escape(textclip.Bytes(research.OneLine(req.Description), 200)))
 	return text, bs
 }
 
@@ -217,6 +217,6 @@ func (s *Bot) reviewIdeaSubmitted(ctx context.Context, p actionPayload) json.Raw
 	}
 	s.decideReview(ctx, p.View.PrivateMetadata, research.ReviewDecision{By: p.User.ID,
 		Note: "a reviewer pinned a revised idea instead: " + text},
-		fmt.Sprintf("✏️ Rejected by %s, who pinned a revised idea [%d]: %s", mention(p.User.ID), idea.ID, mrkdwn.Escape(textclip.Bytes(render.OneLine(text), 300))))
+		fmt.Sprintf("✏️ Rejected by %s, who pinned a revised idea [%d]: %s", mention(p.User.ID), idea.ID, mrkdwn.Escape(textclip.Bytes(research.OneLine(text), 300))))
 	return nil
 }

@@ -63,7 +63,7 @@ func comparison(v research.Verdict, best *research.Experiment) string {
 // gain (in noise units when known), the change and whose idea it was.
 func newBestText(e research.Experiment, v research.Verdict, best *research.Experiment, ideas []ideaRef) string {
 	s := fmt.Sprintf("🏆 New best: #%d %s: val_bpb %.6f, %.6f better than %s%s",
-		e.Number, mrkdwn.Escape(textclip.Bytes(render.OneLine(e.Description), 200)), v.Value, v.Gain(), againstLabel(v, best), sigmaText(v))
+		e.Number, mrkdwn.Escape(textclip.Bytes(research.OneLine(e.Description), 200)), v.Value, v.Gain(), againstLabel(v, best), sigmaText(v))
 	var who []string
 	seen := map[string]bool{}
 	for _, i := range ideas {
@@ -82,7 +82,7 @@ func newBestText(e research.Experiment, v research.Verdict, best *research.Exper
 // val_bpb to compare, the curves' comparison instead, and how to train it
 // fully.
 func stoppedEarlyText(e research.Experiment) string {
-	s := "*discard*: " + mrkdwn.Escape(render.OneLine(e.Reason))
+	s := "*discard*: " + mrkdwn.Escape(research.OneLine(e.Reason))
 	if d := render.ExperimentDuration(e); d > 0 {
 		s += " after " + render.FormatDuration(d)
 	}

@@ -54,9 +54,9 @@ func (t *Terminal) eventText(e research.Event) string {
 		s := t.paint(ansiBold, fmt.Sprintf("run %s %s", r.Tag, verb)) + " on branch " + r.Branch
 		if r.BestValBPB > 0 {
 			t.best = r.BestValBPB
-			s += fmt.Sprintf(", best %.6f at %s", r.BestValBPB, render.ShortCommit(r.BestCommit))
+			s += fmt.Sprintf(", best %.6f at %s", r.BestValBPB, research.ShortCommit(r.BestCommit))
 		} else if r.BaseCommit != "" {
-			s += " from " + render.ShortCommit(r.BaseCommit)
+			s += " from " + research.ShortCommit(r.BaseCommit)
 		}
 		var notes []string
 		if r.Proposer != "" {
@@ -82,12 +82,12 @@ func (t *Terminal) eventText(e research.Event) string {
 		if x.Attempt > 0 {
 			s += fmt.Sprintf(" (fix attempt %d)", x.Attempt)
 		}
-		s += ": " + render.OneLine(x.Description)
-		if st := render.OneLine(x.DiffStat); st != "" {
+		s += ": " + research.OneLine(x.Description)
+		if st := research.OneLine(x.DiffStat); st != "" {
 			s += "  (" + st + ")"
 		}
 		for _, i := range e.Ideas {
-			s += fmt.Sprintf("\n  using idea [%d] %s", i.ID, render.OneLine(i.Text))
+			s += fmt.Sprintf("\n  using idea [%d] %s", i.ID, research.OneLine(i.Text))
 		}
 		return s
 
@@ -112,7 +112,7 @@ func (t *Terminal) eventText(e research.Event) string {
 			t.best = x.Summary.ValBPB
 		}
 		if x.Notes != "" {
-			line += "\n" + t.paint(ansiYellow, "warning") + ": " + render.OneLine(x.Notes)
+			line += "\n" + t.paint(ansiYellow, "warning") + ": " + research.OneLine(x.Notes)
 		}
 		return line
 
@@ -137,10 +137,10 @@ func (t *Terminal) eventText(e research.Event) string {
 		}
 		s := "program.md " + pe.Kind + who
 		if pe.Commit != "" {
-			s += " committed as " + render.ShortCommit(pe.Commit)
+			s += " committed as " + research.ShortCommit(pe.Commit)
 		}
 		if pe.Kind == "append" && pe.Text != "" {
-			s += ": " + textclip.Runes(render.OneLine(pe.Text), 80, "...")
+			s += ": " + textclip.Runes(research.OneLine(pe.Text), 80, "...")
 		}
 		return s
 

@@ -4,7 +4,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/autoresearch/autoresearch/bot/render"
+	"github.com/autoresearch/autoresearch/research"
 )
 
 // Everything the bot says in Slack is text someone else may have written:
@@ -33,7 +33,7 @@ func Escape(s string) string {
 
 // Plain is Escape for a one-line `text` fallback (the notification
 // line): one line, escaped.
-func Plain(s string) string { return Escape(render.OneLine(s)) }
+func Plain(s string) string { return Escape(research.OneLine(s)) }
 
 // NeutralizeBroadcastWords puts an invisible joiner after the @ of
 // @channel, @here and @everyone, so no client turns them into a ping.
