@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/autoresearch/autoresearch/bot/command"
+	"github.com/autoresearch/autoresearch/bot/digest"
 	"github.com/autoresearch/autoresearch/research"
 )
 
@@ -41,7 +42,7 @@ type Reply struct {
 	Experiments []research.Experiment // results, digest without a digest hook
 	Program     string                // program: program.md as the loop will use it
 	Log         string                // log: the whole training log
-	Digest      *DigestMessage        // digest, when the dispatcher has a digest hook
+	Digest      *digest.Message       // digest, when the dispatcher has a digest hook
 }
 
 // handler carries out one command.
@@ -75,7 +76,7 @@ type Dispatcher struct {
 	Controller Controller
 	// Digest composes the run digest for `digest`; nil answers with the
 	// status and the latest results (the terminal, which has no chart).
-	Digest func(ctx context.Context) (DigestMessage, error)
+	Digest func(ctx context.Context) (digest.Message, error)
 	Logger *slog.Logger // panics are logged here (default: slog.Default)
 }
 

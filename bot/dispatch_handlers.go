@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/autoresearch/autoresearch/bot/command"
+	"github.com/autoresearch/autoresearch/bot/render"
 	"github.com/autoresearch/autoresearch/research"
 )
 
@@ -67,7 +68,7 @@ func doStatus(ctx context.Context, d *Dispatcher, _ Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	return Reply{Status: &st, Text: FormatStatus(st)}, nil
+	return Reply{Status: &st, Text: render.FormatStatus(st)}, nil
 }
 
 func doIdea(ctx context.Context, d *Dispatcher, req Request) (Reply, error) {
@@ -86,7 +87,7 @@ func doIdeas(ctx context.Context, d *Dispatcher, _ Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	return Reply{Ideas: ideas, Text: FormatIdeas(ideas)}, nil
+	return Reply{Ideas: ideas, Text: render.FormatIdeas(ideas)}, nil
 }
 
 func doUnpin(ctx context.Context, d *Dispatcher, req Request) (Reply, error) {
@@ -118,7 +119,7 @@ func doResults(ctx context.Context, d *Dispatcher, req Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	return Reply{Experiments: exps, Text: FormatResultsTable(exps)}, nil
+	return Reply{Experiments: exps, Text: render.FormatResultsTable(exps)}, nil
 }
 
 func doBest(ctx context.Context, d *Dispatcher, _ Request) (Reply, error) {
@@ -134,7 +135,7 @@ func doBest(ctx context.Context, d *Dispatcher, _ Request) (Reply, error) {
 	if full, err := d.Controller.Experiment(ctx, best.Number); err == nil {
 		best = full
 	}
-	return Reply{Experiment: &best, Text: FormatExperiment(best)}, nil
+	return Reply{Experiment: &best, Text: render.FormatExperiment(best)}, nil
 }
 
 func doShow(ctx context.Context, d *Dispatcher, req Request) (Reply, error) {
@@ -142,7 +143,7 @@ func doShow(ctx context.Context, d *Dispatcher, req Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	return Reply{Experiment: &e, Text: FormatExperiment(e)}, nil
+	return Reply{Experiment: &e, Text: render.FormatExperiment(e)}, nil
 }
 
 func doLog(ctx context.Context, d *Dispatcher, req Request) (Reply, error) {
@@ -157,7 +158,7 @@ func doLog(ctx context.Context, d *Dispatcher, req Request) (Reply, error) {
 		return Reply{}, err
 	}
 	r := Reply{Experiment: &e, Log: log, Text: fmt.Sprintf("experiment #%d has no log", n)}
-	if tail := FormatLogTail(log, logTailLines); tail != "" {
+	if tail := render.FormatLogTail(log, logTailLines); tail != "" {
 		r.Text = fmt.Sprintf("log of #%d (last %d lines):\n%s", n, logTailLines, tail)
 	}
 	return r, nil
@@ -198,7 +199,7 @@ func doDigest(ctx context.Context, d *Dispatcher, _ Request) (Reply, error) {
 		return Reply{}, err
 	}
 	return Reply{Status: &st, Experiments: exps,
-		Text: FormatStatus(st) + "\nlast experiments:\n" + FormatResultsTable(exps)}, nil
+		Text: render.FormatStatus(st) + "\nlast experiments:\n" + render.FormatResultsTable(exps)}, nil
 }
 
 func doHelp(context.Context, *Dispatcher, Request) (Reply, error) {

@@ -1,8 +1,15 @@
-// Package bot is the chat side of autoresearch. Commands are parsed once
-// (bot/command) and carried out by one dispatcher, a handler per command
-// (dispatch*.go), whose Reply every front end words its own way: the Slack
-// front end here (Socket Mode and HTTP, blocks, buttons, the message
-// shortcut, App Home, the review gate, the outbox that delivers its
-// messages), and the terminal in bot/terminal. The digest and the chart are
-// built here too. Tests that need Slack share the fake in bot/slacktest.
+// Package bot is the chat side of autoresearch, front-end neutral: the
+// Controller it needs from the research loop and the one Dispatcher that
+// carries out every parsed command (bot/command) with a handler per
+// command (dispatch*.go) and returns a Reply each front end words its own
+// way. The front ends and what they share live in sub-packages, which
+// depend on this one and never the reverse:
+//
+//	bot/command    the command parser (pure)
+//	bot/render     plain-text rendering shared by every front end
+//	bot/terminal   the terminal front end
+//	bot/slack      the Slack front end (and bot/slack/mrkdwn, its markup)
+//	bot/digest     the morning digest and its scheduler
+//	bot/chart      the progress chart PNG
+//	bot/slacktest  the fake Slack every test that needs one shares
 package bot

@@ -3,6 +3,7 @@ package research
 import (
 	"bytes"
 	"fmt"
+	"github.com/autoresearch/autoresearch/internal/textclip"
 	"regexp"
 	"strings"
 )
@@ -49,23 +50,23 @@ func CrashCause(output []byte, exitCode int) string {
 		if exc == "" {
 			exc = "CUDA out of memory"
 		}
-		return "out of memory on the GPU: " + shorten(exc, 160) + " (" + status + ")"
+		return "out of memory on the GPU: " + textclip.Bytes(exc, 160) + " (" + status + ")"
 	case strings.HasPrefix(exc, "MemoryError"):
-		return "out of memory: " + shorten(exc, 160) + " (" + status + ")"
+		return "out of memory: " + textclip.Bytes(exc, 160) + " (" + status + ")"
 	case strings.HasPrefix(exc, "SyntaxError") || strings.HasPrefix(exc, "IndentationError") || strings.HasPrefix(exc, "TabError"):
-		return "syntax error: " + shorten(exc, 160)
+		return "syntax error: " + textclip.Bytes(exc, 160)
 	case strings.HasPrefix(exc, "ModuleNotFoundError") || strings.HasPrefix(exc, "ImportError"):
-		return "import error: " + shorten(exc, 160)
+		return "import error: " + textclip.Bytes(exc, 160)
 	case lossNonFinite.MatchString(text):
 		m := lossNonFinite.FindString(text)
-		return "the loss became " + strings.ToLower(lossNonFinite.FindStringSubmatch(text)[1]) + " (" + shorten(strings.TrimSpace(m), 60) + "; " + status + ")"
+		return "the loss became " + strings.ToLower(lossNonFinite.FindStringSubmatch(text)[1]) + " (" + textclip.Bytes(strings.TrimSpace(m), 60) + "; " + status + ")"
 	case exitCode == 137 || exitCode == -1 && exc == "":
 		if exitCode == 137 {
 			return status + "; the kernel's out-of-memory killer sends this too"
 		}
 		return status
 	case exc != "":
-		return shorten(exc, 200) + " (" + status + ")"
+		return textclip.Bytes(exc, 200) + " (" + status + ")"
 	}
 	return status
 }
@@ -91,17 +92,3 @@ func lastException(text string) string {
 	}
 	return ""
 }
-
-// shorten cuts s to at most n bytes on a rune boundary, marking the cut.
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("…")
-	for cut > 0 && !utf8RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/autoresearch/autoresearch/internal/atomicfile"
 )
 
 // ResultsHeader is the first line of results.tsv, exactly as upstream writes
@@ -16,10 +18,7 @@ const ResultsHeader = "commit\tval_bpb\tmemory_gb\tstatus\tdescription\n"
 
 // TSVRow formats one experiment as a results.tsv line (with newline).
 func TSVRow(e Experiment) string {
-	commit := e.Commit
-	if len(commit) > 7 {
-		commit = commit[:7]
-	}
+	commit := ShortCommit(e.Commit)
 	val, mem := 0.0, 0.0
 	if e.Status != StatusCrash {
 		val = e.Summary.ValBPB
@@ -32,6 +31,15 @@ func TSVRow(e Experiment) string {
 		desc += " [" + OneLine(when) + "]"
 	}
 	return fmt.Sprintf("%s\t%.6f\t%.1f\t%s\t%s\n", commit, val, mem, e.Status, desc)
+}
+
+// ShortCommit is the 7-character commit upstream's results.tsv uses, and
+// every message that names a commit.
+func ShortCommit(commit string) string {
+	if len(commit) > 7 {
+		return commit[:7]
+	}
+	return commit
 }
 
 // OneLine squeezes s onto one line without tabs, for results.tsv and commit
@@ -91,36 +99,10 @@ func WriteResultsFile(path string, exps []Experiment) error {
 	return writeFileAtomic(path, filepath.Join(filepath.Dir(path), resultsTemp), b.Bytes())
 }
 
-// writeFileAtomic writes data to tmp, syncs it and renames it over path,
-// then syncs the directory so the rename itself survives a power cut.
+// writeFileAtomic replaces path through the fixed temporary tmp (which
+// the untracked-file check knows), durably: see atomicfile.
 func writeFileAtomic(path, tmp string, data []byte) error {
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
+	return atomicfile.WriteVia(path, tmp, data, 0o644)
 }
 
 // resultRows reads the data rows of a results.tsv (header and blank lines

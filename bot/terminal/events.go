@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/autoresearch/autoresearch/bot"
+	"github.com/autoresearch/autoresearch/bot/render"
+	"github.com/autoresearch/autoresearch/internal/textclip"
 	"github.com/autoresearch/autoresearch/research"
 )
 
@@ -53,9 +54,9 @@ func (t *Terminal) eventText(e research.Event) string {
 		s := t.paint(ansiBold, fmt.Sprintf("run %s %s", r.Tag, verb)) + " on branch " + r.Branch
 		if r.BestValBPB > 0 {
 			t.best = r.BestValBPB
-			s += fmt.Sprintf(", best %.6f at %s", r.BestValBPB, bot.ShortCommit(r.BestCommit))
+			s += fmt.Sprintf(", best %.6f at %s", r.BestValBPB, research.ShortCommit(r.BestCommit))
 		} else if r.BaseCommit != "" {
-			s += " from " + bot.ShortCommit(r.BaseCommit)
+			s += " from " + research.ShortCommit(r.BaseCommit)
 		}
 		var notes []string
 		if r.Proposer != "" {
@@ -81,12 +82,12 @@ func (t *Terminal) eventText(e research.Event) string {
 		if x.Attempt > 0 {
 			s += fmt.Sprintf(" (fix attempt %d)", x.Attempt)
 		}
-		s += ": " + bot.OneLine(x.Description)
-		if st := bot.OneLine(x.DiffStat); st != "" {
+		s += ": " + research.OneLine(x.Description)
+		if st := research.OneLine(x.DiffStat); st != "" {
 			s += "  (" + st + ")"
 		}
 		for _, i := range e.Ideas {
-			s += fmt.Sprintf("\n  using idea [%d] %s", i.ID, bot.OneLine(i.Text))
+			s += fmt.Sprintf("\n  using idea [%d] %s", i.ID, research.OneLine(i.Text))
 		}
 		return s
 
@@ -99,7 +100,7 @@ func (t *Terminal) eventText(e research.Event) string {
 		if prev == 0 && e.Best != nil && e.Best.Number != x.Number {
 			prev = e.Best.Summary.ValBPB
 		}
-		line := bot.FormatExperimentLine(x, prev)
+		line := render.FormatExperimentLine(x, prev)
 		line = strings.Replace(line, x.Status, t.paint(statusColor(x.Status), x.Status), 1)
 		if x.Status == research.StatusKeep && prev > 0 && e.Best != nil && e.Best.Number == x.Number {
 			line += "  " + t.paint(ansiGreen, "new best")
@@ -111,7 +112,7 @@ func (t *Terminal) eventText(e research.Event) string {
 			t.best = x.Summary.ValBPB
 		}
 		if x.Notes != "" {
-			line += "\n" + t.paint(ansiYellow, "warning") + ": " + bot.OneLine(x.Notes)
+			line += "\n" + t.paint(ansiYellow, "warning") + ": " + research.OneLine(x.Notes)
 		}
 		return line
 
@@ -136,10 +137,10 @@ func (t *Terminal) eventText(e research.Event) string {
 		}
 		s := "program.md " + pe.Kind + who
 		if pe.Commit != "" {
-			s += " committed as " + bot.ShortCommit(pe.Commit)
+			s += " committed as " + research.ShortCommit(pe.Commit)
 		}
 		if pe.Kind == "append" && pe.Text != "" {
-			s += ": " + clip(bot.OneLine(pe.Text), 80)
+			s += ": " + textclip.Runes(research.OneLine(pe.Text), 80, "...")
 		}
 		return s
 
@@ -177,7 +178,7 @@ func (t *Terminal) progressLocked(e research.Event, stamp string) {
 	if e.Experiment != nil {
 		n = e.Experiment.Number
 	}
-	line := bot.FormatProgress(n, *e.Progress)
+	line := render.FormatProgress(n, *e.Progress)
 	if !t.isTTY() {
 		if t.gate.allow(n, e.Progress.Percent) {
 			t.write(stamp + line + "\n")
@@ -202,15 +203,6 @@ func statusColor(status string) string {
 		return ansiRed
 	}
 	return ""
-}
-
-// clip shortens s to at most n runes, marking the cut with "...".
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-3]) + "..."
 }
 
 // byWhom names the person behind a pause, resume or stop at the terminal.

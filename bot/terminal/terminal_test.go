@@ -13,6 +13,7 @@ import (
 
 	"github.com/autoresearch/autoresearch/bot"
 	"github.com/autoresearch/autoresearch/bot/command"
+	"github.com/autoresearch/autoresearch/bot/render"
 	"github.com/autoresearch/autoresearch/research"
 )
 
@@ -62,15 +63,15 @@ func TestHandleCommands(t *testing.T) {
 		{"program", "Program", "# program\nbe bold\n--- end of program.md; to add to it: program append TEXT\n"},
 		{"program append Prefer small diffs.", `EditProgram append "Prefer small diffs." by=alice`,
 			"queued program.md edit [11]: it is committed between experiments\n"},
-		{"results", "Results 20", bot.FormatResultsTable(sampleController().exps)},
-		{"results 1", "Results 1", bot.FormatResultsTable(sampleController().exps[2:])},
-		{"results all", "Results 0", bot.FormatResultsTable(sampleController().exps)},
-		{"best", "Status\nExperiment 1", bot.FormatExperiment(sampleController().exps[0])},
-		{"show 2", "Experiment 2", bot.FormatExperiment(sampleController().exps[1])},
+		{"results", "Results 20", render.FormatResultsTable(sampleController().exps)},
+		{"results 1", "Results 1", render.FormatResultsTable(sampleController().exps[2:])},
+		{"results all", "Results 0", render.FormatResultsTable(sampleController().exps)},
+		{"best", "Status\nExperiment 1", render.FormatExperiment(sampleController().exps[0])},
+		{"show 2", "Experiment 2", render.FormatExperiment(sampleController().exps[1])},
 		{"show 99", "Experiment 99", "error: there is no experiment #99 (see \"results\")\n"},
 		{"log 3", "Experiment 3\nLog 3", "log of #3 (last 40 lines):\nstart\nstep 2\nCUDA out of memory\n"},
 		{"log 2", "Experiment 2\nLog 2", "error: there is no experiment #2 (see \"results\")\n"},
-		{"status", "Status", bot.FormatStatus(sampleController().status)},
+		{"status", "Status", render.FormatStatus(sampleController().status)},
 		{"help", "", command.HelpText()},
 		{"", "", ""},
 		{"   ", "", ""},
@@ -78,7 +79,7 @@ func TestHandleCommands(t *testing.T) {
 		{"start Bad/Tag", "", "error: tag \"Bad/Tag\" is invalid; " + research.TagRule + "\nusage: start TAG [--from REF]\n"},
 		{"results abc", "", "error: \"abc\" is not a number; results takes how many experiments to list, or \"all\"\nusage: results [N|all]\n"},
 		{"retry 2", "Retry 2 by=alice", "experiment #2 will be tried again\n"},
-		{"digest", "Status\nResults 10", bot.FormatStatus(sampleController().status) + "\nlast experiments:\n" + bot.FormatResultsTable(sampleController().exps)},
+		{"digest", "Status\nResults 10", render.FormatStatus(sampleController().status) + "\nlast experiments:\n" + render.FormatResultsTable(sampleController().exps)},
 	}
 	for _, c := range cases {
 		f := sampleController()
@@ -315,8 +316,8 @@ func TestProgressShorterLineBlanksTail(t *testing.T) {
 	short.Progress.Remaining = 0
 	term.Event(long)
 	term.Event(short)
-	l1 := bot.FormatProgress(1, *long.Progress)
-	l2 := bot.FormatProgress(1, *short.Progress)
+	l1 := render.FormatProgress(1, *long.Progress)
+	l2 := render.FormatProgress(1, *short.Progress)
 	if want := "\r" + l1 + "\r" + l2 + strings.Repeat(" ", len(l1)-len(l2)); out.String() != want {
 		t.Errorf("got %q, want %q", out.String(), want)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -12,7 +11,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/autoresearch/autoresearch/bot"
+	"github.com/autoresearch/autoresearch/bot/digest"
+	"github.com/autoresearch/autoresearch/bot/slack"
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/trainer"
 )
@@ -32,7 +32,7 @@ const (
 // from the environment and the digest schedule.
 type botOptions struct {
 	loop     loopFlags
-	slack    bot.SlackConfig
+	slack    slack.Config
 	digestAt string
 	loc      *time.Location
 	review   bool // --review: the gate is on from the start
@@ -63,13 +63,13 @@ func parseBotArgs(args []string, streams IO, getenv func(string) string) (*botOp
 	o := &botOptions{}
 	o.loop.register(fs)
 	httpAddr := fs.String("http", "", "serve Slack's HTTP mode on ADDR (routes /slack/commands, /slack/events, /slack/interactive; needs SLACK_SIGNING_SECRET) instead of Socket Mode")
-	command := fs.String("command-name", bot.DefaultSlashCommand, "the slash command, as configured in the Slack app")
+	command := fs.String("command-name", slack.DefaultSlashCommand, "the slash command, as configured in the Slack app")
 	digestAt := fs.String("digest-at", "08:00", "local time of the morning digest (HH:MM, 24-hour clock)")
 	tz := fs.String("tz", "", "time zone of --digest-at, e.g. Europe/Berlin (default: the host's)")
 	review := fs.Bool("review", false, "hold each proposal for a person's Approve/Reject in the channel before it trains (also `review on|off`)")
 	reviewTimeout := fs.Duration("review-timeout", 30*time.Minute, "decide a proposal nobody answered after this long (0: wait for ever)")
 	reviewDefault := fs.String("review-default", research.ReviewApprove, "what an unanswered proposal becomes: approve (it trains) or skip (a new one is proposed)")
-	verbosity := fs.String("channel-verbosity", string(bot.VerbosityQuiet), "what goes to the channel's top level: quiet (one message per experiment and per run event; details in threads), normal (quiet, plus the loop's notices) or all (every command's announcement too)")
+	verbosity := fs.String("channel-verbosity", string(slack.VerbosityQuiet), "what goes to the channel's top level: quiet (one message per experiment and per run event; details in threads), normal (quiet, plus the loop's notices) or all (every command's announcement too)")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
@@ -80,11 +80,11 @@ func parseBotArgs(args []string, streams IO, getenv func(string) string) (*botOp
 		return nil, usagef("--review-timeout %v: want 0 (wait for ever) or a positive duration", *reviewTimeout)
 	}
 	o.review = *review
-	v, err := bot.ParseVerbosity(*verbosity)
+	v, err := slack.ParseVerbosity(*verbosity)
 	if err != nil {
 		return nil, usagef("--channel-verbosity %q: want quiet (the default), normal or all", *verbosity)
 	}
-	if _, _, err := bot.ParseDigestAt(*digestAt); err != nil {
+	if _, _, err := digest.ParseAt(*digestAt); err != nil {
 		return nil, usagef("--digest-at %q: %v", *digestAt, err)
 	}
 	o.digestAt = *digestAt
@@ -106,7 +106,7 @@ func parseBotArgs(args []string, streams IO, getenv func(string) string) (*botOp
 	if err != nil {
 		return nil, err
 	}
-	o.slack = bot.SlackConfig{
+	o.slack = slack.Config{
 		BotToken:      strings.TrimSpace(getenv("SLACK_BOT_TOKEN")),
 		AppToken:      strings.TrimSpace(getenv("SLACK_APP_TOKEN")),
 		SigningSecret: strings.TrimSpace(getenv("SLACK_SIGNING_SECRET")),
@@ -156,7 +156,8 @@ func parseAdmins(s string) ([]string, error) {
 // serveBot runs the Slack bot with the loop inside it until ctx ends (a
 // signal) or the Slack transport fails. No run is started: the bot idles
 // until `start TAG`, except that a run interrupted by the last shutdown
-// resumes (and says so in the channel).
+// resumes (and says so in the channel). It wires the parts; serving and
+// the order of shutdown are slack.Bot.Serve's.
 func serveBot(ctx context.Context, o *botOptions, streams IO) error {
 	lock, err := takeOwnership(&o.loop, "")
 	if err != nil {
@@ -179,53 +180,31 @@ func serveBot(ctx context.Context, o *botOptions, streams IO) error {
 
 	o.slack.Redactor = m.Config.Redactor
 	m.Config.ReviewTimeout, m.Config.ReviewDefault = o.slack.ReviewTimeout, o.slack.ReviewDefault
-	slack, err := bot.NewSlack(o.slack, m, parts.db, logger)
+	sb, err := slack.New(o.slack, m, parts.db, logger)
 	if err != nil {
 		return err
 	}
-	m.Reviewer = slack
+	m.Reviewer = sb
 	if o.review {
 		if err := m.SetReview(ctx, true, "--review"); err != nil {
 			return err
 		}
 	}
-	checkCtx, cancelCheck := context.WithTimeout(ctx, botCheckTimeout)
-	err = slack.Check(checkCtx)
-	cancelCheck()
-	if err != nil {
-		var ce *bot.ConfigError
-		if errors.As(err, &ce) {
-			return &research.InputError{Msg: "Slack check failed: " + err.Error(), Err: err}
-		}
-		//lint:ignore ST1005 "Slack" is a proper noun and this line is shown to the user as is
-		return fmt.Errorf("Slack check failed: %w", err)
+	if err := sb.CheckAtStart(ctx, botCheckTimeout, streams.Err); err != nil {
+		return err
 	}
-	if len(o.slack.Admins) == 0 {
-		fmt.Fprintln(streams.Err, "WARNING: AUTORESEARCH_ADMINS is not set: EVERYONE in the channel can start, stop and steer runs and edit program.md.\n         Set it to a comma-separated list of Slack user IDs.")
-	}
-
 	m.Observer = parts.observe(research.ObserverFunc(func(e research.Event) {
 		if e.Kind == research.EventRunStarted {
 			_ = lock.SetTag(e.Run.Tag) // owner.json names the run a second process would meet
 		}
-		slack.Event(e)
+		sb.Event(e)
 		logEvent(logger, e)
 	}))
-
-	sched := &bot.DigestScheduler{
+	sched := &digest.Scheduler{
 		At: o.digestAt, Location: o.loc, Records: parts.db, Logger: logger.With("component", "digest"),
-		CostOf: parts.manager.Config.CostOf, Live: parts.manager.Status,
-		Post: func(ctx context.Context, d bot.Digest) error {
-			return slack.PostDigest(ctx, bot.NewDigestMessage(d, slack.ExperimentLink(ctx)))
-		},
+		CostOf: m.Config.CostOf, Live: m.Status,
 	}
-	slack.Digest = func(ctx context.Context) (bot.DigestMessage, error) {
-		d, err := sched.Preview(ctx)
-		if err != nil {
-			return bot.DigestMessage{}, err
-		}
-		return bot.NewDigestMessage(d, slack.ExperimentLink(ctx)), nil
-	}
+	sb.UseDigests(sched)
 
 	mode := "Socket Mode"
 	if o.slack.AppToken == "" {
@@ -240,83 +219,15 @@ func serveBot(ctx context.Context, o *botOptions, streams IO) error {
 		fmt.Fprintf(streams.Err, "trainer isolation: %s\n", iso)
 		logger.Info("trainer isolation", "mode", iso.Mode, "why", iso.Why)
 		if iso.Mode != trainer.IsolationNamespaces {
-			slack.Event(research.Event{Kind: research.EventNotice, Time: time.Now(),
+			sb.Event(research.Event{Kind: research.EventNotice, Time: time.Now(),
 				Text: "⚠️ Trainer isolation is weaker than it could be here: " + iso.String()})
 		}
 	}
-	// An interrupted run resumes before Slack takes commands: a `start`
-	// that came first would be taken for the run to resume.
-	if run, resumed, err := m.ResumeInterrupted(ctx, ""); err != nil {
-		logger.Error("resuming the interrupted run", "err", err)
-		fmt.Fprintf(streams.Err, "could not resume the interrupted run: %v\n", err)
-		slack.Event(research.Event{Kind: research.EventNotice, Time: time.Now(),
-			Text: "The interrupted run could not be resumed: " + err.Error()})
-	} else if resumed {
-		fmt.Fprintf(streams.Err, "resumed run %s (branch %s)\n", run.Tag, run.Branch)
-	} else {
-		fmt.Fprintf(streams.Err, "idle: start a run with `%s start TAG`\n", o.slack.CommandName)
-	}
-
-	// Slack serves (and delivers the outbox) on its own context: a signal
-	// first shuts the loop down, whose last events are still delivered.
-	slackCtx, stopSlack := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopSlack()
-	slackDone := make(chan error, 1)
-	go func() {
-		var err error
-		if bug := research.Catch(logger, "the Slack front end", func() { err = slack.Run(slackCtx) }); bug != nil {
-			err = bug // its handlers recover on their own; this is a last guard
-		}
-		slackDone <- err
-	}()
-
-	digestCtx, stopDigest := context.WithCancel(ctx)
-	defer stopDigest()
-	digestDone := make(chan struct{})
-	go func() {
-		defer close(digestDone)
-		defer research.Recover(logger, "the digest scheduler", nil)
-		if err := sched.Run(digestCtx); err != nil && !errors.Is(err, context.Canceled) {
-			logger.Error("digest scheduler stopped", "err", err)
-		}
-	}()
-
-	var slackErr error
-	slackEnded := false
-	select {
-	case <-ctx.Done():
-		fmt.Fprintln(streams.Err, "stopping: the running experiment is recorded as stopped; the run resumes at the next start")
-	case slackErr = <-slackDone:
-		slackEnded = true
-		if slackErr == nil {
-			slackErr = errors.New("the Slack connection ended")
-		}
-		logger.Error("slack stopped", "err", slackErr)
-	}
-	deadline := time.Now().Add(botExitWithin)
-	stopDigest()
-	shutCtx, cancelShut := context.WithTimeout(context.Background(), botShutdownGrace)
-	if err := m.Shutdown(shutCtx); err != nil {
-		logger.Error("shutdown: the loop did not end in time; killing its trainer", "err", err)
-		endTrainers(logger, loopRoots(m)...)
-	}
-	cancelShut()
-	stopSlack()
-	if !slackEnded {
-		select {
-		case err := <-slackDone:
-			if err != nil {
-				logger.Error("slack", "err", err)
-			}
-		case <-time.After(time.Until(deadline)):
-			logger.Error("slack: still delivering at the exit deadline; the rest stays queued")
-		}
-	}
-	<-digestDone
-	if n, err := parts.db.OutboxBacklog(context.Background()); err == nil && n > 0 {
-		fmt.Fprintf(streams.Err, "%d Slack messages are queued for the next start\n", n)
-	}
-	return slackErr
+	return sb.Serve(ctx, slack.ServeOptions{
+		Loop: m, Digests: sched, Console: streams.Err,
+		ShutdownGrace: botShutdownGrace, ExitWithin: botExitWithin,
+		Stuck: func() { endTrainers(logger, loopRoots(m)...) }, Logger: logger,
+	})
 }
 
 // logEvent writes one loop event to the log (progress only at debug level).
@@ -346,7 +257,7 @@ func logEvent(logger *slog.Logger, e research.Event) {
 // slackManifestCmd prints the Slack app manifest to create the app from.
 func slackManifestCmd(args []string, streams IO) error {
 	fs := newFlagSet("slack-manifest", streams)
-	command := fs.String("command-name", bot.DefaultSlashCommand, "the slash command")
+	command := fs.String("command-name", slack.DefaultSlashCommand, "the slash command")
 	httpURL := fs.String("http-url", "", "public base URL of the bot's HTTP mode, e.g. https://bot.example.com (default: Socket Mode)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -357,7 +268,7 @@ func slackManifestCmd(args []string, streams IO) error {
 	if *httpURL != "" && !strings.HasPrefix(*httpURL, "https://") {
 		return usagef("--http-url %q: Slack only calls https:// URLs", *httpURL)
 	}
-	out := bot.SlackManifest(*command, *httpURL)
+	out := slack.Manifest(*command, *httpURL)
 	if len(out) == 0 || out[len(out)-1] != '\n' {
 		out = append(out, '\n')
 	}

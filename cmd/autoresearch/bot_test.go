@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/autoresearch/autoresearch/bot"
+	"github.com/autoresearch/autoresearch/bot/digest"
+	"github.com/autoresearch/autoresearch/bot/slack"
 	"github.com/autoresearch/autoresearch/bot/slacktest"
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/researchtest"
@@ -26,9 +28,9 @@ import (
 // The store is the bot's outbox and digest records, the manager its
 // controller: checked at compile time.
 var (
-	_ bot.Outbox        = (*store.DB)(nil)
-	_ bot.DigestRecords = (*store.DB)(nil)
-	_ bot.Controller    = (*research.Manager)(nil)
+	_ slack.Outbox   = (*store.DB)(nil)
+	_ digest.Records = (*store.DB)(nil)
+	_ bot.Controller = (*research.Manager)(nil)
 )
 
 const botTestChannel = "CRESEARCH"

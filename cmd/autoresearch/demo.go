@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/autoresearch/autoresearch/bot"
+	"github.com/autoresearch/autoresearch/bot/render"
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/demo"
 )
@@ -77,7 +77,7 @@ func demoCmd(args []string, streams IO) error {
 			return err
 		}
 		cfg := p.manager.Config
-		fmt.Fprintf(streams.Out, "\n%s\n", bot.FormatResultsTable(exps))
+		fmt.Fprintf(streams.Out, "\n%s\n", render.FormatResultsTable(exps))
 		fmt.Fprintf(streams.Out, "finished in %s\n\n", time.Since(start).Round(time.Second))
 		fmt.Fprintf(streams.Out, "files:\n  repo          %s (branch autoresearch/demo holds the best train.py)\n  results.tsv   %s\n  store         %s\n  logs          %s\n",
 			target, filepath.Join(target, "results.tsv"), filepath.Join(cfg.StateDir, "autoresearch.db"), filepath.Join(cfg.StateDir, "logs", "demo"))

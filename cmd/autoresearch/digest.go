@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/autoresearch/autoresearch/bot"
+	"github.com/autoresearch/autoresearch/bot/digest"
 )
 
 // digestCmd prints the digest of the last N hours: the headline, then each
@@ -30,7 +30,7 @@ func digestCmd(args []string, streams IO) error {
 	}
 	defer db.Close()
 	now := time.Now()
-	sched := &bot.DigestScheduler{Records: db, Location: time.Local}
+	sched := &digest.Scheduler{Records: db, Location: time.Local}
 	d, err := sched.Build(context.Background(), now.Add(-time.Duration(*hours*float64(time.Hour))), now)
 	if err != nil {
 		return err

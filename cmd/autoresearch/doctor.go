@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/autoresearch/autoresearch/bot"
-	"github.com/autoresearch/autoresearch/research/agent"
 	"io"
 	"net/http"
 	"os"
@@ -15,7 +13,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/autoresearch/autoresearch/bot/slack"
 	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/research/agent"
 	"github.com/autoresearch/autoresearch/research/gitrepo"
 	"github.com/autoresearch/autoresearch/research/statelock"
 	"github.com/autoresearch/autoresearch/research/trainer"
@@ -273,22 +273,19 @@ func (d *doctor) checkGPU(ctx context.Context, add addFunc) {
 }
 
 func (d *doctor) checkSlack(ctx context.Context, add addFunc) {
-	token := d.getenv("SLACK_BOT_TOKEN")
-	if token == "" {
+	msg, err := slack.CheckSetup(ctx, d.getenv)
+	switch {
+	case errors.Is(err, slack.ErrNotConfigured):
 		level := checkWarn
 		if d.requireSlack {
 			level = checkFail
 		}
-		add(level, "slack", "Slack not configured (SLACK_BOT_TOKEN not set): needed only for `autoresearch bot`")
-		return
-	}
-	cfg := bot.SlackConfig{BotToken: token, Channel: d.getenv("SLACK_CHANNEL"), APIURL: d.getenv("SLACK_API_URL")}
-	user, team, channel, err := bot.CheckCredentials(ctx, cfg)
-	if err != nil {
+		add(level, "slack", "%v", err)
+	case err != nil:
 		add(checkFail, "slack", "%v", err)
-		return
+	default:
+		add(checkOK, "slack", "%s", msg)
 	}
-	add(checkOK, "slack", "token works: bot %s in team %s; channel #%s (%s), the bot is a member", user, team, channel, cfg.Channel)
 }
 
 func (d *doctor) checkLLM(ctx context.Context, add addFunc) {

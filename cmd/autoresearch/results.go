@@ -9,7 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/autoresearch/autoresearch/bot"
+	"github.com/autoresearch/autoresearch/bot/render"
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/store"
 )
@@ -59,7 +59,7 @@ func resultsCmd(args []string, streams IO) error {
 		return writeJSON(streams.Out, run, exps, db)
 	}
 	fmt.Fprintf(streams.Out, "run %s (branch %s), %d experiments\n", run.Tag, run.Branch, len(exps))
-	_, err = io.WriteString(streams.Out, bot.FormatResultsTable(exps))
+	_, err = io.WriteString(streams.Out, render.FormatResultsTable(exps))
 	return err
 }
 

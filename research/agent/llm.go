@@ -12,6 +12,7 @@ import (
 	"github.com/sashabaranov/go-openai"
 
 	"github.com/autoresearch/autoresearch"
+	"github.com/autoresearch/autoresearch/internal/ctxsleep"
 	"github.com/autoresearch/autoresearch/research"
 )
 
@@ -130,7 +131,7 @@ func (l *LLM) sleep(ctx context.Context, d time.Duration) error {
 	if l.Sleep != nil {
 		return l.Sleep(ctx, d)
 	}
-	return sleepCtx(ctx, d)
+	return ctxsleep.Sleep(ctx, d)
 }
 
 func (l *LLM) now() time.Time {

@@ -177,14 +177,11 @@ func fence(s string) string {
 	return f + "\n" + s + f + "\n"
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-func short(c string) string {
-	if len(c) > 7 {
-		return c[:7]
-	}
-	return c
-}
+// The domain's text helpers, under the names this package uses.
+var (
+	oneLine = research.OneLine
+	short   = research.ShortCommit
+)
 
 func orDash(s string) string {
 	if s == "" {

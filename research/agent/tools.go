@@ -7,10 +7,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/sashabaranov/go-openai"
+
+	"github.com/autoresearch/autoresearch/internal/atomicfile"
 )
 
 // Tool names of the agent protocol (program.md).
@@ -194,30 +195,15 @@ func parseFinish(raw string) (string, error) {
 	return d, nil
 }
 
-// writeAtomic replaces path via a temporary file and rename, so a crash never
-// leaves a half-written train.py; it keeps an existing file's permissions.
+// writeAtomic replaces path so a crash never leaves a half-written
+// train.py; it keeps an existing file's permissions. Its temporaries are
+// named .agent-write-* (the prompt's file listing skips them).
 func writeAtomic(path string, data []byte) error {
 	mode := fs.FileMode(0o644)
 	if fi, err := os.Stat(path); err == nil {
 		mode = fi.Mode().Perm()
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".agent-write-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, data, mode, ".agent-write-*")
 }
 
 func lineCount(s string) int {

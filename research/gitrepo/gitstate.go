@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 
+	"github.com/autoresearch/autoresearch/internal/atomicfile"
 	"github.com/autoresearch/autoresearch/research"
 )
 
@@ -180,27 +181,9 @@ func restoreHooks(dir string, want map[string][]byte) error {
 	return errors.Join(errs...)
 }
 
-// writeAtomic replaces path with data through a temporary file and a
-// rename, so a crash leaves the old or the new content, never half.
+// writeAtomic replaces path with data, so a crash leaves the old or the
+// new content, never half (a symlink planted at path is replaced, not
+// written through).
 func writeAtomic(path string, data []byte, mode os.FileMode) error {
-	// A symlink planted at path must be replaced, not written through.
-	f, err := os.CreateTemp(filepath.Dir(path), ".autoresearch-*")
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return atomicfile.Write(path, data, mode, ".autoresearch-*")
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/autoresearch/autoresearch/internal/atomicfile"
 )
 
 // A record file lists an experiment's processes, one "PID STARTTIME" line
@@ -26,21 +28,7 @@ func WriteRecord(path string, procs []Proc) error {
 	for _, p := range procs {
 		fmt.Fprintf(&b, "%d %d\n", p.PID, p.StartTime)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(b.Bytes())
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
+	return atomicfile.Write(path, b.Bytes(), 0o600, "."+filepath.Base(path)+".*")
 }
 
 // ReadRecord reads a record file. Lines it cannot read are skipped: a

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/autoresearch/autoresearch/internal/atomicfile"
 )
 
 // File names inside the state dir.
@@ -201,19 +203,7 @@ func (l *Lock) writeOwner() error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(l.dir, ".owner-*.json")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), filepath.Join(l.dir, OwnerFile))
+	return atomicfile.Write(filepath.Join(l.dir, OwnerFile), append(data, '\n'), 0o600, ".owner-*.json")
 }
 
 func readOwner(dir string) (Owner, error) {

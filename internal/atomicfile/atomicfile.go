@@ -1,0 +1,69 @@
+// Package atomicfile replaces files so that a crash or a power cut leaves
+// the old content or the new one, never half of each: the data goes to a
+// temporary file in the same directory, is synced, and is renamed over the
+// target, and the directory is synced so the rename itself lasts.
+package atomicfile
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Write replaces path with data and gives it perm. The temporary file is
+// created next to path from pattern, as os.CreateTemp names it (a "*" is
+// replaced by a random string), so callers can recognise and skip their
+// own temporaries; "" means "."+base(path)+".tmp-*". A symlink at path is
+// replaced, never written through.
+func Write(path string, data []byte, perm fs.FileMode, pattern string) error {
+	if pattern == "" {
+		pattern = "." + filepath.Base(path) + ".tmp-*"
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), pattern)
+	if err != nil {
+		return err
+	}
+	return finish(f, path, data, perm)
+}
+
+// WriteVia is Write through the temporary file tmp, a fixed name the
+// caller knows (e.g. one its ignore rules list); an old tmp is overwritten.
+func WriteVia(path, tmp string, data []byte, perm fs.FileMode) error {
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	return finish(f, path, data, perm)
+}
+
+// finish writes data to the open temporary f, syncs and closes it, and
+// renames it over path; on any failure the temporary is removed.
+func finish(f *os.File, path string, data []byte, perm fs.FileMode) error {
+	tmp := f.Name()
+	err := write(f, data, perm)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		_ = d.Sync() // best effort: some filesystems refuse to sync a directory
+		d.Close()
+	}
+	return nil
+}
+
+func write(f *os.File, data []byte, perm fs.FileMode) error {
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Chmod(perm); err != nil {
+		return err
+	}
+	return f.Sync()
+}
