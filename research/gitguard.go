@@ -38,11 +38,11 @@ func GitStateChanges(before, after GitState, ignore ...string) []string {
 	}
 	switch {
 	case before.HeadTarget != after.HeadTarget && after.HeadTarget == "":
-		out = append(out, "detached HEAD at "+short(after.HeadCommit))
+		out = append(out, "detached HEAD at "+ShortCommit(after.HeadCommit))
 	case before.HeadTarget != after.HeadTarget:
 		out = append(out, "checked out "+shortRef(after.HeadTarget))
 	case before.HeadTarget == "" && before.HeadCommit != after.HeadCommit:
-		out = append(out, fmt.Sprintf("moved the detached HEAD from %s to %s", short(before.HeadCommit), short(after.HeadCommit)))
+		out = append(out, fmt.Sprintf("moved the detached HEAD from %s to %s", ShortCommit(before.HeadCommit), ShortCommit(after.HeadCommit)))
 	}
 	for _, name := range sortedKeys(before.Refs, after.Refs) {
 		if skip[name] {
@@ -56,7 +56,7 @@ func GitStateChanges(before, after GitState, ignore ...string) []string {
 		case !inBefore:
 			out = append(out, "created "+refKind(name)+" "+shortRef(name))
 		case a != b:
-			out = append(out, fmt.Sprintf("moved %s %s from %s to %s", refKind(name), shortRef(name), short(b), short(a)))
+			out = append(out, fmt.Sprintf("moved %s %s from %s to %s", refKind(name), shortRef(name), ShortCommit(b), ShortCommit(a)))
 		}
 	}
 	for _, name := range sortedKeys(before.Hooks, after.Hooks) {

@@ -154,12 +154,12 @@ func (s *session) adoptStale(e *Experiment, run *Run, oldBest string) []*candida
 		// The winner set some of the same lines (a prepared proposal
 		// trained on its own base, conflict.go): the whole retry could
 		// only be dropped; what does not contest the winner is retried.
-		part := s.uncontestedPart(retry, e.Commit, short(oldBest))
+		part := s.uncontestedPart(retry, e.Commit, ShortCommit(oldBest))
 		if part == nil {
-			e.Reason += fmt.Sprintf(" (adopted over a newer best; the change of %s it lacks sets the same lines and is not retried)", short(oldBest))
+			e.Reason += fmt.Sprintf(" (adopted over a newer best; the change of %s it lacks sets the same lines and is not retried)", ShortCommit(oldBest))
 			return nil
 		}
-		e.Reason += fmt.Sprintf(" (adopted over a newer best; the parts of %s's change that do not set its lines are retried on top)", short(oldBest))
+		e.Reason += fmt.Sprintf(" (adopted over a newer best; the parts of %s's change that do not set its lines are retried on top)", ShortCommit(oldBest))
 		return []*candidate{part}
 	}
 	e.Reason += " (adopted over a newer best; its missing change is retried on top)"
@@ -190,12 +190,5 @@ func (s *session) lackingChange(from, to string) (*candidate, error) {
 	if len(files) == 0 {
 		return nil, nil
 	}
-	return &candidate{kind: KindRetry, base: from, files: files, description: "retry of the improvement " + short(to) + " on the adopted best"}, nil
-}
-
-func short(commit string) string {
-	if len(commit) > 7 {
-		return commit[:7]
-	}
-	return commit
+	return &candidate{kind: KindRetry, base: from, files: files, description: "retry of the improvement " + ShortCommit(to) + " on the adopted best"}, nil
 }

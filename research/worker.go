@@ -121,7 +121,7 @@ func (s *session) runCandidate(sl *slot, c *candidate) (started bool) {
 			staleKey = s.noteStaleTree(c)
 			e.ParentCommit = c.base
 			if commit, err = s.commitOnBase(sl, c, run); err == nil {
-				m.emit(Event{Kind: EventNotice, Run: run, Text: fmt.Sprintf("%q conflicts with the new best (%v): it trains on %s, the commit it was written for, and is judged against the best while the next change is prepared on it", c.description, conflict, short(c.base))})
+				m.emit(Event{Kind: EventNotice, Run: run, Text: fmt.Sprintf("%q conflicts with the new best (%v): it trains on %s, the commit it was written for, and is judged against the best while the next change is prepared on it", c.description, conflict, ShortCommit(c.base))})
 			}
 		}
 		if err != nil {
