@@ -3,7 +3,7 @@ package research
 import (
 	"bytes"
 	"fmt"
-	"github.com/autoresearch/autoresearch/internal/textclip"
+	"github.com/autoresearch/autoresearch/research/textclip"
 	"regexp"
 	"strings"
 )

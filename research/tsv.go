@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/autoresearch/autoresearch/internal/atomicfile"
+	"github.com/autoresearch/autoresearch/research/atomicfile"
 )
 
 // ResultsHeader is the first line of results.tsv, exactly as upstream writes

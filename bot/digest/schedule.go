@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/autoresearch/autoresearch/internal/ctxsleep"
 	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/research/ctxsleep"
 )
 
 // Records is what the digest reads from (and writes to) the store.

@@ -11,8 +11,8 @@ import (
 	"github.com/autoresearch/autoresearch/bot/command"
 	"github.com/autoresearch/autoresearch/bot/render"
 	"github.com/autoresearch/autoresearch/bot/slack/mrkdwn"
-	"github.com/autoresearch/autoresearch/internal/textclip"
 	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/research/textclip"
 )
 
 // slashRequest is a slash command invocation, in both transports' field

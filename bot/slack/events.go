@@ -8,8 +8,8 @@ import (
 
 	"github.com/autoresearch/autoresearch/bot/render"
 	"github.com/autoresearch/autoresearch/bot/slack/mrkdwn"
-	"github.com/autoresearch/autoresearch/internal/textclip"
 	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/research/textclip"
 )
 
 // crashTailLines is how much of a crashed experiment's log goes to its thread.

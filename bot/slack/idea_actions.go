@@ -11,8 +11,8 @@ import (
 	"github.com/autoresearch/autoresearch/bot"
 	"github.com/autoresearch/autoresearch/bot/command"
 	"github.com/autoresearch/autoresearch/bot/slack/mrkdwn"
-	"github.com/autoresearch/autoresearch/internal/textclip"
 	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/research/textclip"
 )
 
 // pinIdeaMeta travels in the modal's private_metadata: which experiment

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/autoresearch/autoresearch/bot/slack/mrkdwn"
-	"github.com/autoresearch/autoresearch/internal/ctxsleep"
 	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/research/ctxsleep"
 )
 
 const (

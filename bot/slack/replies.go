@@ -9,8 +9,8 @@ import (
 	"github.com/autoresearch/autoresearch/bot/command"
 	"github.com/autoresearch/autoresearch/bot/render"
 	"github.com/autoresearch/autoresearch/bot/slack/mrkdwn"
-	"github.com/autoresearch/autoresearch/internal/textclip"
 	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/research/textclip"
 )
 
 // slashReply words a command's reply for Slack: an ephemeral answer to the

@@ -10,8 +10,8 @@ import (
 
 	"github.com/autoresearch/autoresearch/bot/render"
 	"github.com/autoresearch/autoresearch/bot/slack/mrkdwn"
-	"github.com/autoresearch/autoresearch/internal/textclip"
 	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/research/textclip"
 )
 
 // The review gate in Slack: each proposal is posted with its diff and

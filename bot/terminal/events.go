@@ -5,8 +5,8 @@ import (
 	"strings"
 
 	"github.com/autoresearch/autoresearch/bot/render"
-	"github.com/autoresearch/autoresearch/internal/textclip"
 	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/research/textclip"
 )
 
 // Event prints one loop event. It implements research.Observer.

@@ -12,8 +12,8 @@ import (
 	"github.com/sashabaranov/go-openai"
 
 	"github.com/autoresearch/autoresearch"
-	"github.com/autoresearch/autoresearch/internal/ctxsleep"
 	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/research/ctxsleep"
 )
 
 // Defaults of LLMConfig / LLM.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/sashabaranov/go-openai"
 
-	"github.com/autoresearch/autoresearch/internal/atomicfile"
+	"github.com/autoresearch/autoresearch/research/atomicfile"
 )
 
 // Tool names of the agent protocol (program.md).

@@ -10,8 +10,8 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 
-	"github.com/autoresearch/autoresearch/internal/atomicfile"
 	"github.com/autoresearch/autoresearch/research"
+	"github.com/autoresearch/autoresearch/research/atomicfile"
 )
 
 var _ research.GitGuard = (*Repo)(nil)

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/autoresearch/autoresearch/internal/atomicfile"
+	"github.com/autoresearch/autoresearch/research/atomicfile"
 )
 
 // A record file lists an experiment's processes, one "PID STARTTIME" line

@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/autoresearch/autoresearch/internal/atomicfile"
+	"github.com/autoresearch/autoresearch/research/atomicfile"
 )
 
 // File names inside the state dir.
