@@ -70,7 +70,7 @@ func (f *fakeLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 type doctorFixture struct {
-	d     *doctor
+	d     *doctorParts
 	dir   string
 	env   map[string]string
 	slack *slacktest.Server
@@ -110,7 +110,7 @@ func newDoctorFixture(t *testing.T) *doctorFixture {
 	if err := fs.Parse([]string{"--repo", dir, "--train-cmd", "uv run train.py"}); err != nil {
 		t.Fatal(err)
 	}
-	fx.d = &doctor{
+	fx.d = &doctorParts{
 		flags:    &f,
 		getenv:   func(k string) string { return fx.env[k] },
 		lookPath: func(name string) (string, error) { return "/usr/local/bin/" + name, nil },

@@ -21,7 +21,7 @@ func TestDomainAndFrontEndDoNotLinkTheStore(t *testing.T) {
 	forbidden := func(path string) bool {
 		return strings.HasPrefix(path, "modernc.org/sqlite") || path == module+"/store" || strings.HasPrefix(path, module+"/store/")
 	}
-	for _, root := range []string{"research", "research/sweep", "research/patch", "research/bench",
+	for _, root := range []string{"research", "research/sweep", "research/patch", "research/bench", "research/doctor",
 		"bot", "bot/command", "bot/render", "bot/terminal", "bot/slack", "bot/slack/mrkdwn", "bot/digest", "bot/chart"} {
 		pkg := module + "/" + root
 		// Every dependency with its own imports, to name the importer.
