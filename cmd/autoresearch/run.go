@@ -46,7 +46,7 @@ type loopOptions struct {
 	onEnd func(*loopParts) error
 	// endPausedWithoutInput stops a run that is paused once the terminal's
 	// input has ended (or there is none): nobody can type resume, and the
-	// process would wait for ever. The loop then returns a *PausedError.
+	// process would wait for ever. The loop then returns a *terminal.PausedError.
 	endPausedWithoutInput bool
 }
 
@@ -84,9 +84,9 @@ func runLoop(f *loopFlags, req research.StartRequest, streams IO, opts loopOptio
 
 	term := &terminal.Terminal{In: streams.In, Out: streams.Out, Controller: parts.manager, Color: isTerminal(streams.Out)}
 	parts.manager.Observer = term
-	var pauses *pauseWatch
+	var pauses *terminal.PauseWatch
 	if opts.endPausedWithoutInput {
-		pauses = watchPauses(term)
+		pauses = terminal.WatchPauses(term)
 		parts.manager.Observer = pauses
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -118,7 +118,7 @@ func runLoop(f *loopFlags, req research.StartRequest, streams IO, opts loopOptio
 		close(inputDone)
 	}
 	if pauses != nil {
-		go pauses.stopWhenPausedWithoutInput(ctx, parts.manager, inputDone)
+		go pauses.StopWhenPausedWithoutInput(ctx, parts.manager, inputDone)
 	}
 	if err := parts.manager.Wait(waitCtx); err != nil {
 		if waitCtx.Err() != nil {
@@ -127,7 +127,7 @@ func runLoop(f *loopFlags, req research.StartRequest, streams IO, opts loopOptio
 		return err
 	}
 	if pauses != nil {
-		if err := pauses.ended(); err != nil {
+		if err := pauses.Ended(); err != nil {
 			return err
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package terminal
 
 import (
 	"context"
@@ -19,9 +19,9 @@ func (e *PausedError) Error() string {
 	return fmt.Sprintf("the run paused (%s) and no terminal can resume it, so it was stopped; continue it with: %s", e.Reason, e.Resume)
 }
 
-// pauseWatch passes every event on to the terminal and remembers whether
+// PauseWatch passes every event on (to the terminal) and remembers whether
 // the run is paused, and why.
-type pauseWatch struct {
+type PauseWatch struct {
 	next research.Observer
 
 	mu      sync.Mutex
@@ -32,11 +32,12 @@ type pauseWatch struct {
 	stopped *PausedError  // set when the watch stopped the run
 }
 
-func watchPauses(next research.Observer) *pauseWatch {
-	return &pauseWatch{next: next, changed: make(chan struct{}, 1)}
+// WatchPauses wraps next; set the result as the Manager's Observer.
+func WatchPauses(next research.Observer) *PauseWatch {
+	return &PauseWatch{next: next, changed: make(chan struct{}, 1)}
 }
 
-func (w *pauseWatch) Event(e research.Event) {
+func (w *PauseWatch) Event(e research.Event) {
 	w.next.Event(e)
 	if e.Kind != research.EventPaused && e.Kind != research.EventResumed {
 		return
@@ -57,9 +58,9 @@ func (w *pauseWatch) Event(e research.Event) {
 	}
 }
 
-// stopWhenPausedWithoutInput stops the run as soon as it is paused and the
+// StopWhenPausedWithoutInput stops the run as soon as it is paused and the
 // terminal's input has ended, whichever comes last.
-func (w *pauseWatch) stopWhenPausedWithoutInput(ctx context.Context, c interface {
+func (w *PauseWatch) StopWhenPausedWithoutInput(ctx context.Context, c interface {
 	Stop(ctx context.Context, by string, mode research.StopMode) error
 }, inputDone <-chan struct{}) {
 	select {
@@ -84,8 +85,8 @@ func (w *pauseWatch) stopWhenPausedWithoutInput(ctx context.Context, c interface
 	}
 }
 
-// ended is the PausedError when the watch stopped the run, else nil.
-func (w *pauseWatch) ended() error {
+// Ended is the PausedError when the watch stopped the run, else nil.
+func (w *PauseWatch) Ended() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.stopped == nil {

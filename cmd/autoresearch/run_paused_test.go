@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/autoresearch/autoresearch/bot/terminal"
 	"github.com/autoresearch/autoresearch/research"
 	"github.com/autoresearch/autoresearch/research/researchtest"
 )
@@ -30,7 +31,7 @@ func TestLoopWithoutInputEndsWhenPausedAndSaysHowToContinue(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := runLoop(&f, research.StartRequest{Tag: "nopause", By: "test"}, streams, loopOptions{endPausedWithoutInput: true})
-	var paused *PausedError
+	var paused *terminal.PausedError
 	if !errors.As(err, &paused) {
 		t.Fatalf("runLoop = %v, want a PausedError\n%s", err, out.String())
 	}
