@@ -19,23 +19,31 @@ func TestEndUnderEndsOnlyTheTrainingsOfItsRoots(t *testing.T) {
 		res research.TrainResult
 		err error
 	}
-	start := func(dir string) <-chan outcome {
+	// start returns when the training runs, with its process group.
+	start := func(dir string) (<-chan outcome, int) {
 		done := make(chan outcome, 1)
-		l := &Local{Isolation: hostPids, Command: `echo $$ > trainer.pid; exec sleep 1000`, Logger: testLogger(t)}
+		started := make(chan int, 1)
+		l := &Local{Isolation: hostPids, Command: `exec sleep 1000`, Logger: testLogger(t)}
 		go func() {
-			res, err := l.Train(context.Background(), research.TrainJob{Dir: filepath.Join(dir, "work"), Timeout: time.Hour})
+			res, err := l.Train(context.Background(), research.TrainJob{Dir: filepath.Join(dir, "work"), Timeout: time.Hour,
+				OnStart: func(pgid int) { started <- pgid }})
 			done <- outcome{res, err}
 		}()
-		return done
+		select {
+		case pgid := <-started:
+			return done, pgid
+		case o := <-done:
+			t.Fatalf("the training in %s did not start: %+v, %v", dir, o.res, o.err)
+			return nil, 0
+		}
 	}
 	for _, d := range []string{mine, other} {
 		if err := os.Mkdir(filepath.Join(d, "work"), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	mineDone, otherDone := start(mine), start(other)
-	minePid := waitPidFile(t, filepath.Join(mine, "work", "trainer.pid"))
-	otherPid := waitPidFile(t, filepath.Join(other, "work", "trainer.pid"))
+	mineDone, minePid := start(mine)
+	otherDone, otherPid := start(other)
 	killAtCleanup(t, minePid)
 	killAtCleanup(t, otherPid)
 
@@ -62,16 +70,4 @@ func TestEndUnderEndsOnlyTheTrainingsOfItsRoots(t *testing.T) {
 		t.Errorf("EndUnder(other) ended %d trainings, want 1", n)
 	}
 	<-otherDone
-}
-
-// waitPidFile waits for a trainer to write its pid.
-func waitPidFile(t *testing.T, path string) int {
-	t.Helper()
-	for end := time.Now().Add(time.Minute); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
-		if b, err := os.ReadFile(path); err == nil && len(b) > 0 && b[len(b)-1] == '\n' {
-			return readPid(t, path)
-		}
-	}
-	t.Fatalf("no pid in %s", path)
-	return 0
 }
