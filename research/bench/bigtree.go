@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -64,40 +63,19 @@ func writeSpread(root, prefix, name, ext string, n int) error {
 		return nil
 	}
 	dirs := (n + bigTreePerDir - 1) / bigTreePerDir
-	jobs := make(chan int)
-	errs := make(chan error, 1)
-	var wg sync.WaitGroup
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for d := range jobs {
-				sub := filepath.Join(root, fmt.Sprintf("%s%04d", prefix, d))
-				err := os.MkdirAll(sub, 0o755)
-				for f := 0; err == nil && f < min(bigTreePerDir, n-d*bigTreePerDir); f++ {
-					content := fmt.Sprintf("# %s %d/%d\nVALUE = %d\n", prefix, d, f, d*bigTreePerDir+f)
-					err = os.WriteFile(filepath.Join(sub, fmt.Sprintf("%s%02d%s", name, f, ext)), []byte(content), 0o644)
-				}
-				if err != nil {
-					select {
-					case errs <- err:
-					default:
-					}
-				}
+	return inParallel(dirs, func(d int) error {
+		sub := filepath.Join(root, fmt.Sprintf("%s%04d", prefix, d))
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			return err
+		}
+		for f := 0; f < min(bigTreePerDir, n-d*bigTreePerDir); f++ {
+			content := fmt.Sprintf("# %s %d/%d\nVALUE = %d\n", prefix, d, f, d*bigTreePerDir+f)
+			if err := os.WriteFile(filepath.Join(sub, fmt.Sprintf("%s%02d%s", name, f, ext)), []byte(content), 0o644); err != nil {
+				return err
 			}
-		}()
-	}
-	for d := 0; d < dirs; d++ {
-		jobs <- d
-	}
-	close(jobs)
-	wg.Wait()
-	select {
-	case err := <-errs:
-		return err
-	default:
+		}
 		return nil
-	}
+	})
 }
 
 // shellLoop is the research loop as a person writes it over the git CLI,

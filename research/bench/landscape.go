@@ -135,19 +135,8 @@ func NewLandscapeRepo(dir string, trainSeconds float64, steps, n int) error {
 		"program.md": "# program\nLower val_bpb.\n",
 		".gitignore": ".venv/\n__pycache__/\n",
 	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			return err
-		}
-	}
-	for _, args := range [][]string{
-		{"init", "-q", "-b", "main"},
-		{"add", "train.py", "prepare.py", "program.md", ".gitignore"},
-		{"commit", "-q", "-m", "initial"},
-	} {
-		if err := git(dir, args...); err != nil {
-			return err
-		}
+	if err := commitInitial(dir, files); err != nil {
+		return err
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 )
@@ -148,21 +149,66 @@ func NewRepo(dir string, opts RepoOptions) error {
 		"program.md": ProgramMd,
 		".gitignore": ".venv/\n__pycache__/\n",
 	}
+	if err := commitInitial(dir, files); err != nil {
+		return err
+	}
+	return MakeVenv(filepath.Join(dir, ".venv"), opts.VenvFiles)
+}
+
+// commitInitial writes files into dir and commits them as the first
+// commit of branch main.
+func commitInitial(dir string, files map[string]string) error {
+	names := make([]string, 0, len(files))
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 			return err
 		}
+		names = append(names, name)
 	}
+	sort.Strings(names)
 	for _, args := range [][]string{
 		{"init", "-q", "-b", "main"},
-		{"add", "train.py", "prepare.py", "program.md", ".gitignore"},
+		append([]string{"add", "--"}, names...),
 		{"commit", "-q", "-m", "initial"},
 	} {
 		if err := git(dir, args...); err != nil {
 			return err
 		}
 	}
-	return MakeVenv(filepath.Join(dir, ".venv"), opts.VenvFiles)
+	return nil
+}
+
+// inParallel calls f(0) .. f(n-1) on four goroutines and returns the first
+// error (the others still run to the end).
+func inParallel(n int, f func(i int) error) error {
+	jobs := make(chan int)
+	errs := make(chan error, 1)
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				if err := f(i); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return nil
+	}
 }
 
 // Git runs git in dir with a fixed identity (no system config).
@@ -199,34 +245,9 @@ func MakeVenv(dir string, n int) error {
 	n-- // pyvenv.cfg is one of the n
 	site := filepath.Join(dir, "lib", "python3.12", "site-packages")
 	dirs := (n + venvPerDir - 1) / venvPerDir
-	jobs := make(chan int)
-	errs := make(chan error, 4)
-	var wg sync.WaitGroup
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for d := range jobs {
-				if err := writePackage(site, d, min(venvPerDir, n-d*venvPerDir)); err != nil {
-					select {
-					case errs <- err:
-					default:
-					}
-				}
-			}
-		}()
-	}
-	for d := 0; d < dirs; d++ {
-		jobs <- d
-	}
-	close(jobs)
-	wg.Wait()
-	select {
-	case err := <-errs:
-		return err
-	default:
-		return nil
-	}
+	return inParallel(dirs, func(d int) error {
+		return writePackage(site, d, min(venvPerDir, n-d*venvPerDir))
+	})
 }
 
 func writePackage(site string, d, files int) error {
