@@ -104,22 +104,7 @@ func Merge3(base, ours, theirs string) (string, error) {
 		}
 	}
 	all = append(all, mine...)
-	sort.SliceStable(all, func(i, j int) bool { return all[i].start < all[j].start })
-	var out strings.Builder
-	pos := 0
-	for _, e := range all {
-		for ; pos < e.start; pos++ {
-			out.WriteString(b[pos])
-		}
-		for _, l := range e.repl {
-			out.WriteString(l)
-		}
-		pos = e.end
-	}
-	for ; pos < len(b); pos++ {
-		out.WriteString(b[pos])
-	}
-	return out.String(), nil
+	return apply(b, all), nil
 }
 
 // MergeKeepingOurs merges theirs' changes of base into ours like Merge3,
@@ -145,10 +130,16 @@ func MergeKeepingOurs(base, ours, theirs string) (merged string, skipped int) {
 			all = append(all, t)
 		}
 	}
-	sort.SliceStable(all, func(i, j int) bool { return all[i].start < all[j].start })
+	return apply(b, all), skipped
+}
+
+// apply replaces the base lines b of every edit (which do not overlap) by
+// its lines.
+func apply(b []string, edits []edit) string {
+	sort.SliceStable(edits, func(i, j int) bool { return edits[i].start < edits[j].start })
 	var out strings.Builder
 	pos := 0
-	for _, e := range all {
+	for _, e := range edits {
 		for ; pos < e.start; pos++ {
 			out.WriteString(b[pos])
 		}
@@ -160,5 +151,5 @@ func MergeKeepingOurs(base, ours, theirs string) (merged string, skipped int) {
 	for ; pos < len(b); pos++ {
 		out.WriteString(b[pos])
 	}
-	return out.String(), skipped
+	return out.String()
 }
