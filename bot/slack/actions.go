@@ -58,15 +58,7 @@ type actionPayload struct {
 		Value    string `json:"value"`
 		ActionTS string `json:"action_ts"`
 	} `json:"actions"`
-	View struct {
-		CallbackID      string `json:"callback_id"`
-		PrivateMetadata string `json:"private_metadata"`
-		State           struct {
-			Values map[string]map[string]struct {
-				Value string `json:"value"`
-			} `json:"values"`
-		} `json:"state"`
-	} `json:"view"`
+	View submittedView `json:"view"`
 }
 
 // routeInteraction answers every interactive payload: buttons and the

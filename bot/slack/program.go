@@ -161,15 +161,18 @@ type interaction struct {
 	User struct {
 		ID string `json:"id"`
 	} `json:"user"`
-	View struct {
-		CallbackID      string `json:"callback_id"`
-		PrivateMetadata string `json:"private_metadata"`
-		State           struct {
-			Values map[string]map[string]struct {
-				Value string `json:"value"`
-			} `json:"values"`
-		} `json:"state"`
-	} `json:"view"`
+	View submittedView `json:"view"`
+}
+
+// submittedView is the part of a submitted modal the bot reads.
+type submittedView struct {
+	CallbackID      string `json:"callback_id"`
+	PrivateMetadata string `json:"private_metadata"`
+	State           struct {
+		Values map[string]map[string]struct {
+			Value string `json:"value"`
+		} `json:"values"`
+	} `json:"state"`
 }
 
 // viewErrors is the answer that keeps a modal open with messages under inputs.
