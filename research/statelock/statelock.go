@@ -76,8 +76,8 @@ type Lock struct {
 	owner Owner
 }
 
-// Acquire takes the owner lock of dir (created if missing) without waiting:
-// a *HeldError says who holds it. owner's PID, Since and Hostname are filled
+// Acquire takes the owner lock of dir (created if missing), waiting at most
+// a second for it (see flockRetry); a *HeldError says who holds it. owner's PID, Since and Hostname are filled
 // in when zero.
 func Acquire(dir string, owner Owner) (*Lock, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -87,7 +87,7 @@ func Acquire(dir string, owner Owner) (*Lock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open the owner lock: %w", err)
 	}
-	if err := flockRetry(f); err != nil {
+	if err := flockRetry(f, dir); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, held(dir)
@@ -216,17 +216,45 @@ func readOwner(dir string) (Owner, error) {
 	return o, err
 }
 
-// flockRetry tries a few times over a fifth of a second: a Probe (doctor)
-// holds the lock for an instant and must not turn a start away.
-func flockRetry(f *os.File) error {
-	var err error
-	for i := 0; i < 5; i++ {
-		if err = flockNB(f, syscall.LOCK_EX); !errors.Is(err, syscall.EWOULDBLOCK) {
+// Retry windows of Acquire. A live owner that owner.json names is reported
+// after the short one: a Probe (doctor) holds the lock for an instant and
+// must not turn a start away. A holder that names nobody is waited for up to
+// the long one: it is an owner between its flock and writing owner.json, or
+// a child that another goroutine of a just-ended owner forked, which shares
+// the lock's open file until its exec closes it (a fork of a big process
+// under load can take that long).
+var (
+	retryNamed   = 200 * time.Millisecond
+	retryUnnamed = time.Second
+	retryEvery   = 40 * time.Millisecond
+)
+
+// onBusy, when set (tests), is called after each refused try.
+var onBusy func()
+
+// flockRetry takes the exclusive lock, retrying as the windows above say.
+func flockRetry(f *os.File, dir string) error {
+	start := time.Now()
+	for {
+		err := flockNB(f, syscall.LOCK_EX)
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
 			return err
 		}
-		time.Sleep(40 * time.Millisecond)
+		if onBusy != nil {
+			onBusy()
+		}
+		waited := time.Since(start)
+		if waited >= retryUnnamed || (waited >= retryNamed && namedOwner(dir)) {
+			return err
+		}
+		time.Sleep(retryEvery)
 	}
-	return err
+}
+
+// namedOwner: owner.json names a live process.
+func namedOwner(dir string) bool {
+	o, err := readOwner(dir)
+	return err == nil && plausible(o)
 }
 
 func flockNB(f *os.File, how int) error {

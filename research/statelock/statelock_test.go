@@ -118,3 +118,60 @@ func TestProbeChangesNothingWhenNobodyHoldsIt(t *testing.T) {
 		t.Errorf("Probe created %s", dir)
 	}
 }
+
+// A lock whose holder names nobody is waited for: here a child inherited the
+// ended owner's open lock file (as a child forked by another goroutine does
+// until its exec), and leaves only after the short window a named owner gets.
+func TestAcquireWaitsForAnUnnamedHolderToLeave(t *testing.T) {
+	dir := t.TempDir()
+	first, err := Acquire(dir, Owner{Command: "first"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := exec.Command("cat")
+	child.ExtraFiles = []*os.File{first.f}
+	stdin, err := child.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { child.Process.Kill(); child.Wait() })
+	first.Release()
+
+	// The long window is stretched so that a loaded machine cannot make cat
+	// outlive it; what is tested is that Acquire waits past the short one.
+	saved := retryUnnamed
+	retryUnnamed = time.Minute
+	refused := 0
+	onBusy = func() {
+		if refused++; refused == int(retryNamed/retryEvery)+2 {
+			stdin.Close() // cat ends, and the inherited lock with it
+		}
+	}
+	t.Cleanup(func() { onBusy = nil; retryUnnamed = saved })
+	l, err := Acquire(dir, Owner{Command: "second"})
+	if err != nil {
+		t.Fatalf("Acquire while an unnamed holder leaves: %v", err)
+	}
+	l.Release()
+	if refused < int(retryNamed/retryEvery)+2 {
+		t.Fatalf("Acquire was refused %d times: the inherited lock did not hold it", refused)
+	}
+}
+
+// A named live owner is reported after the short window: five waits at most.
+func TestNamedOwnerIsReportedAfterTheShortWindow(t *testing.T) {
+	dir := t.TempDir()
+	holdInChild(t, dir)
+	tries := 0
+	onBusy = func() { tries++ }
+	t.Cleanup(func() { onBusy = nil })
+	if _, err := Acquire(dir, Owner{Command: "second"}); !errors.Is(err, ErrHeld) {
+		t.Fatalf("Acquire = %v, want ErrHeld", err)
+	}
+	if max := int(retryNamed/retryEvery) + 1; tries > max {
+		t.Errorf("%d tries before reporting a named owner, want at most %d", tries, max)
+	}
+}
