@@ -98,12 +98,18 @@ func TestRepoTrainerAndFakeModel(t *testing.T) {
 		t.Skip("no python3")
 	}
 	dir := filepath.Join(t.TempDir(), "repo")
-	if err := NewRepo(dir, RepoOptions{TrainSeconds: 0.05, VenvFiles: 250}); err != nil {
+	if err := NewRepo(dir, RepoOptions{TrainSeconds: 0.05, VenvFiles: 250, Python: py}); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := CountFiles(filepath.Join(dir, ".venv")); err != nil || n != 250 {
 		t.Errorf(".venv holds %d files (%v), want 250", n, err)
 	}
+	// The .venv is a real environment: its interpreter takes it as its prefix.
+	prefix, err := exec.Command(VenvPython(dir), "-c", "import sys; print(sys.prefix)").Output()
+	if err != nil || strings.TrimSpace(string(prefix)) != filepath.Join(dir, ".venv") {
+		t.Errorf("the .venv's interpreter runs with prefix %q (%v), want %s", prefix, err, filepath.Join(dir, ".venv"))
+	}
+	py = VenvPython(dir)
 	out, err := exec.Command("git", "-C", dir, "status", "--porcelain").CombinedOutput()
 	if err != nil || len(bytes.TrimSpace(out)) != 0 {
 		t.Errorf("git status: %v %s", err, out)

@@ -124,8 +124,9 @@ sys.stdout.flush()
 
 func curveName(i int) string { return fmt.Sprintf("CURVE_%03d", i) }
 
-// NewLandscapeRepo creates the landscape's research repository in dir.
-func NewLandscapeRepo(dir string, trainSeconds float64, steps, n int) error {
+// NewLandscapeRepo creates the landscape's research repository in dir,
+// with python as its .venv's interpreter.
+func NewLandscapeRepo(dir, python string, trainSeconds float64, steps, n int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -138,7 +139,7 @@ func NewLandscapeRepo(dir string, trainSeconds float64, steps, n int) error {
 	if err := commitInitial(dir, files); err != nil {
 		return err
 	}
-	return nil
+	return MakeVenv(filepath.Join(dir, ".venv"), 0, python)
 }
 
 // LandscapeProposer proposes the landscape's shapes in order, proposal i

@@ -129,6 +129,10 @@ const ProgramMd = "# program\nLower val_bpb by tuning the constants K0..K7 of tr
 type RepoOptions struct {
 	TrainSeconds float64 // how long each simulated training run sleeps
 	VenvFiles    int     // files in the ignored .venv
+	// Python is the interpreter the .venv runs: its bin/python links to it
+	// and the simulated trainer runs as `.venv/bin/python train.py`, as
+	// `uv run train.py` does. Empty: the .venv has no interpreter.
+	Python string
 	// ImprovingRuns, when set, is a file (outside the repository) the
 	// trainer counts its runs in; val_bpb then falls with every run, so
 	// every experiment is kept (the conflict scenario).
@@ -138,7 +142,7 @@ type RepoOptions struct {
 // NewRepo creates a research repository in dir (which must be empty or
 // absent): prepare.py, program.md and the simulated train.py committed on
 // branch main, and an ignored .venv holding opts.VenvFiles small files laid
-// out like a uv environment.
+// out like a uv environment, with opts.Python as its interpreter.
 func NewRepo(dir string, opts RepoOptions) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -152,7 +156,7 @@ func NewRepo(dir string, opts RepoOptions) error {
 	if err := commitInitial(dir, files); err != nil {
 		return err
 	}
-	return MakeVenv(filepath.Join(dir, ".venv"), opts.VenvFiles)
+	return MakeVenv(filepath.Join(dir, ".venv"), opts.VenvFiles, opts.Python)
 }
 
 // commitInitial writes files into dir and commits them as the first
@@ -229,25 +233,65 @@ func git(dir string, args ...string) error {
 // venvPerDir is how many files go into one package directory of the .venv.
 const venvPerDir = 100
 
-// MakeVenv creates n small files under dir in the shape of a uv
-// environment (bin/, lib/python3.12/site-packages/pkgNNNN/modNN.py), with
-// a few writers at once.
-func MakeVenv(dir string, n int) error {
-	if n <= 0 {
+// MakeVenv creates a virtual environment in dir as uv lays one out:
+// pyvenv.cfg, bin/python linked to python (when given), and n small files
+// in all (pyvenv.cfg included) under lib/pythonX.Y/site-packages/pkgNNNN/,
+// written by a few writers at once.
+//
+// A real environment matters to the figures: its interpreter does not read
+// the base installation's site-packages, whose .pth files can cost a
+// hundred milliseconds per start on a developer's machine, and a GPU host
+// trains with the project's environment, not the system's python3.
+func MakeVenv(dir string, n int, python string) error {
+	if n <= 0 && python == "" {
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "pyvenv.cfg"), []byte("home = /usr/bin\nversion_info = 3.12\n"), 0o644); err != nil {
+	home, version, xy := "/usr/bin", "3.12.0", "3.12"
+	if python != "" {
+		var err error
+		if version, xy, err = pythonVersion(python); err != nil {
+			return err
+		}
+		home = filepath.Dir(python)
+		for _, name := range []string{"python", "python3"} {
+			if err := os.Symlink(python, filepath.Join(dir, "bin", name)); err != nil {
+				return err
+			}
+		}
+	}
+	cfg := fmt.Sprintf("home = %s\ninclude-system-site-packages = false\nversion = %s\n", home, version)
+	if err := os.WriteFile(filepath.Join(dir, "pyvenv.cfg"), []byte(cfg), 0o644); err != nil {
+		return err
+	}
+	site := filepath.Join(dir, "lib", "python"+xy, "site-packages")
+	if err := os.MkdirAll(site, 0o755); err != nil {
 		return err
 	}
 	n-- // pyvenv.cfg is one of the n
-	site := filepath.Join(dir, "lib", "python3.12", "site-packages")
 	dirs := (n + venvPerDir - 1) / venvPerDir
-	return inParallel(dirs, func(d int) error {
+	return inParallel(max(dirs, 0), func(d int) error {
 		return writePackage(site, d, min(venvPerDir, n-d*venvPerDir))
 	})
+}
+
+// VenvPython is the interpreter of repo's .venv (MakeVenv with a python).
+func VenvPython(repo string) string { return filepath.Join(repo, ".venv", "bin", "python") }
+
+// pythonVersion asks python for its version: "3.11.7" and "3.11".
+func pythonVersion(python string) (full, xy string, err error) {
+	out, err := exec.Command(python, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])").Output()
+	if err != nil {
+		return "", "", fmt.Errorf("asking %s for its version: %w", python, err)
+	}
+	full = strings.TrimSpace(string(out))
+	parts := strings.Split(full, ".")
+	if len(parts) != 3 {
+		return "", "", fmt.Errorf("%s says its version is %q", python, full)
+	}
+	return full, parts[0] + "." + parts[1], nil
 }
 
 func writePackage(site string, d, files int) error {

@@ -61,7 +61,7 @@ func runBigTree(opts Options, dir string) (BigTreeReport, error) {
 	repoDir := filepath.Join(dir, "repo")
 	fmt.Fprintf(progress, "bench: big tree: building a repository with %d tracked and %d untracked files...\n", b.Tracked, b.Untracked)
 	t0 := time.Now()
-	if err := NewRepo(repoDir, RepoOptions{TrainSeconds: b.Train.Seconds()}); err != nil {
+	if err := NewRepo(repoDir, RepoOptions{TrainSeconds: b.Train.Seconds(), Python: p.Python}); err != nil {
 		return rep, err
 	}
 	if err := AddBigTree(repoDir, BigTreeOptions{Tracked: b.Tracked, Untracked: b.Untracked}); err != nil {
@@ -74,7 +74,7 @@ func runBigTree(opts Options, dir string) (BigTreeReport, error) {
 	// load that changes meanwhile weighs on both alike.
 	shell := func(i int) (ShellLoopResult, error) {
 		fmt.Fprintf(progress, "bench: big tree: the git-CLI shell loop (%d of 2), %d training runs of %s...\n", i, b.Experiments, b.Train)
-		sh, err := RunShellLoop(ctx, repoDir, fmt.Sprintf("shell-loop-%d", i), p.Python, filepath.Join(dir, fmt.Sprintf("shell%d", i)), b.Experiments)
+		sh, err := RunShellLoop(ctx, repoDir, fmt.Sprintf("shell-loop-%d", i), VenvPython(repoDir), filepath.Join(dir, fmt.Sprintf("shell%d", i)), b.Experiments)
 		if err != nil {
 			return sh, err
 		}
@@ -105,7 +105,7 @@ func runBigTree(opts Options, dir string) (BigTreeReport, error) {
 		RunLog:          true,
 		ProposerName:    "sweep",
 		TrainTimeout:    10*b.Train + time.Minute,
-		Python:          p.Python,
+		Python:          VenvPython(repoDir),
 	}.WithDefaults(repo.Root())
 	db, err := opts.Wiring.OpenStore(cfg.StateDir, repo.Root())
 	if err != nil {
@@ -120,7 +120,7 @@ func runBigTree(opts Options, dir string) (BigTreeReport, error) {
 	m := &research.Manager{
 		Repo: repo, Store: db, Config: cfg, Logger: logger,
 		Proposer: &sweep.Sweep{Seed: int64(p.Seed), Logger: logger},
-		Trainer: &Recording{Inner: &trainer.Local{Command: shellQuote(p.Python) + " train.py", Logger: logger},
+		Trainer: &Recording{Inner: &trainer.Local{Command: shellQuote(VenvPython(repoDir)) + " train.py", Logger: logger},
 			Slot: "main", Log: &log, StampDir: stamps},
 	}
 	start := time.Now()

@@ -47,7 +47,7 @@ func runHistory(opts Options, dir string) (HistoryReport, error) {
 	p, logger := opts.Params, opts.Logger
 	sizes, per := p.HistorySizes, p.HistoryRuns
 	rep := HistoryReport{Sizes: sizes, PerRun: per}
-	if err := NewRepo(dir, RepoOptions{}); err != nil {
+	if err := NewRepo(dir, RepoOptions{Python: p.Python}); err != nil {
 		return rep, err
 	}
 	repo, err := gitrepo.Open(dir)
@@ -59,7 +59,7 @@ func runHistory(opts Options, dir string) (HistoryReport, error) {
 		Pipeline:        false, // one experiment at a time: each cycle is the harness's whole work for it
 		ProposerName:    "sweep",
 		TrainTimeout:    time.Minute,
-		Python:          p.Python,
+		Python:          VenvPython(dir),
 	}.WithDefaults(repo.Root())
 	db, err := opts.Wiring.OpenStore(cfg.StateDir, repo.Root())
 	if err != nil {

@@ -81,7 +81,7 @@ func runLandscape(opts Options, dir string) (LandscapeReport, error) {
 func runLandscapeLoop(opts Options, dir string, shapes []CurveShape, on bool) (LandscapeRun, error) {
 	p, w, logger := opts.Params, opts.Wiring, opts.Logger
 	r := LandscapeRun{EarlyStop: on, Stopped: map[string]int{}}
-	if err := NewLandscapeRepo(dir, p.Train.Seconds(), landscapeSteps, len(shapes)); err != nil {
+	if err := NewLandscapeRepo(dir, p.Python, p.Train.Seconds(), landscapeSteps, len(shapes)); err != nil {
 		return r, err
 	}
 	repo, err := gitrepo.Open(dir)
@@ -95,7 +95,7 @@ func runLandscapeLoop(opts Options, dir string, shapes []CurveShape, on bool) (L
 		RunLog:          true,
 		ProposerName:    "landscape",
 		TrainTimeout:    10*p.Train + time.Minute,
-		Python:          p.Python,
+		Python:          VenvPython(dir),
 		EarlyStop:       research.EarlyStop{Enabled: on},
 	}.WithDefaults(repo.Root())
 	db, err := w.OpenStore(cfg.StateDir, repo.Root())
@@ -105,7 +105,7 @@ func runLandscapeLoop(opts Options, dir string, shapes []CurveShape, on bool) (L
 	defer db.Close()
 	m := &research.Manager{
 		Repo: repo, Store: db, Proposer: &LandscapeProposer{Shapes: shapes},
-		Trainer: &trainer.Local{Command: shellQuote(p.Python) + " train.py", Logger: logger},
+		Trainer: &trainer.Local{Command: shellQuote(VenvPython(dir)) + " train.py", Logger: logger},
 		Config:  cfg, Logger: logger,
 		Worktree: w.Worktrees(repo.Root(), cfg.StateDir),
 	}

@@ -89,7 +89,7 @@ func runLoop(opts Options, dir string, sc loopScenario, seed uint64) (LoopRun, e
 	p, w, logger := opts.Params, opts.Wiring, opts.Logger
 	r := LoopRun{Name: sc.name, Slots: sc.slots, Pipeline: sc.pipeline, Latency: sc.latency, Max: sc.max}
 	t0 := time.Now()
-	repoOpts := RepoOptions{TrainSeconds: p.Train.Seconds(), VenvFiles: p.VenvFiles}
+	repoOpts := RepoOptions{TrainSeconds: p.Train.Seconds(), VenvFiles: p.VenvFiles, Python: p.Python}
 	if sc.variant.conflict {
 		repoOpts.ImprovingRuns = dir + ".runs"
 	}
@@ -109,7 +109,7 @@ func runLoop(opts Options, dir string, sc loopScenario, seed uint64) (LoopRun, e
 		ProposerName:    "llm",
 		Model:           "bench-model",
 		TrainTimeout:    10*p.Train + time.Minute,
-		Python:          p.Python,
+		Python:          VenvPython(dir),
 		DropConflicting: sc.variant.dropConflicting,
 	}.WithDefaults(repo.Root())
 	db, err := w.OpenStore(cfg.StateDir, repo.Root())
@@ -128,7 +128,7 @@ func runLoop(opts Options, dir string, sc loopScenario, seed uint64) (LoopRun, e
 	defer srv.Close()
 	llm := agent.NewLLM(agent.LLMConfig{APIKey: "sk-bench", BaseURL: srv.URL + "/v1", Model: "bench-model", Logger: logger})
 
-	local := &trainer.Local{Command: shellQuote(p.Python) + " train.py", Logger: logger}
+	local := &trainer.Local{Command: shellQuote(VenvPython(dir)) + " train.py", Logger: logger}
 	var log Log
 	recording := func(slot string) research.Trainer {
 		return &Recording{Inner: local, Slot: slot, Log: &log, StampDir: stamps}
