@@ -30,6 +30,7 @@ type Checker struct {
 
 	mu       sync.Mutex
 	findings map[string][]metricFinding // metric findings per file version at HEAD (headFindings)
+	py       *pyServer                  // the Python checks' interpreter (Close ends it)
 }
 
 // Snapshot remembers the untracked files that exist before a proposal, so

@@ -1,18 +1,15 @@
 package research
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -137,20 +134,17 @@ type metricFinding struct {
 func (c *Checker) runPython(ctx context.Context, py, script, path, name string) ([]metricFinding, []byte, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	args := []string{"-c", script, path}
+	args := []string{path}
 	for _, ro := range c.ReadOnly {
 		args = append(args, filepath.Join(c.Repo.Root(), ro))
 	}
-	cmd := exec.CommandContext(ctx, py, args...)
-	cmd.Dir = c.Repo.Root()
-	var out bytes.Buffer
-	both := &lockedBuffer{}
-	// stdout and stderr are copied on two goroutines: both lock.
-	cmd.Stdout, cmd.Stderr = io.MultiWriter(&out, both), both
-	err := cmd.Run()
+	res, err := c.server(py).run(ctx, c.Repo.Root(), script, args)
+	if err != nil {
+		return nil, []byte(res.Output), false, fmt.Errorf("%s: %w", name, err)
+	}
 	var findings []metricFinding
 	parsed := false
-	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(res.Stdout), "\n") {
 		if line == strings.Trim(parsedMarker, `"`) {
 			parsed = true
 			continue
@@ -166,26 +160,32 @@ func (c *Checker) runPython(ctx context.Context, py, script, path, name string) 
 		f.msg = msg
 		findings = append(findings, f)
 	}
-	if err != nil {
-		return nil, both.bytes(), parsed, fmt.Errorf("%s: %w", name, err)
+	if res.Code != 0 {
+		return nil, []byte(res.Output), parsed, fmt.Errorf("%s: exit status %d", name, res.Code)
 	}
-	return findings, both.bytes(), parsed, nil
+	return findings, []byte(res.Output), parsed, nil
 }
 
-// lockedBuffer is a bytes.Buffer several goroutines may write.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+// server is the Checker's Python check interpreter, started on first use.
+func (c *Checker) server(py string) *pyServer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.py == nil || c.py.python != py {
+		if c.py != nil {
+			go c.py.Close()
+		}
+		c.py = &pyServer{python: py}
+	}
+	return c.py
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]byte(nil), b.buf.Bytes()...)
+// Close ends the Checker's Python check interpreter, if one runs.
+func (c *Checker) Close() {
+	c.mu.Lock()
+	py := c.py
+	c.py = nil
+	c.mu.Unlock()
+	if py != nil {
+		py.Close()
+	}
 }

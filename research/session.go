@@ -324,6 +324,7 @@ func (s *session) loop() {
 	slots.Wait()
 	s.requestStop("", StopAfterRunning) // the slots are done: so is the proposer
 	wg.Wait()
+	s.checker.Close() // no interpreter outlives the run
 	s.finish()
 }
 
