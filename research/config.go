@@ -1,6 +1,7 @@
 package research
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"time"
@@ -23,7 +24,7 @@ type Config struct {
 	FixAttempts         *int          // crash-fix attempts per idea (nil: DefaultFixAttempts; 0 = none)
 	ProposeTries        int           // refused proposals retried with feedback per experiment (default 3)
 	MaxProposerFailures int           // consecutive proposer errors before pausing (default 3)
-	Python              string        // interpreter for the syntax check (default python3; "" skips when absent)
+	Python              string        // interpreter for the syntax check (default defaultPython; "none" skips it)
 	RunLog              bool          // also write run.log in the repo like upstream (the CLI sets it)
 	Author              Signature     // author of experiment commits
 	GPU                 string        // what the run trains on, for headers and results
@@ -115,7 +116,7 @@ func (c Config) WithDefaults(repoDir string) Config {
 		c.Protected = DefaultProtected
 	}
 	if c.Python == "" {
-		c.Python = "python3"
+		c.Python = defaultPython(repoDir)
 	}
 	if c.GPUSampleEvery == 0 {
 		c.GPUSampleEvery = 2 * time.Second
@@ -204,4 +205,16 @@ func (c Config) judgePolicy() judgePolicy {
 		ImplausibleGain:  valueOr(c.ImplausibleGain, DefaultImplausibleGain),
 		PlausibleMin:     valueOr(c.PlausibleMin, DefaultPlausibleMin),
 		PlausibleMax:     valueOr(c.PlausibleMax, DefaultPlausibleMax)}
+}
+
+// defaultPython is the interpreter the checks parse train.py with: the
+// project's own environment when root has one (.venv/bin/python, what
+// `uv run train.py` trains with, so the checks know the syntax of the
+// Python that will run it), else python3 from PATH.
+func defaultPython(root string) string {
+	venv := filepath.Join(root, ".venv", "bin", "python")
+	if fi, err := os.Stat(venv); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
+		return venv
+	}
+	return "python3"
 }

@@ -57,7 +57,7 @@ func (f *loopFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.fixAttempts, "fix-attempts", research.DefaultFixAttempts, "attempts to repair a crashed idea before moving on (0 = none)")
 	fs.StringVar(&f.editable, "editable", "train.py", "comma-separated files proposals may change")
 	fs.StringVar(&f.readOnly, "read-only", "prepare.py", "comma-separated files verified unchanged before every run")
-	fs.StringVar(&f.python, "python", "python3", "interpreter for the syntax check before training (\"none\" disables it; skipped when absent)")
+	fs.StringVar(&f.python, "python", "", "interpreter for the syntax check before training (default: the repo's .venv/bin/python, which `uv run` trains with, else python3; \"none\" disables it; skipped when absent)")
 	fs.Int64Var(&f.seed, "seed", 1, "random seed of the sweep proposer")
 	fs.StringVar(&f.model, "model", "", "LLM model (default $AUTORESEARCH_MODEL, else gpt-4.1)")
 	fs.IntVar(&f.programMax, "program-max-bytes", research.DefaultProgramMaxBytes, "largest program.md an edit or append may make (it goes into every prompt)")
