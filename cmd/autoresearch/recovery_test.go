@@ -90,6 +90,7 @@ func TestKillDashNineWhileTrainingThenRestartRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	pgid, _ := strconv.Atoi(string(pgidText))
+	waitForFile(t, filepath.Join(dir, "HANGING")) // train.py reached its hang
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +159,8 @@ func TestKillDashNineWhileTrainingThenRestartRecovers(t *testing.T) {
 	if researchtest.Read(t, dir, "notes.txt") != "untracked notes\n" {
 		t.Error("untracked notes were touched")
 	}
-	if st := researchtest.Git(t, dir, "status", "--porcelain"); st != "?? notes.txt\n?? runs.count" {
+	// HANGING and runs.count are the test trainer's own control files.
+	if st := researchtest.Git(t, dir, "status", "--porcelain"); st != "?? HANGING\n?? notes.txt\n?? runs.count" {
 		t.Errorf("git status = %q", st)
 	}
 }

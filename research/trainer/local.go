@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -71,6 +72,13 @@ type Local struct {
 	// Default DefaultLogHead.
 	LogHead int64
 	Logger  *slog.Logger // default slog.Default()
+	// NoSpares starts every shim when its training starts, instead of
+	// keeping one started ahead (see spare.go).
+	NoSpares bool
+
+	spares  spares
+	running atomic.Int32 // trainings in progress
+	peak    atomic.Int32 // the most that ran at once: how many spares to keep
 }
 
 var _ research.Trainer = (*Local)(nil)
@@ -105,35 +113,24 @@ func (l *Local) Train(ctx context.Context, job research.TrainJob) (research.Trai
 	if err != nil {
 		return research.TrainResult{ExitCode: -1}, fmt.Errorf("%w: %w", ErrStart, err)
 	}
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		closeFiles(files)
-		return research.TrainResult{ExitCode: -1}, fmt.Errorf("%w: %w", ErrStart, err)
-	}
 	mode := l.isolation()
-	cmd, err := l.buildCmd(mode, job)
-	if err != nil {
-		pw.Close()
-		pr.Close()
-		closeFiles(files)
-		return research.TrainResult{ExitCode: -1}, fmt.Errorf("%w: %w", ErrStart, err)
-	}
-	// One pipe for both streams keeps their interleaving, as "> run.log 2>&1" does.
-	cmd.Stdout, cmd.Stderr = pw, pw
 	// Orphans of the experiment that escape the shim (it was SIGKILLed) come
 	// to us rather than to PID 1, where we can still find and end them.
 	_ = proctree.BecomeSubreaper()
+	n := l.running.Add(1)
+	for p := l.peak.Load(); n > p && !l.peak.CompareAndSwap(p, n); p = l.peak.Load() {
+	}
+	defer func() {
+		l.running.Add(-1)
+		l.keepSpare(mode) // for the next training, started while the harness judges this one
+	}()
 
 	start := time.Now()
-	if err := startCmd(cmd); err != nil {
-		pw.Close()
-		pr.Close()
+	cmd, pr, exited, err := l.begin(mode, job)
+	if err != nil {
 		closeFiles(files)
-		return research.TrainResult{ExitCode: -1}, fmt.Errorf("%w: %s -c %q in %s: %w", ErrStart, l.shell(), l.command(), job.Dir, err)
+		return research.TrainResult{ExitCode: -1}, err
 	}
-	// Only the command's processes hold the write end now: EOF on the read
-	// end means all of them closed it.
-	pw.Close()
 	pgid := cmd.Process.Pid
 	track := newTracker(pgid, pgid, job.ProcsPath, logger)
 	track.scan()
@@ -157,11 +154,6 @@ func (l *Local) Train(ctx context.Context, job research.TrainJob) (research.Trai
 		if research.Catch(logger, "reading the training output", func() { out.consume(pr) }) != nil {
 			_, _ = io.Copy(io.Discard, pr) // a bug must not block the trainer on a full pipe
 		}
-	}()
-	exited := make(chan struct{})
-	go func() {
-		defer close(exited)
-		_ = cmd.Wait() // the exit status is read from cmd.ProcessState
 	}()
 
 	var res research.TrainResult
@@ -299,11 +291,7 @@ func (l *Local) env() []string {
 // the kill must reach grandchildren (dataloader workers, torch.compile
 // helpers) and must not reach us.
 func (l *Local) buildCmd(mode Isolation, job research.TrainJob) (*exec.Cmd, error) {
-	env := append(l.env(), job.Env...)
-	// The shim would only report a missing shell as exit status 127.
-	if _, err := exec.LookPath(l.shell()); err != nil {
-		return nil, err
-	}
+	env := l.jobEnv(job)
 	if mode == IsolationNone {
 		cmd := exec.Command(l.shell(), "-c", l.command())
 		cmd.Dir, cmd.Env = job.Dir, env

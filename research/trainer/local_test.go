@@ -355,13 +355,13 @@ func TestTrainStartErrors(t *testing.T) {
 	notADir := writeFile(t, dir, "file", "")
 	tests := []struct {
 		name string
-		l    Local
+		l    *Local
 		job  research.TrainJob
 	}{
-		{"missing dir", Local{Command: "true"}, research.TrainJob{Dir: filepath.Join(dir, "nope")}},
-		{"missing shell", Local{Command: "true", Shell: filepath.Join(dir, "no-shell")}, research.TrainJob{Dir: dir}},
-		{"log dir is a file", Local{Command: "true"}, research.TrainJob{Dir: dir, LogPath: filepath.Join(notADir, "x.log")}},
-		{"run.log dir is a file", Local{Command: "true"}, research.TrainJob{Dir: dir, RunLogPath: filepath.Join(notADir, "run.log")}},
+		{"missing dir", &Local{Command: "true"}, research.TrainJob{Dir: filepath.Join(dir, "nope")}},
+		{"missing shell", &Local{Command: "true", Shell: filepath.Join(dir, "no-shell")}, research.TrainJob{Dir: dir}},
+		{"log dir is a file", &Local{Command: "true"}, research.TrainJob{Dir: dir, LogPath: filepath.Join(notADir, "x.log")}},
+		{"run.log dir is a file", &Local{Command: "true"}, research.TrainJob{Dir: dir, RunLogPath: filepath.Join(notADir, "run.log")}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

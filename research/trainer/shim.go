@@ -70,6 +70,18 @@ func runShim(mode string, argv []string) int {
 	default:
 		return shimFail("unknown mode %q", mode)
 	}
+	if os.Getenv(shimSpareEnv) != "" {
+		// A spare: ready before it is needed, it waits for its command.
+		os.Unsetenv(shimSpareEnv)
+		spec, ok := awaitSpec(spareSpecFD, spareIdle)
+		if !ok {
+			return 0 // not needed after all, or the harness is gone
+		}
+		if err := spec.apply(); err != nil {
+			return shimFail("%v", err)
+		}
+		argv = spec.Argv
+	}
 	if len(argv) == 0 {
 		return shimFail("no command")
 	}
