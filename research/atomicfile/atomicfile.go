@@ -39,8 +39,28 @@ func WriteVia(path, tmp string, data []byte, perm fs.FileMode) error {
 // finish writes data to the open temporary f, syncs and closes it, and
 // renames it over path; on any failure the temporary is removed.
 func finish(f *os.File, path string, data []byte, perm fs.FileMode) error {
+	return replace(f, path, data, perm, true)
+}
+
+// WriteVolatile is Write without the syncs: a reader, or the next start
+// after a crash of the process, sees the old content or the new one, but a
+// power cut may lose both. For records that mean nothing after a reboot
+// (the processes of a running experiment), where a sync would cost
+// milliseconds for nothing.
+func WriteVolatile(path string, data []byte, perm fs.FileMode, pattern string) error {
+	if pattern == "" {
+		pattern = "." + filepath.Base(path) + ".tmp-*"
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), pattern)
+	if err != nil {
+		return err
+	}
+	return replace(f, path, data, perm, false)
+}
+
+func replace(f *os.File, path string, data []byte, perm fs.FileMode, durable bool) error {
 	tmp := f.Name()
-	err := write(f, data, perm)
+	err := write(f, data, perm, durable)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -51,6 +71,9 @@ func finish(f *os.File, path string, data []byte, perm fs.FileMode) error {
 		os.Remove(tmp)
 		return err
 	}
+	if !durable {
+		return nil
+	}
 	if d, err := os.Open(filepath.Dir(path)); err == nil {
 		_ = d.Sync() // best effort: some filesystems refuse to sync a directory
 		d.Close()
@@ -58,12 +81,15 @@ func finish(f *os.File, path string, data []byte, perm fs.FileMode) error {
 	return nil
 }
 
-func write(f *os.File, data []byte, perm fs.FileMode) error {
+func write(f *os.File, data []byte, perm fs.FileMode, durable bool) error {
 	if _, err := f.Write(data); err != nil {
 		return err
 	}
 	if err := f.Chmod(perm); err != nil {
 		return err
+	}
+	if !durable {
+		return nil
 	}
 	return f.Sync()
 }

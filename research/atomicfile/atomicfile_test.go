@@ -6,23 +6,27 @@ import (
 	"testing"
 )
 
+// Write and WriteVolatile (the same without syncs) replace the file whole
+// and leave no temporary behind.
 func TestWriteReplacesAndLeavesNoTemporary(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "train.py")
-	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := Write(path, []byte("new"), 0o600, ".w-*"); err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(path)
-	fi, _ := os.Stat(path)
-	if err != nil || string(got) != "new" || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("after Write: %q, %v, mode %v", got, err, fi.Mode())
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Fatalf("directory holds %d entries, want only the file: %v", len(entries), entries)
+	for name, write := range map[string]func(string, []byte, os.FileMode, string) error{"Write": Write, "WriteVolatile": WriteVolatile} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "train.py")
+		if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := write(path, []byte("new"), 0o600, ".w-*"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(path)
+		fi, _ := os.Stat(path)
+		if err != nil || string(got) != "new" || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("after %s: %q, %v, mode %v", name, got, err, fi.Mode())
+		}
+		entries, _ := os.ReadDir(dir)
+		if len(entries) != 1 {
+			t.Fatalf("%s: directory holds %d entries, want only the file: %v", name, len(entries), entries)
+		}
 	}
 }
 

@@ -28,7 +28,8 @@ func WriteRecord(path string, procs []Proc) error {
 	for _, p := range procs {
 		fmt.Fprintf(&b, "%d %d\n", p.PID, p.StartTime)
 	}
-	return atomicfile.Write(path, b.Bytes(), 0o600, "."+filepath.Base(path)+".*")
+	// Not synced: the processes it names do not outlive the machine.
+	return atomicfile.WriteVolatile(path, b.Bytes(), 0o600, "."+filepath.Base(path)+".*")
 }
 
 // ReadRecord reads a record file. Lines it cannot read are skipped: a

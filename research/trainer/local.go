@@ -133,9 +133,14 @@ func (l *Local) Train(ctx context.Context, job research.TrainJob) (research.Trai
 	}
 	pgid := cmd.Process.Pid
 	track := newTracker(pgid, pgid, job.ProcsPath, logger)
-	track.scan()
 	stopTracking := make(chan struct{})
-	go track.run(stopTracking)
+	// Its first scan runs at once, beside the start rather than before it:
+	// until it is done, the pgid file OnStart writes names the group.
+	trackingDone := make(chan struct{})
+	go func() {
+		defer close(trackingDone)
+		track.run(stopTracking)
+	}()
 	live := register(pgid, track, job.Dir)
 	defer unregister(live)
 	if job.OnStart != nil {
@@ -174,8 +179,9 @@ func (l *Local) Train(ctx context.Context, job research.TrainJob) (research.Trai
 		grace = l.stopGrace()
 		logger.Warn("training stopped, killing its process group", "pid", pgid)
 	}
-	endTree(pgid, track, exited, grace, logger)
+	allGone := endTree(pgid, track, exited, grace, logger)
 	close(stopTracking)
+	<-trackingDone // a scan in flight must not write the record after it is removed
 	res.Duration = time.Since(start)
 
 	select {
@@ -199,7 +205,11 @@ func (l *Local) Train(ctx context.Context, job research.TrainJob) (research.Trai
 			// as a directly started command does.
 			res.ExitCode = -1
 		}
-		track.finish()
+		if allGone {
+			track.forget() // endTree just saw every process gone: none can have been born since
+		} else {
+			track.finish()
+		}
 	default: // the leader survived SIGKILL (see reapBound); its record stays
 	}
 	logger.Info("training finished", "pid", pgid, "exit", res.ExitCode, "timed_out", res.TimedOut,
@@ -211,10 +221,11 @@ func (l *Local) Train(ctx context.Context, job research.TrainJob) (research.Trai
 // leader, not its process group, not a process that left the group. When
 // the leader exited by itself everything is usually gone already and this
 // costs one /proc scan; otherwise all get SIGTERM, grace, then SIGKILL.
-func endTree(pgid int, track *tracker, exited <-chan struct{}, grace time.Duration, logger *slog.Logger) {
+// It reports whether it saw them all gone.
+func endTree(pgid int, track *tracker, exited <-chan struct{}, grace time.Duration, logger *slog.Logger) bool {
 	gone := func() bool { return isClosed(exited) && !groupAlive(pgid) && !track.anyAlive() }
 	if gone() {
-		return
+		return true
 	}
 	if isClosed(exited) {
 		logger.Warn("train command left processes behind, terminating them", "pgid", pgid)
@@ -223,13 +234,15 @@ func endTree(pgid int, track *tracker, exited <-chan struct{}, grace time.Durati
 	// A stopped (SIGTSTP) process would not act on SIGTERM until continued.
 	signalTree(pgid, track, syscall.SIGCONT)
 	if waitUntil(gone, grace) {
-		return
+		return true
 	}
 	logger.Warn("train command still running after SIGTERM, sending SIGKILL", "pgid", pgid, "grace", grace)
 	signalTree(pgid, track, syscall.SIGKILL)
 	if !waitUntil(gone, reapBound) {
 		logger.Error("processes of the train command survived SIGKILL", "pgid", pgid)
+		return false
 	}
+	return true
 }
 
 // signalTree signals the group and every tracked process outside it.

@@ -76,8 +76,9 @@ func (t *tracker) scan() []proctree.Proc {
 	return all
 }
 
-// run scans every trackEvery until stop is closed.
+// run scans at once, then every trackEvery until stop is closed.
 func (t *tracker) run(stop <-chan struct{}) {
+	t.scan()
 	tick := time.NewTicker(trackEvery)
 	defer tick.Stop()
 	for {
@@ -114,6 +115,13 @@ func (t *tracker) anyAlive() bool {
 	// Orphans re-parented to us die as our zombies: reap them as we go.
 	proctree.Reap(others)
 	return proctree.AnyAlive(others)
+}
+
+// forget removes the record: the caller saw every process gone.
+func (t *tracker) forget() {
+	if t.path != "" {
+		_ = os.Remove(t.path)
+	}
 }
 
 // finish removes the record once nothing of the experiment runs; a record
