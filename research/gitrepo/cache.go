@@ -70,5 +70,6 @@ func (st *indexState) clone() *indexState {
 		unmerged: append([]*index.Entry(nil), st.unmerged...),
 		mtime:    st.mtime,
 		fresh:    map[string]bool{},
+		names:    st.names,
 	}
 }

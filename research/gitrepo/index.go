@@ -29,13 +29,20 @@ type indexState struct {
 	// fresh marks entries this operation recorded from a stat taken after
 	// writing or hashing the file; they need no racy re-check on write.
 	fresh map[string]bool
+	// names identifies the set of stage-0 paths: it changes whenever a
+	// path is added or removed, so the untracked walk can keep what it
+	// derived from the set (untracked_cache.go).
+	names uint64
 }
+
+// emptyNames is the names of an index that does not exist yet.
+const emptyNames = ^uint64(0)
 
 func (r *Repo) indexPath() string { return filepath.Join(r.gitDir, "index") }
 
 // readIndex loads the index; a missing index is an empty one (fresh repo).
 func (r *Repo) readIndex() (*indexState, error) {
-	st := &indexState{version: 2, entries: map[string]*index.Entry{}, fresh: map[string]bool{}}
+	st := &indexState{version: 2, entries: map[string]*index.Entry{}, fresh: map[string]bool{}, names: emptyNames}
 	f, err := os.Open(r.indexPath())
 	if errors.Is(err, fs.ErrNotExist) {
 		return st, nil
@@ -58,6 +65,7 @@ func (r *Repo) readIndex() (*indexState, error) {
 		return nil, fmt.Errorf("decode index: %w", err)
 	}
 	st.version = idx.Version
+	st.names = nextGen()
 	for _, e := range idx.Entries {
 		// Stage 0 is a merged entry; go-git's index.Merged constant is 1
 		// (the same as AncestorMode), so compare with 0 directly.
@@ -75,6 +83,9 @@ func (r *Repo) readIndex() (*indexState, error) {
 
 // set records e as the stage-0 entry for its path, dropping unmerged stages.
 func (st *indexState) set(e *index.Entry) {
+	if _, ok := st.entries[e.Name]; !ok {
+		st.names = nextGen()
+	}
 	st.entries[e.Name] = e
 	st.fresh[e.Name] = true
 	st.dropUnmerged(e.Name)
@@ -82,6 +93,9 @@ func (st *indexState) set(e *index.Entry) {
 
 // remove drops every stage of p.
 func (st *indexState) remove(p string) {
+	if _, ok := st.entries[p]; ok {
+		st.names = nextGen()
+	}
 	delete(st.entries, p)
 	delete(st.fresh, p)
 	st.dropUnmerged(p)

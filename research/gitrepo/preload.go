@@ -3,6 +3,7 @@ package gitrepo
 import (
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/format/index"
 )
@@ -16,29 +17,107 @@ const preloadMin = 500
 // preloadThreads bounds the goroutines of one preload.
 const preloadThreads = 16
 
+// entryCheck is a tracked file found clean and what proves it still is
+// (monitor.go): the index entry it was found to match and the generation
+// its directory had before the file was looked at.
+type entryCheck struct {
+	entry *index.Entry
+	gen   uint64
+}
+
 // cleanEntries runs worktreeClean for every entry of st whose name want
-// accepts (nil: all) and returns the names found clean. The first error
-// wins.
+// accepts (nil: all) and returns the names found clean. With the change
+// monitor, an entry found clean before is not looked at again while its
+// directory has seen no event and its index entry is the same one. The
+// first error wins.
 func (r *Repo) cleanEntries(st *indexState, want func(*index.Entry) bool) (map[string]bool, error) {
+	mon := r.liveMonitor()
+	clean := make(map[string]bool, len(st.entries))
 	var list []*index.Entry
 	for _, e := range st.entries {
-		if want == nil || want(e) {
-			list = append(list, e)
+		if want != nil && !want(e) {
+			continue
+		}
+		if mon != nil && r.stillClean(mon, e) {
+			clean[e.Name] = true
+			continue
+		}
+		list = append(list, e)
+	}
+	var gens []uint64
+	if mon != nil {
+		// Watch before looking: an event from then on moves gen.
+		gens = make([]uint64, len(list))
+		for i, e := range list {
+			if g, _, ok := mon.watch(parentDir(e.Name)); ok {
+				gens[i] = g
+			}
 		}
 	}
-	clean := make(map[string]bool, len(list))
+	results, err := r.checkEntries(list, st.mtime)
+	if err != nil {
+		return nil, err
+	}
+	for i, e := range list {
+		clean[e.Name] = results[i]
+	}
+	if mon.live() {
+		r.recordChecks(st, list, results, gens)
+	} else {
+		r.checks = nil
+	}
+	return clean, nil
+}
+
+// stillClean: e was found clean and nothing has happened in its directory
+// since.
+func (r *Repo) stillClean(mon *monitor, e *index.Entry) bool {
+	c, ok := r.checks[e.Name]
+	if !ok || c.entry != e {
+		return false
+	}
+	gen, _, ok := mon.dir(parentDir(e.Name))
+	return ok && gen == c.gen
+}
+
+// recordChecks keeps the entries just found clean in a watched directory.
+// Those found dirty are looked at again each time (they are few, and the
+// harness is about to change them).
+func (r *Repo) recordChecks(st *indexState, list []*index.Entry, clean []bool, gens []uint64) {
+	if r.checks == nil {
+		r.checks = make(map[string]entryCheck, len(st.entries))
+	}
+	for i, e := range list {
+		if clean[i] && gens[i] != 0 {
+			r.checks[e.Name] = entryCheck{entry: e, gen: gens[i]}
+		} else {
+			delete(r.checks, e.Name)
+		}
+	}
+	if len(r.checks) > len(st.entries) {
+		for name := range r.checks {
+			if _, ok := st.entries[name]; !ok {
+				delete(r.checks, name)
+			}
+		}
+	}
+}
+
+// checkEntries runs worktreeClean on each entry of list, in parallel when
+// there are many.
+func (r *Repo) checkEntries(list []*index.Entry, indexMtime time.Time) ([]bool, error) {
+	results := make([]bool, len(list))
 	threads := min(runtime.GOMAXPROCS(0)*2, preloadThreads, len(list)/preloadMin+1)
 	if threads <= 1 {
-		for _, e := range list {
-			ok, err := r.worktreeClean(e, st.mtime)
+		for i, e := range list {
+			ok, err := r.worktreeClean(e, indexMtime)
 			if err != nil {
 				return nil, err
 			}
-			clean[e.Name] = ok
+			results[i] = ok
 		}
-		return clean, nil
+		return results, nil
 	}
-	results := make([]bool, len(list))
 	errs := make([]error, threads)
 	var wg sync.WaitGroup
 	chunk := (len(list) + threads - 1) / threads
@@ -48,7 +127,7 @@ func (r *Repo) cleanEntries(st *indexState, want func(*index.Entry) bool) (map[s
 		go func() {
 			defer wg.Done()
 			for i := lo; i < hi; i++ {
-				ok, err := r.worktreeClean(list[i], st.mtime)
+				ok, err := r.worktreeClean(list[i], indexMtime)
 				if err != nil {
 					errs[t] = err
 					return
@@ -63,8 +142,5 @@ func (r *Repo) cleanEntries(st *indexState, want func(*index.Entry) bool) (map[s
 			return nil, err
 		}
 	}
-	for i, e := range list {
-		clean[e.Name] = results[i]
-	}
-	return clean, nil
+	return results, nil
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -38,13 +39,25 @@ type Repo struct {
 	index      *indexState            // the index as last read or written
 	indexStamp indexStamp             // the index file version index holds
 	listings   map[string]*dirListing // the untracked walk's directories (untracked_cache.go)
+	walked     *walkResult            // the last untracked walk's answer (untracked_cache.go)
+
+	// The change monitor (monitor.go), guarded by mu: started on first
+	// use unless monitorOff; checks records what it lets later checks reuse.
+	mon         *monitor
+	monCleanup  runtime.Cleanup
+	monitorOff  bool
+	watchBudget int
+	checks      map[string]entryCheck
 }
 
 // Open opens the work tree whose root is dir. dir must hold .git (a
 // directory, or the file a linked worktree has); a subdirectory of a work
 // tree is refused rather than searched upwards, so a mistyped --repo can never
 // make the loop reset some enclosing repository.
-func Open(dir string) (*Repo, error) {
+func Open(dir string) (*Repo, error) { return open(dir, true) }
+
+// open is Open with the change monitor on or off (tests compare the two).
+func open(dir string, monitor bool) (*Repo, error) {
 	root, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrNotRepository, dir, err)
@@ -57,7 +70,8 @@ func Open(dir string) (*Repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrNotRepository, dir, err)
 	}
-	return &Repo{root: root, gitDir: gitDir, commonDir: commonDir, repo: repo}, nil
+	return &Repo{root: root, gitDir: gitDir, commonDir: commonDir, repo: repo,
+		monitorOff: !monitor, watchBudget: maxWatchedDirs}, nil
 }
 
 // locateGitDirs finds the per-worktree git dir and the common dir. A linked

@@ -1,7 +1,6 @@
 package gitrepo
 
 import (
-	"path"
 	"sort"
 
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
@@ -41,11 +40,24 @@ func (r *Repo) Changes() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	set := map[string]bool{}
-	for _, p := range append(dirty, untracked...) {
-		set[p] = true
+	return mergeSorted(dirty, untracked), nil
+}
+
+// mergeSorted merges two sorted lists into a new one without duplicates
+// (a staged deletion whose file is back on disk is in both).
+func mergeSorted(a, b []string) []string {
+	out := make([]string, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		switch {
+		case a[0] < b[0]:
+			out, a = append(out, a[0]), a[1:]
+		case b[0] < a[0]:
+			out, b = append(out, b[0]), b[1:]
+		default:
+			out, a, b = append(out, a[0]), a[1:], b[1:]
+		}
 	}
-	return sortedKeys(set), nil
+	return append(append(out, a...), b...)
 }
 
 // Untracked lists the files that are neither tracked nor ignored: the
@@ -62,8 +74,7 @@ func (r *Repo) Untracked() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	sort.Strings(out)
-	return out, nil
+	return append([]string(nil), out...), nil
 }
 
 func (r *Repo) dirtyTracked(st *indexState) ([]string, error) {
@@ -99,41 +110,75 @@ func (r *Repo) dirtyTracked(st *indexState) ([]string, error) {
 // walkHook, when set (by tests), sees each directory untracked reads.
 var walkHook func(rel string)
 
-// untracked lists the files that are neither in the index nor ignored. An
-// ignored directory is skipped without reading it, which is what keeps this
-// fast next to a .venv of tens of thousands of files; a directory whose
-// listing is cached (untracked_cache.go) and has not changed since is not
-// read either, only stat'ed.
+// untracked lists, in path order, the files that are neither in the index
+// nor ignored. An ignored directory is skipped without reading it, which is
+// what keeps this fast next to a .venv of tens of thousands of files; a
+// directory whose listing is cached (untracked_cache.go) and has not
+// changed since is not read either, only stat'ed, or not even that while
+// the change monitor vouches for it. The result is shared with the cache:
+// callers must not change it.
 func (r *Repo) untracked(st *indexState) ([]string, error) {
+	mon := r.liveMonitor()
 	base, baseSig := r.basePatterns()
+	var changes uint64
+	if mon != nil {
+		if w := r.walked; w != nil && w.names == st.names && w.baseSig == baseSig && w.changes == mon.changes {
+			return w.paths, nil
+		}
+		changes = mon.changes
+	}
+	r.walked = nil
+	complete := mon != nil // every directory was watched: the answer may be kept
 	seen := make(map[string]bool, len(r.listings))
 	var out []string
 	var walk func(rel string, parts []string, ps []gitignore.Pattern, sig uint64) error
 	walk = func(rel string, parts []string, ps []gitignore.Pattern, sig uint64) error {
-		l, err := r.listing(rel, parts, ps, sig)
+		l, err := r.listing(mon, rel, parts, ps, sig)
 		if err != nil || l == nil {
+			complete = false
 			return err
 		}
+		if l.listGen == 0 {
+			complete = false
+		}
 		seen[rel] = true
-		for _, name := range l.files {
-			p := path.Join(rel, name)
-			if _, tracked := st.entries[p]; !tracked {
-				out = append(out, p)
+		if l.untracked == nil || l.names != st.names {
+			l.untracked = make([]string, 0, len(l.files))
+			for _, name := range l.files {
+				if p := joinRel(rel, name); st.entries[p] == nil {
+					l.untracked = append(l.untracked, p)
+				}
 			}
+			l.names = st.names
 		}
 		// Full slice expressions: siblings must not share appended patterns.
 		ps = append(ps[:len(ps):len(ps)], l.patterns...)
+		// Files and subdirectories merged in path order, so that the
+		// whole answer comes out sorted.
+		files, prefix := l.untracked, len(rel)
+		if rel != "" {
+			prefix++
+		}
 		for _, name := range l.dirs {
-			if err := walk(path.Join(rel, name), append(parts[:len(parts):len(parts)], name), ps, l.sig); err != nil {
+			key := dirKey(name)
+			for len(files) > 0 && files[0][prefix:] < key {
+				out = append(out, files[0])
+				files = files[1:]
+			}
+			if err := walk(joinRel(rel, name), append(parts[:len(parts):len(parts)], name), ps, l.sig); err != nil {
 				return err
 			}
 		}
+		out = append(out, files...)
 		return nil
 	}
 	if err := walk("", nil, base, baseSig); err != nil {
 		return nil, err
 	}
 	r.pruneListings(seen)
+	if complete && mon.live() && mon.changes == changes {
+		r.walked = &walkResult{paths: out, names: st.names, baseSig: baseSig, changes: changes}
+	}
 	return out, nil
 }
 

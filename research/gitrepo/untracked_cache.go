@@ -4,6 +4,7 @@ import (
 	"hash/fnv"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
@@ -25,20 +26,59 @@ import (
 // coarse clock tick file systems stamp with.
 const racyMargin = 100 * time.Millisecond
 
+// With the change monitor (monitor.go) a watched directory's listing is
+// reused without even a stat while its name-list generation stays put: any
+// create, delete or rename in it, and any change to its .gitignore, moves
+// it. No racy margin is needed then: the watch was added before the
+// directory was looked at, so every later change is an event.
+
 // dirListing is one directory as the untracked walk last read it.
 type dirListing struct {
-	mtime    time.Time           // the directory's mtime when read
-	sig      uint64              // its ignore rules: inherited ones and its own .gitignore
-	stable   bool                // mtime was older than the read by racyMargin
-	patterns []gitignore.Pattern // parsed from its .gitignore
-	files    []string            // names of entries that are not directories and not ignored
-	dirs     []string            // names of subdirectories that are not ignored
+	mtime     time.Time           // the directory's mtime when read
+	inherited uint64              // the signature of the ignore rules it inherits
+	sig       uint64              // its ignore rules: inherited ones and its own .gitignore
+	stable    bool                // mtime was older than the read by racyMargin
+	patterns  []gitignore.Pattern // parsed from its .gitignore
+	files     []string            // names of entries that are not directories and not ignored
+	dirs      []string            // names of subdirectories that are not ignored, in path order (dirKey)
+	// listGen is the monitor's name-list generation of the directory when
+	// the listing was last found valid; 0 when it was not watched.
+	listGen uint64
+	// untracked are the paths of files not in the index whose names were
+	// names; valid while the index has the same set of names.
+	untracked []string
+	names     uint64
+}
+
+// dirKey is how a subdirectory sorts among its siblings in git's path
+// order: every path below it starts with name + "/".
+func dirKey(name string) string { return name + "/" }
+
+// walkResult is the untracked walk's whole answer, reused with the monitor
+// while nothing it depends on changed: no name-list event anywhere, the
+// same index names and the same base ignore rules.
+type walkResult struct {
+	paths   []string // sorted
+	names   uint64
+	baseSig uint64
+	changes uint64 // the monitor's changes when walked
 }
 
 // listing returns the directory rel's listing, reading it unless the cached
 // one is still valid; nil when the directory is gone (or is no longer
 // one). ps are the ignore patterns that apply to it, sig their signature.
-func (r *Repo) listing(rel string, parts []string, ps []gitignore.Pattern, sig uint64) (*dirListing, error) {
+func (r *Repo) listing(mon *monitor, rel string, parts []string, ps []gitignore.Pattern, sig uint64) (*dirListing, error) {
+	var listGen uint64
+	if mon != nil {
+		// Watched before it is looked at: from here on a change is an event.
+		if _, g, ok := mon.watch(rel); ok {
+			listGen = g
+		}
+	}
+	inherited := sig
+	if l := r.listings[rel]; l != nil && listGen != 0 && l.listGen == listGen && l.inherited == inherited {
+		return l, nil
+	}
 	dir := filepath.Join(r.root, filepath.FromSlash(rel))
 	fi, err := os.Lstat(dir)
 	if err == nil && !fi.IsDir() {
@@ -52,13 +92,15 @@ func (r *Repo) listing(rel string, parts []string, ps []gitignore.Pattern, sig u
 	}
 	sig = mixSig(sig, fileSig(filepath.Join(dir, ".gitignore")))
 	if l := r.listings[rel]; l != nil && l.stable && l.sig == sig && l.mtime.Equal(fi.ModTime()) {
+		l.inherited, l.listGen = inherited, listGen
 		return l, nil
 	}
 	if walkHook != nil {
 		walkHook(rel)
 	}
 	read := time.Now()
-	l := &dirListing{mtime: fi.ModTime(), sig: sig, patterns: readPatternFile(filepath.Join(dir, ".gitignore"), parts)}
+	l := &dirListing{mtime: fi.ModTime(), inherited: inherited, sig: sig, listGen: listGen,
+		patterns: readPatternFile(filepath.Join(dir, ".gitignore"), parts)}
 	m := gitignore.NewMatcher(append(ps[:len(ps):len(ps)], l.patterns...))
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -80,6 +122,7 @@ func (r *Repo) listing(rel string, parts []string, ps []gitignore.Pattern, sig u
 			l.files = append(l.files, name)
 		}
 	}
+	sort.Slice(l.dirs, func(i, j int) bool { return dirKey(l.dirs[i]) < dirKey(l.dirs[j]) })
 	l.stable = l.mtime.Before(read.Add(-racyMargin))
 	if r.listings == nil {
 		r.listings = map[string]*dirListing{}
