@@ -54,6 +54,7 @@ func (r *Repo) cleanEntries(st *indexState, want func(*index.Entry) bool) (map[s
 			}
 		}
 	}
+	r.lastChecked = len(list)
 	results, err := r.checkEntries(list, st.mtime)
 	if err != nil {
 		return nil, err

@@ -48,6 +48,7 @@ type Repo struct {
 	monitorOff  bool
 	watchBudget int
 	checks      map[string]entryCheck
+	lastChecked int // index entries the last check looked at (tests)
 }
 
 // Open opens the work tree whose root is dir. dir must hold .git (a
