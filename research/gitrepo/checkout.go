@@ -43,27 +43,37 @@ func (r *Repo) switchTree(st *indexState, head, target *snapshot, mode switchMod
 	if mode == keepLocal && len(st.unmerged) > 0 {
 		return false, fmt.Errorf("%w: resolve them first", ErrUnmerged)
 	}
+	// Whether each index entry's file is clean, checked in parallel up front.
+	changedFiles, err := r.changedEntries(st, nil)
+	if err != nil {
+		return false, err
+	}
+	// The paths planPath must decide. An index entry that already records
+	// target's blob over a clean file needs nothing in either mode, which
+	// leaves only what differs on a big tree.
 	paths := map[string]bool{}
-	for p := range st.entries {
-		paths[p] = true
-	}
-	for p := range target.files {
-		paths[p] = true
-	}
-	if mode == keepLocal {
-		for p := range head.files {
+	for p, e := range st.entries {
+		if tb, ok := target.files[p]; !ok || !entryMatches(e, tb) || changedFiles[p] {
 			paths[p] = true
 		}
 	}
-	// Whether each index entry's file is clean, checked in parallel up front.
-	clean, err := r.cleanEntries(st, nil)
-	if err != nil {
-		return false, err
+	for p := range target.files {
+		if _, ok := st.entries[p]; !ok {
+			paths[p] = true
+		}
+	}
+	if mode == keepLocal {
+		for p := range head.files {
+			if _, ok := st.entries[p]; !ok {
+				paths[p] = true
+			}
+		}
 	}
 	var plan []action
 	var conflicts []string
 	for _, p := range sortedKeys(paths) {
-		a, ok, err := r.planPath(st, head, target, p, mode, clean[p])
+		_, tracked := st.entries[p]
+		a, ok, err := r.planPath(st, head, target, p, mode, tracked && !changedFiles[p])
 		if err != nil {
 			return false, err
 		}

@@ -51,6 +51,15 @@ var genCounter atomic.Uint64
 
 func nextGen() uint64 { return genCounter.Add(1) }
 
+// watchedDir is one watched directory and the generations its events have
+// reached. gen moves with any event about an entry in it (or about itself);
+// listGen only with what changes its list of names or its ignore rules.
+// Both are 0 once the watch is dropped, which no generation equals.
+type watchedDir struct {
+	wd           int
+	gen, listGen uint64
+}
+
 // liveMonitor returns the monitor ready to use, with its queue drained, or
 // nil when checks must be full scans. The monitor starts on first use.
 // Callers hold r.mu.

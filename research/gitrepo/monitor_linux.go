@@ -30,14 +30,6 @@ type monitor struct {
 	buf       []byte
 }
 
-// watchedDir is one watched directory and the generations its events have
-// reached. gen moves with any event about an entry in it (or about itself);
-// listGen only with what changes its list of names or its ignore rules.
-type watchedDir struct {
-	wd           int
-	gen, listGen uint64
-}
-
 // monitorMask is what moves a generation. Reads and opens are left out (the
 // checks themselves read files); IN_MODIFY and IN_ATTRIB cover every
 // change of content, size, mode and mtime made through this directory.
@@ -67,6 +59,9 @@ func (m *monitor) close() {
 	}
 	unix.Close(m.fd)
 	m.fd = -1
+	for _, d := range m.dirs {
+		d.gen, d.listGen = 0, 0
+	}
 	m.dirs, m.wds = map[string]*watchedDir{}, map[int]string{}
 	if m.off == "" {
 		m.off = "closed"
@@ -81,42 +76,32 @@ func (m *monitor) stop(why string) {
 	m.close()
 }
 
-// dir returns the generations of the watched directory rel.
-func (m *monitor) dir(rel string) (gen, listGen uint64, ok bool) {
-	if d := m.dirs[rel]; d != nil {
-		return d.gen, d.listGen, true
-	}
-	return 0, 0, false
-}
-
-// watch makes sure rel and all its parents are watched and returns rel's
-// generations; ok is false when it cannot be watched (gone, not a
-// directory, or the monitor is off). Parents are watched first so that a
+// watch makes sure rel and all its parents are watched and returns its
+// watch; nil when it cannot be watched (gone, not a directory, or the
+// monitor is off). Parents are watched first so that a
 // rename of any of them is an event: only then does a watch on rel prove
 // that the path rel still names what it watches.
-func (m *monitor) watch(rel string) (gen, listGen uint64, ok bool) {
+func (m *monitor) watch(rel string) *watchedDir {
 	if d := m.dirs[rel]; d != nil {
-		return d.gen, d.listGen, true
+		return d
 	}
 	if !m.live() {
-		return 0, 0, false
+		return nil
 	}
-	if rel != "" {
-		if _, _, ok := m.watch(parentDir(rel)); !ok {
-			return 0, 0, false
-		}
+	if rel != "" && m.watch(parentDir(rel)) == nil {
+		return nil
 	}
 	if len(m.dirs) >= m.max {
 		m.stop(fmt.Sprintf("the tree has more than %d directories to watch", m.max))
-		return 0, 0, false
+		return nil
 	}
 	wd, err := unix.InotifyAddWatch(m.fd, filepath.Join(m.root, filepath.FromSlash(rel)), monitorMask)
 	if errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.ENOMEM) {
 		m.stop("inotify watch limit reached: " + err.Error())
-		return 0, 0, false
+		return nil
 	}
 	if err != nil {
-		return 0, 0, false // gone, a file, a symlink: checked every time
+		return nil // gone, a file, a symlink: checked every time
 	}
 	if old, dup := m.wds[wd]; dup && old != rel {
 		// The same directory under an older name whose rename is still
@@ -125,7 +110,7 @@ func (m *monitor) watch(rel string) (gen, listGen uint64, ok bool) {
 	}
 	d := &watchedDir{wd: wd, gen: nextGen(), listGen: nextGen()}
 	m.dirs[rel], m.wds[wd] = d, rel
-	return d.gen, d.listGen, true
+	return d
 }
 
 // forget drops the watches of rel and every directory below it (all of
@@ -141,6 +126,7 @@ func (m *monitor) forget(rel string, keep int) {
 			unix.InotifyRmWatch(m.fd, uint32(d.wd))
 			delete(m.wds, d.wd)
 		}
+		d.gen, d.listGen = 0, 0 // what was recorded against it is void
 		delete(m.dirs, p)
 	}
 	m.changes++

@@ -15,8 +15,7 @@ func newMonitor(root string, max int) (*monitor, error) {
 	return nil, errors.New("no change monitor on this platform")
 }
 
-func (m *monitor) live() bool                                      { return false }
-func (m *monitor) close()                                          {}
-func (m *monitor) drain()                                          {}
-func (m *monitor) dir(rel string) (gen, listGen uint64, ok bool)   { return 0, 0, false }
-func (m *monitor) watch(rel string) (gen, listGen uint64, ok bool) { return 0, 0, false }
+func (m *monitor) live() bool                   { return false }
+func (m *monitor) close()                       {}
+func (m *monitor) drain()                       {}
+func (m *monitor) watch(rel string) *watchedDir { return nil }

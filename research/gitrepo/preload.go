@@ -18,39 +18,39 @@ const preloadMin = 500
 const preloadThreads = 16
 
 // entryCheck is a tracked file found clean and what proves it still is
-// (monitor.go): the index entry it was found to match and the generation
-// its directory had before the file was looked at.
+// (monitor.go): the index entry it was found to match, and its directory's
+// watch with the generation it had before the file was looked at.
 type entryCheck struct {
 	entry *index.Entry
+	dir   *watchedDir
 	gen   uint64
 }
 
-// cleanEntries runs worktreeClean for every entry of st whose name want
-// accepts (nil: all) and returns the names found clean. With the change
-// monitor, an entry found clean before is not looked at again while its
-// directory has seen no event and its index entry is the same one. The
-// first error wins.
-func (r *Repo) cleanEntries(st *indexState, want func(*index.Entry) bool) (map[string]bool, error) {
+// changedEntries runs worktreeClean for every entry of st that want
+// accepts (nil: all) and returns the names of those found not clean. With
+// the change monitor, an entry found clean before is not looked at again
+// while its directory has seen no event and its index entry is the same
+// one. The first error wins.
+func (r *Repo) changedEntries(st *indexState, want func(*index.Entry) bool) (map[string]bool, error) {
 	mon := r.liveMonitor()
-	clean := make(map[string]bool, len(st.entries))
 	var list []*index.Entry
 	for _, e := range st.entries {
 		if want != nil && !want(e) {
 			continue
 		}
-		if mon != nil && r.stillClean(mon, e) {
-			clean[e.Name] = true
+		if mon != nil && r.stillClean(e) {
 			continue
 		}
 		list = append(list, e)
 	}
+	var dirs []*watchedDir
 	var gens []uint64
 	if mon != nil {
 		// Watch before looking: an event from then on moves gen.
-		gens = make([]uint64, len(list))
+		dirs, gens = make([]*watchedDir, len(list)), make([]uint64, len(list))
 		for i, e := range list {
-			if g, _, ok := mon.watch(parentDir(e.Name)); ok {
-				gens[i] = g
+			if d := mon.watch(parentDir(e.Name)); d != nil {
+				dirs[i], gens[i] = d, d.gen
 			}
 		}
 	}
@@ -59,38 +59,37 @@ func (r *Repo) cleanEntries(st *indexState, want func(*index.Entry) bool) (map[s
 	if err != nil {
 		return nil, err
 	}
+	changed := map[string]bool{}
 	for i, e := range list {
-		clean[e.Name] = results[i]
+		if !results[i] {
+			changed[e.Name] = true
+		}
 	}
 	if mon.live() {
-		r.recordChecks(st, list, results, gens)
+		r.recordChecks(st, list, results, dirs, gens)
 	} else {
 		r.checks = nil
 	}
-	return clean, nil
+	return changed, nil
 }
 
 // stillClean: e was found clean and nothing has happened in its directory
-// since.
-func (r *Repo) stillClean(mon *monitor, e *index.Entry) bool {
+// since (a forgotten watch has gen 0).
+func (r *Repo) stillClean(e *index.Entry) bool {
 	c, ok := r.checks[e.Name]
-	if !ok || c.entry != e {
-		return false
-	}
-	gen, _, ok := mon.dir(parentDir(e.Name))
-	return ok && gen == c.gen
+	return ok && c.entry == e && c.dir.gen == c.gen
 }
 
 // recordChecks keeps the entries just found clean in a watched directory.
 // Those found dirty are looked at again each time (they are few, and the
 // harness is about to change them).
-func (r *Repo) recordChecks(st *indexState, list []*index.Entry, clean []bool, gens []uint64) {
+func (r *Repo) recordChecks(st *indexState, list []*index.Entry, clean []bool, dirs []*watchedDir, gens []uint64) {
 	if r.checks == nil {
 		r.checks = make(map[string]entryCheck, len(st.entries))
 	}
 	for i, e := range list {
-		if clean[i] && gens[i] != 0 {
-			r.checks[e.Name] = entryCheck{entry: e, gen: gens[i]}
+		if clean[i] && dirs[i] != nil {
+			r.checks[e.Name] = entryCheck{entry: e, dir: dirs[i], gen: gens[i]}
 		} else {
 			delete(r.checks, e.Name)
 		}

@@ -87,12 +87,12 @@ func (r *Repo) dirtyTracked(st *indexState) ([]string, error) {
 		h, ok := head.files[e.Name]
 		return ok && h.Hash == e.Hash && h.Mode == e.Mode
 	}
-	clean, err := r.cleanEntries(st, asInHead)
+	changed, err := r.changedEntries(st, asInHead)
 	if err != nil {
 		return nil, err
 	}
-	for name := range st.entries {
-		if !clean[name] {
+	for name, e := range st.entries {
+		if !asInHead(e) || changed[name] {
 			set[name] = true // staged, or changed in the worktree
 		}
 	}

@@ -71,8 +71,8 @@ func (r *Repo) listing(mon *monitor, rel string, parts []string, ps []gitignore.
 	var listGen uint64
 	if mon != nil {
 		// Watched before it is looked at: from here on a change is an event.
-		if _, g, ok := mon.watch(rel); ok {
-			listGen = g
+		if d := mon.watch(rel); d != nil {
+			listGen = d.listGen
 		}
 	}
 	inherited := sig
