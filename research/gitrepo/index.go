@@ -7,7 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -156,17 +157,22 @@ func (r *Repo) commitIndex(l *indexLock, st *indexState) error {
 		}
 	}
 	idx.Entries = append(idx.Entries, st.unmerged...)
-	sort.SliceStable(idx.Entries, func(i, j int) bool {
-		a, b := idx.Entries[i], idx.Entries[j]
-		if a.Name != b.Name {
-			return a.Name < b.Name
+	slices.SortFunc(idx.Entries, func(a, b *index.Entry) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
 		}
-		return a.Stage < b.Stage
+		return int(a.Stage) - int(b.Stage)
 	})
 	// No extensions are written (go-git cannot encode them); dropping the
 	// cache-tree only means git recomputes it.
 	w := bufio.NewWriter(l.f)
-	if err := index.NewEncoder(w).Encode(idx); err != nil {
+	var err error
+	if idx.Version == 4 {
+		err = index.NewEncoder(w).Encode(idx)
+	} else {
+		err = encodeIndex(w, idx.Version, idx.Entries)
+	}
+	if err != nil {
 		l.release()
 		return fmt.Errorf("encode index: %w", err)
 	}
