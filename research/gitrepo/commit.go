@@ -75,7 +75,7 @@ func (r *Repo) Commit(message string, files []string, author research.Signature)
 		tree[p] = b
 		st.set(e)
 	}
-	treeHash, err := r.writeTree(tree, head, paths)
+	treeHash, dirs, err := r.writeTree(tree, head, paths)
 	if err != nil {
 		return "", err
 	}
@@ -93,6 +93,9 @@ func (r *Repo) Commit(message string, files []string, author research.Signature)
 	if err := r.setHashRef(target, h, "commit: "+firstLine(message)); err != nil {
 		return "", fmt.Errorf("move %s: %w", target.Short(), err)
 	}
+	// The new HEAD's snapshot is what was just written: keeping it spares
+	// the next status reading every tree of the commit back.
+	r.keepSnapshot(&snapshot{commit: h, tree: treeHash, files: tree, dirs: dirs})
 	if err := r.commitIndex(lock, st); err != nil {
 		return "", fmt.Errorf("commit %s created, but: %w", h, err)
 	}

@@ -5,9 +5,12 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
 )
 
 // monitorRepo builds a repo with tracked files in nested directories, a
@@ -77,6 +80,27 @@ func sameStatus(t *testing.T, step string, mon, scan *Repo, order []int) {
 		if !sort.StringsAreSorted(got) {
 			t.Fatalf("%s: %s not sorted: %q", step, a.name, got)
 		}
+	}
+}
+
+// assertKeptSnapshot checks the snapshot Commit kept of its new commit
+// against the commit's trees read back from the object store.
+func assertKeptSnapshot(t *testing.T, dir string, r *Repo, commit string) {
+	t.Helper()
+	got, ok := r.cachedSnapshot(plumbing.NewHash(commit))
+	if !ok {
+		t.Fatalf("Commit kept no snapshot of %s", commit)
+	}
+	fresh, err := open(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := fresh.commitSnapshot(plumbing.NewHash(commit))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.tree != want.tree || !reflect.DeepEqual(got.files, want.files) || !reflect.DeepEqual(got.dirs, want.dirs) {
+		t.Fatalf("kept snapshot of %s:\nfiles %v\ndirs %v\nread back:\nfiles %v\ndirs %v", commit, got.files, got.dirs, want.files, want.dirs)
 	}
 }
 
@@ -196,6 +220,7 @@ func (o *fsOps) step() string {
 			return fmt.Sprintf("commit %q: %v", files, err)
 		}
 		o.commits = append(o.commits, h)
+		assertKeptSnapshot(t, o.dir, r, h)
 		return fmt.Sprintf("commit %q", files)
 	case 9: // reset to a recent commit
 		c := o.pick(o.commits)

@@ -92,10 +92,11 @@ func newDirNode() *dirNode {
 	return &dirNode{files: map[string]blobEntry{}, dirs: map[string]*dirNode{}}
 }
 
-// writeTree stores the tree objects for files and returns the root hash.
-// Directories that contain none of the changed paths keep the hash they have
-// in base, so a commit writes only the trees along the changed paths.
-func (r *Repo) writeTree(files map[string]blobEntry, base *snapshot, changed []string) (plumbing.Hash, error) {
+// writeTree stores the tree objects for files and returns the root hash and
+// the hash of every directory of the new tree (a snapshot's dirs). Directories
+// that contain none of the changed paths keep the hash they have in base,
+// so a commit writes only the trees along the changed paths.
+func (r *Repo) writeTree(files map[string]blobEntry, base *snapshot, changed []string) (plumbing.Hash, map[string]plumbing.Hash, error) {
 	root := newDirNode()
 	for p, b := range files {
 		n := root
@@ -116,14 +117,41 @@ func (r *Repo) writeTree(files map[string]blobEntry, base *snapshot, changed []s
 			dirty[d] = true
 		}
 	}
-	h, _, err := r.encodeDir(root, "", base, dirty)
-	return h, err
+	w := &treeWriter{base: base, dirty: dirty, dirs: map[string]plumbing.Hash{}, reused: map[string]bool{}}
+	h, _, err := r.encodeDir(root, "", w)
+	if err != nil {
+		return plumbing.ZeroHash, nil, err
+	}
+	// Below a directory reused from base, every directory is as base has it.
+	if len(w.reused) > 0 {
+		for d, dh := range base.dirs {
+			for a := d; ; a = parentDir(a) {
+				if w.reused[a] {
+					w.dirs[d] = dh
+					break
+				}
+				if a == "" {
+					break
+				}
+			}
+		}
+	}
+	return h, w.dirs, nil
+}
+
+// treeWriter is one writeTree: what it may reuse and what it wrote.
+type treeWriter struct {
+	base   *snapshot
+	dirty  map[string]bool          // directories holding a changed path
+	dirs   map[string]plumbing.Hash // every directory's hash so far
+	reused map[string]bool          // directories taken from base as they were
 }
 
 // encodeDir returns the directory's tree hash, and false when it is empty
 // (git stores no empty trees below the root).
-func (r *Repo) encodeDir(n *dirNode, dir string, base *snapshot, dirty map[string]bool) (plumbing.Hash, bool, error) {
-	if h, ok := base.dirs[dir]; ok && !dirty[dir] {
+func (r *Repo) encodeDir(n *dirNode, dir string, w *treeWriter) (plumbing.Hash, bool, error) {
+	if h, ok := w.base.dirs[dir]; ok && !w.dirty[dir] {
+		w.dirs[dir], w.reused[dir] = h, true
 		return h, true, nil
 	}
 	var t object.Tree
@@ -131,7 +159,7 @@ func (r *Repo) encodeDir(n *dirNode, dir string, base *snapshot, dirty map[strin
 		t.Entries = append(t.Entries, object.TreeEntry{Name: name, Mode: b.Mode, Hash: b.Hash})
 	}
 	for name, c := range n.dirs {
-		h, ok, err := r.encodeDir(c, path.Join(dir, name), base, dirty)
+		h, ok, err := r.encodeDir(c, path.Join(dir, name), w)
 		if err != nil {
 			return plumbing.ZeroHash, false, err
 		}
@@ -150,6 +178,9 @@ func (r *Repo) encodeDir(n *dirNode, dir string, base *snapshot, dirty map[strin
 		return plumbing.ZeroHash, false, fmt.Errorf("encode tree: %w", err)
 	}
 	h, err := r.storeObject(obj)
+	if err == nil {
+		w.dirs[dir] = h
+	}
 	return h, true, err
 }
 
