@@ -55,6 +55,9 @@ func (r *Repo) RestoreFiles(paths []string) error {
 		}
 		plan = append(plan, action{path: p, blob: hb})
 	}
+	if len(plan) == 0 {
+		return nil // every path already as HEAD has it: the index stays
+	}
 	if err := r.apply(st, plan); err != nil {
 		return err
 	}
