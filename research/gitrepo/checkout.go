@@ -44,7 +44,7 @@ func (r *Repo) switchTree(st *indexState, head, target *snapshot, mode switchMod
 		return false, fmt.Errorf("%w: resolve them first", ErrUnmerged)
 	}
 	// Whether each index entry's file is clean, checked in parallel up front.
-	changedFiles, err := r.changedEntries(st, nil)
+	changedFiles, _, err := r.changedEntries(st, nil)
 	if err != nil {
 		return false, err
 	}

@@ -95,7 +95,11 @@ func (m *monitor) watch(rel string) *watchedDir {
 		m.stop(fmt.Sprintf("the tree has more than %d directories to watch", m.max))
 		return nil
 	}
-	wd, err := unix.InotifyAddWatch(m.fd, filepath.Join(m.root, filepath.FromSlash(rel)), monitorMask)
+	mask := uint32(monitorMask)
+	if rel == "" {
+		mask &^= unix.IN_DONT_FOLLOW // the root may be reached through a symlink
+	}
+	wd, err := unix.InotifyAddWatch(m.fd, filepath.Join(m.root, filepath.FromSlash(rel)), mask)
 	if errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.ENOMEM) {
 		m.stop("inotify watch limit reached: " + err.Error())
 		return nil

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/index"
 )
 
@@ -19,29 +20,54 @@ const preloadThreads = 16
 
 // entryCheck is a tracked file found clean and what proves it still is
 // (monitor.go): the index entry it was found to match, and its directory's
-// watch with the generation it had before the file was looked at.
+// watch with the generation it had before the file was looked at. head is
+// a commit whose tree has the entry's blob (zero: not known), which spares
+// DirtyTracked a lookup per entry.
 type entryCheck struct {
 	entry *index.Entry
 	dir   *watchedDir
 	gen   uint64
+	head  plumbing.Hash
 }
 
-// changedEntries runs worktreeClean for every entry of st that want
-// accepts (nil: all) and returns the names of those found not clean. With
-// the change monitor, an entry found clean before is not looked at again
-// while its directory has seen no event and its index entry is the same
-// one. The first error wins.
-func (r *Repo) changedEntries(st *indexState, want func(*index.Entry) bool) (map[string]bool, error) {
+// changedEntries returns the names of the index entries whose file is not
+// clean (worktreeClean) or, when head is given, whose blob differs from
+// head's (staged; their files are not looked at), and how many entries
+// head has. With the change monitor, an entry found clean before is not
+// looked at again while its directory has seen no event and its index
+// entry is the same one. The first error wins.
+func (r *Repo) changedEntries(st *indexState, head *snapshot) (changed map[string]bool, inHead int, err error) {
 	mon := r.liveMonitor()
+	changed = map[string]bool{}
 	var list []*index.Entry
-	for _, e := range st.entries {
-		if want != nil && !want(e) {
-			continue
+	for name, e := range st.entries {
+		var c entryCheck
+		known := false // found clean before, and nothing moved since
+		if mon != nil {
+			c, known = r.checks[name]
+			known = known && c.entry == e && c.dir.gen == c.gen
 		}
-		if mon != nil && r.stillClean(e) {
-			continue
+		if head != nil {
+			if known && !head.commit.IsZero() && c.head == head.commit {
+				inHead++
+				continue
+			}
+			h, ok := head.files[name]
+			if ok {
+				inHead++
+			}
+			if !ok || h.Hash != e.Hash || h.Mode != e.Mode {
+				changed[name] = true // staged
+				continue
+			}
+			if known {
+				c.head = head.commit
+				r.checks[name] = c
+			}
 		}
-		list = append(list, e)
+		if !known {
+			list = append(list, e)
+		}
 	}
 	var dirs []*watchedDir
 	var gens []uint64
@@ -57,39 +83,35 @@ func (r *Repo) changedEntries(st *indexState, want func(*index.Entry) bool) (map
 	r.lastChecked = len(list)
 	results, err := r.checkEntries(list, st.mtime)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	changed := map[string]bool{}
 	for i, e := range list {
 		if !results[i] {
 			changed[e.Name] = true
 		}
 	}
+	var headCommit plumbing.Hash
+	if head != nil {
+		headCommit = head.commit // every entry in list is as head has it
+	}
 	if mon.live() {
-		r.recordChecks(st, list, results, dirs, gens)
+		r.recordChecks(st, list, results, dirs, gens, headCommit)
 	} else {
 		r.checks = nil
 	}
-	return changed, nil
-}
-
-// stillClean: e was found clean and nothing has happened in its directory
-// since (a forgotten watch has gen 0).
-func (r *Repo) stillClean(e *index.Entry) bool {
-	c, ok := r.checks[e.Name]
-	return ok && c.entry == e && c.dir.gen == c.gen
+	return changed, inHead, nil
 }
 
 // recordChecks keeps the entries just found clean in a watched directory.
 // Those found dirty are looked at again each time (they are few, and the
 // harness is about to change them).
-func (r *Repo) recordChecks(st *indexState, list []*index.Entry, clean []bool, dirs []*watchedDir, gens []uint64) {
+func (r *Repo) recordChecks(st *indexState, list []*index.Entry, clean []bool, dirs []*watchedDir, gens []uint64, head plumbing.Hash) {
 	if r.checks == nil {
 		r.checks = make(map[string]entryCheck, len(st.entries))
 	}
 	for i, e := range list {
 		if clean[i] && dirs[i] != nil {
-			r.checks[e.Name] = entryCheck{entry: e, dir: dirs[i], gen: gens[i]}
+			r.checks[e.Name] = entryCheck{entry: e, dir: dirs[i], gen: gens[i], head: head}
 		} else {
 			delete(r.checks, e.Name)
 		}

@@ -82,23 +82,15 @@ func (r *Repo) dirtyTracked(st *indexState) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	set := map[string]bool{}
-	asInHead := func(e *index.Entry) bool {
-		h, ok := head.files[e.Name]
-		return ok && h.Hash == e.Hash && h.Mode == e.Mode
-	}
-	changed, err := r.changedEntries(st, asInHead)
+	set, inHead, err := r.changedEntries(st, head)
 	if err != nil {
 		return nil, err
 	}
-	for name, e := range st.entries {
-		if !asInHead(e) || changed[name] {
-			set[name] = true // staged, or changed in the worktree
-		}
-	}
-	for name := range head.files {
-		if _, ok := st.entries[name]; !ok {
-			set[name] = true // staged deletion (or unmerged)
+	if inHead < len(head.files) {
+		for name := range head.files {
+			if _, ok := st.entries[name]; !ok {
+				set[name] = true // staged deletion (or unmerged)
+			}
 		}
 	}
 	for _, e := range st.unmerged {
