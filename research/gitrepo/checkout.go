@@ -2,6 +2,7 @@ package gitrepo
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"sort"
 
@@ -43,31 +44,9 @@ func (r *Repo) switchTree(st *indexState, head, target *snapshot, mode switchMod
 	if mode == keepLocal && len(st.unmerged) > 0 {
 		return false, fmt.Errorf("%w: resolve them first", ErrUnmerged)
 	}
-	// Whether each index entry's file is clean, checked in parallel up front.
-	changedFiles, _, err := r.changedEntries(st, nil)
+	paths, changedFiles, err := r.pathsToPlan(st, head, target, mode)
 	if err != nil {
 		return false, err
-	}
-	// The paths planPath must decide. An index entry that already records
-	// target's blob over a clean file needs nothing in either mode, which
-	// leaves only what differs on a big tree.
-	paths := map[string]bool{}
-	for p, e := range st.entries {
-		if tb, ok := target.files[p]; !ok || !entryMatches(e, tb) || changedFiles[p] {
-			paths[p] = true
-		}
-	}
-	for p := range target.files {
-		if _, ok := st.entries[p]; !ok {
-			paths[p] = true
-		}
-	}
-	if mode == keepLocal {
-		for p := range head.files {
-			if _, ok := st.entries[p]; !ok {
-				paths[p] = true
-			}
-		}
 	}
 	var plan []action
 	var conflicts []string
@@ -94,6 +73,50 @@ func (r *Repo) switchTree(st *indexState, head, target *snapshot, mode switchMod
 		st.unmerged = nil
 	}
 	return changed, r.apply(st, plan)
+}
+
+// pathsToPlan returns the paths planPath must decide and the index entries
+// whose file is not clean (or, for discardLocal, that differ from target).
+// An index entry that already records target's blob over a clean file needs
+// nothing in either mode, which on a big tree leaves only what differs.
+func (r *Repo) pathsToPlan(st *indexState, head, target *snapshot, mode switchMode) (paths, changed map[string]bool, err error) {
+	if mode == discardLocal {
+		// Entries that differ from target are rewritten whether their file
+		// is clean or not: only the others need looking at.
+		changed, inTarget, err := r.changedEntries(st, target)
+		if err != nil {
+			return nil, nil, err
+		}
+		paths = maps.Clone(changed)
+		if inTarget < len(target.files) {
+			for p := range target.files {
+				if _, ok := st.entries[p]; !ok {
+					paths[p] = true
+				}
+			}
+		}
+		return paths, changed, nil
+	}
+	// keepLocal also needs to know whether entries that differ from target
+	// are clean (unmodified since HEAD): every entry is checked.
+	changed, _, err = r.changedEntries(st, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	paths = map[string]bool{}
+	for p, e := range st.entries {
+		if tb, ok := target.files[p]; !ok || !entryMatches(e, tb) || changed[p] {
+			paths[p] = true
+		}
+	}
+	for _, files := range []map[string]blobEntry{target.files, head.files} {
+		for p := range files {
+			if _, ok := st.entries[p]; !ok {
+				paths[p] = true
+			}
+		}
+	}
+	return paths, changed, nil
 }
 
 // planPath decides what happens to one path; ok=false is a conflict (only in
