@@ -80,7 +80,26 @@ func sameStatus(t *testing.T, step string, mon, scan *Repo, order []int) {
 		if !sort.StringsAreSorted(got) {
 			t.Fatalf("%s: %s not sorted: %q", step, a.name, got)
 		}
+		if a.name == "Changes" {
+			if cli := gitStatusPaths(t, mon.Root()); !equalStrings(got, cli) {
+				t.Fatalf("%s: Changes = %q\ngit status paths = %q", step, got, cli)
+			}
+		}
 	}
+}
+
+// gitStatusPaths are the paths `git status` lists, without letting it
+// refresh the index (that would be one more index writer in the sequence).
+func gitStatusPaths(t *testing.T, dir string) []string {
+	t.Helper()
+	out := git(t, dir, "--no-optional-locks", "-c", "status.renames=false", "status", "--porcelain", "-uall")
+	set := map[string]bool{} // a staged deletion whose file is back is listed twice
+	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		if len(l) > 3 {
+			set[l[3:]] = true
+		}
+	}
+	return sortedKeys(set)
 }
 
 // assertKeptSnapshot checks the snapshot Commit kept of its new commit
