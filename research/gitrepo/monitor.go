@@ -38,6 +38,12 @@ import (
 // past it the monitor turns off and every check is a full scan again.
 const maxWatchedDirs = 8192
 
+// monitorFrom is the size of tree (index entries, or entries the untracked
+// walk listed) from which a Repo starts its monitor: below it a full scan
+// costs less than watching, and a process with many small repos (tests,
+// the bench's plain fixtures) holds no inotify instances.
+const monitorFrom = 1000
+
 // maxMonitors bounds the inotify instances all Repos of the process hold
 // (the kernel's default per user is 128, shared with other watchers); a
 // Repo opened past it does full scans.
@@ -61,13 +67,16 @@ type watchedDir struct {
 }
 
 // liveMonitor returns the monitor ready to use, with its queue drained, or
-// nil when checks must be full scans. The monitor starts on first use.
-// Callers hold r.mu.
-func (r *Repo) liveMonitor() *monitor {
+// nil when checks must be full scans. The monitor starts on the first
+// check of a tree of size (see monitorFrom) or more. Callers hold r.mu.
+func (r *Repo) liveMonitor(size int) *monitor {
 	if r.monitorOff {
 		return nil
 	}
 	if r.mon == nil {
+		if size < r.monitorFrom {
+			return nil
+		}
 		if monitorsOpen.Add(1) > maxMonitors {
 			monitorsOpen.Add(-1)
 			r.monitorOff = true

@@ -74,6 +74,30 @@ func TestMonitorOverBudgetFallsBackToFullScans(t *testing.T) {
 	}
 }
 
+// TestSmallTreesStartNoMonitor: below monitorFrom a Repo holds no inotify
+// instance; once its tree has grown past it, the next check starts one.
+func TestSmallTreesStartNoMonitor(t *testing.T) {
+	dir, r := researchRepo(t)
+	if _, err := r.Changes(); err != nil {
+		t.Fatal(err)
+	}
+	if r.mon != nil {
+		t.Fatal("a repo of a few files started a monitor")
+	}
+	for i := 0; i < monitorFrom; i++ {
+		writeFile(t, dir, fmt.Sprintf("data/shard%d/f%d.bin", i/100, i), "x")
+	}
+	for i := 0; i < 2; i++ { // the first walk learns the size, the next starts
+		if _, err := r.Changes(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !r.mon.live() {
+		t.Fatalf("no monitor after the untracked walk listed %d entries", r.listed)
+	}
+	r.Close()
+}
+
 // TestCloseReleasesTheMonitor: Close gives the inotify descriptor back and
 // the Repo keeps answering (by full scans); a Repo dropped without Close
 // gives it back when collected.
@@ -100,6 +124,7 @@ func TestCloseReleasesTheMonitor(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		r.monitorFrom = 0
 		if _, err := r.Changes(); err != nil {
 			t.Fatal(err)
 		}

@@ -43,6 +43,7 @@ func monitorRepo(t *testing.T) (dir string, mon, scan *Repo) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mon.monitorFrom = 0 // a small tree, watched all the same
 	scan, err = open(dir, false)
 	if err != nil {
 		t.Fatal(err)

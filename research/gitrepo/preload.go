@@ -48,7 +48,7 @@ func (c *entryCheck) addCommit(h plumbing.Hash) {
 // looked at again while its directory has seen no event and its index
 // entry is the same one. The first error wins.
 func (r *Repo) changedEntries(st *indexState, head *snapshot) (changed map[string]bool, inHead int, err error) {
-	mon := r.liveMonitor()
+	mon := r.liveMonitor(len(st.entries))
 	changed = map[string]bool{}
 	var list []*index.Entry
 	for name, e := range st.entries {

@@ -47,6 +47,8 @@ type Repo struct {
 	monCleanup  runtime.Cleanup
 	monitorOff  bool
 	watchBudget int
+	monitorFrom int // tree size from which the monitor starts (monitor.go)
+	listed      int // entries the last untracked walk listed
 	checks      map[string]entryCheck
 	lastChecked int // index entries the last check looked at (tests)
 }
@@ -72,7 +74,7 @@ func open(dir string, monitor bool) (*Repo, error) {
 		return nil, fmt.Errorf("%w: %s: %v", ErrNotRepository, dir, err)
 	}
 	return &Repo{root: root, gitDir: gitDir, commonDir: commonDir, repo: repo,
-		monitorOff: !monitor, watchBudget: maxWatchedDirs}, nil
+		monitorOff: !monitor, watchBudget: maxWatchedDirs, monitorFrom: monitorFrom}, nil
 }
 
 // locateGitDirs finds the per-worktree git dir and the common dir. A linked

@@ -110,7 +110,7 @@ var walkHook func(rel string)
 // the change monitor vouches for it. The result is shared with the cache:
 // callers must not change it.
 func (r *Repo) untracked(st *indexState) ([]string, error) {
-	mon := r.liveMonitor()
+	mon := r.liveMonitor(max(len(st.entries), r.listed))
 	base, baseSig := r.basePatterns()
 	var changes uint64
 	if mon != nil {
@@ -122,6 +122,7 @@ func (r *Repo) untracked(st *indexState) ([]string, error) {
 	r.walked = nil
 	complete := mon != nil // every directory was watched: the answer may be kept
 	seen := make(map[string]bool, len(r.listings))
+	listed := 0
 	var out []string
 	var walk func(rel string, parts []string, ps []gitignore.Pattern, sig uint64) error
 	walk = func(rel string, parts []string, ps []gitignore.Pattern, sig uint64) error {
@@ -134,6 +135,7 @@ func (r *Repo) untracked(st *indexState) ([]string, error) {
 			complete = false
 		}
 		seen[rel] = true
+		listed += len(l.files) + len(l.dirs)
 		if l.untracked == nil || l.names != st.names {
 			l.untracked = make([]string, 0, len(l.files))
 			for _, name := range l.files {
@@ -168,6 +170,7 @@ func (r *Repo) untracked(st *indexState) ([]string, error) {
 		return nil, err
 	}
 	r.pruneListings(seen)
+	r.listed = listed
 	if complete && mon.live() && mon.changes == changes {
 		r.walked = &walkResult{paths: out, names: st.names, baseSig: baseSig, changes: changes}
 	}
