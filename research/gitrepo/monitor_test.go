@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -359,8 +360,8 @@ func TestMonitorAnswersAsAFullScan(t *testing.T) {
 				step := fmt.Sprintf("step %d (%s; before: %q)", i, what, log[max(0, len(log)-6):len(log)-1])
 				sameStatus(t, step, mon, scan, o.rnd.Perm(3))
 			}
-			if !mon.mon.live() {
-				t.Fatalf("the monitor turned off (%s): the test compared two full scans", mon.mon.off)
+			if runtime.GOOS == "linux" && !mon.mon.live() {
+				t.Fatal("the monitor turned off: the test compared two full scans")
 			}
 		})
 	}
@@ -371,6 +372,9 @@ func TestMonitorAnswersAsAFullScan(t *testing.T) {
 // files of that directory and reads no directory for the untracked walk
 // but the one whose names changed.
 func TestMonitorLooksOnlyAtChangedDirectories(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the change monitor is Linux only")
+	}
 	dir, mon, _ := monitorRepo(t)
 	if _, err := mon.Changes(); err != nil {
 		t.Fatal(err)
