@@ -1,6 +1,7 @@
 package gitrepo
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -187,5 +188,27 @@ func TestUntrackedIsChangesWithoutTrackedFiles(t *testing.T) {
 	}
 	if !equalStrings(got, want) {
 		t.Errorf("Untracked = %q, want %q", got, want)
+	}
+}
+
+// TestChangesSeesDirectoriesSwappedByRenames: two directories with the same
+// mtime swapped by renames keep their mtimes; the listing of each name must
+// not be reused for the other directory.
+func TestChangesSeesDirectoriesSwappedByRenames(t *testing.T) {
+	for _, monitor := range []bool{false, true} {
+		t.Run(fmt.Sprint("monitor=", monitor), func(t *testing.T) {
+			dir, r := researchRepo(t)
+			r.monitorOff, r.monitorFrom = !monitor, 0
+			writeFile(t, dir, "data/a/only-in-a.bin", "a")
+			writeFile(t, dir, "data/b/only-in-b.bin", "b")
+			ageDirs(t, dir)
+			changesAsGitSees(t, dir, r)
+			for _, mv := range [][2]string{{"data/a", "data/tmp"}, {"data/b", "data/a"}, {"data/tmp", "data/b"}} {
+				if err := os.Rename(filepath.Join(dir, mv[0]), filepath.Join(dir, mv[1])); err != nil {
+					t.Fatal(err)
+				}
+			}
+			changesAsGitSees(t, dir, r)
+		})
 	}
 }

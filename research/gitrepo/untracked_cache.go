@@ -35,6 +35,7 @@ const racyMargin = 100 * time.Millisecond
 // dirListing is one directory as the untracked walk last read it.
 type dirListing struct {
 	mtime     time.Time           // the directory's mtime when read
+	ino       uint64              // and its inode: two directories swapped by renames may share an mtime
 	inherited uint64              // the signature of the ignore rules it inherits
 	sig       uint64              // its ignore rules: inherited ones and its own .gitignore
 	stable    bool                // mtime was older than the read by racyMargin
@@ -91,7 +92,8 @@ func (r *Repo) listing(mon *monitor, rel string, parts []string, ps []gitignore.
 		return nil, err
 	}
 	sig = mixSig(sig, fileSig(filepath.Join(dir, ".gitignore")))
-	if l := r.listings[rel]; l != nil && l.stable && l.sig == sig && l.mtime.Equal(fi.ModTime()) {
+	ino := statStamp(fi).ino
+	if l := r.listings[rel]; l != nil && l.stable && l.sig == sig && l.mtime.Equal(fi.ModTime()) && l.ino == ino {
 		l.inherited, l.listGen = inherited, listGen
 		return l, nil
 	}
@@ -99,7 +101,7 @@ func (r *Repo) listing(mon *monitor, rel string, parts []string, ps []gitignore.
 		walkHook(rel)
 	}
 	read := time.Now()
-	l := &dirListing{mtime: fi.ModTime(), inherited: inherited, sig: sig, listGen: listGen,
+	l := &dirListing{mtime: fi.ModTime(), ino: ino, inherited: inherited, sig: sig, listGen: listGen,
 		patterns: readPatternFile(filepath.Join(dir, ".gitignore"), parts)}
 	m := gitignore.NewMatcher(append(ps[:len(ps):len(ps)], l.patterns...))
 	ents, err := os.ReadDir(dir)
