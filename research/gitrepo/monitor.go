@@ -31,8 +31,9 @@ import (
 // over its budget) is checked in full, as without it.
 //
 // Writes the kernel does not report through the file's directory are not
-// seen: writes through a shared mmap and writes through a hard link in
-// another directory; git's fsmonitor has the same limits.
+// seen: writes through a shared mmap, writes through a hard link in another
+// directory, and changes made by another machine on a network or FUSE file
+// system; git's fsmonitor has the same limits.
 
 // maxWatchedDirs is the default budget of directories one Repo watches;
 // past it the monitor turns off and every check is a full scan again.
