@@ -175,10 +175,10 @@ func (m *monitor) handle(b []byte) {
 			continue
 		}
 		rel, ok := m.wds[wd]
-		if !ok {
+		d := m.dirs[rel]
+		if !ok || d == nil || d.wd != wd {
 			continue // a watch already forgotten
 		}
-		d := m.dirs[rel]
 		if name == "" {
 			if mask&(unix.IN_DELETE_SELF|unix.IN_MOVE_SELF|unix.IN_IGNORED|unix.IN_UNMOUNT) != 0 {
 				m.forget(rel, -1)
