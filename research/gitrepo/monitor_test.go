@@ -430,3 +430,20 @@ func TestMonitorSeesIndexOnlyChanges(t *testing.T) {
 	git(t, dir, "update-index", "--chmod=+x", "docs/d2.md")
 	sameStatus(t, "git update-index --chmod", mon, scan, all)
 }
+
+// TestMonitorSeesExcludeChanges: info/exclude lies outside the watched
+// tree; the walk kept by the monitor must not outlive a change to it.
+func TestMonitorSeesExcludeChanges(t *testing.T) {
+	dir, mon, scan := monitorRepo(t)
+	all := []int{0, 2, 1}
+	sameStatus(t, "start", mon, scan, all)
+	if err := mon.Exclude("data/"); err != nil {
+		t.Fatal(err)
+	}
+	sameStatus(t, "data/ excluded", mon, scan, all)
+	if u, _ := mon.Untracked(); len(u) != 0 {
+		t.Fatalf("Untracked after excluding data/ = %q", u)
+	}
+	writeFile(t, dir, ".git/info/exclude", "")
+	sameStatus(t, "exclude emptied", mon, scan, all)
+}
