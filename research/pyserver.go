@@ -130,7 +130,13 @@ func (p *pyServer) start() error {
 	// It does not outlive the harness, kill -9 included: its stdin closes
 	// and its serve loop ends. (No Pdeathsig: that follows the starting
 	// OS thread, not the process.)
-	cmd := exec.Command(p.python, "-c", pyServerScript)
+	// -I -S: no PYTHON* variables, no user or site packages and their .pth
+	// hooks: the scripts need only the standard library, and start faster.
+	// Its environment is nearly empty: it lives as long as the run, where a
+	// trainer without namespaces could read a process's environment, and
+	// the harness's holds the Slack and model keys.
+	cmd := exec.Command(p.python, "-I", "-S", "-c", pyServerScript)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8"}
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return err

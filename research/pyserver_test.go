@@ -3,6 +3,8 @@ package research
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -17,12 +19,23 @@ func TestPyServerRunsScriptsLikeASubprocess(t *testing.T) {
 	if err != nil {
 		t.Skip("no python3")
 	}
+	t.Setenv("SLACK_BOT_TOKEN", "xoxb-not-for-the-checker")
 	p := &pyServer{python: py}
 	t.Cleanup(p.Close)
 	ctx := context.Background()
 	dir := t.TempDir()
 
-	res, err := p.run(ctx, dir, "import os,sys\nprint(os.getcwd(), sys.argv[1:])\nprint('oops', file=sys.stderr)\nsys.exit(3)\n", []string{"a", "b"})
+	// It lives as long as the run: nothing of the harness's environment
+	// (tokens, keys) is in its own, where another process could read it.
+	res, err := p.run(ctx, dir, "import os\nprint(sorted(os.environ))\n", nil)
+	if err != nil || strings.Contains(res.Stdout, "SLACK_BOT_TOKEN") || !strings.Contains(res.Stdout, "PATH") {
+		t.Errorf("the checker's environment: %+v %v", res, err)
+	}
+	if env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.cmd.Process.Pid)); err == nil && strings.Contains(string(env), "xoxb-") {
+		t.Errorf("the checker's /proc environ holds the token")
+	}
+
+	res, err = p.run(ctx, dir, "import os,sys\nprint(os.getcwd(), sys.argv[1:])\nprint('oops', file=sys.stderr)\nsys.exit(3)\n", []string{"a", "b"})
 	if err != nil {
 		t.Fatal(err)
 	}
