@@ -62,7 +62,7 @@ func parseBenchFlags(args []string, streams IO) (benchOptions, error) {
 	fs.BoolVar(&p.LandscapeOnly, "landscape-only", false, "run only the early-stopping (landscape) scenario")
 	fs.BoolVar(&p.ConflictOnly, "conflict-only", false, "run only the conflict scenario, with and without training a conflicting proposal on its own base")
 	fs.BoolVar(&p.NoConflict, "no-conflict", false, "skip the conflict scenario (every prepared proposal conflicts with the keep before it), run with and without training it on its own base")
-	fs.StringVar(&p.Python, "python", "", "Python interpreter for train.py and the syntax check (default: python3's real executable, past pyenv/asdf shims)")
+	fs.StringVar(&p.Python, "python", "", "the Python interpreter each bench repository's .venv links to; train.py and the syntax check run with that .venv (default: python3's real executable, past pyenv/asdf shims)")
 	bigTreeFlags(fs, &p.BigTree)
 	if err := parseFlags(fs, args); err != nil {
 		return o, err
