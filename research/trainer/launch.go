@@ -67,7 +67,7 @@ func waitFor(cmd *exec.Cmd) <-chan struct{} {
 // keepSpare starts a spare shim of mode in the background unless enough
 // wait: one per training that ran at the same time.
 func (l *Local) keepSpare(mode Isolation) {
-	if mode == IsolationNone || l.NoSpares || !shimHooked.Load() || shimAttr(mode) == nil {
+	if mode == IsolationNone || l.NoSpares || l.closed.Load() || !shimHooked.Load() || shimAttr(mode) == nil {
 		return
 	}
 	if l.spares.count() >= int(l.peak.Load()) {
@@ -81,7 +81,7 @@ func (l *Local) keepSpare(mode Isolation) {
 		if err != nil {
 			return
 		}
-		if !l.spares.put(sp, int(l.peak.Load())) {
+		if !l.spares.put(sp, int(l.peak.Load()), &l.closed) {
 			sp.discard()
 		}
 	}()
@@ -130,9 +130,11 @@ func (l *Local) jobEnv(job research.TrainJob) []string {
 	return append(l.env(), job.Env...)
 }
 
-// Close ends the spare shims this Local keeps. Trainings in progress are
-// not affected; a Local may train again after Close.
+// Close ends the spare shims this Local keeps, and a training in progress
+// leaves none when it ends (it is not affected otherwise). A Local may
+// train again after Close; it keeps spares again from then on.
 func (l *Local) Close() error {
+	l.closed.Store(true)
 	l.spares.closeAll()
 	return nil
 }

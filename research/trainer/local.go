@@ -79,6 +79,7 @@ type Local struct {
 	spares  spares
 	running atomic.Int32 // trainings in progress
 	peak    atomic.Int32 // the most that ran at once: how many spares to keep
+	closed  atomic.Bool  // Close was called and no training started since: keep no spares
 }
 
 var _ research.Trainer = (*Local)(nil)
@@ -117,6 +118,7 @@ func (l *Local) Train(ctx context.Context, job research.TrainJob) (research.Trai
 	// Orphans of the experiment that escape the shim (it was SIGKILLed) come
 	// to us rather than to PID 1, where we can still find and end them.
 	_ = proctree.BecomeSubreaper()
+	l.closed.Store(false)
 	n := l.running.Add(1)
 	for p := l.peak.Load(); n > p && !l.peak.CompareAndSwap(p, n); p = l.peak.Load() {
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -154,11 +155,13 @@ func (ss *spares) take(mode Isolation) *spare {
 	return got
 }
 
-// put keeps s for a later training unless enough are kept.
-func (ss *spares) put(s *spare, want int) bool {
+// put keeps s for a later training unless enough are kept or closed is
+// set (read under the lock closeAll takes, so that a spare put while Close
+// runs is either refused here or discarded there).
+func (ss *spares) put(s *spare, want int, closed *atomic.Bool) bool {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	if len(ss.idle) >= min(want, maxSpares) {
+	if closed.Load() || len(ss.idle) >= min(want, maxSpares) {
 		return false
 	}
 	ss.idle = append(ss.idle, s)
