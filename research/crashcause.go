@@ -12,6 +12,10 @@ import (
 // stopped: a crash in results.tsv, but no fault of the change.
 const ReasonStopped = "stopped"
 
+// ReasonInterrupted is the reason of an experiment that was running when
+// its process died (kill -9, a crash of the host): recovery records it so.
+const ReasonInterrupted = "interrupted"
+
 // WasStopped reports whether e ended because it was stopped, not because
 // it failed.
 func WasStopped(e Experiment) bool { return e.Status == StatusCrash && e.Reason == ReasonStopped }

@@ -174,7 +174,7 @@ func (r *ruling) change(p judgePolicy, best standing, t trial, val float64) {
 		}
 		if why != "" {
 			r.Status = StatusDiscard
-			r.Reason = ReasonImplausible + ": " + why + "; rerunning to confirm before it can be kept (a person may want to look at the change)"
+			r.Reason = ReasonImplausible + ": " + why + "; " + reasonRerun + " before it can be kept (a person may want to look at the change)"
 			r.Confirm, r.Implausible = true, true
 			return
 		}
@@ -183,9 +183,9 @@ func (r *ruling) change(p judgePolicy, best standing, t trial, val float64) {
 	seedOnly := seedOnlyChange(t.Diff)
 	if !confirm && (gain < noiseBar || seedOnly) {
 		r.Status, r.Confirm = StatusDiscard, true
-		r.Reason = fmt.Sprintf("gain %.6f is within %.1fσ of noise (%.6f): rerunning to confirm", gain, p.ConfirmSigma, noiseBar)
+		r.Reason = fmt.Sprintf("gain %.6f is within %.1fσ of noise (%.6f): %s", gain, p.ConfirmSigma, noiseBar, reasonRerun)
 		if seedOnly {
-			r.Reason = fmt.Sprintf("gain %.6f from a seed change alone: rerunning to confirm", gain)
+			r.Reason = fmt.Sprintf("gain %.6f from a seed change alone: %s", gain, reasonRerun)
 		}
 		return
 	}

@@ -357,3 +357,44 @@ func TestFailedProposalsCountInTheRunsUsage(t *testing.T) {
 		t.Errorf("status usage %+v (%v), want 220 tokens", st.Usage, err)
 	}
 }
+
+// A confirmation rerun the run still owes when its process ends (here
+// --max-experiments came first; a kill or a restart are the same to the
+// next start) is queued again when the run resumes, and confirms.
+func TestAnOwedConfirmationRerunIsQueuedAgainOnResume(t *testing.T) {
+	t.Parallel()
+	dir := researchtest.New(t)
+	researchtest.Write(t, dir, "OFFSETS", "0 0.01 -0.01  0 0")
+	h := newHarness(t, dir, research.Config{MaxExperiments: 4, BaselineRepeats: new(2), ConfirmSigma: new(2.0)},
+		setConst(t, "VAL", "1.490000", "small gain"), // gain 0.01 < 2σ = 0.02: rerun owed
+		// Prepared while others train; only the last resume trains one.
+		setConst(t, "BONUS", "0.001", "bonus 1"),
+		setConst(t, "BONUS", "0.002", "bonus 2"),
+		setConst(t, "BONUS", "0.003", "bonus 3"),
+		setConst(t, "BONUS", "0.004", "bonus 4"),
+	)
+	run := h.runToEnd(t, research.StartRequest{Tag: "owed"})
+	exps := h.experiments(t, run)
+	if len(exps) != 4 || !strings.Contains(exps[3].Reason, "rerunning to confirm") {
+		t.Fatalf("the first process should end owing #4's rerun:\n%s", reasons(exps))
+	}
+
+	h.m.Config.MaxExperiments = 5
+	run = h.runToEnd(t, research.StartRequest{Tag: "owed", Resume: true})
+	exps = h.experiments(t, run)
+	if len(exps) != 5 || exps[4].Kind != research.KindConfirmation || exps[4].Description != "confirm #4: small gain" ||
+		exps[4].Commit != exps[3].Commit || !strings.HasPrefix(exps[4].Reason, "confirmed") || exps[4].Diff != exps[3].Diff {
+		t.Fatalf("after the resume: %s\n%s", kinds(exps), reasons(exps))
+	}
+	if run.BestCommit != exps[3].Commit {
+		t.Errorf("best %s, want the confirmed #4 (%s)", run.BestCommit, exps[3].Commit)
+	}
+
+	// Once given, the rerun is owed no more: another resume does not repeat it.
+	h.m.Config.MaxExperiments = 6
+	run = h.runToEnd(t, research.StartRequest{Tag: "owed", Resume: true})
+	exps = h.experiments(t, run)
+	if n := strings.Count(kinds(exps), "confirmation"); n != 1 {
+		t.Errorf("%d confirmations after a second resume, want 1: %s", n, kinds(exps))
+	}
+}

@@ -90,7 +90,7 @@ func (m *Manager) recoverExperiments(ctx context.Context, run *Run) error {
 			continue
 		}
 		e.Status = StatusCrash
-		e.Reason = "interrupted"
+		e.Reason = ReasonInterrupted
 		e.FinishedAt = m.now()
 		if err := m.Store.FinishExperiment(ctx, e, *run); err != nil {
 			return err

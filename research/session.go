@@ -138,7 +138,7 @@ func (s *session) restoreCounters() error {
 	}
 	// A restart in the middle of the baseline repeats runs the missing ones.
 	s.queue.pushBaselines(s.run.BestCommit, done, s.m.Config.baselineRepeats())
-	return nil
+	return s.requeueConfirmations(context.Background())
 }
 
 // enqueueBaselines queues the baseline and its repeats. Callers hold s.mu
