@@ -127,6 +127,7 @@ func (m *Manager) Start(ctx context.Context, req StartRequest) (Run, error) {
 // prepare checks the repository and creates or resumes the run record and
 // branch. It refuses before changing anything.
 func (m *Manager) prepare(ctx context.Context, req StartRequest) (Run, bool, error) {
+	m.killOrphanProposers()
 	branch := BranchName(req.Tag)
 	existing, err := m.Store.RunByTag(ctx, req.Tag)
 	found := err == nil

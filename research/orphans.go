@@ -18,9 +18,32 @@ import (
 // a hash: the trainer learns nothing from it.
 const trainerMarkerVar = "AUTORESEARCH_TRAINER"
 
-func (m *Manager) trainerMarker() string {
+func (m *Manager) trainerMarker() string { return trainerMarkerVar + "=" + m.stateToken() }
+
+// proposerMarkerVar marks a proposer's processes (the `--proposer command`
+// agent) the same way: an agent a killed harness left behind would go on
+// editing the proposal workspace the next process uses.
+const proposerMarkerVar = "AUTORESEARCH_PROPOSER"
+
+func (m *Manager) proposerMarker() string { return proposerMarkerVar + "=" + m.stateToken() }
+
+// stateToken names the state dir without telling it.
+func (m *Manager) stateToken() string {
 	sum := sha256.Sum256([]byte(m.Config.StateDir))
-	return trainerMarkerVar + "=" + hex.EncodeToString(sum[:8])
+	return hex.EncodeToString(sum[:8])
+}
+
+// killOrphanProposers kills the process groups of proposer agents a killed
+// harness of this state dir left running. Every start does it, before
+// anything in the repository is repaired or reset: nothing of this state
+// dir proposes while no process owns it.
+func (m *Manager) killOrphanProposers() {
+	groups, _ := m.markedProcessGroups(m.proposerMarker())
+	for _, pgid := range groups {
+		if err := syscall.Kill(-pgid, syscall.SIGKILL); err == nil {
+			m.logger().Warn("killed a proposer agent left over from before the restart", "pgid", pgid)
+		}
+	}
 }
 
 // trainerEnv is a slot's environment plus the marker.
@@ -29,15 +52,15 @@ func (m *Manager) trainerEnv(env []string) []string {
 }
 
 // markedProcessGroups lists the process groups of live processes whose
-// environment carries this state dir's marker. It reads Linux's /proc:
+// environment carries entry (a marker of this state dir). It reads Linux's /proc:
 // where that cannot be read, ok is false (nothing could be checked). The
 // harness's own group is never listed.
-func (m *Manager) markedProcessGroups() (groups []int, ok bool) {
+func (m *Manager) markedProcessGroups(entry string) (groups []int, ok bool) {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil, false
 	}
-	marker := []byte(m.trainerMarker())
+	marker := []byte(entry)
 	own := syscall.Getpgrp()
 	seen := map[int]bool{}
 	for _, e := range entries {

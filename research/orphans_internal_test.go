@@ -152,3 +152,33 @@ func TestRestartKillsARecordedGroupOnlyWhileItIsATrainers(t *testing.T) {
 		t.Errorf("log lacks the kill of %d (%v) or the note about %d (%v):\n%s", trainer.Process.Pid, killedLogged, reused.Process.Pid, leftLogged, logs.String())
 	}
 }
+
+// A proposer agent a killed harness left running (it would go on editing
+// the proposal workspace) is killed by the next start of the same state
+// dir; other state dirs' agents, trainers and unrelated processes are not.
+func TestStartKillsAProposerAgentLeftFromBeforeTheRestart(t *testing.T) {
+	t.Parallel()
+	m := &Manager{Config: Config{StateDir: t.TempDir()}}
+	other := &Manager{Config: Config{StateDir: t.TempDir()}}
+	orphan, orphanDone := startSleeper(t, m.proposerMarker())
+	foreign, foreignDone := startSleeper(t, other.proposerMarker())
+	trainer, trainerDone := startSleeper(t, m.trainerMarker())
+	unmarked, unmarkedDone := startSleeper(t)
+	m.killOrphanProposers()
+	select {
+	case <-orphanDone:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the orphaned agent %d survived the start", orphan.Process.Pid)
+	}
+	for _, p := range []struct {
+		cmd  *exec.Cmd
+		done chan error
+		what string
+	}{{foreign, foreignDone, "another state dir's agent"}, {trainer, trainerDone, "a trainer (its own recovery ends it)"}, {unmarked, unmarkedDone, "an unrelated process"}} {
+		select {
+		case err := <-p.done:
+			t.Errorf("%s (%d) was killed: %v", p.what, p.cmd.Process.Pid, err)
+		default:
+		}
+	}
+}

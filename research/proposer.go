@@ -196,6 +196,7 @@ func (s *session) proposeOne() (*candidate, error) {
 		req.Fix = &f
 	}
 	req.Check = func() error { return s.checkProposal(run.BestCommit) }
+	req.Env = []string{m.proposerMarker()}
 	req.Feedback = s.takeReviewFeedback()
 
 	// The workspace was reset to the best commit above: its tracked files

@@ -139,7 +139,7 @@ func (m *Manager) killOrphanTrainer() {
 	}
 	files, _ := filepath.Glob(filepath.Join(m.Config.StateDir, "trainer-*.pgid"))
 	if len(files) > 0 {
-		marked, checkable := m.markedProcessGroups()
+		marked, checkable := m.markedProcessGroups(m.trainerMarker())
 		for _, pidFile := range files {
 			data, err := os.ReadFile(pidFile)
 			if err != nil {
@@ -160,7 +160,7 @@ func (m *Manager) killOrphanTrainer() {
 	if m.anyReattacher() {
 		return
 	}
-	groups, _ := m.markedProcessGroups() // again: the recorded ones are gone now
+	groups, _ := m.markedProcessGroups(m.trainerMarker()) // again: the recorded ones are gone now
 	for _, pgid := range groups {
 		if err := syscall.Kill(-pgid, syscall.SIGKILL); err == nil {
 			m.logger().Warn("killed an unrecorded trainer left over from before the restart", "pgid", pgid)

@@ -109,6 +109,9 @@ type ProposalRequest struct {
 	// conversational proposers call it before finishing so the model can
 	// repair a refused change in the same conversation.
 	Check func() error
+	// Env is added to the environment of a proposer that runs processes
+	// (the command agent): the marker a restart finds an orphan by.
+	Env []string
 }
 
 // FixRequest describes a crashed attempt the proposer may repair.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -74,6 +75,7 @@ func (c *Command) Propose(ctx context.Context, req research.ProposalRequest) (re
 	combined := &tailBuffer{max: outputTailBytes}
 	cmd := exec.CommandContext(runCtx, "sh", "-c", c.CommandLine)
 	cmd.Dir = req.Dir
+	cmd.Env = append(os.Environ(), req.Env...)
 	cmd.Stdin = strings.NewReader(c.Redactor.Redact(CommandPrompt(req)))
 	cmd.Stdout = teeWriter{stdout, combined}
 	cmd.Stderr = combined

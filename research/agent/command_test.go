@@ -18,14 +18,16 @@ func TestCommandAgentEditsAndDescribes(t *testing.T) {
 	c := &Command{CommandLine: `cat > '` + got + `'
 sed 's/lr = 0.01/lr = 0.02/' train.py > train.tmp && mv train.tmp train.py
 echo "thinking about it..."
-echo "DESCRIPTION: double the LR ($AGENT_TEST_SECRET)"
+echo "DESCRIPTION: double the LR ($AGENT_TEST_SECRET, $AUTORESEARCH_PROPOSER)"
 echo "bye"
 echo "log noise" >&2`}
-	p, err := c.Propose(context.Background(), baseRequest(dir))
+	req := baseRequest(dir)
+	req.Env = []string{"AUTORESEARCH_PROPOSER=token"} // the harness's marker reaches the agent
+	p, err := c.Propose(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Description != "double the LR (from-parent-env)" {
+	if p.Description != "double the LR (from-parent-env, token)" {
 		t.Errorf("description = %q", p.Description)
 	}
 	if p.Usage.PromptTokens != 0 || p.Usage.CompletionTokens != 0 {
