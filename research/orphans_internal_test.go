@@ -32,6 +32,25 @@ func startSleeper(t *testing.T, env ...string) (*exec.Cmd, chan error) {
 	return cmd, done
 }
 
+// sleeper is a process startSleeper started, named for messages.
+type sleeper struct {
+	cmd  *exec.Cmd
+	done chan error
+	what string
+}
+
+// expectAlive fails for each of ps that has exited (was killed).
+func expectAlive(t *testing.T, ps ...sleeper) {
+	t.Helper()
+	for _, p := range ps {
+		select {
+		case err := <-p.done:
+			t.Errorf("%s (%d) was killed: %v", p.what, p.cmd.Process.Pid, err)
+		default:
+		}
+	}
+}
+
 // startEcho starts, in its own process group and without the marker, a
 // shell that echoes one line; answer sends it one and returns the reply
 // ("" if the shell died first).
@@ -75,17 +94,7 @@ func TestRestartKillsATrainerWhoseGroupWasNeverRecorded(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("the unrecorded trainer %d survived the restart", orphan.Process.Pid)
 	}
-	for _, p := range []struct {
-		cmd  *exec.Cmd
-		done chan error
-		what string
-	}{{foreign, foreignDone, "another state dir's trainer"}, {unmarked, unmarkedDone, "an unrelated process"}} {
-		select {
-		case err := <-p.done:
-			t.Errorf("%s (%d) was killed: %v", p.what, p.cmd.Process.Pid, err)
-		default:
-		}
-	}
+	expectAlive(t, sleeper{foreign, foreignDone, "another state dir's trainer"}, sleeper{unmarked, unmarkedDone, "an unrelated process"})
 }
 
 // A recorded process group is killed only while one of its processes still
@@ -170,15 +179,6 @@ func TestStartKillsAProposerAgentLeftFromBeforeTheRestart(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("the orphaned agent %d survived the start", orphan.Process.Pid)
 	}
-	for _, p := range []struct {
-		cmd  *exec.Cmd
-		done chan error
-		what string
-	}{{foreign, foreignDone, "another state dir's agent"}, {trainer, trainerDone, "a trainer (its own recovery ends it)"}, {unmarked, unmarkedDone, "an unrelated process"}} {
-		select {
-		case err := <-p.done:
-			t.Errorf("%s (%d) was killed: %v", p.what, p.cmd.Process.Pid, err)
-		default:
-		}
-	}
+	expectAlive(t, sleeper{foreign, foreignDone, "another state dir's agent"},
+		sleeper{trainer, trainerDone, "a trainer (its own recovery ends it)"}, sleeper{unmarked, unmarkedDone, "an unrelated process"})
 }

@@ -16,14 +16,7 @@ import (
 // own temporaries; "" means "."+base(path)+".tmp-*". A symlink at path is
 // replaced, never written through.
 func Write(path string, data []byte, perm fs.FileMode, pattern string) error {
-	if pattern == "" {
-		pattern = "." + filepath.Base(path) + ".tmp-*"
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), pattern)
-	if err != nil {
-		return err
-	}
-	return finish(f, path, data, perm)
+	return writeTemp(path, data, perm, pattern, true)
 }
 
 // WriteVia is Write through the temporary file tmp, a fixed name the
@@ -33,12 +26,6 @@ func WriteVia(path, tmp string, data []byte, perm fs.FileMode) error {
 	if err != nil {
 		return err
 	}
-	return finish(f, path, data, perm)
-}
-
-// finish writes data to the open temporary f, syncs and closes it, and
-// renames it over path; on any failure the temporary is removed.
-func finish(f *os.File, path string, data []byte, perm fs.FileMode) error {
 	return replace(f, path, data, perm, true)
 }
 
@@ -48,6 +35,11 @@ func finish(f *os.File, path string, data []byte, perm fs.FileMode) error {
 // (the processes of a running experiment), where a sync would cost
 // milliseconds for nothing.
 func WriteVolatile(path string, data []byte, perm fs.FileMode, pattern string) error {
+	return writeTemp(path, data, perm, pattern, false)
+}
+
+// writeTemp replaces path through a temporary named from pattern.
+func writeTemp(path string, data []byte, perm fs.FileMode, pattern string, durable bool) error {
 	if pattern == "" {
 		pattern = "." + filepath.Base(path) + ".tmp-*"
 	}
@@ -55,9 +47,12 @@ func WriteVolatile(path string, data []byte, perm fs.FileMode, pattern string) e
 	if err != nil {
 		return err
 	}
-	return replace(f, path, data, perm, false)
+	return replace(f, path, data, perm, durable)
 }
 
+// replace writes data to the open temporary f, syncs it when durable,
+// closes it and renames it over path (then syncs the directory when
+// durable); on any failure the temporary is removed.
 func replace(f *os.File, path string, data []byte, perm fs.FileMode, durable bool) error {
 	tmp := f.Name()
 	err := write(f, data, perm, durable)

@@ -55,6 +55,12 @@ func BenchmarkCommit(b *testing.B) {
 // as keep/discard does.
 func BenchmarkResetTo(b *testing.B) {
 	dir, r := benchRepo(b)
+	benchResetTo(b, dir, r)
+}
+
+// benchResetTo commits a second version of train.py in r and times resets
+// alternating between it and HEAD, as keep and discard do.
+func benchResetTo(b *testing.B, dir string, r *Repo) {
 	c1, _ := r.Head()
 	writeFile(b, dir, "train.py", trainV2)
 	c2 := mustCommit(b, r, "v2", "train.py")

@@ -177,16 +177,7 @@ func BenchmarkBigUntracked(b *testing.B) {
 func BenchmarkBigResetTo(b *testing.B) {
 	benchBoth(b, func(b *testing.B, monitor bool) {
 		dir, r := bigRepo(b, monitor)
-		c1, _ := r.Head()
-		writeFile(b, dir, "train.py", trainV2)
-		c2 := mustCommit(b, r, "v2", "train.py")
-		targets := [2]string{c1, c2}
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			if err := r.ResetTo(targets[i%2]); err != nil {
-				b.Fatal(err)
-			}
-		}
+		benchResetTo(b, dir, r)
 	})
 }
 

@@ -19,8 +19,10 @@ func (l *Local) begin(mode Isolation, job research.TrainJob) (*exec.Cmd, *os.Fil
 	if _, err := exec.LookPath(l.shell()); err != nil {
 		return nil, nil, nil, fmt.Errorf("%w: %w", ErrStart, err)
 	}
-	if fi, err := os.Stat(job.Dir); err != nil || !fi.IsDir() {
-		return nil, nil, nil, fmt.Errorf("%w: the training directory %s: %v", ErrStart, job.Dir, statProblem(fi, err))
+	if fi, err := os.Stat(job.Dir); err != nil {
+		return nil, nil, nil, fmt.Errorf("%w: the training directory: %w", ErrStart, err)
+	} else if !fi.IsDir() {
+		return nil, nil, nil, fmt.Errorf("%w: the training directory %s is not a directory", ErrStart, job.Dir)
 	}
 	if mode != IsolationNone && !l.NoSpares {
 		if sp := l.spares.take(mode); sp != nil {
@@ -137,11 +139,4 @@ func (l *Local) Close() error {
 	l.closed.Store(true)
 	l.spares.closeAll()
 	return nil
-}
-
-func statProblem(fi os.FileInfo, err error) any {
-	if err != nil {
-		return err
-	}
-	return fi.Name() + " is not a directory"
 }
