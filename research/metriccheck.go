@@ -166,14 +166,12 @@ func (c *Checker) runPython(ctx context.Context, py, script, path, name string) 
 	return findings, []byte(res.Output), parsed, nil
 }
 
-// server is the Checker's Python check interpreter, started on first use.
+// server is the Checker's Python check interpreter (py is c.Python as
+// found on PATH, the same for the Checker's life), started on first use.
 func (c *Checker) server(py string) *pyServer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.py == nil || c.py.python != py {
-		if c.py != nil {
-			go c.py.Close()
-		}
+	if c.py == nil {
 		c.py = &pyServer{python: py}
 	}
 	return c.py
